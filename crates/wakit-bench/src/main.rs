@@ -1,0 +1,35 @@
+//! wakit's benchmark harness. Prints figures; never asserts timings.
+//!
+//! ```sh
+//! cargo run --release -p wakit-bench -- storage --backend both
+//! ```
+#![forbid(unsafe_code)]
+
+mod data;
+mod stats;
+mod storage;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "wakit-bench",
+    about = "wakit benchmarks (figures, not assertions)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Bench,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Storage: load rate and read latencies at 10k and 1M messages.
+    Storage(storage::Args),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Bench::Storage(args) => storage::run(args).await,
+    }
+}

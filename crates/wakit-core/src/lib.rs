@@ -1,0 +1,19 @@
+//! wakit's domain model. Pure types and rules: no IO, no clocks read implicitly
+//! (every time-dependent rule takes `now` as an argument).
+#![forbid(unsafe_code)]
+
+pub mod content;
+pub mod ids;
+pub mod phone;
+pub mod role;
+pub mod status;
+pub mod template;
+pub mod text;
+pub mod window;
+
+pub use content::{MessageContent, PartType};
+pub use ids::*;
+pub use phone::{Phone, PhoneError};
+pub use role::Role;
+pub use status::{Direction, MessageStatus, StatusHistory};
+pub use window::ServiceWindow;

@@ -1,0 +1,51 @@
+//! The API-key extractor: `Authorization: Bearer sk_...` or `api-key: sk_...`.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use wakit_store::AuthContext;
+use wakit_store::secrets::{KeyHash, looks_like_api_key};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// A request authenticated by a valid, unrevoked API key.
+#[derive(Clone, Copy, Debug)]
+pub struct ApiKeyAuth(pub AuthContext);
+
+fn presented_key(parts: &Parts) -> Option<&str> {
+    if let Some(v) = parts.headers.get(axum::http::header::AUTHORIZATION) {
+        let v = v.to_str().ok()?.trim();
+        let (scheme, token) = v.split_once(' ').unwrap_or((v, ""));
+        return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim());
+    }
+    parts
+        .headers
+        .get("api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+impl FromRequestParts<AppState> for ApiKeyAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let has_header = parts
+            .headers
+            .contains_key(axum::http::header::AUTHORIZATION)
+            || parts.headers.contains_key("api-key");
+        if !has_header {
+            return Err(ApiError::unauthorized("Missing Authorization header"));
+        }
+        let key = presented_key(parts).filter(|k| looks_like_api_key(k));
+        let Some(key) = key else {
+            return Err(ApiError::unauthorized("Invalid API key"));
+        };
+        match state.store.authenticate(&KeyHash::of(key)).await? {
+            Some(ctx) => Ok(ApiKeyAuth(ctx)),
+            None => Err(ApiError::unauthorized("Invalid API key")),
+        }
+    }
+}

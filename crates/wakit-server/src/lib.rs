@@ -1,0 +1,59 @@
+//! The HTTP server. Handlers extract, parse into domain types, call the store and map
+//! to wire types; they know no SQL.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod error;
+pub mod routes;
+
+use axum::Router;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+use wakit_store::Store;
+
+/// Largest request body accepted (bytes).
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Arc<dyn Store>,
+}
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .nest(wakit_api::API_PREFIX, routes::api_router())
+        .fallback(error::not_found)
+        .layer(RequestBodyLimitLayer::new(MAX_BODY))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` fires, then finishes in-flight requests
+/// (bounded by `drain`).
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: CancellationToken,
+    drain: Duration,
+) -> std::io::Result<()> {
+    let signal = shutdown.clone();
+    let server = axum::serve(listener, app(state))
+        .with_graceful_shutdown(async move { signal.cancelled().await });
+    let server = tokio::spawn(async move { server.await });
+    shutdown.cancelled().await;
+    match tokio::time::timeout(drain, server).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(join)) => Err(std::io::Error::other(join)),
+        Err(_) => {
+            tracing::warn!("in-flight requests did not finish within {drain:?}; closing");
+            Ok(())
+        }
+    }
+}

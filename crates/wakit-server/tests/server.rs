@@ -1,0 +1,162 @@
+//! The real server on 127.0.0.1:0, over HTTP, on both backends: ping and API-key auth.
+
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use wakit_core::Role;
+use wakit_server::AppState;
+use wakit_store::NewApiKey;
+use wakit_store::secrets::generate_api_key;
+use wakit_store_tests::fixture::new_account;
+use wakit_store_tests::{Backend, TestStore};
+
+struct Running {
+    base: String,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+async fn start(ts: &TestStore) -> Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!(
+        "http://{}/functions/v1/api",
+        listener.local_addr().expect("addr")
+    );
+    let shutdown = CancellationToken::new();
+    let state = AppState {
+        store: ts.store.clone(),
+    };
+    let task = tokio::spawn(wakit_server::serve(
+        listener,
+        state,
+        shutdown.clone(),
+        Duration::from_secs(5),
+    ));
+    Running {
+        base,
+        shutdown,
+        task,
+    }
+}
+
+async fn ping_and_auth(backend: Backend) {
+    let Some(ts) = TestStore::fresh(backend).await else {
+        return;
+    };
+    let org = ts.store.create_org("Mirlo", "UTC").await.expect("org");
+    ts.store
+        .add_account(org.id, new_account("5215588392274", "238013449404478"))
+        .await
+        .expect("account");
+    let key = generate_api_key();
+    let rec = ts
+        .store
+        .create_api_key(
+            org.id,
+            NewApiKey {
+                name: "t".into(),
+                role: Role::Member,
+                hash: key.hash.clone(),
+                prefix: key.prefix.clone(),
+            },
+        )
+        .await
+        .expect("key");
+    let srv = start(&ts).await;
+    let http = reqwest::Client::new();
+
+    let ping = http
+        .get(format!("{}/ping", srv.base))
+        .send()
+        .await
+        .expect("ping");
+    assert_eq!(ping.status(), 200);
+    let body: serde_json::Value = ping.json().await.expect("json");
+    assert_eq!(
+        (body["status"].as_str(), body["db"].as_str()),
+        (Some("ok"), Some("connected"))
+    );
+    assert!(
+        body["timestamp"]
+            .as_str()
+            .is_some_and(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok())
+    );
+
+    let accounts = format!("{}/accounts", srv.base);
+    let missing = http.get(&accounts).send().await.expect("req");
+    assert_eq!(missing.status(), 401);
+    let body: serde_json::Value = missing.json().await.expect("json");
+    assert_eq!(
+        body,
+        serde_json::json!({"error": "Missing Authorization header", "code": "unauthorized"})
+    );
+
+    for bad in [
+        "Bearer sk_not_a_real_key_but_long_enough_000000000",
+        "Bearer",
+        "Basic abc",
+        "sk_nobearer",
+    ] {
+        let r = http
+            .get(&accounts)
+            .header("Authorization", bad)
+            .send()
+            .await
+            .expect("req");
+        assert_eq!(r.status(), 401, "{bad}");
+        let body: serde_json::Value = r.json().await.expect("json");
+        assert_eq!(body["error"], "Invalid API key", "{bad}");
+    }
+
+    let ok = http
+        .get(&accounts)
+        .bearer_auth(&key.plain)
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(ok.status(), 200);
+    let body: serde_json::Value = ok.json().await.expect("json");
+    assert_eq!(
+        body,
+        serde_json::json!({"accounts": [{"phone": "5215588392274", "name": "Number 238013449404478"}]})
+    );
+    let alt = http
+        .get(&accounts)
+        .header("api-key", &key.plain)
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(alt.status(), 200);
+
+    ts.store.revoke_api_key(None, rec.id).await.expect("revoke");
+    let revoked = http
+        .get(&accounts)
+        .bearer_auth(&key.plain)
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(revoked.status(), 401);
+
+    let unknown = http
+        .get(format!("{}/nope", srv.base))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(unknown.status(), 404);
+    let body: serde_json::Value = unknown.json().await.expect("json");
+    assert_eq!(body["code"], "not_found");
+
+    srv.shutdown.cancel();
+    srv.task.await.expect("join").expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn sqlite_ping_and_auth() {
+    ping_and_auth(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_ping_and_auth() {
+    ping_and_auth(Backend::Postgres).await;
+}

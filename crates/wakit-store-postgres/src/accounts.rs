@@ -1,0 +1,107 @@
+//! Connected numbers (`organizations_addresses`) and their sealed access tokens.
+
+use async_trait::async_trait;
+use sqlx::{PgConnection, Row};
+use wakit_core::{AccountId, OrgId};
+use wakit_store::secrets::SealedSecret;
+use wakit_store::{Account, AccountStore, NewAccount, StoreError, StoreResult};
+
+use crate::PgStore;
+use crate::error::DbResultExt;
+use crate::rows::{self, ACCOUNT_COLUMNS};
+
+/// `NotFound("account")` unless `account` belongs to `org`.
+pub(crate) async fn ensure_account(
+    conn: &mut PgConnection,
+    org: OrgId,
+    account: AccountId,
+) -> StoreResult<()> {
+    sqlx::query("SELECT 1 FROM organizations_addresses WHERE id = $1 AND organization_id = $2")
+        .bind(account.0)
+        .bind(org.0)
+        .fetch_optional(conn)
+        .await
+        .db()?
+        .map(|_| ())
+        .ok_or(StoreError::NotFound("account"))
+}
+
+#[async_trait]
+impl AccountStore for PgStore {
+    async fn add_account(&self, org: OrgId, account: NewAccount) -> StoreResult<Account> {
+        let mut tx = self.pool.begin().await.db()?;
+        let id = AccountId::new();
+        let row = sqlx::query(&format!(
+            "INSERT INTO organizations_addresses \
+               (id, organization_id, address, phone_number, verified_name, waba_id) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {ACCOUNT_COLUMNS}"
+        ))
+        .bind(id.0)
+        .bind(org.0)
+        .bind(&account.phone_number_id)
+        .bind(account.phone.digits())
+        .bind(&account.name)
+        .bind(&account.waba_id)
+        .fetch_one(&mut *tx)
+        .await
+        .db()?;
+        sqlx::query(
+            "INSERT INTO secrets (organization_id, owner_id, name, sealed) \
+             VALUES ($1, $2, 'access_token', $3)",
+        )
+        .bind(org.0)
+        .bind(id.0)
+        .bind(&account.access_token.0)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        let created = rows::account(&row)?;
+        tx.commit().await.db()?;
+        Ok(created)
+    }
+
+    async fn list_accounts(&self, org: OrgId) -> StoreResult<Vec<Account>> {
+        sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM organizations_addresses \
+             WHERE organization_id = $1 ORDER BY created_at, id"
+        ))
+        .bind(org.0)
+        .fetch_all(&self.pool)
+        .await
+        .db()?
+        .iter()
+        .map(rows::account)
+        .collect()
+    }
+
+    async fn account_by_phone_number_id(
+        &self,
+        phone_number_id: &str,
+    ) -> StoreResult<Option<Account>> {
+        sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM organizations_addresses WHERE address = $1"
+        ))
+        .bind(phone_number_id)
+        .fetch_optional(&self.pool)
+        .await
+        .db()?
+        .as_ref()
+        .map(rows::account)
+        .transpose()
+    }
+
+    async fn account_token(&self, org: OrgId, account: AccountId) -> StoreResult<SealedSecret> {
+        let row = sqlx::query(
+            "SELECT s.sealed FROM organizations_addresses a \
+             JOIN secrets s ON s.owner_id = a.id AND s.name = 'access_token' \
+             WHERE a.id = $1 AND a.organization_id = $2",
+        )
+        .bind(account.0)
+        .bind(org.0)
+        .fetch_optional(&self.pool)
+        .await
+        .db()?
+        .ok_or(StoreError::NotFound("account"))?;
+        Ok(SealedSecret(row.try_get("sealed").db()?))
+    }
+}

@@ -1,0 +1,158 @@
+//! The address book: contact-address upserts (used by ingest and enqueue) and search.
+
+use async_trait::async_trait;
+use sqlx::{PgConnection, Row};
+use wakit_core::text::{escape_like, fold};
+use wakit_core::{ContactId, OrgId, Phone};
+use wakit_store::{ContactQuery, ContactRef, ContactStore, StoreResult};
+
+use crate::PgStore;
+use crate::error::DbResultExt;
+use crate::rows;
+
+/// Why a contact address is being touched.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Touch<'a> {
+    /// An inbound message: Meta's form of the number and the profile name win.
+    Inbound {
+        /// WhatsApp profile name, if Meta sent one.
+        profile_name: Option<&'a str>,
+    },
+    /// An outgoing message: create if missing, otherwise leave as is.
+    Outgoing,
+}
+
+/// Upserts `contacts_addresses` for `phone` in the caller's transaction. A new address
+/// gets a new `contacts` row (named after the profile name for inbound, unnamed for
+/// outgoing). Races resolve on the primary key: `ON CONFLICT DO NOTHING` waits for a
+/// concurrent inserter, then the row is locked and updated. Returns the canonical key
+/// (`Phone::key()`, the `address` column).
+pub(crate) async fn upsert_address(
+    conn: &mut PgConnection,
+    org: OrgId,
+    phone: &Phone,
+    touch: Touch<'_>,
+) -> StoreResult<String> {
+    let key = phone.key();
+    let profile = match touch {
+        Touch::Inbound { profile_name } => profile_name,
+        Touch::Outgoing => None,
+    };
+    let search_name = fold(profile.unwrap_or_default());
+    let inserted = sqlx::query(
+        "INSERT INTO contacts_addresses (organization_id, address, wa_id, profile_name, search_name) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (organization_id, address) DO NOTHING RETURNING 1",
+    )
+    .bind(org.0)
+    .bind(&key)
+    .bind(phone.digits())
+    .bind(profile)
+    .bind(&search_name)
+    .fetch_optional(&mut *conn)
+    .await
+    .db()?
+    .is_some();
+
+    if inserted {
+        let contact = ContactId::new();
+        sqlx::query(
+            "INSERT INTO contacts (id, organization_id, name, name_folded) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(contact.0)
+        .bind(org.0)
+        .bind(profile)
+        .bind(profile.map(fold))
+        .execute(&mut *conn)
+        .await
+        .db()?;
+        sqlx::query("UPDATE contacts_addresses SET contact_id = $3 WHERE organization_id = $1 AND address = $2")
+            .bind(org.0)
+            .bind(&key)
+            .bind(contact.0)
+            .execute(&mut *conn)
+            .await
+            .db()?;
+        return Ok(key);
+    }
+    let Touch::Inbound { profile_name } = touch else {
+        return Ok(key);
+    };
+
+    let row = sqlx::query(
+        "SELECT ca.wa_id, ca.profile_name, ca.search_name, c.name AS contact_name \
+         FROM contacts_addresses ca LEFT JOIN contacts c ON c.id = ca.contact_id \
+         WHERE ca.organization_id = $1 AND ca.address = $2 FOR UPDATE OF ca",
+    )
+    .bind(org.0)
+    .bind(&key)
+    .fetch_one(&mut *conn)
+    .await
+    .db()?;
+    let wa_id: String = row.try_get("wa_id").db()?;
+    let old_profile: Option<String> = row.try_get("profile_name").db()?;
+    let old_search: String = row.try_get("search_name").db()?;
+    let contact_name: Option<String> = row.try_get("contact_name").db()?;
+    let new_profile = profile_name.map(str::to_owned).or(old_profile.clone());
+    let new_search = fold(
+        contact_name
+            .as_deref()
+            .or(new_profile.as_deref())
+            .unwrap_or_default(),
+    );
+    if wa_id != phone.digits() || new_profile != old_profile || new_search != old_search {
+        sqlx::query(
+            "UPDATE contacts_addresses SET wa_id = $3, profile_name = $4, search_name = $5, \
+             updated_at = now() WHERE organization_id = $1 AND address = $2",
+        )
+        .bind(org.0)
+        .bind(&key)
+        .bind(phone.digits())
+        .bind(&new_profile)
+        .bind(&new_search)
+        .execute(&mut *conn)
+        .await
+        .db()?;
+    }
+    Ok(key)
+}
+
+#[async_trait]
+impl ContactStore for PgStore {
+    async fn search_contacts(
+        &self,
+        org: OrgId,
+        query: ContactQuery,
+    ) -> StoreResult<Vec<ContactRef>> {
+        let name = query.name.as_deref().map(fold).filter(|n| !n.is_empty());
+        let digits: Option<String> = query
+            .number
+            .as_deref()
+            .map(|n| n.chars().filter(char::is_ascii_digit).collect::<String>())
+            .filter(|d| !d.is_empty());
+        let mut sql = String::from(
+            "SELECT ca.contact_id, c.name AS contact_name, ca.profile_name, ca.wa_id \
+             FROM contacts_addresses ca LEFT JOIN contacts c ON c.id = ca.contact_id \
+             WHERE ca.organization_id = $1 AND ca.status = 'active'",
+        );
+        // `LIKE '%part%'` on these columns is served by the pg_trgm GIN indexes (0003).
+        if name.is_some() {
+            sql.push_str(" AND ca.search_name LIKE $3 ESCAPE '\\'");
+        }
+        if digits.is_some() {
+            sql.push_str(" AND (ca.address LIKE $4 ESCAPE '\\' OR ca.wa_id LIKE $4 ESCAPE '\\')");
+        }
+        sql.push_str(" ORDER BY ca.search_name, ca.address LIMIT $2");
+        let pattern = |s: &str| format!("%{}%", escape_like(s));
+        let mut q = sqlx::query(&sql).bind(org.0).bind(i64::from(query.limit));
+        // Unused parameters are still bound (as NULL text) so the numbering stays fixed.
+        q = q
+            .bind(name.as_deref().map(pattern))
+            .bind(digits.as_deref().map(pattern));
+        q.fetch_all(&self.pool)
+            .await
+            .db()?
+            .iter()
+            .map(rows::contact_ref)
+            .collect()
+    }
+}

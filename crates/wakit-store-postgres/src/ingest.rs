@@ -1,0 +1,164 @@
+//! Inbound ingest: one message per transaction, or a whole batch in one (group commit).
+
+use sqlx::types::Json;
+use sqlx::{PgConnection, PgPool, Row};
+use wakit_core::{AccountId, ConversationId, MessageId, MessageStatus, OrgId, StatusHistory};
+use wakit_store::{InboundMessage, Ingested, StoreError, StoreResult};
+
+use crate::accounts::ensure_account;
+use crate::contacts::{Touch, upsert_address};
+use crate::conversations::{append_event, find_or_create};
+use crate::error::DbResultExt;
+
+/// The stored message with this wamid on this number, if any.
+async fn existing(
+    conn: &mut PgConnection,
+    org: OrgId,
+    account: AccountId,
+    wamid: &str,
+) -> StoreResult<Option<Ingested>> {
+    let row = sqlx::query(
+        "SELECT id, conversation_id FROM messages \
+         WHERE account_id = $1 AND external_id = $2 AND organization_id = $3",
+    )
+    .bind(account.0)
+    .bind(wamid)
+    .bind(org.0)
+    .fetch_optional(conn)
+    .await
+    .db()?;
+    row.map(|r| {
+        Ok(Ingested {
+            message_id: MessageId(r.try_get("id").db()?),
+            conversation_id: ConversationId(r.try_get("conversation_id").db()?),
+            created: false,
+        })
+    })
+    .transpose()
+}
+
+/// Stores one message inside `tx`. `None` when a concurrent transaction stored the
+/// same wamid first (this call's insert did nothing).
+async fn ingest_in_tx(
+    tx: &mut PgConnection,
+    org: OrgId,
+    msg: &InboundMessage,
+) -> StoreResult<Option<Ingested>> {
+    ensure_account(&mut *tx, org, msg.account_id).await?;
+    let touch = Touch::Inbound {
+        profile_name: msg.profile_name.as_deref(),
+    };
+    let key = upsert_address(&mut *tx, org, &msg.from, touch).await?;
+    let (conversation, conv_created) = find_or_create(&mut *tx, org, msg.account_id, &key).await?;
+    let id = MessageId::new();
+    let history = StatusHistory::starting(MessageStatus::Delivered, msg.timestamp);
+    let inserted = sqlx::query(
+        "INSERT INTO messages (id, organization_id, conversation_id, account_id, contact_address, \
+           direction, content, status, status_history, external_id, \"timestamp\") \
+         VALUES ($1, $2, $3, $4, $5, 'incoming', $6, 'delivered', $7, $8, $9) \
+         ON CONFLICT (account_id, external_id) DO NOTHING RETURNING id",
+    )
+    .bind(id.0)
+    .bind(org.0)
+    .bind(conversation.0)
+    .bind(msg.account_id.0)
+    .bind(&key)
+    .bind(Json(&msg.content))
+    .bind(Json(&history))
+    .bind(&msg.wamid)
+    .bind(msg.timestamp)
+    .fetch_optional(&mut *tx)
+    .await
+    .db()?;
+    if inserted.is_none() {
+        return Ok(None);
+    }
+    sqlx::query(
+        "UPDATE conversations SET \
+           last_message_id = CASE WHEN last_message_at IS NULL OR $2 >= last_message_at \
+                                  THEN $3 ELSE last_message_id END, \
+           last_message_at = CASE WHEN last_message_at IS NULL OR $2 >= last_message_at \
+                                  THEN $2 ELSE last_message_at END, \
+           unread_count = unread_count + CASE WHEN last_outgoing_at IS NULL OR $2 > last_outgoing_at \
+                                              THEN 1 ELSE 0 END, \
+           updated_at = now() \
+         WHERE id = $1",
+    )
+    .bind(conversation.0)
+    .bind(msg.timestamp)
+    .bind(id.0)
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    if conv_created {
+        append_event(&mut *tx, org, "conversations", "insert", conversation.0).await?;
+    }
+    append_event(&mut *tx, org, "messages", "insert", id.0).await?;
+    Ok(Some(Ingested {
+        message_id: id,
+        conversation_id: conversation,
+        created: true,
+    }))
+}
+
+fn vanished() -> StoreError {
+    StoreError::Other("wamid conflict without a stored message".into())
+}
+
+/// One message, one transaction.
+pub(crate) async fn ingest_one(
+    pool: &PgPool,
+    org: OrgId,
+    msg: InboundMessage,
+) -> StoreResult<Ingested> {
+    let mut conn = pool.acquire().await.db()?;
+    // Meta retries webhooks: a stored wamid is answered without writing.
+    if let Some(found) = existing(&mut conn, org, msg.account_id, &msg.wamid).await? {
+        return Ok(found);
+    }
+    drop(conn);
+    let mut tx = pool.begin().await.db()?;
+    match ingest_in_tx(&mut tx, org, &msg).await? {
+        Some(done) => {
+            tx.commit().await.db()?;
+            Ok(done)
+        }
+        None => {
+            // A concurrent ingest of the same wamid committed first: undo everything
+            // this call touched and answer with the stored message.
+            tx.rollback().await.db()?;
+            let mut conn = pool.acquire().await.db()?;
+            existing(&mut conn, org, msg.account_id, &msg.wamid)
+                .await?
+                .ok_or_else(vanished)
+        }
+    }
+}
+
+/// A batch in one transaction: one commit (one WAL flush) for many messages. Any
+/// error rolls back the whole batch; callers then retry one message at a time.
+pub(crate) async fn ingest_batch(
+    pool: &PgPool,
+    batch: Vec<(OrgId, InboundMessage)>,
+) -> StoreResult<Vec<Ingested>> {
+    let mut tx = pool.begin().await.db()?;
+    let mut out = Vec::with_capacity(batch.len());
+    for (org, msg) in &batch {
+        if let Some(found) = existing(&mut tx, *org, msg.account_id, &msg.wamid).await? {
+            out.push(found);
+            continue;
+        }
+        match ingest_in_tx(&mut tx, *org, msg).await? {
+            Some(done) => out.push(done),
+            // Stored by a concurrent transaction meanwhile; the harmless contact and
+            // conversation touches of this call stay.
+            None => out.push(
+                existing(&mut tx, *org, msg.account_id, &msg.wamid)
+                    .await?
+                    .ok_or_else(vanished)?,
+            ),
+        }
+    }
+    tx.commit().await.db()?;
+    Ok(out)
+}

@@ -1,0 +1,184 @@
+//! `MessageStore`: inbound ingest, outgoing enqueue, and delegation to the
+//! conversation/status modules.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use sqlx::types::Json;
+use wakit_core::{
+    AccountId, ConversationId, MessageId, MessageStatus, OrgId, Phone, StatusHistory,
+};
+use wakit_store::{
+    Conversation, ConversationSummary, Enqueued, Event, InboundMessage, Ingested, MessageCursor,
+    MessagePage, MessageRecord, MessageStore, NewJob, NewOutgoing, StatusOutcome, StatusUpdate,
+    StoreResult,
+};
+
+use crate::PgStore;
+use crate::accounts::ensure_account;
+use crate::contacts::{Touch, upsert_address};
+use crate::conversations::{self, append_event, find_or_create};
+use crate::error::DbResultExt;
+use crate::rows::micros;
+use crate::{ingest, jobs, status};
+
+impl PgStore {
+    async fn enqueue(&self, org: OrgId, msg: NewOutgoing) -> StoreResult<Enqueued> {
+        let now = micros(Utc::now());
+        let ts = msg.scheduled_at.unwrap_or(now);
+        let mut tx = self.pool.begin().await.db()?;
+        ensure_account(&mut tx, org, msg.account_id).await?;
+        let key = upsert_address(&mut tx, org, &msg.to, Touch::Outgoing).await?;
+        let (conversation, conv_created) =
+            find_or_create(&mut tx, org, msg.account_id, &key).await?;
+        let id = MessageId::new();
+        let history = StatusHistory::starting(MessageStatus::Pending, now);
+        sqlx::query(
+            "INSERT INTO messages (id, organization_id, conversation_id, account_id, contact_address, \
+               direction, content, status, status_history, agent_id, \"timestamp\") \
+             VALUES ($1, $2, $3, $4, $5, 'outgoing', $6, 'pending', $7, $8, $9)",
+        )
+        .bind(id.0)
+        .bind(org.0)
+        .bind(conversation.0)
+        .bind(msg.account_id.0)
+        .bind(&key)
+        .bind(Json(&msg.content))
+        .bind(Json(&history))
+        .bind(msg.agent_id.map(|a| a.0))
+        .bind(ts)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        sqlx::query(
+            "UPDATE conversations SET \
+               last_message_id = CASE WHEN last_message_at IS NULL OR $2 >= last_message_at \
+                                      THEN $3 ELSE last_message_id END, \
+               last_message_at = CASE WHEN last_message_at IS NULL OR $2 >= last_message_at \
+                                      THEN $2 ELSE last_message_at END, \
+               last_outgoing_at = GREATEST(last_outgoing_at, $2), \
+               unread_count = 0, \
+               updated_at = now() \
+             WHERE id = $1",
+        )
+        .bind(conversation.0)
+        .bind(ts)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        let job = NewJob {
+            org_id: Some(org),
+            kind: "send_message".into(),
+            payload: json!({ "message_id": id.to_string(), "org_id": org.to_string() }),
+            run_at: ts,
+            priority: msg.priority.value(),
+        };
+        let job_id = jobs::insert_job(&mut tx, &job).await?;
+        if conv_created {
+            append_event(&mut tx, org, "conversations", "insert", conversation.0).await?;
+        }
+        append_event(&mut tx, org, "messages", "insert", id.0).await?;
+        let message = conversations::load_message(&mut tx, org, id).await?;
+        tx.commit().await.db()?;
+        Ok(Enqueued { message, job_id })
+    }
+}
+
+#[async_trait]
+impl MessageStore for PgStore {
+    async fn ingest_inbound(&self, org: OrgId, msg: InboundMessage) -> StoreResult<Ingested> {
+        ingest::ingest_one(&self.pool, org, msg).await
+    }
+
+    async fn ingest_inbound_batch(
+        &self,
+        batch: Vec<(OrgId, InboundMessage)>,
+    ) -> StoreResult<Vec<Ingested>> {
+        ingest::ingest_batch(&self.pool, batch).await
+    }
+
+    async fn apply_status(&self, org: OrgId, update: StatusUpdate) -> StoreResult<StatusOutcome> {
+        status::apply_status(&self.pool, org, update).await
+    }
+
+    async fn enqueue_outgoing(&self, org: OrgId, msg: NewOutgoing) -> StoreResult<Enqueued> {
+        self.enqueue(org, msg).await
+    }
+
+    async fn mark_sent(
+        &self,
+        org: OrgId,
+        id: MessageId,
+        wamid: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<StatusOutcome> {
+        status::mark_sent(&self.pool, org, id, wamid, at).await
+    }
+
+    async fn mark_failed(
+        &self,
+        org: OrgId,
+        id: MessageId,
+        error: Value,
+        at: DateTime<Utc>,
+    ) -> StoreResult<StatusOutcome> {
+        status::mark_failed(&self.pool, org, id, error, at).await
+    }
+
+    async fn get_message(&self, org: OrgId, id: MessageId) -> StoreResult<MessageRecord> {
+        let mut conn = self.pool.acquire().await.db()?;
+        conversations::load_message(&mut conn, org, id).await
+    }
+
+    async fn list_conversations(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        limit: u32,
+    ) -> StoreResult<Vec<ConversationSummary>> {
+        let mut conn = self.pool.acquire().await.db()?;
+        conversations::list(&mut conn, org, account, limit).await
+    }
+
+    async fn find_conversation(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        contact: &Phone,
+    ) -> StoreResult<Option<Conversation>> {
+        let mut conn = self.pool.acquire().await.db()?;
+        conversations::find(&mut conn, org, account, contact).await
+    }
+
+    async fn page_messages(
+        &self,
+        org: OrgId,
+        conversation: ConversationId,
+        limit: u32,
+        older_than: Option<MessageCursor>,
+    ) -> StoreResult<MessagePage> {
+        let mut conn = self.pool.acquire().await.db()?;
+        conversations::page(&mut conn, org, conversation, limit, older_than).await
+    }
+
+    async fn newest_incoming_at(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        contact: &Phone,
+    ) -> StoreResult<Option<DateTime<Utc>>> {
+        let mut conn = self.pool.acquire().await.db()?;
+        conversations::newest_incoming_at(&mut conn, org, account, contact).await
+    }
+
+    async fn events_after(
+        &self,
+        org: OrgId,
+        after_seq: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<Event>> {
+        let mut conn = self.pool.acquire().await.db()?;
+        conversations::events_after(&mut conn, org, after_seq, limit).await
+    }
+}

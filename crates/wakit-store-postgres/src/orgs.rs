@@ -1,0 +1,37 @@
+//! Organizations.
+
+use async_trait::async_trait;
+use wakit_core::OrgId;
+use wakit_store::{Org, OrgStore, StoreError, StoreResult};
+
+use crate::PgStore;
+use crate::error::DbResultExt;
+use crate::rows;
+
+#[async_trait]
+impl OrgStore for PgStore {
+    async fn create_org(&self, name: &str, timezone: &str) -> StoreResult<Org> {
+        let row = sqlx::query(
+            "INSERT INTO organizations (id, name, timezone) VALUES ($1, $2, $3) \
+             RETURNING id, name, timezone, created_at",
+        )
+        .bind(OrgId::new().0)
+        .bind(name)
+        .bind(timezone)
+        .fetch_one(&self.pool)
+        .await
+        .db()?;
+        rows::org(&row)
+    }
+
+    async fn get_org(&self, org: OrgId) -> StoreResult<Org> {
+        let row =
+            sqlx::query("SELECT id, name, timezone, created_at FROM organizations WHERE id = $1")
+                .bind(org.0)
+                .fetch_optional(&self.pool)
+                .await
+                .db()?
+                .ok_or(StoreError::NotFound("organization"))?;
+        rows::org(&row)
+    }
+}

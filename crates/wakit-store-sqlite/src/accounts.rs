@@ -1,0 +1,109 @@
+//! [`AccountStore`]: connected numbers and their sealed tokens.
+
+use async_trait::async_trait;
+use wakit_core::{AccountId, OrgId};
+use wakit_store::secrets::SealedSecret;
+use wakit_store::{
+    Account, AccountStatus, AccountStore, ConflictKey, NewAccount, StoreError, StoreResult,
+};
+
+use crate::SqliteStore;
+use crate::error::db;
+use crate::rows::{ACCOUNT_COLUMNS, account, get, now, us};
+use crate::shared::require_org;
+
+#[async_trait]
+impl AccountStore for SqliteStore {
+    async fn add_account(&self, org: OrgId, new: NewAccount) -> StoreResult<Account> {
+        let at = now();
+        let acc = Account {
+            id: AccountId::new(),
+            org_id: org,
+            phone: new.phone,
+            name: new.name,
+            phone_number_id: new.phone_number_id,
+            waba_id: new.waba_id,
+            status: AccountStatus::Connected,
+            created_at: at,
+        };
+        let mut tx = self.write_tx().await?;
+        require_org(&mut *tx, org).await?;
+        let taken = sqlx::query("SELECT 1 FROM organizations_addresses WHERE address = ?1")
+            .bind(&acc.phone_number_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+        if taken.is_some() {
+            return Err(StoreError::Conflict(ConflictKey::PhoneNumberId));
+        }
+        sqlx::query(
+            "INSERT INTO organizations_addresses (id, organization_id, address, phone_number, verified_name, \
+             waba_id, status, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+        )
+        .bind(acc.id.to_string())
+        .bind(org.to_string())
+        .bind(&acc.phone_number_id)
+        .bind(acc.phone.digits())
+        .bind(&acc.name)
+        .bind(&acc.waba_id)
+        .bind(acc.status.as_str())
+        .bind(us(at))
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query(
+            "INSERT INTO secrets (organization_id, owner_id, name, sealed, created_at, updated_at) \
+             VALUES (?1, ?2, 'access_token', ?3, ?4, ?4)",
+        )
+        .bind(org.to_string())
+        .bind(acc.id.to_string())
+        .bind(&new.access_token.0)
+        .bind(us(at))
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(acc)
+    }
+
+    async fn list_accounts(&self, org: OrgId) -> StoreResult<Vec<Account>> {
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM organizations_addresses WHERE organization_id = ?1 ORDER BY created_at, id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(org.to_string())
+            .fetch_all(self.reads())
+            .await
+            .map_err(db)?;
+        rows.iter().map(account).collect()
+    }
+
+    async fn account_by_phone_number_id(
+        &self,
+        phone_number_id: &str,
+    ) -> StoreResult<Option<Account>> {
+        let sql =
+            format!("SELECT {ACCOUNT_COLUMNS} FROM organizations_addresses WHERE address = ?1");
+        let row = sqlx::query(&sql)
+            .bind(phone_number_id)
+            .fetch_optional(self.reads())
+            .await
+            .map_err(db)?;
+        row.as_ref().map(account).transpose()
+    }
+
+    async fn account_token(&self, org: OrgId, account: AccountId) -> StoreResult<SealedSecret> {
+        let row = sqlx::query(
+            "SELECT s.sealed FROM organizations_addresses a \
+             JOIN secrets s ON s.owner_id = a.id AND s.name = 'access_token' \
+             WHERE a.id = ?1 AND a.organization_id = ?2",
+        )
+        .bind(account.to_string())
+        .bind(org.to_string())
+        .fetch_optional(self.reads())
+        .await
+        .map_err(db)?
+        .ok_or(StoreError::NotFound("account"))?;
+        Ok(SealedSecret(get(&row, "sealed")?))
+    }
+}

@@ -1,0 +1,101 @@
+//! [`ContactStore`]: contact search.
+//!
+//! A query part of 3+ characters goes through the FTS5 trigram index `contacts_search`
+//! (a trigram phrase query is an exact substring match); shorter parts use `LIKE` on
+//! contacts_addresses. Both parts → AND; neither → every active address of the org.
+
+use async_trait::async_trait;
+use wakit_core::OrgId;
+use wakit_core::text::{escape_like, fold};
+use wakit_store::{ContactQuery, ContactRef, ContactStore, StoreResult};
+
+use crate::SqliteStore;
+use crate::error::db;
+use crate::rows::contact_ref;
+use crate::shared::limit;
+
+/// Shortest query part the trigram index can answer.
+const TRIGRAM: usize = 3;
+
+/// An FTS5 string literal.
+fn fts_phrase(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// A `LIKE` substring pattern.
+fn contains(s: &str) -> String {
+    format!("%{}%", escape_like(s))
+}
+
+#[async_trait]
+impl ContactStore for SqliteStore {
+    async fn search_contacts(
+        &self,
+        org: OrgId,
+        query: ContactQuery,
+    ) -> StoreResult<Vec<ContactRef>> {
+        let name = query.name.as_deref().map(fold).filter(|n| !n.is_empty());
+        let number = query
+            .number
+            .as_deref()
+            .map(|n| n.chars().filter(char::is_ascii_digit).collect::<String>())
+            .filter(|n| !n.is_empty());
+
+        let mut fts: Vec<String> = Vec::new();
+        let mut filters: Vec<&str> = Vec::new();
+        let mut like_args: Vec<String> = Vec::new();
+        if let Some(name) = &name {
+            if name.chars().count() >= TRIGRAM {
+                fts.push(format!("search_name : {}", fts_phrase(name)));
+            } else {
+                filters.push("AND ca.search_name LIKE ? ESCAPE '\\'");
+                like_args.push(contains(name));
+            }
+        }
+        if let Some(number) = &number {
+            if number.len() >= TRIGRAM {
+                fts.push(format!("{{address wa_id}} : {}", fts_phrase(number)));
+            } else {
+                filters.push("AND (ca.address LIKE ? ESCAPE '\\' OR ca.wa_id LIKE ? ESCAPE '\\')");
+                like_args.push(contains(number));
+                like_args.push(contains(number));
+            }
+        }
+
+        let (from, fts_arg) = if fts.is_empty() {
+            ("contacts_addresses ca", None)
+        } else {
+            (
+                "contacts_search JOIN contacts_addresses ca ON ca.rid = contacts_search.rowid",
+                Some(fts.join(" AND ")),
+            )
+        };
+        let matching = if fts_arg.is_some() {
+            "contacts_search MATCH ? AND"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT ca.contact_id, ca.wa_id, COALESCE(ct.name, ca.profile_name) AS display_name \
+             FROM {from} LEFT JOIN contacts ct ON ct.id = ca.contact_id \
+             WHERE {matching} ca.organization_id = ? AND ca.status = 'active' {} \
+             ORDER BY ca.search_name, ca.address LIMIT ?",
+            filters.join(" ")
+        );
+
+        let mut q = sqlx::query(&sql);
+        if let Some(m) = fts_arg {
+            q = q.bind(m);
+        }
+        q = q.bind(org.to_string());
+        for arg in like_args {
+            q = q.bind(arg);
+        }
+        let rows = q
+            .bind(limit(query.limit))
+            .fetch_all(self.reads())
+            .await
+            .map_err(db)?;
+        rows.iter().map(contact_ref).collect()
+    }
+}

@@ -1,0 +1,158 @@
+//! [`JobStore`]: the lease-based job queue. Claims run inside the single-writer
+//! transaction, so two claimers can never lease the same job.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
+use wakit_core::JobId;
+use wakit_store::{Job, JobState, JobStore, NewJob, StoreError, StoreResult};
+
+use crate::SqliteStore;
+use crate::error::db;
+use crate::rows::{JOB_COLUMNS, get_uuid, job, now, to_json, us};
+use crate::shared::{changed, limit};
+
+#[async_trait]
+impl JobStore for SqliteStore {
+    async fn enqueue_job(&self, new: NewJob) -> StoreResult<JobId> {
+        let id = JobId::new();
+        let mut tx = self.write_tx().await?;
+        if let Some(org) = new.org_id {
+            crate::shared::require_org(&mut *tx, org).await?;
+        }
+        sqlx::query(
+            "INSERT INTO jobs (id, organization_id, kind, payload, state, priority, attempts, run_at, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, 'queued', ?5, 0, ?6, ?7, ?7)",
+        )
+        .bind(id.to_string())
+        .bind(new.org_id.map(|o| o.to_string()))
+        .bind(&new.kind)
+        .bind(to_json(&new.payload)?)
+        .bind(new.priority)
+        .bind(us(new.run_at))
+        .bind(us(now()))
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(id)
+    }
+
+    async fn claim_jobs(
+        &self,
+        kinds: &[&str],
+        n: u32,
+        lease: Duration,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<Job>> {
+        if kinds.is_empty() || n == 0 {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["?"; kinds.len()].join(", ");
+        // Each branch walks its partial index (jobs_queued_idx / jobs_running_idx).
+        let pick = format!(
+            "SELECT id, priority, run_at FROM ( \
+               SELECT id, priority, run_at FROM jobs \
+               WHERE state = 'queued' AND kind IN ({marks}) AND run_at <= ? \
+               ORDER BY priority DESC, run_at LIMIT ?) \
+             UNION ALL \
+             SELECT id, priority, run_at FROM ( \
+               SELECT id, priority, run_at FROM jobs \
+               WHERE state = 'running' AND lease_until < ? AND kind IN ({marks}) \
+               ORDER BY priority DESC, run_at LIMIT ?) \
+             ORDER BY priority DESC, run_at LIMIT ?"
+        );
+        let mut tx = self.write_tx().await?;
+        let mut q = sqlx::query(&pick);
+        for k in kinds {
+            q = q.bind(*k);
+        }
+        q = q.bind(us(at)).bind(limit(n)).bind(us(at));
+        for k in kinds {
+            q = q.bind(*k);
+        }
+        let picked = q
+            .bind(limit(n))
+            .bind(limit(n))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?;
+        let lease_until = us(at + lease);
+        let claim = format!(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?1, lease_token = ?2, \
+             updated_at = ?3 WHERE id = ?4 RETURNING {JOB_COLUMNS}"
+        );
+        let mut jobs = Vec::with_capacity(picked.len());
+        for row in &picked {
+            let id = get_uuid(row, "id")?;
+            let row = sqlx::query(&claim)
+                .bind(lease_until)
+                .bind(Uuid::new_v4().to_string())
+                .bind(us(now()))
+                .bind(id.to_string())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)?;
+            jobs.push(job(&row)?);
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(jobs)
+    }
+
+    async fn complete_job(&self, id: JobId, lease_token: Uuid) -> StoreResult<bool> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query(
+            "UPDATE jobs SET state = 'done', lease_until = NULL, updated_at = ?1 \
+             WHERE id = ?2 AND state = 'running' AND lease_token = ?3",
+        )
+        .bind(us(now()))
+        .bind(id.to_string())
+        .bind(lease_token.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(changed(&done))
+    }
+
+    async fn fail_job(
+        &self,
+        id: JobId,
+        lease_token: Uuid,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<Option<JobState>> {
+        let state = if retry_at.is_some() {
+            JobState::Queued
+        } else {
+            JobState::Dead
+        };
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query(
+            "UPDATE jobs SET state = ?1, run_at = COALESCE(?2, run_at), last_error = ?3, lease_until = NULL, \
+             lease_token = NULL, updated_at = ?4 WHERE id = ?5 AND state = 'running' AND lease_token = ?6",
+        )
+        .bind(state.as_str())
+        .bind(retry_at.map(us))
+        .bind(error)
+        .bind(us(now()))
+        .bind(id.to_string())
+        .bind(lease_token.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(changed(&done).then_some(state))
+    }
+
+    async fn get_job(&self, id: JobId) -> StoreResult<Job> {
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1");
+        let row = sqlx::query(&sql)
+            .bind(id.to_string())
+            .fetch_optional(self.reads())
+            .await
+            .map_err(db)?
+            .ok_or(StoreError::NotFound("job"))?;
+        job(&row)
+    }
+}

@@ -1,0 +1,168 @@
+//! wakit's SQLite storage backend.
+//!
+//! One database file in WAL mode. SQLite has a single writer, so every write
+//! transaction goes through a pool of exactly one connection (`BEGIN IMMEDIATE`), which
+//! serializes writers inside the process instead of letting them fail with
+//! `SQLITE_BUSY`; reads use a separate pool of four connections that never block on
+//! the writer. Times are INTEGER unix microseconds UTC, ids hyphenated UUID TEXT, JSON
+//! TEXT, bytes BLOB. Contact search uses an FTS5 trigram index (`0003_contact_search.sql`).
+#![forbid(unsafe_code)]
+
+mod accounts;
+mod contacts;
+mod conversations;
+mod error;
+mod ingest;
+mod jobs;
+mod keys;
+mod messages;
+mod orgs;
+mod rows;
+mod shared;
+mod status;
+mod templates;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+use wakit_store::{Store, StoreError, StoreResult};
+
+use crate::error::db;
+
+/// Connections in the read pool.
+const READERS: u32 = 4;
+/// How long a connection waits on a lock held by another process before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Page cache of the writer connection, in KiB: index inserts into a large database
+/// touch pages all over the messages indexes, and every miss is a read from the OS.
+const WRITER_CACHE_KIB: i64 = 64 * 1024;
+/// Page cache of each reader connection, in KiB (SQLite's default is 2 MiB).
+const READER_CACHE_KIB: i64 = 16 * 1024;
+/// How long a call waits for a free pooled connection.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The SQLite store: a single-connection writer pool and a reader pool over one file.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens the database at `url` (`sqlite://path` or `sqlite:path`; a plain path is
+    /// accepted too). A missing file is created (with its parent directories) when
+    /// `create_if_missing` is true, and is `StoreError::Unavailable` otherwise.
+    /// Does not migrate: call [`Store::migrate`].
+    pub async fn open(url: &str, create_if_missing: bool) -> StoreResult<SqliteStore> {
+        let path = path_of(url)?;
+        if !path.exists() {
+            if !create_if_missing {
+                return Err(StoreError::Unavailable(format!(
+                    "SQLite database file {} does not exist (create it first, or allow creating it)",
+                    path.display()
+                )));
+            }
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    StoreError::Unavailable(format!(
+                        "cannot create directory {}: {e}",
+                        parent.display()
+                    ))
+                })?;
+            }
+        }
+        let base = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(create_if_missing)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        // The writer opens first: it creates the file and switches it to WAL (a
+        // persistent setting), so readers opened afterwards find WAL already on.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(
+                base.clone()
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
+                    .optimize_on_close(true, None),
+            )
+            .await
+            .map_err(|e| open_error(&path, e))?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(
+                base.create_if_missing(false)
+                    .pragma("query_only", "ON")
+                    .pragma("cache_size", format!("-{READER_CACHE_KIB}")),
+            )
+            .await
+            .map_err(|e| open_error(&path, e))?;
+        Ok(SqliteStore { writer, reader })
+    }
+
+    /// Starts a write transaction on the single writer connection.
+    pub(crate) async fn write_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db)
+    }
+
+    /// The read pool.
+    pub(crate) fn reads(&self) -> &SqlitePool {
+        &self.reader
+    }
+}
+
+fn path_of(url: &str) -> StoreResult<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let rest = rest.split('?').next().unwrap_or(rest);
+    if rest.is_empty() || rest.contains(":memory:") {
+        return Err(StoreError::Other(format!(
+            "{url:?} is not a SQLite database file path (in-memory databases are not supported)"
+        )));
+    }
+    Ok(PathBuf::from(rest))
+}
+
+fn open_error(path: &Path, e: sqlx::Error) -> StoreError {
+    match db(e) {
+        StoreError::Unavailable(m) | StoreError::Other(m) => StoreError::Unavailable(format!(
+            "cannot open SQLite database {}: {m}",
+            path.display()
+        )),
+        other => other,
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        sqlx::migrate!("./migrations")
+            .run(&self.writer)
+            .await
+            .map_err(|e| StoreError::Other(format!("migration failed: {e}")))
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.reader)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,123 @@
+//! [`TemplateStore`]: the per-number cache of Meta's templates.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::SqliteConnection;
+use wakit_core::{AccountId, OrgId};
+use wakit_store::{StoreResult, TemplateRecord, TemplateStore};
+
+use crate::SqliteStore;
+use crate::error::db;
+use crate::rows::{get, get_json, get_opt_time, now, to_json, us};
+use crate::shared::require_account;
+
+/// Inserts or replaces one template row.
+async fn put(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    account: AccountId,
+    t: &TemplateRecord,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO templates (organization_id, account_id, id, name, language, status, category, components, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+         ON CONFLICT (account_id, id) DO UPDATE SET name = excluded.name, language = excluded.language, \
+         status = excluded.status, category = excluded.category, components = excluded.components, \
+         updated_at = excluded.updated_at",
+    )
+    .bind(org.to_string())
+    .bind(account.to_string())
+    .bind(&t.id)
+    .bind(&t.name)
+    .bind(&t.language)
+    .bind(&t.status)
+    .bind(&t.category)
+    .bind(to_json(&t.components)?)
+    .bind(us(at))
+    .execute(conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+#[async_trait]
+impl TemplateStore for SqliteStore {
+    async fn replace_templates(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        templates: Vec<TemplateRecord>,
+    ) -> StoreResult<()> {
+        let at = now();
+        let mut tx = self.write_tx().await?;
+        require_account(&mut *tx, org, account).await?;
+        sqlx::query("DELETE FROM templates WHERE account_id = ?1")
+            .bind(account.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        for t in &templates {
+            put(&mut tx, org, account, t, at).await?;
+        }
+        sqlx::query("UPDATE organizations_addresses SET templates_synced_at = ?1, updated_at = ?1 WHERE id = ?2")
+            .bind(us(at))
+            .bind(account.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn upsert_template(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        template: TemplateRecord,
+    ) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        require_account(&mut *tx, org, account).await?;
+        put(&mut tx, org, account, &template, now()).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn list_templates(
+        &self,
+        org: OrgId,
+        account: AccountId,
+    ) -> StoreResult<(Vec<TemplateRecord>, Option<DateTime<Utc>>)> {
+        let mut tx = self.reads().begin().await.map_err(db)?;
+        let synced = sqlx::query(
+            "SELECT templates_synced_at FROM organizations_addresses WHERE id = ?1 AND organization_id = ?2",
+        )
+        .bind(account.to_string())
+        .bind(org.to_string())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?
+        .ok_or(wakit_store::StoreError::NotFound("account"))?;
+        let rows = sqlx::query(
+            "SELECT id, name, language, status, category, components FROM templates \
+             WHERE account_id = ?1 ORDER BY name, language, id",
+        )
+        .bind(account.to_string())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        let list = rows
+            .iter()
+            .map(|r| {
+                Ok(TemplateRecord {
+                    id: get(r, "id")?,
+                    name: get(r, "name")?,
+                    language: get(r, "language")?,
+                    status: get(r, "status")?,
+                    category: get(r, "category")?,
+                    components: get_json(r, "components")?,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok((list, get_opt_time(&synced, "templates_synced_at")?))
+    }
+}

@@ -1,0 +1,86 @@
+//! Contact search: case- and accent-insensitive names, partial digits.
+
+use crate::fixture::Fixture;
+use wakit_store::{ContactQuery, Store};
+
+fn q(name: Option<&str>, number: Option<&str>, limit: u32) -> ContactQuery {
+    ContactQuery {
+        name: name.map(String::from),
+        number: number.map(String::from),
+        limit,
+    }
+}
+
+/// Names match ignoring case and accents, numbers match any part, both AND, neither lists all.
+pub async fn contact_search_folds_and_matches_digits(store: &dyn Store) {
+    let f = Fixture::new(store).await;
+    let people = [
+        ("5215551230001", "María García"),
+        ("5215551230002", "MARIO Pérez"),
+        ("5215559990003", "José Martínez"),
+        ("16505550004", "Ana 100% Real"),
+        ("16505550005", "Zoë"),
+    ];
+    for (i, (phone, name)) in people.iter().enumerate() {
+        let mut m = Fixture::inbound(f.acct_a.id, phone, &format!("w.c{i}"), i as i64, "hola");
+        m.profile_name = Some(name.to_string());
+        store.ingest_inbound(f.org_a, m).await.unwrap();
+    }
+    let names = |hits: Vec<wakit_store::ContactRef>| -> Vec<String> {
+        hits.into_iter()
+            .map(|h| h.name.unwrap_or_default())
+            .collect()
+    };
+    let s = |query| async move { names(store.search_contacts(f.org_a, query).await.unwrap()) };
+
+    assert_eq!(s(q(Some("maria"), None, 10)).await, ["María García"]);
+    assert_eq!(s(q(Some("GARCÍA"), None, 10)).await, ["María García"]);
+    assert_eq!(
+        s(q(Some("mari"), None, 10)).await,
+        ["María García", "MARIO Pérez"]
+    );
+    assert_eq!(s(q(Some("perez"), None, 10)).await, ["MARIO Pérez"]);
+    assert_eq!(s(q(Some("zoe"), None, 10)).await, ["Zoë"]);
+    assert_eq!(
+        s(q(Some("ma"), None, 10)).await,
+        ["José Martínez", "María García", "MARIO Pérez"],
+        "short queries work too"
+    );
+    assert_eq!(
+        s(q(Some("100%"), None, 10)).await,
+        ["Ana 100% Real"],
+        "wildcards are literal"
+    );
+    assert!(s(q(Some("%"), None, 10)).await.len() == 1);
+    assert!(s(q(Some("nobody"), None, 10)).await.is_empty());
+
+    assert_eq!(
+        s(q(None, Some("555123"), 10)).await,
+        ["María García", "MARIO Pérez"]
+    );
+    assert_eq!(
+        s(q(None, Some("+1 650"), 10)).await,
+        ["Ana 100% Real", "Zoë"]
+    );
+    assert_eq!(s(q(None, Some("0003"), 10)).await, ["José Martínez"]);
+    assert_eq!(
+        s(q(Some("mario"), Some("0002"), 10)).await,
+        ["MARIO Pérez"],
+        "both → AND"
+    );
+    assert!(s(q(Some("mario"), Some("0001"), 10)).await.is_empty());
+
+    let all = s(q(None, None, 10)).await;
+    assert_eq!(
+        all,
+        [
+            "Ana 100% Real",
+            "José Martínez",
+            "María García",
+            "MARIO Pérez",
+            "Zoë"
+        ],
+        "neither → all by name"
+    );
+    assert_eq!(s(q(None, None, 2)).await.len(), 2, "limit");
+}

@@ -1,0 +1,21 @@
+//! The checks, grouped by behaviour. Each takes a fresh, migrated store.
+
+pub mod contacts;
+pub mod conversations;
+pub mod ingest;
+pub mod jobs;
+pub mod keys;
+pub mod status;
+pub mod templates;
+pub mod tenancy;
+
+use wakit_store::{StoreError, StoreResult};
+
+/// Asserts a result is `NotFound` (the answer for another org's ids).
+#[track_caller]
+pub fn assert_not_found<T: std::fmt::Debug>(r: StoreResult<T>, what: &str) {
+    match r {
+        Err(StoreError::NotFound(_)) => {}
+        other => panic!("{what}: expected NotFound, got {other:?}"),
+    }
+}

@@ -1,0 +1,55 @@
+//! Runs every conformance check against SQLite and PostgreSQL.
+
+use wakit_store_tests::checks;
+use wakit_store_tests::{Backend, TestStore};
+
+macro_rules! conformance {
+    ($($module:ident :: $check:ident),* $(,)?) => {
+        mod sqlite {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    let ts = TestStore::fresh(Backend::Sqlite).await.expect("sqlite always runs");
+                    checks::$module::$check(&*ts.store).await;
+                }
+            )*
+        }
+        mod postgres {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    let Some(ts) = TestStore::fresh(Backend::Postgres).await else { return };
+                    checks::$module::$check(&*ts.store).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    keys::orgs_and_accounts_round_trip,
+    keys::api_keys_authenticate_and_revoke,
+    ingest::ingest_creates_contact_conversation_and_message,
+    ingest::ingest_is_idempotent_on_wamid,
+    ingest::concurrent_duplicate_ingest_stores_one,
+    ingest::concurrent_new_contact_messages_share_one_conversation,
+    ingest::phone_forms_are_one_contact,
+    ingest::content_round_trips_through_storage,
+    ingest::batch_ingest_is_idempotent_and_all_or_nothing,
+    status::statuses_are_monotonic_in_any_order,
+    status::status_before_send_response_is_applied_later,
+    status::failures_keep_the_error,
+    conversations::conversations_ordered_by_newest_with_unread,
+    conversations::paging_is_stable,
+    conversations::newest_incoming_spans_whole_history,
+    conversations::writes_append_events,
+    contacts::contact_search_folds_and_matches_digits,
+    templates::template_cache_replaces_and_upserts,
+    jobs::concurrent_claims_never_share_a_job,
+    jobs::expired_lease_returns_job_to_queue,
+    jobs::failed_jobs_retry_then_dead_letter,
+    jobs::claims_follow_priority_and_schedule,
+    tenancy::tenant_isolation_for_every_method,
+);

@@ -1,0 +1,15 @@
+//! The storage boundary: use-case methods over two databases (SQLite and PostgreSQL).
+//!
+//! Methods are use cases, not tables. Every tenant-scoped method takes the
+//! organization id first; a backend must never return or touch another org's rows.
+//! Transactions stay inside the backend.
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod model;
+pub mod secrets;
+pub mod traits;
+
+pub use error::{ConflictKey, StoreError, StoreResult};
+pub use model::*;
+pub use traits::*;

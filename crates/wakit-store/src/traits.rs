@@ -1,0 +1,237 @@
+//! The Store traits. One implementation per backend; the app holds `Arc<dyn Store>`.
+//!
+//! Rules every backend follows (the conformance suite checks them):
+//! - tenant-scoped methods take the org first and never see another org's rows
+//!   (another org's id is `NotFound`, never a row);
+//! - each method is one transaction;
+//! - ingest is idempotent on (number, wamid), under concurrency too;
+//! - statuses are monotonic ([`wakit_core::MessageStatus::merge`]) and a status for an
+//!   unknown wamid is kept and applied when the wamid appears;
+//! - a job is leased to one claimer at a time; an expired lease returns it to the queue.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+use wakit_core::{AccountId, ApiKeyId, ConversationId, JobId, MessageId, OrgId, Phone};
+
+use crate::error::StoreResult;
+use crate::model::*;
+use crate::secrets::{KeyHash, SealedSecret};
+
+/// Organizations.
+#[async_trait]
+pub trait OrgStore: Send + Sync {
+    /// Creates an org. `timezone` must be an IANA name (the caller validates it).
+    async fn create_org(&self, name: &str, timezone: &str) -> StoreResult<Org>;
+    /// Reads an org.
+    async fn get_org(&self, org: OrgId) -> StoreResult<Org>;
+}
+
+/// Connected numbers (`organizations_addresses`) and their sealed tokens.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Connects a number. `NotFound("organization")` for an unknown org;
+    /// `Conflict(PhoneNumberId)` when the phone-number id is already connected (in any org).
+    async fn add_account(&self, org: OrgId, account: NewAccount) -> StoreResult<Account>;
+    /// The org's numbers, oldest first.
+    async fn list_accounts(&self, org: OrgId) -> StoreResult<Vec<Account>>;
+    /// Routing for Meta webhooks, which name only the phone-number id. Not tenant-scoped:
+    /// only the webhook ingest path may call it.
+    async fn account_by_phone_number_id(
+        &self,
+        phone_number_id: &str,
+    ) -> StoreResult<Option<Account>>;
+    /// The number's sealed access token.
+    async fn account_token(&self, org: OrgId, account: AccountId) -> StoreResult<SealedSecret>;
+}
+
+/// API keys: stored as hash + prefix only.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// Stores a new key. `NotFound("organization")` for an unknown org.
+    async fn create_api_key(&self, org: OrgId, key: NewApiKey) -> StoreResult<ApiKeyRecord>;
+    /// The org's keys, revoked ones included, oldest first.
+    async fn list_api_keys(&self, org: OrgId) -> StoreResult<Vec<ApiKeyRecord>>;
+    /// Revokes a key. `org = None` is operator authority (the admin CLI); with an org,
+    /// another org's key is `NotFound`. Revoking twice keeps the first time.
+    async fn revoke_api_key(&self, org: Option<OrgId>, id: ApiKeyId) -> StoreResult<ApiKeyRecord>;
+    /// The key with this hash, unless revoked.
+    async fn authenticate(&self, hash: &KeyHash) -> StoreResult<Option<AuthContext>>;
+}
+
+/// Messages and conversations.
+#[async_trait]
+pub trait MessageStore: Send + Sync {
+    /// Stores an inbound message: upserts the contact address (and a contact named after
+    /// the profile), finds or creates the active conversation, inserts the message as
+    /// `delivered` and appends events. A wamid already stored for the number returns the
+    /// existing ids with `created = false` and changes nothing.
+    async fn ingest_inbound(&self, org: OrgId, msg: InboundMessage) -> StoreResult<Ingested>;
+
+    /// Ingests several inbound messages (possibly of several orgs), in order, with the
+    /// semantics of [`MessageStore::ingest_inbound`] for each. Backends override this to
+    /// commit the whole batch in one transaction (group commit); if the batch fails,
+    /// nothing of it is stored and callers fall back to one message at a time.
+    async fn ingest_inbound_batch(
+        &self,
+        batch: Vec<(OrgId, InboundMessage)>,
+    ) -> StoreResult<Vec<Ingested>> {
+        let mut out = Vec::with_capacity(batch.len());
+        for (org, msg) in batch {
+            out.push(self.ingest_inbound(org, msg).await?);
+        }
+        Ok(out)
+    }
+
+    /// Applies a status monotonically. Unknown wamid → kept, `Deferred`.
+    async fn apply_status(&self, org: OrgId, update: StatusUpdate) -> StoreResult<StatusOutcome>;
+
+    /// Stores an outgoing message as `pending` (contact address and conversation created
+    /// if needed; unread reset) and queues its `send_message` job (payload
+    /// `{"message_id": ...}`, run at `scheduled_at` or now), in one transaction.
+    async fn enqueue_outgoing(&self, org: OrgId, msg: NewOutgoing) -> StoreResult<Enqueued>;
+
+    /// Records Meta's acceptance: sets the wamid, moves to `sent` (monotonically), then
+    /// applies any statuses that arrived for this wamid before it was known.
+    /// `Conflict(Wamid)` if another message of the number has this wamid.
+    async fn mark_sent(
+        &self,
+        org: OrgId,
+        id: MessageId,
+        wamid: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<StatusOutcome>;
+
+    /// Marks a message failed with Meta's (or wakit's) error, monotonically.
+    async fn mark_failed(
+        &self,
+        org: OrgId,
+        id: MessageId,
+        error: Value,
+        at: DateTime<Utc>,
+    ) -> StoreResult<StatusOutcome>;
+
+    /// One message.
+    async fn get_message(&self, org: OrgId, id: MessageId) -> StoreResult<MessageRecord>;
+
+    /// Active conversations of a number, newest message first, with unread counts and the
+    /// last non-internal message. `NotFound("account")` for a number not in the org.
+    async fn list_conversations(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        limit: u32,
+    ) -> StoreResult<Vec<ConversationSummary>>;
+
+    /// The active conversation between a number and a contact (any form of the phone).
+    async fn find_conversation(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        contact: &Phone,
+    ) -> StoreResult<Option<Conversation>>;
+
+    /// Up to `limit` messages older than `older_than` (or the newest), returned oldest
+    /// first; internal messages excluded.
+    async fn page_messages(
+        &self,
+        org: OrgId,
+        conversation: ConversationId,
+        limit: u32,
+        older_than: Option<MessageCursor>,
+    ) -> StoreResult<MessagePage>;
+
+    /// Time of the contact's newest incoming message to this number, across its whole
+    /// history (for the service window).
+    async fn newest_incoming_at(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        contact: &Phone,
+    ) -> StoreResult<Option<DateTime<Utc>>>;
+
+    /// Events after `after_seq`, oldest first.
+    async fn events_after(&self, org: OrgId, after_seq: i64, limit: u32)
+    -> StoreResult<Vec<Event>>;
+}
+
+/// The address book.
+#[async_trait]
+pub trait ContactStore: Send + Sync {
+    /// Searches contacts (see [`ContactQuery`]); ordered by name, then phone.
+    async fn search_contacts(
+        &self,
+        org: OrgId,
+        query: ContactQuery,
+    ) -> StoreResult<Vec<ContactRef>>;
+}
+
+/// The per-number cache of Meta's templates.
+#[async_trait]
+pub trait TemplateStore: Send + Sync {
+    /// Replaces the number's cached templates with a fresh list from Meta.
+    async fn replace_templates(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        templates: Vec<TemplateRecord>,
+    ) -> StoreResult<()>;
+    /// Inserts or updates one template (template status webhook).
+    async fn upsert_template(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        template: TemplateRecord,
+    ) -> StoreResult<()>;
+    /// The number's cached templates, by name then language, and when the cache was
+    /// last replaced (None = never fetched).
+    async fn list_templates(
+        &self,
+        org: OrgId,
+        account: AccountId,
+    ) -> StoreResult<(Vec<TemplateRecord>, Option<DateTime<Utc>>)>;
+}
+
+/// The lease-based job queue.
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    /// Queues a job.
+    async fn enqueue_job(&self, job: NewJob) -> StoreResult<JobId>;
+    /// Atomically leases up to `limit` due jobs of the given kinds (queued with
+    /// `run_at <= now`, or running with an expired lease), highest priority then oldest
+    /// `run_at` first. Each claim increments `attempts` and gets a fresh lease token.
+    async fn claim_jobs(
+        &self,
+        kinds: &[&str],
+        limit: u32,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Job>>;
+    /// Marks a leased job done. False if the lease was lost (expired and re-claimed).
+    async fn complete_job(&self, id: JobId, lease_token: Uuid) -> StoreResult<bool>;
+    /// Records a failure: back to the queue at `retry_at`, or dead (kept with the error)
+    /// when `retry_at` is None. Returns the new state; `None` if the lease was lost.
+    async fn fail_job(
+        &self,
+        id: JobId,
+        lease_token: Uuid,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<Option<JobState>>;
+    /// Reads a job.
+    async fn get_job(&self, id: JobId) -> StoreResult<Job>;
+}
+
+/// Everything a backend provides.
+#[async_trait]
+pub trait Store:
+    OrgStore + AccountStore + KeyStore + MessageStore + ContactStore + TemplateStore + JobStore
+{
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    /// Applies pending migrations.
+    async fn migrate(&self) -> StoreResult<()>;
+    /// Checks the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+}

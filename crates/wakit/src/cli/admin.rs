@@ -1,0 +1,249 @@
+//! `wakit admin`: orgs, numbers and API keys, straight against the database.
+
+use anyhow::{Context, anyhow};
+use clap::{Args, Subcommand};
+use serde_json::json;
+use std::io::Read;
+use wakit_core::{ApiKeyId, OrgId, Phone, Role};
+use wakit_store::secrets::generate_api_key;
+use wakit_store::{ApiKeyRecord, ConflictKey, NewAccount, NewApiKey, StoreError};
+
+use super::db::DbArgs;
+use super::secret;
+
+/// `wakit admin ...`
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Print machine-readable JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: AdminCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Organizations (tenants).
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Connected WhatsApp numbers.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum OrgCommand {
+    /// Create an organization; prints its id.
+    Create {
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// IANA timezone for time labels, e.g. America/Mexico_City.
+        #[arg(long, default_value = "UTC", value_parser = parse_timezone)]
+        timezone: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AccountCommand {
+    /// Connect a WhatsApp number to an organization; prints its id.
+    Add {
+        /// Organization id.
+        #[arg(long)]
+        org: OrgId,
+        /// The number's digits with country code (`+`, spaces and dashes allowed).
+        #[arg(long, value_parser = parse_phone)]
+        phone: Phone,
+        /// Verified/display name.
+        #[arg(long)]
+        name: String,
+        /// Meta's phone-number id.
+        #[arg(long)]
+        phone_number_id: String,
+        /// WhatsApp Business Account id.
+        #[arg(long)]
+        waba_id: String,
+        /// Meta access token; `-` reads it from stdin (keeps it out of shell history).
+        #[arg(long, env = "WAKIT_ACCESS_TOKEN", hide_env_values = true)]
+        access_token: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Create an API key; prints the key once (only its hash is stored).
+    Create {
+        /// Organization id.
+        #[arg(long)]
+        org: OrgId,
+        /// Human name for the key.
+        #[arg(long)]
+        name: String,
+        /// What the key may do.
+        #[arg(long, default_value = "member", value_parser = ["owner", "admin", "member"])]
+        role: String,
+    },
+    /// List an organization's keys (prefixes only).
+    List {
+        /// Organization id.
+        #[arg(long)]
+        org: OrgId,
+    },
+    /// Revoke a key by id.
+    Revoke {
+        /// Key id (from `key list`).
+        id: ApiKeyId,
+    },
+}
+
+fn parse_phone(s: &str) -> Result<Phone, String> {
+    Phone::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_timezone(s: &str) -> Result<String, String> {
+    s.parse::<chrono_tz::Tz>()
+        .map(|tz| tz.name().to_string())
+        .map_err(|_| {
+            format!("unknown timezone {s:?}; use an IANA name such as America/Mexico_City or UTC")
+        })
+}
+
+fn explain(e: StoreError, org: Option<OrgId>, phone_number_id: Option<&str>) -> anyhow::Error {
+    match (e, org, phone_number_id) {
+        (StoreError::NotFound("organization"), Some(org), _) => {
+            anyhow!("organization {org} not found")
+        }
+        (StoreError::Conflict(ConflictKey::PhoneNumberId), _, Some(id)) => {
+            anyhow!("phone-number id {id} is already connected")
+        }
+        (e, _, _) => e.into(),
+    }
+}
+
+fn print(json_mode: bool, value: serde_json::Value, human: &str) {
+    if json_mode {
+        println!("{value}");
+    } else {
+        println!("{human}");
+    }
+}
+
+fn key_json(k: &ApiKeyRecord) -> serde_json::Value {
+    json!({"id": k.id, "org_id": k.org_id, "name": k.name, "role": k.role, "prefix": k.prefix,
+           "created_at": k.created_at, "revoked_at": k.revoked_at})
+}
+
+/// Runs an admin command.
+pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
+    let store = args.db.open().await?;
+    let j = args.json;
+    match args.command {
+        AdminCommand::Org(OrgCommand::Create { name, timezone }) => {
+            let org = store.create_org(&name, &timezone).await?;
+            print(
+                j,
+                json!({"id": org.id, "name": org.name, "timezone": org.timezone}),
+                &org.id.to_string(),
+            );
+        }
+        AdminCommand::Account(AccountCommand::Add {
+            org,
+            phone,
+            name,
+            phone_number_id,
+            waba_id,
+            access_token,
+        }) => {
+            let token = if access_token == "-" {
+                let mut buf = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut buf)
+                    .context("reading the access token from stdin")?;
+                buf.trim().to_string()
+            } else {
+                access_token
+            };
+            anyhow::ensure!(!token.is_empty(), "the access token is empty");
+            let sealed = secret::load(&args.db)?.seal(&token, &phone_number_id);
+            let account = NewAccount {
+                phone,
+                name,
+                phone_number_id: phone_number_id.clone(),
+                waba_id,
+                access_token: sealed,
+            };
+            let acct = store
+                .add_account(org, account)
+                .await
+                .map_err(|e| explain(e, Some(org), Some(&phone_number_id)))?;
+            print(
+                j,
+                json!({"id": acct.id, "org_id": acct.org_id, "phone": acct.phone, "phone_number_id": acct.phone_number_id}),
+                &acct.id.to_string(),
+            );
+        }
+        AdminCommand::Key(KeyCommand::Create { org, name, role }) => {
+            let role: Role = role.parse()?;
+            let key = generate_api_key();
+            let rec = store
+                .create_api_key(
+                    org,
+                    NewApiKey {
+                        name,
+                        role,
+                        hash: key.hash,
+                        prefix: key.prefix,
+                    },
+                )
+                .await
+                .map_err(|e| explain(e, Some(org), None))?;
+            print(
+                j,
+                json!({"id": rec.id, "key": key.plain, "prefix": rec.prefix, "role": rec.role}),
+                &key.plain,
+            );
+        }
+        AdminCommand::Key(KeyCommand::List { org }) => {
+            store
+                .get_org(org)
+                .await
+                .map_err(|e| explain(e, Some(org), None))?;
+            let keys = store.list_api_keys(org).await?;
+            if j {
+                println!(
+                    "{}",
+                    serde_json::Value::Array(keys.iter().map(key_json).collect())
+                );
+            } else {
+                println!(
+                    "{:<36}  {:<11}  {:<6}  {:<20}  STATE",
+                    "ID", "PREFIX", "ROLE", "NAME"
+                );
+                for k in keys {
+                    let state = if k.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    };
+                    println!(
+                        "{:<36}  {:<11}  {:<6}  {:<20}  {state}",
+                        k.id, k.prefix, k.role, k.name
+                    );
+                }
+            }
+        }
+        AdminCommand::Key(KeyCommand::Revoke { id }) => {
+            let rec = store.revoke_api_key(None, id).await.map_err(|e| match e {
+                StoreError::NotFound(_) => anyhow!("API key {id} not found"),
+                e => e.into(),
+            })?;
+            print(j, key_json(&rec), &format!("revoked {}", rec.id));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,90 @@
+//! Command-line interface: one binary, many subcommands.
+
+mod admin;
+mod client;
+mod db;
+mod secret;
+mod serve;
+
+use clap::{Parser, Subcommand};
+
+/// wakit — a self-hostable WhatsApp Business platform in one binary.
+#[derive(Debug, Parser)]
+#[command(name = "wakit", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Every subcommand.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the API, the Meta webhook and the workers.
+    Serve(serve::ServeArgs),
+    /// One command, no setup: SQLite + the sandbox + a seeded org with chatting customers.
+    Demo(client::Unbuilt),
+    /// Run the Cloud API sandbox alone, pointed at a wakit webhook URL.
+    Sim(client::Unbuilt),
+    /// Apply database migrations (serve also does it at start).
+    Migrate(db::DbArgs),
+    /// Operator commands: orgs, numbers, API keys.
+    Admin(admin::AdminArgs),
+    /// Configure the CLI: base URL, API key, default account.
+    Init(client::Unbuilt),
+    /// Show connection status and accounts.
+    Status(client::Unbuilt),
+    /// Check Meta API token status for all accounts.
+    Health(client::Unbuilt),
+    /// List recent conversations with a preview.
+    #[command(alias = "convs")]
+    Conversations(client::Unbuilt),
+    /// View the conversation history with a contact (phone or name).
+    Chat(client::Unbuilt),
+    /// Send a text or template message to a contact (phone or name).
+    Send(client::Unbuilt),
+    /// List all contacts or search them by name or number.
+    Contacts(client::Unbuilt),
+    /// List WhatsApp message templates.
+    Templates(client::Unbuilt),
+    /// Change the default WhatsApp account.
+    Switch(client::Unbuilt),
+}
+
+impl Command {
+    /// Whether this command runs a long-lived server (logs at info by default).
+    pub fn is_server(&self) -> bool {
+        matches!(self, Command::Serve(_) | Command::Demo(_) | Command::Sim(_))
+    }
+}
+
+/// Logs to stderr; `RUST_LOG` overrides. Servers log at info, one-shot commands at warn.
+pub fn init_tracing(server: bool) {
+    let default = if server { "info" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Runs the parsed command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve::run(args).await,
+        Command::Migrate(args) => db::migrate(args).await,
+        Command::Admin(args) => admin::run(args).await,
+        Command::Demo(_) => client::unbuilt("demo"),
+        Command::Sim(_) => client::unbuilt("sim"),
+        Command::Init(_) => client::unbuilt("init"),
+        Command::Status(_) => client::unbuilt("status"),
+        Command::Health(_) => client::unbuilt("health"),
+        Command::Conversations(_) => client::unbuilt("conversations"),
+        Command::Chat(_) => client::unbuilt("chat"),
+        Command::Send(_) => client::unbuilt("send"),
+        Command::Contacts(_) => client::unbuilt("contacts"),
+        Command::Templates(_) => client::unbuilt("templates"),
+        Command::Switch(_) => client::unbuilt("switch"),
+    }
+}

@@ -1,0 +1,80 @@
+//! `wakit serve`: the HTTP server (API + Meta webhook) with graceful shutdown.
+
+use anyhow::Context;
+use clap::Args;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use wakit_server::AppState;
+
+use super::db::DbArgs;
+
+/// Options of `wakit serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "WAKIT_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Meta Graph API base URL (point it at the sandbox to run without Meta).
+    #[arg(
+        long,
+        env = "WAKIT_GRAPH_URL",
+        default_value = "https://graph.facebook.com/v24.0"
+    )]
+    pub graph_url: String,
+    /// How long in-flight requests may take to finish after SIGTERM.
+    #[arg(long, default_value = "10", value_name = "SECONDS")]
+    pub drain_seconds: u64,
+}
+
+/// Runs the server until SIGINT/SIGTERM.
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let store = args.db.open().await?;
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, backend = store.backend(), graph_url = %args.graph_url, "wakit serving");
+    println!(
+        "wakit listening on http://{addr} ({} database)",
+        store.backend()
+    );
+
+    let shutdown = CancellationToken::new();
+    tokio::spawn(wait_for_signal(shutdown.clone()));
+    wakit_server::serve(
+        listener,
+        AppState { store },
+        shutdown,
+        Duration::from_secs(args.drain_seconds),
+    )
+    .await?;
+    tracing::info!("wakit stopped");
+    Ok(())
+}
+
+async fn wait_for_signal(shutdown: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot listen for SIGTERM");
+                    let _ = ctrl_c.await;
+                    shutdown.cancel();
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutdown requested; draining");
+    shutdown.cancel();
+}
