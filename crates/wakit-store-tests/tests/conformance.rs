@@ -46,6 +46,7 @@ conformance!(
     conversations::newest_incoming_spans_whole_history,
     conversations::writes_append_events,
     contacts::contact_search_folds_and_matches_digits,
+    contacts::contact_search_handles_common_terms,
     templates::template_cache_replaces_and_upserts,
     jobs::concurrent_claims_never_share_a_job,
     jobs::expired_lease_returns_job_to_queue,

@@ -84,3 +84,63 @@ pub async fn contact_search_folds_and_matches_digits(store: &dyn Store) {
     );
     assert_eq!(s(q(None, None, 2)).await.len(), 2, "limit");
 }
+
+/// A term shared by hundreds of contacts still returns the first matches by name, and
+/// the same answer a rare term's search would give.
+pub async fn contact_search_handles_common_terms(store: &dyn Store) {
+    let f = Fixture::new(store).await;
+    let mut batch = Vec::new();
+    for i in 0..500 {
+        let mut m = Fixture::inbound(
+            f.acct_a.id,
+            &format!("1650{:07}", i),
+            &format!("w.common{i}"),
+            i,
+            "hola",
+        );
+        // Reverse order of insertion vs. name order, with a few non-matching names mixed in.
+        m.profile_name = Some(if i % 10 == 0 {
+            format!("Zed {i:03}")
+        } else {
+            format!("Ána {:03}", 999 - i)
+        });
+        batch.push((f.org_a, m));
+    }
+    store.ingest_inbound_batch(batch).await.unwrap();
+    let hits = store
+        .search_contacts(f.org_a, q(Some("ana"), None, 5))
+        .await
+        .unwrap();
+    let names: Vec<_> = hits
+        .iter()
+        .map(|h| h.name.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        names,
+        ["Ána 500", "Ána 501", "Ána 502", "Ána 503", "Ána 504"]
+    );
+    let hits = store
+        .search_contacts(f.org_a, q(Some("ana 7"), Some("1650"), 3))
+        .await
+        .unwrap();
+    let names: Vec<_> = hits
+        .iter()
+        .map(|h| h.name.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(names, ["Ána 700", "Ána 701", "Ána 702"]);
+    let hits = store
+        .search_contacts(f.org_a, q(Some("ana 7"), None, 200))
+        .await
+        .unwrap();
+    assert_eq!(hits.len(), 100 - 10, "every match when the limit allows");
+    let rare = store
+        .search_contacts(f.org_a, q(Some("zed 49"), None, 10))
+        .await
+        .unwrap();
+    assert_eq!(
+        rare.iter()
+            .map(|h| h.name.clone().unwrap_or_default())
+            .collect::<Vec<_>>(),
+        ["Zed 490"]
+    );
+}
