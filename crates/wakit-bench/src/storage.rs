@@ -50,6 +50,9 @@ pub struct Args {
     /// One outgoing message every N messages.
     #[arg(long, default_value_t = 20)]
     outgoing_every: usize,
+    /// Keep the Postgres scratch database (its name is printed) for inspection.
+    #[arg(long)]
+    keep: bool,
     /// Server for the Postgres run (a scratch database is created and dropped on it).
     #[arg(
         long,
@@ -91,6 +94,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!("|---|---|---|---|---|---|---|");
     for backend in backends {
         let tmp = tempfile::tempdir()?;
+        let mut pg_pool = None;
         let (store, cleanup): (Arc<dyn Store>, Option<(String, String)>) = match backend {
             "sqlite" => {
                 let url = format!("sqlite://{}", tmp.path().join("bench.db").display());
@@ -110,17 +114,21 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                     max_connections: 8,
                     ..PgOptions::default()
                 };
-                (
-                    Arc::new(PgStore::connect(&url, opts).await?),
-                    Some((args.postgres_url.clone(), name)),
-                )
+                let pg = PgStore::connect(&url, opts).await?;
+                pg_pool = Some(pg.pool().clone());
+                (Arc::new(pg), Some((args.postgres_url.clone(), name)))
             }
             other => anyhow::bail!("unknown backend {other}"),
         };
         store.migrate().await?;
-        let result = bench_one(&args, backend, store.clone()).await;
+        let result = bench_one(&args, backend, store.clone(), pg_pool.clone()).await;
+        if let Some(p) = pg_pool.take() {
+            p.close().await;
+        }
         drop(store);
-        if let Some((admin_url, name)) = cleanup {
+        if let Some((_, name)) = cleanup.as_ref().filter(|_| args.keep) {
+            println!("# kept database {name}");
+        } else if let Some((admin_url, name)) = cleanup {
             let admin = sqlx::PgPool::connect(&admin_url).await?;
             sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
                 .execute(&admin)
@@ -139,7 +147,12 @@ fn replace_db(url: &str, db: &str) -> String {
     }
 }
 
-async fn bench_one(args: &Args, backend: &str, store: Arc<dyn Store>) -> anyhow::Result<()> {
+async fn bench_one(
+    args: &Args,
+    backend: &str,
+    store: Arc<dyn Store>,
+    pg_pool: Option<sqlx::PgPool>,
+) -> anyhow::Result<()> {
     let sealer = SecretBox::new([1u8; 32]);
     let org = store.create_org("Bench", "UTC").await?.id;
     let mut accounts = Vec::new();
@@ -180,6 +193,10 @@ async fn bench_one(args: &Args, backend: &str, store: Arc<dyn Store>) -> anyhow:
     };
     for target in [args.checkpoint, args.messages] {
         load_until(args, &mut w, target).await?;
+        if let Some(pool) = &pg_pool {
+            // Steady state: autovacuum keeps statistics fresh; a bulk load outruns it.
+            sqlx::query("ANALYZE").execute(pool).await?;
+        }
         let rate = w.loaded as f64 / w.load_time.as_secs_f64();
         let mut reads = measure(args, &mut w).await?;
         println!(

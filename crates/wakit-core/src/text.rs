@@ -40,3 +40,34 @@ mod tests {
         assert_eq!(escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
     }
 }
+
+/// The digits to search for in canonical phone keys ([`crate::Phone::key`]) given what a
+/// user typed: a whole number in any of its forms becomes its key; a fragment stays as
+/// typed (digits only). `None` when there are no digits.
+pub fn number_pattern(query: &str) -> Option<String> {
+    let digits: String = query.chars().filter(char::is_ascii_digit).collect();
+    if digits.is_empty() {
+        return None;
+    }
+    Some(
+        crate::Phone::parse(&digits)
+            .map(|p| p.key())
+            .unwrap_or(digits),
+    )
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::number_pattern;
+
+    #[test]
+    fn whole_numbers_become_keys_and_fragments_stay() {
+        assert_eq!(
+            number_pattern("+52 55 5123 4567").as_deref(),
+            Some("5215551234567")
+        );
+        assert_eq!(number_pattern("555123").as_deref(), Some("555123"));
+        assert_eq!(number_pattern("+1 650").as_deref(), Some("1650"));
+        assert_eq!(number_pattern("abc"), None);
+    }
+}

@@ -116,20 +116,10 @@ pub(crate) async fn upsert_address(
     Ok(key)
 }
 
-/// Above this many matches a search term counts as common (see `search_contacts`).
-const CANDIDATE_CAP: usize = 400;
-
-const SELECT_REF: &str = "SELECT ca.contact_id, c.name AS contact_name, ca.profile_name, ca.wa_id \
-     FROM contacts_addresses ca LEFT JOIN contacts c ON c.id = ca.contact_id \
-     WHERE ca.organization_id = $1 AND ca.status = 'active'";
-
 #[async_trait]
 impl ContactStore for PgStore {
-    /// Search cost must not grow with the address book. A rare term is answered from
-    /// the trigram index (at most `CANDIDATE_CAP` matches, then sorted); a common one by
-    /// walking the name-ordered btree until `limit` rows match, which takes few steps
-    /// precisely because the term is common. The planner cannot know which case it is in
-    /// (`LIKE '%x%'` selectivity is a guess), so each phase pins its plan with `SET LOCAL`.
+    /// One query; the planner picks between the trigram GIN indexes (rare terms) and the
+    /// name-ordered btree (common terms, no filter) from table statistics.
     async fn search_contacts(
         &self,
         org: OrgId,
@@ -139,75 +129,33 @@ impl ContactStore for PgStore {
         let digits: Option<String> = query
             .number
             .as_deref()
-            .map(|n| n.chars().filter(char::is_ascii_digit).collect::<String>())
-            .filter(|d| !d.is_empty());
-        let mut filter = String::new();
+            .and_then(wakit_core::text::number_pattern);
+        let mut sql = String::from(
+            "SELECT ca.contact_id, c.name AS contact_name, ca.profile_name, ca.wa_id \
+             FROM contacts_addresses ca LEFT JOIN contacts c ON c.id = ca.contact_id \
+             WHERE ca.organization_id = $1 AND ca.status = 'active'",
+        );
+        // `LIKE '%part%'` on these columns is served by the pg_trgm GIN indexes (0003).
         if name.is_some() {
-            filter.push_str(" AND ca.search_name LIKE $3 ESCAPE '\\'");
+            sql.push_str(" AND ca.search_name LIKE $3 ESCAPE '\\'");
         }
         if digits.is_some() {
-            filter
-                .push_str(" AND (ca.address LIKE $4 ESCAPE '\\' OR ca.wa_id LIKE $4 ESCAPE '\\')");
+            // `address` is the canonical key; `wakit_core::text::number_pattern` maps a
+            // whole number typed in another form (52… vs 521…) onto it.
+            sql.push_str(" AND ca.address LIKE $4 ESCAPE '\\'");
         }
+        sql.push_str(" ORDER BY ca.search_name, ca.address LIMIT $2");
         let pattern = |s: &str| format!("%{}%", escape_like(s));
-        let (name_pat, digit_pat) = (name.as_deref().map(pattern), digits.as_deref().map(pattern));
-        let limit = i64::from(query.limit);
-        let ordered = format!("{SELECT_REF}{filter} ORDER BY ca.search_name, ca.address LIMIT $2");
-
-        let mut tx = self.pool.begin().await.db()?;
-        if !filter.is_empty() {
-            sqlx::query("SET LOCAL enable_seqscan = off")
-                .execute(&mut *tx)
-                .await
-                .db()?;
-            sqlx::query("SET LOCAL enable_indexscan = off")
-                .execute(&mut *tx)
-                .await
-                .db()?;
-            let candidates = format!(
-                "SELECT ca.address FROM contacts_addresses ca \
-                 WHERE ca.organization_id = $1 AND ca.status = 'active'{filter} LIMIT $2"
-            );
-            let keys: Vec<String> = sqlx::query_scalar(&candidates)
-                .bind(org.0)
-                .bind((CANDIDATE_CAP + 1) as i64)
-                .bind(&name_pat)
-                .bind(&digit_pat)
-                .fetch_all(&mut *tx)
-                .await
-                .db()?;
-            if keys.len() <= CANDIDATE_CAP {
-                let by_key = format!(
-                    "{SELECT_REF} AND ca.address = ANY($3) ORDER BY ca.search_name, ca.address LIMIT $2"
-                );
-                let rows = sqlx::query(&by_key)
-                    .bind(org.0)
-                    .bind(limit)
-                    .bind(&keys)
-                    .fetch_all(&mut *tx)
-                    .await
-                    .db()?;
-                tx.commit().await.db()?;
-                return rows.iter().map(rows::contact_ref).collect();
-            }
-            sqlx::query("SET LOCAL enable_indexscan = on")
-                .execute(&mut *tx)
-                .await
-                .db()?;
-            sqlx::query("SET LOCAL enable_bitmapscan = off")
-                .execute(&mut *tx)
-                .await
-                .db()?;
-        }
-        let rows = sqlx::query(&ordered)
-            .bind(org.0)
-            .bind(limit)
-            .bind(&name_pat)
-            .bind(&digit_pat)
-            .fetch_all(&mut *tx)
+        let mut q = sqlx::query(&sql).bind(org.0).bind(i64::from(query.limit));
+        // Unused parameters are still bound (as NULL text) so the numbering stays fixed.
+        q = q
+            .bind(name.as_deref().map(pattern))
+            .bind(digits.as_deref().map(pattern));
+        q.fetch_all(&self.pool)
             .await
-            .db()?;
-        tx.commit().await.db()?;
-        rows.iter().map(rows::contact_ref).collect()
+            .db()?
+            .iter()
+            .map(rows::contact_ref)
+            .collect()
     }
 }

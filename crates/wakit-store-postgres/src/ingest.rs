@@ -1,5 +1,7 @@
 //! Inbound ingest: one message per transaction, or a whole batch in one (group commit).
 
+use std::collections::HashSet;
+
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool, Row};
 use wakit_core::{AccountId, ConversationId, MessageId, MessageStatus, OrgId, StatusHistory};
@@ -7,7 +9,7 @@ use wakit_store::{InboundMessage, Ingested, StoreError, StoreResult};
 
 use crate::accounts::ensure_account;
 use crate::contacts::{Touch, upsert_address};
-use crate::conversations::{append_event, find_or_create};
+use crate::conversations::find_or_create;
 use crate::error::DbResultExt;
 
 /// The stored message with this wamid on this number, if any.
@@ -37,14 +39,48 @@ async fn existing(
     .transpose()
 }
 
-/// Stores one message inside `tx`. `None` when a concurrent transaction stored the
-/// same wamid first (this call's insert did nothing).
+/// Inserts the message, moves the conversation's last message and unread count, and
+/// appends the events: one statement (one round trip) instead of four.
+const INSERT_AND_TOUCH: &str = "\
+WITH m AS (
+    INSERT INTO messages (id, organization_id, conversation_id, account_id, contact_address,
+        direction, content, status, status_history, external_id, \"timestamp\")
+    VALUES ($1, $2, $3, $4, $5, 'incoming', $6, 'delivered', $7, $8, $9)
+    ON CONFLICT (account_id, external_id) DO NOTHING
+    RETURNING id
+), c AS (
+    UPDATE conversations SET
+        last_message_id = CASE WHEN last_message_at IS NULL OR $9 >= last_message_at
+                               THEN $1 ELSE last_message_id END,
+        last_message_at = CASE WHEN last_message_at IS NULL OR $9 >= last_message_at
+                               THEN $9 ELSE last_message_at END,
+        unread_count = unread_count + CASE WHEN last_outgoing_at IS NULL OR $9 > last_outgoing_at
+                                           THEN 1 ELSE 0 END,
+        updated_at = now()
+    WHERE id = $3 AND EXISTS (SELECT 1 FROM m)
+    RETURNING id
+), e AS (
+    INSERT INTO events (organization_id, entity, action, row_id)
+    SELECT $2, v.entity, 'insert', v.row_id
+    FROM (VALUES (1, 'conversations', $3::uuid), (2, 'messages', $1::uuid)) AS v(n, entity, row_id)
+    WHERE EXISTS (SELECT 1 FROM m) AND (v.n = 2 OR $10)
+    ORDER BY v.n
+    RETURNING seq
+)
+SELECT (SELECT count(*) FROM m) AS inserted, (SELECT count(*) FROM c) AS touched, (SELECT count(*) FROM e) AS events";
+
+/// Stores one message inside `tx`. `None` when the wamid is already stored (by this
+/// transaction or a concurrent one that committed first): nothing was inserted.
+/// `checked` remembers accounts already verified to belong to their org.
 async fn ingest_in_tx(
     tx: &mut PgConnection,
     org: OrgId,
     msg: &InboundMessage,
+    checked: &mut HashSet<(OrgId, AccountId)>,
 ) -> StoreResult<Option<Ingested>> {
-    ensure_account(&mut *tx, org, msg.account_id).await?;
+    if checked.insert((org, msg.account_id)) {
+        ensure_account(&mut *tx, org, msg.account_id).await?;
+    }
     let touch = Touch::Inbound {
         profile_name: msg.profile_name.as_deref(),
     };
@@ -52,48 +88,24 @@ async fn ingest_in_tx(
     let (conversation, conv_created) = find_or_create(&mut *tx, org, msg.account_id, &key).await?;
     let id = MessageId::new();
     let history = StatusHistory::starting(MessageStatus::Delivered, msg.timestamp);
-    let inserted = sqlx::query(
-        "INSERT INTO messages (id, organization_id, conversation_id, account_id, contact_address, \
-           direction, content, status, status_history, external_id, \"timestamp\") \
-         VALUES ($1, $2, $3, $4, $5, 'incoming', $6, 'delivered', $7, $8, $9) \
-         ON CONFLICT (account_id, external_id) DO NOTHING RETURNING id",
-    )
-    .bind(id.0)
-    .bind(org.0)
-    .bind(conversation.0)
-    .bind(msg.account_id.0)
-    .bind(&key)
-    .bind(Json(&msg.content))
-    .bind(Json(&history))
-    .bind(&msg.wamid)
-    .bind(msg.timestamp)
-    .fetch_optional(&mut *tx)
-    .await
-    .db()?;
-    if inserted.is_none() {
+    let row = sqlx::query(INSERT_AND_TOUCH)
+        .bind(id.0)
+        .bind(org.0)
+        .bind(conversation.0)
+        .bind(msg.account_id.0)
+        .bind(&key)
+        .bind(Json(&msg.content))
+        .bind(Json(&history))
+        .bind(&msg.wamid)
+        .bind(msg.timestamp)
+        .bind(conv_created)
+        .fetch_one(&mut *tx)
+        .await
+        .db()?;
+    let inserted: i64 = row.try_get("inserted").db()?;
+    if inserted == 0 {
         return Ok(None);
     }
-    sqlx::query(
-        "UPDATE conversations SET \
-           last_message_id = CASE WHEN last_message_at IS NULL OR $2 >= last_message_at \
-                                  THEN $3 ELSE last_message_id END, \
-           last_message_at = CASE WHEN last_message_at IS NULL OR $2 >= last_message_at \
-                                  THEN $2 ELSE last_message_at END, \
-           unread_count = unread_count + CASE WHEN last_outgoing_at IS NULL OR $2 > last_outgoing_at \
-                                              THEN 1 ELSE 0 END, \
-           updated_at = now() \
-         WHERE id = $1",
-    )
-    .bind(conversation.0)
-    .bind(msg.timestamp)
-    .bind(id.0)
-    .execute(&mut *tx)
-    .await
-    .db()?;
-    if conv_created {
-        append_event(&mut *tx, org, "conversations", "insert", conversation.0).await?;
-    }
-    append_event(&mut *tx, org, "messages", "insert", id.0).await?;
     Ok(Some(Ingested {
         message_id: id,
         conversation_id: conversation,
@@ -118,7 +130,7 @@ pub(crate) async fn ingest_one(
     }
     drop(conn);
     let mut tx = pool.begin().await.db()?;
-    match ingest_in_tx(&mut tx, org, &msg).await? {
+    match ingest_in_tx(&mut tx, org, &msg, &mut HashSet::new()).await? {
         Some(done) => {
             tx.commit().await.db()?;
             Ok(done)
@@ -143,15 +155,12 @@ pub(crate) async fn ingest_batch(
 ) -> StoreResult<Vec<Ingested>> {
     let mut tx = pool.begin().await.db()?;
     let mut out = Vec::with_capacity(batch.len());
+    let mut checked = HashSet::new();
     for (org, msg) in &batch {
-        if let Some(found) = existing(&mut tx, *org, msg.account_id, &msg.wamid).await? {
-            out.push(found);
-            continue;
-        }
-        match ingest_in_tx(&mut tx, *org, msg).await? {
+        // No pre-check: the insert's ON CONFLICT is the duplicate test, and a duplicate's
+        // contact/conversation touches are idempotent.
+        match ingest_in_tx(&mut tx, *org, msg, &mut checked).await? {
             Some(done) => out.push(done),
-            // Stored by a concurrent transaction meanwhile; the harmless contact and
-            // conversation touches of this call stay.
             None => out.push(
                 existing(&mut tx, *org, msg.account_id, &msg.wamid)
                     .await?
