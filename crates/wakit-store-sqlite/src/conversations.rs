@@ -11,7 +11,8 @@ use wakit_store::{
 use crate::SqliteStore;
 use crate::error::db;
 use crate::rows::{
-    MESSAGE_COLUMNS, MESSAGE_FROM, contact_ref, event, get, get_opt_time, get_uuid, message, us,
+    MESSAGE_COLUMNS, MESSAGE_FROM, contact_ref, event, get, get_opt_time, get_time, get_uuid,
+    message, us,
 };
 use crate::shared::{limit, require_account};
 
@@ -68,7 +69,6 @@ impl SqliteStore {
         n: u32,
     ) -> StoreResult<Vec<ConversationSummary>> {
         let mut conn = self.reads().acquire().await.map_err(db)?;
-        require_account(&mut *conn, org, account).await?;
         let sql = list_sql();
         let rows = sqlx::query(&sql)
             .bind(account.to_string())
@@ -77,6 +77,10 @@ impl SqliteStore {
             .fetch_all(&mut *conn)
             .await
             .map_err(db)?;
+        if rows.is_empty() {
+            // Empty list, or a number of another org: only then is the check worth a query.
+            require_account(&mut *conn, org, account).await?;
+        }
         rows.iter()
             .map(|row| {
                 let unread: i64 = get(row, "unread_count")?;
@@ -101,7 +105,6 @@ impl SqliteStore {
         contact: &Phone,
     ) -> StoreResult<Option<Conversation>> {
         let mut conn = self.reads().acquire().await.map_err(db)?;
-        require_account(&mut *conn, org, account).await?;
         let row = sqlx::query(
             "SELECT c.id, c.account_id, c.status, c.created_at, ca.contact_id, ca.wa_id, \
              COALESCE(ct.name, ca.profile_name) AS display_name \
@@ -116,13 +119,16 @@ impl SqliteStore {
         .fetch_optional(&mut *conn)
         .await
         .map_err(db)?;
-        let Some(row) = row else { return Ok(None) };
+        let Some(row) = row else {
+            require_account(&mut *conn, org, account).await?;
+            return Ok(None);
+        };
         Ok(Some(Conversation {
             id: get_uuid(&row, "id")?.into(),
             account_id: get_uuid(&row, "account_id")?.into(),
             contact: contact_ref(&row)?,
             status: get(&row, "status")?,
-            created_at: crate::rows::get_time(&row, "created_at")?,
+            created_at: get_time(&row, "created_at")?,
         }))
     }
 
@@ -134,16 +140,6 @@ impl SqliteStore {
         older_than: Option<MessageCursor>,
     ) -> StoreResult<MessagePage> {
         let mut conn = self.reads().acquire().await.map_err(db)?;
-        let found =
-            sqlx::query("SELECT 1 FROM conversations WHERE id = ?1 AND organization_id = ?2")
-                .bind(conversation.to_string())
-                .bind(org.to_string())
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(db)?;
-        if found.is_none() {
-            return Err(StoreError::NotFound("conversation"));
-        }
         let sql = page_sql(older_than.is_some());
         let mut q = sqlx::query(&sql)
             .bind(conversation.to_string())
@@ -153,6 +149,19 @@ impl SqliteStore {
             q = q.bind(us(c.timestamp)).bind(c.id.to_string());
         }
         let rows = q.fetch_all(&mut *conn).await.map_err(db)?;
+        if rows.is_empty() {
+            // An empty page, or a conversation of another org: only then is it checked.
+            let found =
+                sqlx::query("SELECT 1 FROM conversations WHERE id = ?1 AND organization_id = ?2")
+                    .bind(conversation.to_string())
+                    .bind(org.to_string())
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(db)?;
+            if found.is_none() {
+                return Err(StoreError::NotFound("conversation"));
+            }
+        }
         let more = rows.len() > n as usize;
         let mut messages = rows
             .iter()
@@ -177,7 +186,6 @@ impl SqliteStore {
         contact: &Phone,
     ) -> StoreResult<Option<DateTime<Utc>>> {
         let mut conn = self.reads().acquire().await.map_err(db)?;
-        require_account(&mut *conn, org, account).await?;
         let row = sqlx::query(
             "SELECT timestamp FROM messages \
              WHERE account_id = ?1 AND contact_address = ?2 AND direction = 'incoming' AND organization_id = ?3 \
@@ -191,7 +199,9 @@ impl SqliteStore {
         .map_err(db)?;
         match row {
             Some(r) => get_opt_time(&r, "timestamp"),
-            None => Ok(None),
+            None => require_account(&mut *conn, org, account)
+                .await
+                .map(|()| None),
         }
     }
 

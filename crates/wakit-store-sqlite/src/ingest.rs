@@ -1,42 +1,23 @@
 //! Inbound ingest, one message or a batch in one transaction (group commit: one fsync
 //! for the whole batch under `synchronous = FULL`).
+//!
+//! Every statement is a round trip to the writer connection's thread, so the steady
+//! state (known contact, open conversation) is three: check the number and the wamid,
+//! look up the contact address and conversation, then insert the message, update the
+//! conversation and append the event in one multi-statement call.
 
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
-use wakit_core::{AccountId, Direction, MessageId, MessageStatus, OrgId, StatusHistory};
+use wakit_core::{Direction, MessageId, MessageStatus, OrgId, StatusHistory};
 use wakit_store::{InboundMessage, Ingested, StoreError, StoreResult};
 
 use crate::SqliteStore;
 use crate::error::db;
-use crate::messages::{NewRow, insert_message};
-use crate::rows::{get_uuid, now, to_json, us};
+use crate::messages::{INSERT_MESSAGE, NewRow, TOUCH_CONVERSATION, bind_message};
+use crate::rows::{get_opt_uuid, now, to_json, us};
 use crate::shared::{
-    Upsert, conversation_for, push_event, require_account, upsert_contact_address,
+    create_contact, create_conversation, event_sql, find_contact, refresh_contact,
 };
-
-/// The message stored for (account, wamid), if any, with its conversation.
-async fn by_wamid(
-    conn: &mut SqliteConnection,
-    account: AccountId,
-    wamid: &str,
-) -> StoreResult<Option<Ingested>> {
-    let row = sqlx::query(
-        "SELECT id, conversation_id FROM messages WHERE account_id = ?1 AND external_id = ?2",
-    )
-    .bind(account.to_string())
-    .bind(wamid)
-    .fetch_optional(conn)
-    .await
-    .map_err(db)?;
-    row.map(|r| {
-        Ok(Ingested {
-            message_id: get_uuid(&r, "id")?.into(),
-            conversation_id: get_uuid(&r, "conversation_id")?.into(),
-            created: false,
-        })
-    })
-    .transpose()
-}
 
 /// Ingests one message inside the caller's write transaction. A stored wamid returns
 /// the existing ids before anything is written.
@@ -46,16 +27,40 @@ async fn ingest_in(
     msg: InboundMessage,
     at: DateTime<Utc>,
 ) -> StoreResult<Ingested> {
-    require_account(&mut *conn, org, msg.account_id).await?;
-    if let Some(existing) = by_wamid(conn, msg.account_id, &msg.wamid).await? {
-        return Ok(existing);
+    let seen = sqlx::query(
+        "SELECT m.id AS message_id, m.conversation_id FROM organizations_addresses a \
+         LEFT JOIN messages m ON m.account_id = a.id AND m.external_id = ?3 \
+         WHERE a.id = ?1 AND a.organization_id = ?2",
+    )
+    .bind(msg.account_id.to_string())
+    .bind(org.to_string())
+    .bind(&msg.wamid)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound("account"))?;
+    if let (Some(message_id), Some(conversation_id)) = (
+        get_opt_uuid(&seen, "message_id")?,
+        get_opt_uuid(&seen, "conversation_id")?,
+    ) {
+        return Ok(Ingested {
+            message_id: message_id.into(),
+            conversation_id: conversation_id.into(),
+            created: false,
+        });
     }
+
     let key = msg.from.key();
-    let profile = Upsert::Inbound {
-        profile_name: msg.profile_name.as_deref(),
+    let profile = msg.profile_name.as_deref();
+    let found = find_contact(conn, org, msg.account_id, &key).await?;
+    match &found.address {
+        Some(old) => refresh_contact(conn, org, &msg.from, old, profile, at).await?,
+        None => create_contact(conn, org, &msg.from, profile, at).await?,
+    }
+    let conversation = match found.conversation {
+        Some(c) => c,
+        None => create_conversation(conn, org, msg.account_id, &key, at).await?,
     };
-    upsert_contact_address(conn, org, &msg.from, profile, at).await?;
-    let (conversation, _) = conversation_for(conn, org, msg.account_id, &key, at).await?;
     let id = MessageId::new();
     let row = NewRow {
         id,
@@ -75,28 +80,28 @@ async fn ingest_in(
         timestamp: msg.timestamp,
         now: at,
     };
-    if !insert_message(conn, row).await? {
-        // Unreachable: writes are serialized and the wamid was checked above.
-        return Err(StoreError::Other(format!(
-            "wamid {} was stored concurrently",
-            msg.wamid
-        )));
-    }
-    sqlx::query(
-        "UPDATE conversations SET \
-         last_message_id = CASE WHEN last_message_at IS NULL OR ?1 >= last_message_at THEN ?2 ELSE last_message_id END, \
-         last_message_at = CASE WHEN last_message_at IS NULL OR ?1 >= last_message_at THEN ?1 ELSE last_message_at END, \
-         unread_count = unread_count + CASE WHEN last_outgoing_at IS NULL OR ?1 > last_outgoing_at THEN 1 ELSE 0 END, \
-         updated_at = ?3 WHERE id = ?4",
-    )
-    .bind(us(msg.timestamp))
-    .bind(id.to_string())
-    .bind(us(at))
-    .bind(conversation.to_string())
-    .execute(&mut *conn)
-    .await
-    .map_err(db)?;
-    push_event(conn, org, "messages", "insert", id.0, at).await?;
+    // The wamid was checked above and writes are serialized (BEGIN IMMEDIATE), so the
+    // insert cannot collide; if it did, the unique index fails the whole transaction.
+    let touch = TOUCH_CONVERSATION.replace(
+        "{more}",
+        "unread_count = unread_count + \
+         CASE WHEN last_outgoing_at IS NULL OR p.ts > last_outgoing_at THEN 1 ELSE 0 END,",
+    );
+    let sql = format!(
+        "{INSERT_MESSAGE}; {touch}; {}",
+        event_sql("messages", "insert")
+    );
+    bind_message(&sql, row)
+        .bind(us(msg.timestamp))
+        .bind(id.to_string())
+        .bind(us(at))
+        .bind(conversation.to_string())
+        .bind(org.to_string())
+        .bind(id.to_string())
+        .bind(us(at))
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
     Ok(Ingested {
         message_id: id,
         conversation_id: conversation,

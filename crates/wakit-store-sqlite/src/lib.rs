@@ -83,12 +83,15 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
+        // Every call to SQLite is a round trip to the connection's worker thread, so
+        // pooled connections are not pinged before use (a local file does not drop).
         // The writer opens first: it creates the file and switches it to WAL (a
         // persistent setting), so readers opened afterwards find WAL already on.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            .test_before_acquire(false)
             .connect_with(
                 base.clone()
                     .journal_mode(SqliteJournalMode::Wal)
@@ -100,6 +103,7 @@ impl SqliteStore {
         let reader = SqlitePoolOptions::new()
             .max_connections(READERS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            .test_before_acquire(false)
             .connect_with(
                 base.create_if_missing(false)
                     .pragma("query_only", "ON")
@@ -145,6 +149,24 @@ fn open_error(path: &Path, e: sqlx::Error) -> StoreError {
     }
 }
 
+fn migrate_error(e: sqlx::migrate::MigrateError) -> StoreError {
+    use sqlx::migrate::MigrateError as M;
+    match e {
+        M::VersionMissing(v) => StoreError::Corrupt(format!(
+            "the database has migration {v}, which this wakit does not know (a newer schema?)"
+        )),
+        M::VersionMismatch(v) => StoreError::Corrupt(format!(
+            "migration {v} was changed after it was applied to this database"
+        )),
+        M::Dirty(v) => StoreError::Corrupt(format!("migration {v} was left partially applied")),
+        M::Execute(e) | M::ExecuteMigration(e, _) => match db(e) {
+            StoreError::Other(m) => StoreError::Other(format!("migration failed: {m}")),
+            other => other,
+        },
+        other => StoreError::Other(format!("migration failed: {other}")),
+    }
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
@@ -155,7 +177,7 @@ impl Store for SqliteStore {
         sqlx::migrate!("./migrations")
             .run(&self.writer)
             .await
-            .map_err(|e| StoreError::Other(format!("migration failed: {e}")))
+            .map_err(migrate_error)
     }
 
     async fn ping(&self) -> StoreResult<()> {

@@ -5,23 +5,23 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use sqlx::SqliteConnection;
+use sqlx::Sqlite;
+use sqlx::query::Query;
+use sqlx::sqlite::SqliteArguments;
 use wakit_core::{
     AccountId, ConversationId, Direction, JobId, MessageId, MessageStatus, OrgId, Phone,
     StatusHistory,
 };
 use wakit_store::{
     Conversation, ConversationSummary, Enqueued, Event, InboundMessage, Ingested, MessageCursor,
-    MessagePage, MessageRecord, MessageStore, NewOutgoing, StatusOutcome, StatusUpdate,
+    MessagePage, MessageRecord, MessageStore, NewOutgoing, StatusOutcome, StatusUpdate, StoreError,
     StoreResult,
 };
 
 use crate::SqliteStore;
-use crate::error::db;
-use crate::rows::{MESSAGE_COLUMNS, MESSAGE_FROM, message, now, to_json, us};
-use crate::shared::{
-    Upsert, conversation_for, push_event, require_account, upsert_contact_address,
-};
+use crate::error::{corrupt, db};
+use crate::rows::{now, time, to_json, us};
+use crate::shared::{create_contact, create_conversation, event_sql, find_contact};
 
 #[async_trait]
 impl MessageStore for SqliteStore {
@@ -115,6 +115,20 @@ impl MessageStore for SqliteStore {
     }
 }
 
+/// Inserts a message; its parameters are bound by [`bind_message`]. Writes that follow
+/// it in the same SQL bind theirs after (plain `?` bind in order across statements).
+pub(crate) const INSERT_MESSAGE: &str = "INSERT INTO messages (id, organization_id, conversation_id, \
+     account_id, contact_address, direction, content, status, status_history, external_id, agent_id, \
+     timestamp, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+/// Moves the conversation's last message to the new one when it is at least as new.
+/// Parameters: message time, message id, now, conversation id.
+pub(crate) const TOUCH_CONVERSATION: &str = "UPDATE conversations SET \
+     last_message_id = CASE WHEN last_message_at IS NULL OR p.ts >= last_message_at THEN p.mid ELSE last_message_id END, \
+     last_message_at = CASE WHEN last_message_at IS NULL OR p.ts >= last_message_at THEN p.ts ELSE last_message_at END, \
+     {more} updated_at = p.now \
+     FROM (SELECT ? AS ts, ? AS mid, ? AS now) AS p WHERE conversations.id = ?";
+
 /// A message row to insert.
 pub(crate) struct NewRow<'a> {
     pub(crate) id: MessageId,
@@ -132,60 +146,53 @@ pub(crate) struct NewRow<'a> {
     pub(crate) now: DateTime<Utc>,
 }
 
-/// Inserts a message; false when (account, external id) already exists.
-pub(crate) async fn insert_message(
-    conn: &mut SqliteConnection,
-    m: NewRow<'_>,
-) -> StoreResult<bool> {
-    let done = sqlx::query(
-        "INSERT INTO messages (id, organization_id, conversation_id, account_id, contact_address, direction, \
-         content, status, status_history, external_id, agent_id, timestamp, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13) \
-         ON CONFLICT (account_id, external_id) DO NOTHING",
-    )
-    .bind(m.id.to_string())
-    .bind(m.org.to_string())
-    .bind(m.conversation.to_string())
-    .bind(m.account.to_string())
-    .bind(m.contact_key)
-    .bind(m.direction.as_str())
-    .bind(m.content)
-    .bind(m.status.as_str())
-    .bind(m.history)
-    .bind(m.external_id)
-    .bind(m.agent_id)
-    .bind(us(m.timestamp))
-    .bind(us(m.now))
-    .execute(conn)
-    .await
-    .map_err(db)?;
-    Ok(done.rows_affected() > 0)
-}
-
-/// Reads a message inside a transaction.
-pub(crate) async fn read_message(
-    conn: &mut SqliteConnection,
-    id: MessageId,
-) -> StoreResult<MessageRecord> {
-    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.id = ?1");
-    let row = sqlx::query(&sql)
-        .bind(id.to_string())
-        .fetch_one(conn)
-        .await
-        .map_err(db)?;
-    message(&row)
+/// `sql` (starting with [`INSERT_MESSAGE`]) with the message's parameters bound.
+pub(crate) fn bind_message<'q>(
+    sql: &'q str,
+    m: NewRow<'q>,
+) -> Query<'q, Sqlite, SqliteArguments<'q>> {
+    sqlx::query(sql)
+        .bind(m.id.to_string())
+        .bind(m.org.to_string())
+        .bind(m.conversation.to_string())
+        .bind(m.account.to_string())
+        .bind(m.contact_key)
+        .bind(m.direction.as_str())
+        .bind(m.content)
+        .bind(m.status.as_str())
+        .bind(m.history)
+        .bind(m.external_id)
+        .bind(m.agent_id)
+        .bind(us(m.timestamp))
+        .bind(us(m.now))
+        .bind(us(m.now))
 }
 
 impl SqliteStore {
     async fn enqueue(&self, org: OrgId, msg: NewOutgoing) -> StoreResult<Enqueued> {
         let at = now();
-        let timestamp = msg.scheduled_at.unwrap_or(at);
+        // As stored (microseconds), so the returned record equals a later read.
+        let timestamp = time(us(msg.scheduled_at.unwrap_or(at)))?;
         let mut tx = self.write_tx().await?;
-        require_account(&mut *tx, org, msg.account_id).await?;
         let key = msg.to.key();
-        upsert_contact_address(&mut tx, org, &msg.to, Upsert::Outgoing, at).await?;
-        let (conversation, _) = conversation_for(&mut tx, org, msg.account_id, &key, at).await?;
+        let found = find_contact(&mut tx, org, msg.account_id, &key).await?;
+        if !found.account_in_org {
+            return Err(StoreError::NotFound("account"));
+        }
+        let contact_phone = match &found.address {
+            Some(a) => Phone::parse(&a.wa_id).map_err(|e| corrupt("wa_id", e))?,
+            None => {
+                create_contact(&mut tx, org, &msg.to, None, at).await?;
+                msg.to.clone()
+            }
+        };
+        let conversation = match found.conversation {
+            Some(c) => c,
+            None => create_conversation(&mut tx, org, msg.account_id, &key, at).await?,
+        };
         let id = MessageId::new();
+        let job_id = JobId::new();
+        let history = StatusHistory::starting(MessageStatus::Pending, at);
         let row = NewRow {
             id,
             org,
@@ -195,45 +202,58 @@ impl SqliteStore {
             direction: Direction::Outgoing,
             content: to_json(&msg.content)?,
             status: MessageStatus::Pending,
-            history: to_json(&StatusHistory::starting(MessageStatus::Pending, at))?,
+            history: to_json(&history)?,
             external_id: None,
             agent_id: msg.agent_id.map(|a| a.to_string()),
             timestamp,
             now: at,
         };
-        insert_message(&mut tx, row).await?;
-        sqlx::query(
-            "UPDATE conversations SET \
-             last_message_id = CASE WHEN last_message_at IS NULL OR ?1 >= last_message_at THEN ?2 ELSE last_message_id END, \
-             last_message_at = CASE WHEN last_message_at IS NULL OR ?1 >= last_message_at THEN ?1 ELSE last_message_at END, \
-             last_outgoing_at = CASE WHEN last_outgoing_at IS NULL OR ?1 > last_outgoing_at THEN ?1 ELSE last_outgoing_at END, \
-             unread_count = 0, updated_at = ?3 WHERE id = ?4",
-        )
-        .bind(us(timestamp))
-        .bind(id.to_string())
-        .bind(us(at))
-        .bind(conversation.to_string())
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        let job_id = JobId::new();
         let payload = json!({ "message_id": id.to_string(), "org_id": org.to_string() });
-        sqlx::query(
-            "INSERT INTO jobs (id, organization_id, kind, payload, state, priority, attempts, run_at, created_at, updated_at) \
-             VALUES (?1, ?2, 'send_message', ?3, 'queued', ?4, 0, ?5, ?6, ?6)",
-        )
-        .bind(job_id.to_string())
-        .bind(org.to_string())
-        .bind(to_json(&payload)?)
-        .bind(msg.priority.value())
-        .bind(us(timestamp))
-        .bind(us(at))
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        push_event(&mut tx, org, "messages", "insert", id.0, at).await?;
-        let message = read_message(&mut tx, id).await?;
+        let touch = TOUCH_CONVERSATION.replace(
+            "{more}",
+            "last_outgoing_at = CASE WHEN last_outgoing_at IS NULL OR p.ts > last_outgoing_at \
+             THEN p.ts ELSE last_outgoing_at END, unread_count = 0,",
+        );
+        let sql = format!(
+            "{INSERT_MESSAGE}; {touch}; \
+             INSERT INTO jobs (id, organization_id, kind, payload, state, priority, attempts, run_at, created_at, \
+             updated_at) VALUES (?, ?, 'send_message', ?, 'queued', ?, 0, ?, ?, ?); {}",
+            event_sql("messages", "insert")
+        );
+        bind_message(&sql, row)
+            .bind(us(timestamp))
+            .bind(id.to_string())
+            .bind(us(at))
+            .bind(conversation.to_string())
+            .bind(job_id.to_string())
+            .bind(org.to_string())
+            .bind(to_json(&payload)?)
+            .bind(msg.priority.value())
+            .bind(us(timestamp))
+            .bind(us(at))
+            .bind(us(at))
+            .bind(org.to_string())
+            .bind(id.to_string())
+            .bind(us(at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         tx.commit().await.map_err(db)?;
+        let message = MessageRecord {
+            id,
+            conversation_id: conversation,
+            account_id: msg.account_id,
+            contact_phone,
+            direction: Direction::Outgoing,
+            content: msg.content,
+            status: MessageStatus::Pending,
+            status_history: history,
+            external_id: None,
+            error: None,
+            timestamp,
+            created_at: at,
+            agent_id: msg.agent_id,
+        };
         Ok(Enqueued { message, job_id })
     }
 }

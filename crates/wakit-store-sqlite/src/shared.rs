@@ -7,7 +7,7 @@ use wakit_core::{AccountId, ContactId, ConversationId, OrgId, Phone};
 use wakit_store::{StoreError, StoreResult};
 
 use crate::error::db;
-use crate::rows::{get, get_uuid, us};
+use crate::rows::{get, get_opt_uuid, us};
 
 /// `NotFound("organization")` unless the org exists.
 pub(crate) async fn require_org(conn: impl SqliteExecutor<'_>, org: OrgId) -> StoreResult<()> {
@@ -37,81 +37,126 @@ pub(crate) async fn require_account(
     found.map(|_| ()).ok_or(StoreError::NotFound("account"))
 }
 
-/// Who a contact address is being upserted for.
-pub(crate) enum Upsert<'a> {
-    /// An inbound message: Meta's form of the number and maybe a profile name win.
-    Inbound { profile_name: Option<&'a str> },
-    /// An outgoing message: create if missing, never change an existing address.
-    Outgoing,
+/// A contact address as found, with its display name.
+pub(crate) struct Address {
+    /// The form of the number Meta last used.
+    pub(crate) wa_id: String,
+    profile_name: Option<String>,
+    search_name: String,
+    contact_name: Option<String>,
 }
 
-/// Creates the org's contact address for `phone` (and a contact named after the profile)
-/// or, for inbound messages, refreshes its `wa_id`, profile name and search name.
-pub(crate) async fn upsert_contact_address(
+/// What exists for (account, contact key): the org's contact address and the number's
+/// active conversation with it.
+pub(crate) struct Found {
+    /// Whether the number belongs to the org.
+    pub(crate) account_in_org: bool,
+    /// The contact address, if any.
+    pub(crate) address: Option<Address>,
+    /// The active conversation, if any.
+    pub(crate) conversation: Option<ConversationId>,
+}
+
+/// Looks up the number, the contact address and the active conversation in one round trip.
+pub(crate) async fn find_contact(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    account: AccountId,
+    key: &str,
+) -> StoreResult<Found> {
+    let row = sqlx::query(
+        "SELECT ca.wa_id, ca.profile_name, ca.search_name, ct.name AS contact_name, \
+         (SELECT c.id FROM conversations c \
+          WHERE c.account_id = ?3 AND c.contact_address = ?2 AND c.status = 'active') AS conversation_id, \
+         EXISTS (SELECT 1 FROM organizations_addresses a WHERE a.id = ?3 AND a.organization_id = ?1) AS account_in_org \
+         FROM (SELECT 1) AS one \
+         LEFT JOIN contacts_addresses ca ON ca.organization_id = ?1 AND ca.address = ?2 \
+         LEFT JOIN contacts ct ON ct.id = ca.contact_id",
+    )
+    .bind(org.to_string())
+    .bind(key)
+    .bind(account.to_string())
+    .fetch_one(conn)
+    .await
+    .map_err(db)?;
+    let wa_id: Option<String> = get(&row, "wa_id")?;
+    let address = match wa_id {
+        Some(wa_id) => Some(Address {
+            wa_id,
+            profile_name: get(&row, "profile_name")?,
+            search_name: get(&row, "search_name")?,
+            contact_name: get(&row, "contact_name")?,
+        }),
+        None => None,
+    };
+    let conversation = get_opt_uuid(&row, "conversation_id")?.map(Into::into);
+    Ok(Found {
+        account_in_org: get(&row, "account_in_org")?,
+        address,
+        conversation,
+    })
+}
+
+/// Creates the org's contact address for `phone` and a contact named `profile` (or
+/// unnamed), linked to it.
+pub(crate) async fn create_contact(
     conn: &mut SqliteConnection,
     org: OrgId,
     phone: &Phone,
-    how: Upsert<'_>,
+    profile: Option<&str>,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    let key = phone.key();
-    let profile = match how {
-        Upsert::Inbound { profile_name } => profile_name,
-        Upsert::Outgoing => None,
-    };
-    let existing = sqlx::query(
-        "SELECT ca.wa_id, ca.profile_name, ca.search_name, ct.name AS contact_name \
-         FROM contacts_addresses ca LEFT JOIN contacts ct ON ct.id = ca.contact_id \
-         WHERE ca.organization_id = ?1 AND ca.address = ?2",
+    let contact = ContactId::new().to_string();
+    sqlx::query(
+        "INSERT INTO contacts (id, organization_id, name, name_folded, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?); \
+         INSERT INTO contacts_addresses (organization_id, address, wa_id, contact_id, profile_name, \
+         search_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
+    .bind(&contact)
     .bind(org.to_string())
-    .bind(&key)
-    .fetch_optional(&mut *conn)
+    .bind(profile)
+    .bind(profile.map(fold))
+    .bind(us(now))
+    .bind(us(now))
+    .bind(org.to_string())
+    .bind(phone.key())
+    .bind(phone.digits())
+    .bind(&contact)
+    .bind(profile)
+    .bind(fold(profile.unwrap_or("")))
+    .bind(us(now))
+    .bind(us(now))
+    .execute(conn)
     .await
     .map_err(db)?;
+    Ok(())
+}
 
-    let Some(row) = existing else {
-        let contact = ContactId::new();
-        sqlx::query(
-            "INSERT INTO contacts (id, organization_id, name, name_folded, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-        )
-        .bind(contact.to_string())
-        .bind(org.to_string())
-        .bind(profile)
-        .bind(profile.map(fold))
-        .bind(us(now))
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-        sqlx::query(
-            "INSERT INTO contacts_addresses (organization_id, address, wa_id, contact_id, profile_name, \
-             search_name, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-        )
-        .bind(org.to_string())
-        .bind(&key)
-        .bind(phone.digits())
-        .bind(contact.to_string())
-        .bind(profile)
-        .bind(fold(profile.unwrap_or("")))
-        .bind(us(now))
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-        return Ok(());
-    };
-
-    if let Upsert::Outgoing = how {
-        return Ok(());
-    }
-    let old_wa_id: String = get(&row, "wa_id")?;
-    let old_profile: Option<String> = get(&row, "profile_name")?;
-    let old_search: String = get(&row, "search_name")?;
-    let contact_name: Option<String> = get(&row, "contact_name")?;
-    let new_profile = profile.map(str::to_string).or(old_profile.clone());
-    let display = contact_name.or(new_profile.clone()).unwrap_or_default();
-    let new_search = fold(&display);
-    if old_wa_id == phone.digits() && old_profile == new_profile && old_search == new_search {
+/// After an inbound message: the address takes Meta's form of the number and the
+/// profile name (when given); the search name follows (contact name, else profile name).
+/// Writes only when something changed.
+pub(crate) async fn refresh_contact(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    phone: &Phone,
+    old: &Address,
+    profile: Option<&str>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let profile_name = profile
+        .map(str::to_string)
+        .or_else(|| old.profile_name.clone());
+    let display = old
+        .contact_name
+        .as_deref()
+        .or(profile_name.as_deref())
+        .unwrap_or("");
+    let search_name = fold(display);
+    if old.wa_id == phone.digits()
+        && old.profile_name == profile_name
+        && old.search_name == search_name
+    {
         return Ok(());
     }
     sqlx::query(
@@ -119,85 +164,58 @@ pub(crate) async fn upsert_contact_address(
          WHERE organization_id = ?5 AND address = ?6",
     )
     .bind(phone.digits())
-    .bind(new_profile)
-    .bind(new_search)
+    .bind(profile_name)
+    .bind(search_name)
     .bind(us(now))
     .bind(org.to_string())
-    .bind(&key)
-    .execute(&mut *conn)
-    .await
-    .map_err(db)?;
-    Ok(())
-}
-
-/// The active conversation between the number and the contact key, created if missing.
-/// Returns its id and whether it was created (and records the creation event).
-pub(crate) async fn conversation_for(
-    conn: &mut SqliteConnection,
-    org: OrgId,
-    account: AccountId,
-    contact_key: &str,
-    now: DateTime<Utc>,
-) -> StoreResult<(ConversationId, bool)> {
-    let find = "SELECT id FROM conversations \
-                WHERE account_id = ?1 AND contact_address = ?2 AND status = 'active'";
-    let found = sqlx::query(find)
-        .bind(account.to_string())
-        .bind(contact_key)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?;
-    if let Some(row) = found {
-        return Ok((get_uuid(&row, "id")?.into(), false));
-    }
-    let id = ConversationId::new();
-    let inserted = sqlx::query(
-        "INSERT INTO conversations (id, organization_id, account_id, contact_address, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5) \
-         ON CONFLICT (account_id, contact_address) WHERE status = 'active' DO NOTHING",
-    )
-    .bind(id.to_string())
-    .bind(org.to_string())
-    .bind(account.to_string())
-    .bind(contact_key)
-    .bind(us(now))
-    .execute(&mut *conn)
-    .await
-    .map_err(db)?;
-    if inserted.rows_affected() == 0 {
-        let row = sqlx::query(find)
-            .bind(account.to_string())
-            .bind(contact_key)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db)?;
-        return Ok((get_uuid(&row, "id")?.into(), false));
-    }
-    push_event(&mut *conn, org, "conversations", "insert", id.0, now).await?;
-    Ok((id, true))
-}
-
-/// Appends an event.
-pub(crate) async fn push_event(
-    conn: &mut SqliteConnection,
-    org: OrgId,
-    entity: &str,
-    action: &str,
-    row_id: uuid::Uuid,
-    now: DateTime<Utc>,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO events (organization_id, entity, action, row_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )
-    .bind(org.to_string())
-    .bind(entity)
-    .bind(action)
-    .bind(row_id.to_string())
-    .bind(us(now))
+    .bind(phone.key())
     .execute(conn)
     .await
     .map_err(db)?;
     Ok(())
+}
+
+/// Creates the active conversation between the number and the contact key, with its
+/// event. The caller has seen there is none (writes are serialized, so none can appear).
+pub(crate) async fn create_conversation(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    account: AccountId,
+    key: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<ConversationId> {
+    let id = ConversationId::new();
+    let sql = format!(
+        "INSERT INTO conversations (id, organization_id, account_id, contact_address, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?); {}",
+        event_sql("conversations", "insert")
+    );
+    sqlx::query(&sql)
+        .bind(id.to_string())
+        .bind(org.to_string())
+        .bind(account.to_string())
+        .bind(key)
+        .bind(us(now))
+        .bind(us(now))
+        .bind(org.to_string())
+        .bind(id.to_string())
+        .bind(us(now))
+        .execute(conn)
+        .await
+        .map_err(db)?;
+    Ok(id)
+}
+
+/// The event insert, to append to a write's SQL. Its parameters, bound after the
+/// preceding statement's: org, row id, time.
+///
+/// Multi-statement SQL binds plain `?` parameters in order across its statements (sqlx
+/// does not support `?NNN` numbers shared between statements), so these writes use `?`.
+pub(crate) fn event_sql(entity: &str, action: &str) -> String {
+    format!(
+        "INSERT INTO events (organization_id, entity, action, row_id, created_at) \
+         VALUES (?, '{entity}', '{action}', ?, ?)"
+    )
 }
 
 /// Number of rows a statement changed, for "did it apply" checks.

@@ -1,18 +1,22 @@
 //! Status changes: `apply_status`, `mark_sent`, `mark_failed`. Each reads the message's
 //! status and history inside the single-writer transaction, merges monotonically in
 //! Rust ([`MessageStatus::merge`], [`StatusHistory::record`]) and writes back only
-//! when something changed.
+//! when something changed (the row and its event in one call).
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::SqliteConnection;
+use sqlx::sqlite::SqliteRow;
 use wakit_core::{AccountId, MessageId, MessageStatus, OrgId, StatusHistory};
 use wakit_store::{ConflictKey, StatusOutcome, StatusUpdate, StoreError, StoreResult};
 
 use crate::SqliteStore;
 use crate::error::db;
 use crate::rows::{get, get_json, get_opt_json, get_status, get_uuid, now, time, to_json, us};
-use crate::shared::{push_event, require_account};
+use crate::shared::{event_sql, require_account};
+
+/// Columns of a message loaded for a merge.
+const TRACKED: &str = "m.id, m.account_id, m.external_id, m.status, m.status_history, m.error";
 
 /// A message's status state, loaded for a merge.
 struct Tracked {
@@ -27,6 +31,20 @@ struct Tracked {
 }
 
 impl Tracked {
+    fn load(row: &SqliteRow) -> StoreResult<Tracked> {
+        let status = get_status(row, "status")?;
+        Ok(Tracked {
+            id: get_uuid(row, "id")?.into(),
+            account: get_uuid(row, "account_id")?.into(),
+            external_id: get(row, "external_id")?,
+            before: status,
+            status,
+            history: get_json(row, "status_history")?,
+            error: get_opt_json(row, "error")?,
+            dirty: false,
+        })
+    }
+
     /// Merges one status report.
     fn apply(&mut self, status: MessageStatus, at: DateTime<Utc>, error: Option<Value>) {
         let merged = self.status.merge(status);
@@ -46,46 +64,48 @@ impl Tracked {
         }
     }
 
-    /// Writes the merged state back (if it changed) and the update event (if the word
+    /// Writes the merged state back (if it changed) with the update event (if the word
     /// changed); returns the outcome.
     async fn save(self, conn: &mut SqliteConnection, org: OrgId) -> StoreResult<StatusOutcome> {
-        let at = now();
+        let word_changed = self.status != self.before;
         if self.dirty {
-            sqlx::query(
-                "UPDATE messages SET status = ?1, status_history = ?2, error = ?3, external_id = ?4, updated_at = ?5 \
-                 WHERE id = ?6",
-            )
-            .bind(self.status.as_str())
-            .bind(to_json(&self.history)?)
-            .bind(self.error.as_ref().map(to_json).transpose()?)
-            .bind(&self.external_id)
-            .bind(us(at))
-            .bind(self.id.to_string())
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
+            let event = if word_changed {
+                event_sql("messages", "update")
+            } else {
+                String::new()
+            };
+            let sql = format!(
+                "UPDATE messages SET status = ?, status_history = ?, error = ?, external_id = ?, \
+                 updated_at = ? WHERE id = ?; {event}"
+            );
+            let at = us(now());
+            sqlx::query(&sql)
+                .bind(self.status.as_str())
+                .bind(to_json(&self.history)?)
+                .bind(self.error.as_ref().map(to_json).transpose()?)
+                .bind(&self.external_id)
+                .bind(at)
+                .bind(self.id.to_string())
+                .bind(org.to_string())
+                .bind(self.id.to_string())
+                .bind(at)
+                .execute(conn)
+                .await
+                .map_err(db)?;
         }
-        if self.status != self.before {
-            push_event(conn, org, "messages", "update", self.id.0, at).await?;
-            Ok(StatusOutcome::Applied {
-                message_id: self.id,
-                status: self.status,
-            })
+        let (message_id, status) = (self.id, self.status);
+        Ok(if word_changed {
+            StatusOutcome::Applied { message_id, status }
         } else {
-            Ok(StatusOutcome::Unchanged {
-                message_id: self.id,
-                status: self.status,
-            })
-        }
+            StatusOutcome::Unchanged { message_id, status }
+        })
     }
 }
 
-const TRACKED: &str =
-    "SELECT id, account_id, external_id, status, status_history, error FROM messages";
-
 /// Loads a message of the org by id.
 async fn by_id(conn: &mut SqliteConnection, org: OrgId, id: MessageId) -> StoreResult<Tracked> {
-    let sql = format!("{TRACKED} WHERE id = ?1 AND organization_id = ?2");
+    let sql =
+        format!("SELECT {TRACKED} FROM messages m WHERE m.id = ?1 AND m.organization_id = ?2");
     let row = sqlx::query(&sql)
         .bind(id.to_string())
         .bind(org.to_string())
@@ -93,40 +113,7 @@ async fn by_id(conn: &mut SqliteConnection, org: OrgId, id: MessageId) -> StoreR
         .await
         .map_err(db)?
         .ok_or(StoreError::NotFound("message"))?;
-    tracked(&row)
-}
-
-/// Loads a message of the org by (account, wamid).
-async fn by_wamid(
-    conn: &mut SqliteConnection,
-    org: OrgId,
-    account: AccountId,
-    wamid: &str,
-) -> StoreResult<Option<Tracked>> {
-    let sql =
-        format!("{TRACKED} WHERE account_id = ?1 AND external_id = ?2 AND organization_id = ?3");
-    let row = sqlx::query(&sql)
-        .bind(account.to_string())
-        .bind(wamid)
-        .bind(org.to_string())
-        .fetch_optional(conn)
-        .await
-        .map_err(db)?;
-    row.as_ref().map(tracked).transpose()
-}
-
-fn tracked(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Tracked> {
-    let status = get_status(row, "status")?;
-    Ok(Tracked {
-        id: get_uuid(row, "id")?.into(),
-        account: get_uuid(row, "account_id")?.into(),
-        external_id: get(row, "external_id")?,
-        before: status,
-        status,
-        history: get_json(row, "status_history")?,
-        error: get_opt_json(row, "error")?,
-        dirty: false,
-    })
+    Tracked::load(&row)
 }
 
 impl SqliteStore {
@@ -136,7 +123,18 @@ impl SqliteStore {
         u: StatusUpdate,
     ) -> StoreResult<StatusOutcome> {
         let mut tx = self.write_tx().await?;
-        let Some(mut msg) = by_wamid(&mut tx, org, u.account_id, &u.wamid).await? else {
+        let sql = format!(
+            "SELECT {TRACKED} FROM messages m \
+             WHERE m.account_id = ?1 AND m.external_id = ?2 AND m.organization_id = ?3"
+        );
+        let row = sqlx::query(&sql)
+            .bind(u.account_id.to_string())
+            .bind(&u.wamid)
+            .bind(org.to_string())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+        let Some(row) = row else {
             require_account(&mut *tx, org, u.account_id).await?;
             sqlx::query(
                 "INSERT INTO pending_statuses (id, organization_id, account_id, wamid, status, at, error, created_at) \
@@ -156,6 +154,7 @@ impl SqliteStore {
             tx.commit().await.map_err(db)?;
             return Ok(StatusOutcome::Deferred);
         };
+        let mut msg = Tracked::load(&row)?;
         msg.apply(u.status, u.at, u.error);
         let outcome = msg.save(&mut tx, org).await?;
         tx.commit().await.map_err(db)?;
@@ -170,36 +169,50 @@ impl SqliteStore {
         at: DateTime<Utc>,
     ) -> StoreResult<StatusOutcome> {
         let mut tx = self.write_tx().await?;
-        let mut msg = by_id(&mut tx, org, id).await?;
-        if msg.external_id.as_deref() != Some(wamid) {
-            let taken = sqlx::query(
-                "SELECT 1 FROM messages WHERE account_id = ?1 AND external_id = ?2 AND id <> ?3",
-            )
-            .bind(msg.account.to_string())
-            .bind(wamid)
+        // The message, whether another message of the number has the wamid, and whether
+        // statuses for it are waiting, in one round trip.
+        let sql = format!(
+            "SELECT {TRACKED}, \
+             EXISTS (SELECT 1 FROM messages x WHERE x.account_id = m.account_id AND x.external_id = ?3 \
+                     AND x.id <> m.id) AS taken, \
+             EXISTS (SELECT 1 FROM pending_statuses p WHERE p.account_id = m.account_id AND p.wamid = ?3) \
+                     AS waiting \
+             FROM messages m WHERE m.id = ?1 AND m.organization_id = ?2"
+        );
+        let row = sqlx::query(&sql)
             .bind(id.to_string())
+            .bind(org.to_string())
+            .bind(wamid)
             .fetch_optional(&mut *tx)
             .await
-            .map_err(db)?;
-            if taken.is_some() {
-                return Err(StoreError::Conflict(ConflictKey::Wamid));
-            }
+            .map_err(db)?
+            .ok_or(StoreError::NotFound("message"))?;
+        if get::<bool>(&row, "taken")? {
+            return Err(StoreError::Conflict(ConflictKey::Wamid));
+        }
+        let waiting: bool = get(&row, "waiting")?;
+        let mut msg = Tracked::load(&row)?;
+        if msg.external_id.as_deref() != Some(wamid) {
             msg.external_id = Some(wamid.to_string());
             msg.dirty = true;
         }
         msg.apply(MessageStatus::Sent, at, None);
-        let pending = sqlx::query(
-            "DELETE FROM pending_statuses WHERE account_id = ?1 AND wamid = ?2 RETURNING status, at, error",
-        )
-        .bind(msg.account.to_string())
-        .bind(wamid)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db)?;
-        for row in &pending {
-            let status = get_status(row, "status")?;
-            let at = time(get(row, "at")?)?;
-            msg.apply(status, at, get_opt_json(row, "error")?);
+        if waiting {
+            let pending = sqlx::query(
+                "DELETE FROM pending_statuses WHERE account_id = ?1 AND wamid = ?2 RETURNING status, at, error",
+            )
+            .bind(msg.account.to_string())
+            .bind(wamid)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?;
+            for row in &pending {
+                msg.apply(
+                    get_status(row, "status")?,
+                    time(get(row, "at")?)?,
+                    get_opt_json(row, "error")?,
+                );
+            }
         }
         let outcome = msg.save(&mut tx, org).await?;
         tx.commit().await.map_err(db)?;

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 use wakit_core::{AccountId, OrgId};
-use wakit_store::{StoreResult, TemplateRecord, TemplateStore};
+use wakit_store::{StoreError, StoreResult, TemplateRecord, TemplateStore};
 
 use crate::SqliteStore;
 use crate::error::db;
@@ -86,38 +86,33 @@ impl TemplateStore for SqliteStore {
         org: OrgId,
         account: AccountId,
     ) -> StoreResult<(Vec<TemplateRecord>, Option<DateTime<Utc>>)> {
-        let mut tx = self.reads().begin().await.map_err(db)?;
-        let synced = sqlx::query(
-            "SELECT templates_synced_at FROM organizations_addresses WHERE id = ?1 AND organization_id = ?2",
+        // One round trip: the number (NotFound when not the org's) joined to its templates.
+        let rows = sqlx::query(
+            "SELECT a.templates_synced_at, t.id, t.name, t.language, t.status, t.category, t.components \
+             FROM organizations_addresses a LEFT JOIN templates t ON t.account_id = a.id \
+             WHERE a.id = ?1 AND a.organization_id = ?2 ORDER BY t.name, t.language, t.id",
         )
         .bind(account.to_string())
         .bind(org.to_string())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?
-        .ok_or(wakit_store::StoreError::NotFound("account"))?;
-        let rows = sqlx::query(
-            "SELECT id, name, language, status, category, components FROM templates \
-             WHERE account_id = ?1 ORDER BY name, language, id",
-        )
-        .bind(account.to_string())
-        .fetch_all(&mut *tx)
+        .fetch_all(self.reads())
         .await
         .map_err(db)?;
-        tx.commit().await.map_err(db)?;
-        let list = rows
-            .iter()
-            .map(|r| {
-                Ok(TemplateRecord {
-                    id: get(r, "id")?,
-                    name: get(r, "name")?,
-                    language: get(r, "language")?,
-                    status: get(r, "status")?,
-                    category: get(r, "category")?,
-                    components: get_json(r, "components")?,
-                })
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok((list, get_opt_time(&synced, "templates_synced_at")?))
+        let synced = rows.first().ok_or(StoreError::NotFound("account"))?;
+        let synced = get_opt_time(synced, "templates_synced_at")?;
+        let mut list = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let Some(id) = get::<Option<String>>(r, "id")? else {
+                continue;
+            };
+            list.push(TemplateRecord {
+                id,
+                name: get(r, "name")?,
+                language: get(r, "language")?,
+                status: get(r, "status")?,
+                category: get(r, "category")?,
+                components: get_json(r, "components")?,
+            });
+        }
+        Ok((list, synced))
     }
 }
