@@ -189,6 +189,18 @@ async fn hot_queries_use_their_indexes() {
     assert!(list.contains("conversations_list_idx"), "{list}");
     assert!(!list.contains("TEMP B-TREE"), "no sort: {list}");
     assert!(!list.contains("SCAN m"), "no scan of messages: {list}");
+    let search = plan(crate::contacts::search_sql(true, &[]), 3).await;
+    assert!(
+        search.starts_with("SCAN contacts_search VIRTUAL TABLE"),
+        "FTS drives: {search}"
+    );
+    assert!(
+        search.contains("SEARCH ca USING INTEGER PRIMARY KEY"),
+        "{search}"
+    );
+    let walk = plan(crate::contacts::search_sql(false, &[]), 2).await;
+    assert!(walk.contains("contacts_addresses_search_idx"), "{walk}");
+    assert!(!walk.contains("TEMP B-TREE"), "no sort: {walk}");
     for cursor in [false, true] {
         let page = plan(page_sql(cursor), if cursor { 5 } else { 3 }).await;
         assert!(page.contains("messages_conversation_time_idx"), "{page}");

@@ -47,6 +47,7 @@ conformance!(
     conversations::writes_append_events,
     contacts::contact_search_folds_and_matches_digits,
     contacts::contact_search_handles_common_terms,
+    contacts::contact_search_by_whole_number_in_any_form,
     templates::template_cache_replaces_and_upserts,
     jobs::concurrent_claims_never_share_a_job,
     jobs::expired_lease_returns_job_to_queue,

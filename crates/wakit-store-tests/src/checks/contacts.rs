@@ -144,3 +144,17 @@ pub async fn contact_search_handles_common_terms(store: &dyn Store) {
         ["Zed 490"]
     );
 }
+
+/// A whole number typed in another of its forms (Mexico without the 1) finds the contact.
+pub async fn contact_search_by_whole_number_in_any_form(store: &dyn Store) {
+    let f = Fixture::new(store).await;
+    f.receive_a("5215551239876", "w.form", 0, "hola").await;
+    for typed in ["525551239876", "+52 1 55 5123 9876", "5123 9876"] {
+        let hits = store
+            .search_contacts(f.org_a, q(None, Some(typed), 10))
+            .await
+            .unwrap();
+        assert_eq!(hits.len(), 1, "{typed}");
+        assert_eq!(hits[0].phone.digits(), "5215551239876");
+    }
+}
