@@ -58,8 +58,10 @@ CREATE TABLE contacts_addresses (
     CONSTRAINT contacts_addresses_pkey UNIQUE (organization_id, address)
 );
 CREATE INDEX contacts_addresses_contact_idx ON contacts_addresses (contact_id);
+-- Ordered listing of the org's contacts (search without a 3+ character part); covers
+-- the short LIKE filters too.
 CREATE INDEX contacts_addresses_search_idx
-    ON contacts_addresses (organization_id, status, search_name, address);
+    ON contacts_addresses (organization_id, status, search_name, address, wa_id);
 
 CREATE TABLE conversations (
     id               TEXT PRIMARY KEY NOT NULL,

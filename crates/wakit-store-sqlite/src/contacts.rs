@@ -42,11 +42,15 @@ pub(crate) fn search_sql(fts: bool, filters: &[&str]) -> String {
     } else {
         ("contacts_addresses ca", "")
     };
+    // Rank and cut on contacts_addresses alone; only the winners fetch their contact.
     format!(
         "SELECT ca.contact_id, ca.wa_id, COALESCE(ct.name, ca.profile_name) AS display_name \
-         FROM {from} LEFT JOIN contacts ct ON ct.id = ca.contact_id \
-         WHERE {matching} ca.organization_id = ? AND ca.status = 'active' {} \
-         ORDER BY ca.search_name, ca.address LIMIT ?",
+         FROM (SELECT ca.rid FROM {from} \
+               WHERE {matching} ca.organization_id = ? AND ca.status = 'active' {} \
+               ORDER BY ca.search_name, ca.address LIMIT ?) AS hit \
+         CROSS JOIN contacts_addresses ca ON ca.rid = hit.rid \
+         LEFT JOIN contacts ct ON ct.id = ca.contact_id \
+         ORDER BY ca.search_name, ca.address",
         filters.join(" ")
     )
 }
