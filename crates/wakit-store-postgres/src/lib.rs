@@ -22,6 +22,7 @@ mod accounts;
 mod contacts;
 mod conversations;
 mod error;
+mod inbox;
 mod ingest;
 mod jobs;
 mod keys;

@@ -452,3 +452,25 @@ pub struct Event {
     /// When.
     pub created_at: DateTime<Utc>,
 }
+
+/// A raw webhook body as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InboxItem {
+    /// Row id.
+    pub id: Uuid,
+    /// The exact bytes Meta sent (signature verified before storing).
+    pub body: Vec<u8>,
+    /// The `X-Hub-Signature-256` header value.
+    pub signature: Option<String>,
+    /// When wakit received it.
+    pub received_at: DateTime<Utc>,
+    /// `pending`, `done` or `failed`.
+    pub state: String,
+    /// Processing attempts recorded so far.
+    pub attempts: u32,
+    /// Last processing error.
+    pub last_error: Option<String>,
+}
+
+/// Job kind that processes one inbox row.
+pub const PROCESS_WEBHOOK: &str = "process_webhook";

@@ -223,10 +223,42 @@ pub trait JobStore: Send + Sync {
     async fn get_job(&self, id: JobId) -> StoreResult<Job>;
 }
 
+/// The raw Meta webhook inbox: bodies are stored before Meta gets its 200, and
+/// processed afterwards by a `process_webhook` job, so nothing acknowledged is lost.
+#[async_trait]
+pub trait InboxStore: Send + Sync {
+    /// Stores a verified webhook body and queues its `process_webhook` job (payload
+    /// `{"inbox_id": ...}`, priority [`Priority::Interactive`]) in one transaction.
+    /// Returns once both are durable.
+    async fn inbox_put(
+        &self,
+        body: &[u8],
+        signature: Option<&str>,
+        received_at: DateTime<Utc>,
+    ) -> StoreResult<InboxItem>;
+    /// Reads a stored body.
+    async fn inbox_get(&self, id: Uuid) -> StoreResult<InboxItem>;
+    /// Records the outcome of processing: `error = None` → done; otherwise the row keeps
+    /// the error (and stays for a retry or for an operator).
+    async fn inbox_finish(
+        &self,
+        id: Uuid,
+        error: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+}
+
 /// Everything a backend provides.
 #[async_trait]
 pub trait Store:
-    OrgStore + AccountStore + KeyStore + MessageStore + ContactStore + TemplateStore + JobStore
+    OrgStore
+    + AccountStore
+    + KeyStore
+    + MessageStore
+    + ContactStore
+    + TemplateStore
+    + JobStore
+    + InboxStore
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
