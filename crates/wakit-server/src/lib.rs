@@ -23,12 +23,24 @@ pub const MAX_BODY: usize = 1024 * 1024;
 pub struct AppState {
     /// The database.
     pub store: Arc<dyn Store>,
+    /// Meta webhook settings.
+    pub webhook: WebhookConfig,
+}
+
+/// Meta webhook settings (`WAKIT_APP_SECRET`, `WAKIT_VERIFY_TOKEN`).
+#[derive(Clone, Default)]
+pub struct WebhookConfig {
+    /// The Meta app secret that signs webhook bodies. Without it, POSTs are refused.
+    pub app_secret: Option<Vec<u8>>,
+    /// The token Meta's verification handshake must present.
+    pub verify_token: Option<String>,
 }
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
     Router::new()
         .nest(wakit_api::API_PREFIX, routes::api_router())
+        .merge(routes::webhook::router())
         .fallback(error::not_found)
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(TraceLayer::new_for_http())

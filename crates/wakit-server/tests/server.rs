@@ -3,7 +3,9 @@
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use wakit_core::Role;
-use wakit_server::AppState;
+use wakit_server::{AppState, WebhookConfig};
+
+const APP_SECRET: &[u8] = b"test-app-secret";
 use wakit_store::NewApiKey;
 use wakit_store::secrets::generate_api_key;
 use wakit_store_tests::fixture::new_account;
@@ -24,8 +26,13 @@ async fn start(ts: &TestStore) -> Running {
         listener.local_addr().expect("addr")
     );
     let shutdown = CancellationToken::new();
+    let webhook = WebhookConfig {
+        app_secret: Some(APP_SECRET.to_vec()),
+        verify_token: Some("verify-me".into()),
+    };
     let state = AppState {
         store: ts.store.clone(),
+        webhook,
     };
     let task = tokio::spawn(wakit_server::serve(
         listener,
@@ -159,4 +166,111 @@ async fn sqlite_ping_and_auth() {
 #[tokio::test]
 async fn postgres_ping_and_auth() {
     ping_and_auth(Backend::Postgres).await;
+}
+
+async fn webhook_is_verified_and_durable(backend: Backend) {
+    let Some(ts) = TestStore::fresh(backend).await else {
+        return;
+    };
+    let srv = start(&ts).await;
+    let http = reqwest::Client::new();
+    let url = srv.base.replace("/api", "/whatsapp-webhook");
+
+    let ok = http
+        .get(&url)
+        .query(&[
+            ("hub.mode", "subscribe"),
+            ("hub.verify_token", "verify-me"),
+            ("hub.challenge", "1158201444"),
+        ])
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.text().await.expect("text"), "1158201444");
+    let bad = http
+        .get(&url)
+        .query(&[
+            ("hub.mode", "subscribe"),
+            ("hub.verify_token", "wrong"),
+            ("hub.challenge", "1"),
+        ])
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(bad.status(), 403);
+
+    let body = br#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"x":"caf\u00e9"}}]}]}"#;
+    let unsigned = http
+        .post(&url)
+        .body(body.to_vec())
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(unsigned.status(), 401);
+    let forged = http
+        .post(&url)
+        .header(
+            "X-Hub-Signature-256",
+            wakit_meta::signature::sign(b"other-secret", body),
+        )
+        .body(body.to_vec())
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(forged.status(), 401);
+    let now = chrono::Utc::now() + chrono::Duration::seconds(5);
+    let queued = ts
+        .store
+        .claim_jobs(
+            &[wakit_store::PROCESS_WEBHOOK],
+            10,
+            chrono::Duration::seconds(30),
+            now,
+        )
+        .await
+        .expect("claim");
+    assert!(queued.is_empty(), "nothing stored for refused bodies");
+
+    let signature = wakit_meta::signature::sign(APP_SECRET, body);
+    let signed = http
+        .post(&url)
+        .header("X-Hub-Signature-256", &signature)
+        .body(body.to_vec())
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(signed.status(), 200);
+    let queued = ts
+        .store
+        .claim_jobs(
+            &[wakit_store::PROCESS_WEBHOOK],
+            10,
+            chrono::Duration::seconds(30),
+            now,
+        )
+        .await
+        .expect("claim");
+    assert_eq!(queued.len(), 1, "acknowledged means stored");
+    let id: uuid::Uuid = queued[0].payload["inbox_id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("uuid");
+    let item = ts.store.inbox_get(id).await.expect("inbox");
+    assert_eq!(item.body, body.to_vec(), "the exact bytes");
+    assert_eq!(item.signature.as_deref(), Some(signature.as_str()));
+
+    srv.shutdown.cancel();
+    srv.task.await.expect("join").expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn sqlite_webhook_is_verified_and_durable() {
+    webhook_is_verified_and_durable(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_webhook_is_verified_and_durable() {
+    webhook_is_verified_and_durable(Backend::Postgres).await;
 }

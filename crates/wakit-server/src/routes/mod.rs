@@ -2,6 +2,7 @@
 
 mod accounts;
 mod ping;
+pub mod webhook;
 
 use crate::AppState;
 use axum::Router;

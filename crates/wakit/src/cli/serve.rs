@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::Args;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-use wakit_server::AppState;
+use wakit_server::{AppState, WebhookConfig};
 
 use super::db::DbArgs;
 
@@ -23,6 +23,12 @@ pub struct ServeArgs {
         default_value = "https://graph.facebook.com/v24.0"
     )]
     pub graph_url: String,
+    /// Meta app secret: verifies the X-Hub-Signature-256 of webhook POSTs.
+    #[arg(long, env = "WAKIT_APP_SECRET", hide_env_values = true)]
+    pub app_secret: Option<String>,
+    /// Token Meta presents in the webhook verification handshake.
+    #[arg(long, env = "WAKIT_VERIFY_TOKEN", hide_env_values = true)]
+    pub verify_token: Option<String>,
     /// How long in-flight requests may take to finish after SIGTERM.
     #[arg(long, default_value = "10", value_name = "SECONDS")]
     pub drain_seconds: u64,
@@ -41,11 +47,18 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         store.backend()
     );
 
+    if args.app_secret.is_none() {
+        tracing::warn!("WAKIT_APP_SECRET is not set: Meta webhook POSTs will be refused");
+    }
+    let webhook = WebhookConfig {
+        app_secret: args.app_secret.map(String::into_bytes),
+        verify_token: args.verify_token,
+    };
     let shutdown = CancellationToken::new();
     tokio::spawn(wait_for_signal(shutdown.clone()));
     wakit_server::serve(
         listener,
-        AppState { store },
+        AppState { store, webhook },
         shutdown,
         Duration::from_secs(args.drain_seconds),
     )
