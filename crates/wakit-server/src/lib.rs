@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod error;
 pub mod routes;
+pub mod workers;
 
 use axum::Router;
 use std::sync::Arc;
@@ -47,24 +48,49 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `app` on `listener` until `shutdown` fires, then finishes in-flight requests
-/// (bounded by `drain`).
+/// How `serve` runs.
+#[derive(Clone, Copy, Debug)]
+pub struct ServeOptions {
+    /// How long in-flight requests and the workers' current batch may take after shutdown.
+    pub drain: Duration,
+    /// Whether this process also runs the background workers.
+    pub workers: bool,
+}
+
+/// Serves `app` on `listener` and runs the workers until `shutdown` fires, then
+/// finishes in-flight requests and the workers' current batch (bounded by `drain`).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: CancellationToken,
-    drain: Duration,
+    options: ServeOptions,
 ) -> std::io::Result<()> {
+    let drain = options.drain;
+    let processor = workers::webhooks::WebhookProcessor::new(state.store.clone());
+    let worker = tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move {
+            if options.workers {
+                processor.run(shutdown).await;
+            }
+        }
+    });
     let signal = shutdown.clone();
     let server = axum::serve(listener, app(state))
         .with_graceful_shutdown(async move { signal.cancelled().await });
     let server = tokio::spawn(async move { server.await });
     shutdown.cancelled().await;
-    match tokio::time::timeout(drain, server).await {
+    let finished = tokio::time::timeout(drain, async {
+        let served = server.await;
+        let _ = worker.await;
+        served
+    })
+    .await;
+    match finished {
         Ok(Ok(result)) => result,
         Ok(Err(join)) => Err(std::io::Error::other(join)),
         Err(_) => {
-            tracing::warn!("in-flight requests did not finish within {drain:?}; closing");
+            tracing::warn!("in-flight work did not finish within {drain:?}; closing");
             Ok(())
         }
     }

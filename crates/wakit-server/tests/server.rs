@@ -1,51 +1,14 @@
-//! The real server on 127.0.0.1:0, over HTTP, on both backends: ping and API-key auth.
+//! The real server on 127.0.0.1:0, over HTTP, on both backends: ping, API-key auth, and
+//! the Meta webhook endpoint (workers off, so the stored job can be inspected).
 
-use std::time::Duration;
-use tokio_util::sync::CancellationToken;
+mod common;
+
+use common::{APP_SECRET, start};
 use wakit_core::Role;
-use wakit_server::{AppState, WebhookConfig};
-
-const APP_SECRET: &[u8] = b"test-app-secret";
 use wakit_store::NewApiKey;
 use wakit_store::secrets::generate_api_key;
 use wakit_store_tests::fixture::new_account;
 use wakit_store_tests::{Backend, TestStore};
-
-struct Running {
-    base: String,
-    shutdown: CancellationToken,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-async fn start(ts: &TestStore) -> Running {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!(
-        "http://{}/functions/v1/api",
-        listener.local_addr().expect("addr")
-    );
-    let shutdown = CancellationToken::new();
-    let webhook = WebhookConfig {
-        app_secret: Some(APP_SECRET.to_vec()),
-        verify_token: Some("verify-me".into()),
-    };
-    let state = AppState {
-        store: ts.store.clone(),
-        webhook,
-    };
-    let task = tokio::spawn(wakit_server::serve(
-        listener,
-        state,
-        shutdown.clone(),
-        Duration::from_secs(5),
-    ));
-    Running {
-        base,
-        shutdown,
-        task,
-    }
-}
 
 async fn ping_and_auth(backend: Backend) {
     let Some(ts) = TestStore::fresh(backend).await else {
@@ -70,7 +33,7 @@ async fn ping_and_auth(backend: Backend) {
         )
         .await
         .expect("key");
-    let srv = start(&ts).await;
+    let srv = start(&ts, false).await;
     let http = reqwest::Client::new();
 
     let ping = http
@@ -172,9 +135,9 @@ async fn webhook_is_verified_and_durable(backend: Backend) {
     let Some(ts) = TestStore::fresh(backend).await else {
         return;
     };
-    let srv = start(&ts).await;
+    let srv = start(&ts, false).await;
     let http = reqwest::Client::new();
-    let url = srv.base.replace("/api", "/whatsapp-webhook");
+    let url = srv.webhook.clone();
 
     let ok = http
         .get(&url)

@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::Args;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-use wakit_server::{AppState, WebhookConfig};
+use wakit_server::{AppState, ServeOptions, WebhookConfig};
 
 use super::db::DbArgs;
 
@@ -56,13 +56,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     let shutdown = CancellationToken::new();
     tokio::spawn(wait_for_signal(shutdown.clone()));
-    wakit_server::serve(
-        listener,
-        AppState { store, webhook },
-        shutdown,
-        Duration::from_secs(args.drain_seconds),
-    )
-    .await?;
+    let options = ServeOptions {
+        drain: Duration::from_secs(args.drain_seconds),
+        workers: true,
+    };
+    wakit_server::serve(listener, AppState { store, webhook }, shutdown, options).await?;
     tracing::info!("wakit stopped");
     Ok(())
 }

@@ -1,0 +1,4 @@
+//! Background workers. Each exposes `tick()` (do at most one batch of work, report how
+//! much) and `run(cancel)`; tests drive `tick()` instead of sleeping.
+
+pub mod webhooks;

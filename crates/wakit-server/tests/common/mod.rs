@@ -1,0 +1,55 @@
+//! Starting the real server for tests.
+#![allow(dead_code)]
+
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use wakit_server::{AppState, ServeOptions, WebhookConfig};
+use wakit_store_tests::TestStore;
+
+/// The app secret the test server verifies webhook signatures with.
+pub const APP_SECRET: &[u8] = b"test-app-secret";
+
+/// A server running on 127.0.0.1:0.
+pub struct Running {
+    /// `http://127.0.0.1:PORT/functions/v1/api`
+    pub base: String,
+    /// `http://127.0.0.1:PORT/functions/v1/whatsapp-webhook`
+    pub webhook: String,
+    /// Fires shutdown.
+    pub shutdown: CancellationToken,
+    /// The serve task.
+    pub task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Starts the server over `ts`, with or without its workers.
+pub async fn start(ts: &TestStore, workers: bool) -> Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let shutdown = CancellationToken::new();
+    let webhook = WebhookConfig {
+        app_secret: Some(APP_SECRET.to_vec()),
+        verify_token: Some("verify-me".into()),
+    };
+    let state = AppState {
+        store: ts.store.clone(),
+        webhook,
+    };
+    let options = ServeOptions {
+        drain: Duration::from_secs(5),
+        workers,
+    };
+    let task = tokio::spawn(wakit_server::serve(
+        listener,
+        state,
+        shutdown.clone(),
+        options,
+    ));
+    Running {
+        base: format!("http://{addr}/functions/v1/api"),
+        webhook: format!("http://{addr}/functions/v1/whatsapp-webhook"),
+        shutdown,
+        task,
+    }
+}
