@@ -4,6 +4,7 @@
 //! inbox row keeps the body and says why it was not applied.
 
 use chrono::{Duration, Utc};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 use tokio_util::sync::CancellationToken;
@@ -11,7 +12,7 @@ use uuid::Uuid;
 use wakit_core::Phone;
 use wakit_meta::WebhookEvent;
 use wakit_store::{
-    InboundMessage, Job, PROCESS_WEBHOOK, StatusUpdate, Store, StoreError, StoreResult,
+    Account, InboundMessage, Job, PROCESS_WEBHOOK, StatusUpdate, Store, StoreError, StoreResult,
 };
 
 /// Jobs claimed per tick.
@@ -117,6 +118,7 @@ impl WebhookProcessor {
         let item = self.store.inbox_get(inbox_id).await?;
         let mut problems = Vec::new();
         let mut inbound = Vec::new();
+        let mut accounts = HashMap::new();
         for event in wakit_meta::parse_webhook(&item.body) {
             match event {
                 WebhookEvent::Message {
@@ -128,11 +130,7 @@ impl WebhookProcessor {
                     content,
                     ..
                 } => {
-                    let Some(account) = self
-                        .store
-                        .account_by_phone_number_id(&phone_number_id)
-                        .await?
-                    else {
+                    let Some(account) = self.route(&mut accounts, &phone_number_id).await? else {
                         problems.push(format!(
                             "message {wamid} for unknown phone-number id {phone_number_id}"
                         ));
@@ -161,11 +159,7 @@ impl WebhookProcessor {
                     errors,
                     ..
                 } => {
-                    let Some(account) = self
-                        .store
-                        .account_by_phone_number_id(&phone_number_id)
-                        .await?
-                    else {
+                    let Some(account) = self.route(&mut accounts, &phone_number_id).await? else {
                         problems.push(format!(
                             "status for {wamid} on unknown phone-number id {phone_number_id}"
                         ));
@@ -190,6 +184,23 @@ impl WebhookProcessor {
         }
         self.ingest(inbound, &mut problems).await?;
         Ok(problems)
+    }
+
+    /// The number a phone-number id names, looked up once per body.
+    async fn route(
+        &self,
+        cache: &mut HashMap<String, Option<Account>>,
+        phone_number_id: &str,
+    ) -> StoreResult<Option<Account>> {
+        if let Some(known) = cache.get(phone_number_id) {
+            return Ok(known.clone());
+        }
+        let found = self
+            .store
+            .account_by_phone_number_id(phone_number_id)
+            .await?;
+        cache.insert(phone_number_id.to_string(), found.clone());
+        Ok(found)
     }
 
     /// One transaction for the body's messages; if that fails, one message at a time so a
