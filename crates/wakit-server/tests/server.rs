@@ -121,16 +121,6 @@ async fn ping_and_auth(backend: Backend) {
     srv.task.await.expect("join").expect("clean shutdown");
 }
 
-#[tokio::test]
-async fn sqlite_ping_and_auth() {
-    ping_and_auth(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_ping_and_auth() {
-    ping_and_auth(Backend::Postgres).await;
-}
-
 async fn webhook_is_verified_and_durable(backend: Backend) {
     let Some(ts) = TestStore::fresh(backend).await else {
         return;
@@ -228,12 +218,4 @@ async fn webhook_is_verified_and_durable(backend: Backend) {
     srv.task.await.expect("join").expect("clean shutdown");
 }
 
-#[tokio::test]
-async fn sqlite_webhook_is_verified_and_durable() {
-    webhook_is_verified_and_durable(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_webhook_is_verified_and_durable() {
-    webhook_is_verified_and_durable(Backend::Postgres).await;
-}
+on_both_backends!(ping_and_auth, webhook_is_verified_and_durable);

@@ -165,12 +165,4 @@ async fn webhooks_become_messages_once(backend: Backend) {
     srv.task.await.expect("join").expect("clean shutdown");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_webhooks_become_messages_once() {
-    webhooks_become_messages_once(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_webhooks_become_messages_once() {
-    webhooks_become_messages_once(Backend::Postgres).await;
-}
+on_both_backends!(webhooks_become_messages_once);
