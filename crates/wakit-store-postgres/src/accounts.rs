@@ -1,6 +1,7 @@
 //! Connected numbers (`organizations_addresses`) and their sealed access tokens.
 
 use async_trait::async_trait;
+use serde_json::Value;
 use sqlx::{PgConnection, Row};
 use wakit_core::{AccountId, OrgId};
 use wakit_store::secrets::SealedSecret;
@@ -103,5 +104,108 @@ impl AccountStore for PgStore {
         .db()?
         .ok_or(StoreError::NotFound("account"))?;
         Ok(SealedSecret(row.try_get("sealed").db()?))
+    }
+
+    async fn get_account(&self, org: OrgId, id: AccountId) -> StoreResult<Account> {
+        let row = sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM organizations_addresses WHERE id = $1 AND organization_id = $2"
+        ))
+        .bind(id.0)
+        .bind(org.0)
+        .fetch_optional(&self.pool)
+        .await
+        .db()?
+        .ok_or(StoreError::NotFound("account"))?;
+        rows::account(&row)
+    }
+
+    async fn accounts_by_waba(&self, waba_id: &str) -> StoreResult<Vec<Account>> {
+        sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM organizations_addresses WHERE waba_id = $1 ORDER BY created_at, id"
+        ))
+        .bind(waba_id)
+        .fetch_all(&self.pool)
+        .await
+        .db()?
+        .iter()
+        .map(rows::account)
+        .collect()
+    }
+
+    async fn set_account_max_mps(
+        &self,
+        org: OrgId,
+        id: AccountId,
+        max_mps: Option<u32>,
+    ) -> StoreResult<Account> {
+        let row = sqlx::query(&format!(
+            "UPDATE organizations_addresses SET updated_at = now(), extra = CASE WHEN $3::bigint IS NULL \
+               THEN extra - 'max_mps' ELSE extra || jsonb_build_object('max_mps', $3::bigint) END \
+             WHERE id = $1 AND organization_id = $2 RETURNING {ACCOUNT_COLUMNS}"
+        ))
+        .bind(id.0)
+        .bind(org.0)
+        .bind(max_mps.map(i64::from))
+        .fetch_optional(&self.pool)
+        .await
+        .db()?
+        .ok_or(StoreError::NotFound("account"))?;
+        rows::account(&row)
+    }
+
+    async fn record_account_health(
+        &self,
+        org: OrgId,
+        id: AccountId,
+        topic: &str,
+        record: Value,
+    ) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE organizations_addresses SET updated_at = now(), extra = jsonb_set(extra, '{health}', \
+               COALESCE(extra->'health', '{}'::jsonb) || jsonb_build_object($3::text, $4::jsonb)) \
+             WHERE id = $1 AND organization_id = $2",
+        )
+        .bind(id.0)
+        .bind(org.0)
+        .bind(topic)
+        .bind(record)
+        .execute(&self.pool)
+        .await
+        .db()?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("account"));
+        }
+        Ok(())
+    }
+
+    async fn replace_account_token(
+        &self,
+        org: OrgId,
+        id: AccountId,
+        token: SealedSecret,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.db()?;
+        let done = sqlx::query(
+            "UPDATE organizations_addresses SET updated_at = now(), \
+               extra = jsonb_set(extra, '{health}', COALESCE(extra->'health', '{}'::jsonb) - 'token') \
+             WHERE id = $1 AND organization_id = $2",
+        )
+        .bind(id.0)
+        .bind(org.0)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("account"));
+        }
+        sqlx::query(
+            "UPDATE secrets SET sealed = $1, updated_at = now() WHERE owner_id = $2 AND name = 'access_token'",
+        )
+        .bind(&token.0)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        tx.commit().await.db()
     }
 }

@@ -85,6 +85,26 @@ impl JobStore for PgStore {
         Ok(jobs)
     }
 
+    async fn defer_job(
+        &self,
+        id: JobId,
+        lease_token: Uuid,
+        run_at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE jobs SET state = 'queued', run_at = $1, attempts = GREATEST(attempts - 1, 0), \
+             lease_until = NULL, lease_token = NULL, updated_at = now() \
+             WHERE id = $2 AND state = 'running' AND lease_token = $3",
+        )
+        .bind(run_at)
+        .bind(id.0)
+        .bind(lease_token)
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn complete_job(&self, id: JobId, lease_token: Uuid) -> StoreResult<bool> {
         let done = sqlx::query(
             "UPDATE jobs SET state = 'done', lease_until = NULL, lease_token = NULL, updated_at = now() \

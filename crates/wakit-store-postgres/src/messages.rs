@@ -8,7 +8,7 @@ use sqlx::types::Json;
 use wakit_core::{
     AccountId, ConversationId, MessageId, MessageStatus, OrgId, Phone, StatusHistory,
 };
-use wakit_store::{
+use wakit_store::{DispatchStart, 
     Conversation, ConversationSummary, Enqueued, Event, InboundMessage, Ingested, MessageCursor,
     MessagePage, MessageRecord, MessageStore, NewJob, NewOutgoing, StatusOutcome, StatusUpdate,
     StoreResult,
@@ -124,6 +124,19 @@ impl MessageStore for PgStore {
         at: DateTime<Utc>,
     ) -> StoreResult<StatusOutcome> {
         status::mark_failed(&self.pool, org, id, error, at).await
+    }
+
+    async fn begin_dispatch(
+        &self,
+        org: OrgId,
+        id: MessageId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<DispatchStart> {
+        self.dispatch_begin(org, id, at).await
+    }
+
+    async fn end_dispatch(&self, org: OrgId, id: MessageId) -> StoreResult<()> {
+        self.dispatch_end(org, id).await
     }
 
     async fn get_message(&self, org: OrgId, id: MessageId) -> StoreResult<MessageRecord> {

@@ -42,7 +42,7 @@ pub(crate) fn org(row: &PgRow) -> StoreResult<Org> {
 
 /// Columns read by [`account`].
 pub(crate) const ACCOUNT_COLUMNS: &str =
-    "id, organization_id, phone_number, verified_name, address, waba_id, status, created_at";
+    "id, organization_id, phone_number, verified_name, address, waba_id, status, created_at, extra";
 
 pub(crate) fn account(row: &PgRow) -> StoreResult<Account> {
     let st: String = row.try_get("status").db()?;
@@ -56,7 +56,10 @@ pub(crate) fn account(row: &PgRow) -> StoreResult<Account> {
         status: AccountStatus::parse(&st)
             .ok_or_else(|| corrupt(format!("account status {st:?}")))?,
         created_at: row.try_get("created_at").db()?,
-    })
+        max_mps: None,
+        health: Default::default(),
+    }
+    .with_extra(&row.try_get::<serde_json::Value, _>("extra").db()?))
 }
 
 /// Columns read by [`api_key`].

@@ -1,6 +1,8 @@
 //! [`AccountStore`]: connected numbers and their sealed tokens.
 
 use async_trait::async_trait;
+use serde_json::Value;
+use sqlx::SqliteConnection;
 use wakit_core::{AccountId, OrgId};
 use wakit_store::secrets::SealedSecret;
 use wakit_store::{
@@ -9,7 +11,7 @@ use wakit_store::{
 
 use crate::SqliteStore;
 use crate::error::db;
-use crate::rows::{ACCOUNT_COLUMNS, account, get, now, us};
+use crate::rows::{ACCOUNT_COLUMNS, account, get, get_json, now, to_json, us};
 use crate::shared::require_org;
 
 #[async_trait]
@@ -25,6 +27,8 @@ impl AccountStore for SqliteStore {
             waba_id: new.waba_id,
             status: AccountStatus::Connected,
             created_at: at,
+            max_mps: None,
+            health: Default::default(),
         };
         let mut tx = self.write_tx().await?;
         require_org(&mut *tx, org).await?;
@@ -106,4 +110,114 @@ impl AccountStore for SqliteStore {
         .ok_or(StoreError::NotFound("account"))?;
         Ok(SealedSecret(get(&row, "sealed")?))
     }
+
+    async fn get_account(&self, org: OrgId, id: AccountId) -> StoreResult<Account> {
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM organizations_addresses WHERE id = ?1 AND organization_id = ?2"
+        );
+        let row = sqlx::query(&sql)
+            .bind(id.to_string())
+            .bind(org.to_string())
+            .fetch_optional(self.reads())
+            .await
+            .map_err(db)?
+            .ok_or(StoreError::NotFound("account"))?;
+        account(&row)
+    }
+
+    async fn accounts_by_waba(&self, waba_id: &str) -> StoreResult<Vec<Account>> {
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM organizations_addresses WHERE waba_id = ?1 ORDER BY created_at, id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(waba_id)
+            .fetch_all(self.reads())
+            .await
+            .map_err(db)?;
+        rows.iter().map(account).collect()
+    }
+
+    async fn set_account_max_mps(
+        &self,
+        org: OrgId,
+        id: AccountId,
+        max_mps: Option<u32>,
+    ) -> StoreResult<Account> {
+        let mut tx = self.write_tx().await?;
+        let mut extra = load_extra(&mut tx, org, id).await?;
+        match max_mps {
+            Some(v) => extra["max_mps"] = Value::from(v),
+            None => {
+                if let Some(m) = extra.as_object_mut() {
+                    m.remove("max_mps");
+                }
+            }
+        }
+        save_extra(&mut tx, id, &extra).await?;
+        tx.commit().await.map_err(db)?;
+        self.get_account(org, id).await
+    }
+
+    async fn record_account_health(
+        &self,
+        org: OrgId,
+        id: AccountId,
+        topic: &str,
+        record: Value,
+    ) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        let mut extra = load_extra(&mut tx, org, id).await?;
+        if !extra["health"].is_object() {
+            extra["health"] = Value::Object(Default::default());
+        }
+        extra["health"][topic] = record;
+        save_extra(&mut tx, id, &extra).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn replace_account_token(
+        &self,
+        org: OrgId,
+        id: AccountId,
+        token: SealedSecret,
+    ) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        let mut extra = load_extra(&mut tx, org, id).await?;
+        if let Some(h) = extra.get_mut("health").and_then(Value::as_object_mut) {
+            h.remove("token");
+        }
+        save_extra(&mut tx, id, &extra).await?;
+        sqlx::query("UPDATE secrets SET sealed = ?1, updated_at = ?2 WHERE owner_id = ?3 AND name = 'access_token'")
+            .bind(&token.0)
+            .bind(us(now()))
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+}
+
+/// The number's `extra` JSON (always an object), inside the writer's transaction.
+async fn load_extra(conn: &mut SqliteConnection, org: OrgId, id: AccountId) -> StoreResult<Value> {
+    let row = sqlx::query("SELECT extra FROM organizations_addresses WHERE id = ?1 AND organization_id = ?2")
+        .bind(id.to_string())
+        .bind(org.to_string())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?
+        .ok_or(StoreError::NotFound("account"))?;
+    let extra: Value = get_json(&row, "extra")?;
+    Ok(if extra.is_object() { extra } else { Value::Object(Default::default()) })
+}
+
+async fn save_extra(conn: &mut SqliteConnection, id: AccountId, extra: &Value) -> StoreResult<()> {
+    sqlx::query("UPDATE organizations_addresses SET extra = ?1, updated_at = ?2 WHERE id = ?3")
+        .bind(to_json(extra)?)
+        .bind(us(now()))
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(())
 }

@@ -99,6 +99,29 @@ impl JobStore for SqliteStore {
         Ok(jobs)
     }
 
+    async fn defer_job(
+        &self,
+        id: JobId,
+        lease_token: Uuid,
+        run_at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query(
+            "UPDATE jobs SET state = 'queued', run_at = ?1, attempts = MAX(attempts - 1, 0), \
+             lease_until = NULL, lease_token = NULL, updated_at = ?2 \
+             WHERE id = ?3 AND state = 'running' AND lease_token = ?4",
+        )
+        .bind(us(run_at))
+        .bind(us(now()))
+        .bind(id.to_string())
+        .bind(lease_token.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(changed(&done))
+    }
+
     async fn complete_job(&self, id: JobId, lease_token: Uuid) -> StoreResult<bool> {
         let mut tx = self.write_tx().await?;
         let done = sqlx::query(

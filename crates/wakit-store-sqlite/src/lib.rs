@@ -10,6 +10,7 @@
 
 mod accounts;
 mod contacts;
+mod dispatch;
 mod conversations;
 mod error;
 mod inbox;

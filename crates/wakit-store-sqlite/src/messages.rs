@@ -12,7 +12,7 @@ use wakit_core::{
     AccountId, ConversationId, Direction, JobId, MessageId, MessageStatus, OrgId, Phone,
     StatusHistory,
 };
-use wakit_store::{
+use wakit_store::{DispatchStart, 
     Conversation, ConversationSummary, Enqueued, Event, InboundMessage, Ingested, MessageCursor,
     MessagePage, MessageRecord, MessageStore, NewOutgoing, StatusOutcome, StatusUpdate, StoreError,
     StoreResult,
@@ -62,6 +62,19 @@ impl MessageStore for SqliteStore {
         at: DateTime<Utc>,
     ) -> StoreResult<StatusOutcome> {
         self.failed(org, id, error, at).await
+    }
+
+    async fn begin_dispatch(
+        &self,
+        org: OrgId,
+        id: MessageId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<DispatchStart> {
+        self.dispatch_begin(org, id, at).await
+    }
+
+    async fn end_dispatch(&self, org: OrgId, id: MessageId) -> StoreResult<()> {
+        self.dispatch_end(org, id).await
     }
 
     async fn get_message(&self, org: OrgId, id: MessageId) -> StoreResult<MessageRecord> {

@@ -28,7 +28,7 @@ pub(crate) const MESSAGE_FROM: &str = "messages m JOIN contacts_addresses ca \
 
 /// Account columns, from `organizations_addresses`.
 pub(crate) const ACCOUNT_COLUMNS: &str =
-    "id, organization_id, phone_number, verified_name, address, waba_id, status, created_at";
+    "id, organization_id, phone_number, verified_name, address, waba_id, status, created_at, extra";
 
 /// API key columns.
 pub(crate) const KEY_COLUMNS: &str =
@@ -154,7 +154,10 @@ pub(crate) fn account(row: &SqliteRow) -> StoreResult<Account> {
         waba_id: get(row, "waba_id")?,
         status: AccountStatus::parse(&status).ok_or_else(|| corrupt("account status", &status))?,
         created_at: get_time(row, "created_at")?,
-    })
+        max_mps: None,
+        health: Default::default(),
+    }
+    .with_extra(&get_json::<serde_json::Value>(row, "extra")?))
 }
 
 /// An API key selected with [`KEY_COLUMNS`].

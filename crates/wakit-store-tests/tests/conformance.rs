@@ -55,4 +55,7 @@ conformance!(
     jobs::failed_jobs_retry_then_dead_letter,
     jobs::claims_follow_priority_and_schedule,
     tenancy::tenant_isolation_for_every_method,
+    dispatch::dispatch_marks_attempts_and_never_reopens_a_sent_message,
+    dispatch::deferred_jobs_wait_without_spending_attempts,
+    dispatch::account_health_and_settings_are_recorded,
 );

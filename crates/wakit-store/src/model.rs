@@ -86,7 +86,40 @@ pub struct Account {
     pub status: AccountStatus,
     /// When it was connected.
     pub created_at: DateTime<Utc>,
+    /// The send rate wakit paces this number to (messages/s); `None` = the default.
+    pub max_mps: Option<u32>,
+    /// What Meta last told wakit about the number, by topic (`token`, `quality`,
+    /// `messaging_limit`, `account_update`, `errors`, ...): each a JSON object with `at`.
+    pub health: serde_json::Map<String, Value>,
 }
+
+impl Account {
+    /// Reads `max_mps` and `health` from the row's `extra` JSON.
+    pub fn with_extra(mut self, extra: &Value) -> Self {
+        self.max_mps = extra
+            .get("max_mps")
+            .and_then(Value::as_u64)
+            .and_then(|v| u32::try_from(v).ok());
+        self.health = extra
+            .get("health")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        self
+    }
+
+    /// True when Meta refused the number's token (190) and no new token was set since.
+    pub fn token_invalid(&self) -> bool {
+        self.health
+            .get("token")
+            .and_then(|t| t.get("status"))
+            .and_then(Value::as_str)
+            == Some("error")
+    }
+}
+
+/// Highest per-number send rate wakit paces to (Meta's top throughput tier).
+pub const MAX_MPS: u32 = 1000;
 
 /// An API key to store: only its hash and a visible prefix.
 #[derive(Clone, Debug)]
@@ -193,6 +226,25 @@ pub enum StatusOutcome {
     },
     /// No message has that wamid yet; the status is kept and applied when one does.
     Deferred,
+}
+
+/// Where a send attempt stands, read when the dispatcher is about to call Meta.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DispatchStart {
+    /// Pending and never attempted (or the last attempt definitely failed): the marker
+    /// is now set; call Meta.
+    Send(MessageRecord),
+    /// Already sent, failed or delivered: nothing to do.
+    Done(MessageRecord),
+    /// An attempt began at `since` and its outcome is unknown (the process died or the
+    /// connection broke mid-request): do not send again; wait for the status webhook
+    /// to reconcile it through `biz_opaque_callback_data`.
+    Interrupted {
+        /// The message.
+        message: MessageRecord,
+        /// When that attempt began.
+        since: DateTime<Utc>,
+    },
 }
 
 /// Scheduling class of an outgoing message: replies to a waiting contact go ahead of bulk.

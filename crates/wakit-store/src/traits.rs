@@ -44,6 +44,35 @@ pub trait AccountStore: Send + Sync {
     ) -> StoreResult<Option<Account>>;
     /// The number's sealed access token.
     async fn account_token(&self, org: OrgId, account: AccountId) -> StoreResult<SealedSecret>;
+    /// One number of the org.
+    async fn get_account(&self, org: OrgId, account: AccountId) -> StoreResult<Account>;
+    /// The numbers of a WhatsApp Business Account, in any org (template and number
+    /// webhooks name only the WABA). Not tenant-scoped: the webhook path only.
+    async fn accounts_by_waba(&self, waba_id: &str) -> StoreResult<Vec<Account>>;
+    /// Sets the send rate wakit paces the number to (`None` = default). The caller
+    /// checks the range (1..=[`MAX_MPS`]).
+    async fn set_account_max_mps(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        max_mps: Option<u32>,
+    ) -> StoreResult<Account>;
+    /// Records what Meta said about the number under `topic` (replacing that topic's
+    /// previous record); see [`Account::health`].
+    async fn record_account_health(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        topic: &str,
+        record: Value,
+    ) -> StoreResult<()>;
+    /// Replaces the number's access token and clears a recorded token error.
+    async fn replace_account_token(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        token: SealedSecret,
+    ) -> StoreResult<()>;
 }
 
 /// API keys: stored as hash + prefix only.
@@ -102,6 +131,20 @@ pub trait MessageStore: Send + Sync {
         wamid: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<StatusOutcome>;
+
+    /// Starts a send attempt of an outgoing message, atomically: a pending message
+    /// without a wamid and without an attempt in flight gets the attempt marker and is
+    /// returned as [`DispatchStart::Send`]; see [`DispatchStart`] for the other cases.
+    async fn begin_dispatch(
+        &self,
+        org: OrgId,
+        id: MessageId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<DispatchStart>;
+
+    /// Clears the attempt marker after Meta definitely did not accept the message
+    /// (an error answer, or a connection that never reached Meta), so it may be retried.
+    async fn end_dispatch(&self, org: OrgId, id: MessageId) -> StoreResult<()>;
 
     /// Marks a message failed with Meta's (or wakit's) error, monotonically.
     async fn mark_failed(
@@ -208,6 +251,14 @@ pub trait JobStore: Send + Sync {
         lease: Duration,
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<Job>>;
+    /// Puts a leased job back in the queue until `run_at` without counting the claim
+    /// as an attempt (pacing: the number has no capacity now). False if the lease was lost.
+    async fn defer_job(
+        &self,
+        id: JobId,
+        lease_token: Uuid,
+        run_at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     /// Marks a leased job done. False if the lease was lost (expired and re-claimed).
     async fn complete_job(&self, id: JobId, lease_token: Uuid) -> StoreResult<bool>;
     /// Records a failure: back to the queue at `retry_at`, or dead (kept with the error)

@@ -2,6 +2,7 @@
 
 pub mod contacts;
 pub mod conversations;
+pub mod dispatch;
 pub mod inbox;
 pub mod ingest;
 pub mod jobs;
