@@ -70,10 +70,10 @@ impl GraphClient {
 
     /// Sends the request; a non-2xx answer becomes a classified [`MetaError`].
     async fn call(&self, req: RequestBuilder) -> Result<Value, MetaError> {
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| MetaError::network(transport(e)))?;
+        let resp = req.send().await.map_err(|e| MetaError {
+            unreached: e.is_connect(),
+            ..MetaError::network(transport(e))
+        })?;
         let status = resp.status().as_u16();
         let retry_after = resp
             .headers()

@@ -58,6 +58,10 @@ pub struct MetaError {
     pub retry_after: Option<Duration>,
     /// What to do about it.
     pub class: ErrorClass,
+    /// True only when the connection to Meta was never established, so the request
+    /// certainly had no effect. Any other transport failure (a timeout, a connection
+    /// dropped mid-request) leaves the outcome unknown: a send may have been accepted.
+    pub unreached: bool,
 }
 
 impl MetaError {
@@ -91,6 +95,7 @@ impl MetaError {
             fbtrace_id: None,
             retry_after: None,
             class: ErrorClass::Network,
+            unreached: false,
         }
     }
 
@@ -153,6 +158,7 @@ impl MetaError {
             fbtrace_id: s("fbtrace_id"),
             retry_after,
             class,
+            unreached: false,
         }
     }
 }

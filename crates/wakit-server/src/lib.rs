@@ -26,6 +26,20 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Meta webhook settings.
     pub webhook: WebhookConfig,
+    /// The Graph API side (client, token key, dispatch settings). Without it nothing is
+    /// sent to Meta (the dispatcher does not run).
+    pub meta: Option<MetaConfig>,
+}
+
+/// How wakit talks to Meta's Graph API.
+#[derive(Clone)]
+pub struct MetaConfig {
+    /// The client, bound to `WAKIT_GRAPH_URL`.
+    pub graph: wakit_meta::GraphClient,
+    /// Opens the numbers' sealed access tokens.
+    pub secrets: wakit_store::secrets::SecretBox,
+    /// Dispatcher settings.
+    pub dispatch: workers::dispatch::DispatchConfig,
 }
 
 /// Meta webhook settings (`WAKIT_APP_SECRET`, `WAKIT_VERIFY_TOKEN`).
@@ -66,15 +80,21 @@ pub async fn serve(
     options: ServeOptions,
 ) -> std::io::Result<()> {
     let drain = options.drain;
-    let processor = workers::webhooks::WebhookProcessor::new(state.store.clone());
-    let worker = tokio::spawn({
-        let shutdown = shutdown.clone();
-        async move {
-            if options.workers {
-                processor.run(shutdown).await;
-            }
+    let tracker = tokio_util::task::TaskTracker::new();
+    if options.workers {
+        let processor = workers::webhooks::WebhookProcessor::new(state.store.clone());
+        tracker.spawn(processor.run(shutdown.clone()));
+        if let Some(meta) = &state.meta {
+            let dispatcher = workers::dispatch::Dispatcher::new(
+                state.store.clone(),
+                meta.graph.clone(),
+                meta.secrets.clone(),
+                meta.dispatch.clone(),
+            );
+            tracker.spawn(dispatcher.run(shutdown.clone()));
         }
-    });
+    }
+    tracker.close();
     let signal = shutdown.clone();
     let server = axum::serve(listener, app(state))
         .with_graceful_shutdown(async move { signal.cancelled().await });
@@ -82,7 +102,7 @@ pub async fn serve(
     shutdown.cancelled().await;
     let finished = tokio::time::timeout(drain, async {
         let served = server.await;
-        let _ = worker.await;
+        tracker.wait().await;
         served
     })
     .await;

@@ -8,10 +8,10 @@ use sqlx::types::Json;
 use wakit_core::{
     AccountId, ConversationId, MessageId, MessageStatus, OrgId, Phone, StatusHistory,
 };
-use wakit_store::{DispatchStart, 
-    Conversation, ConversationSummary, Enqueued, Event, InboundMessage, Ingested, MessageCursor,
-    MessagePage, MessageRecord, MessageStore, NewJob, NewOutgoing, StatusOutcome, StatusUpdate,
-    StoreResult,
+use wakit_store::{
+    Conversation, ConversationSummary, DispatchStart, Enqueued, Event, InboundMessage, Ingested,
+    MessageCursor, MessagePage, MessageRecord, MessageStore, NewJob, NewOutgoing, StatusOutcome,
+    StatusUpdate, StoreResult,
 };
 
 use crate::PgStore;
@@ -69,7 +69,7 @@ impl PgStore {
         .db()?;
         let job = NewJob {
             org_id: Some(org),
-            kind: "send_message".into(),
+            kind: wakit_store::SEND_MESSAGE.into(),
             payload: json!({ "message_id": id.to_string(), "org_id": org.to_string() }),
             run_at: ts,
             priority: msg.priority.value(),

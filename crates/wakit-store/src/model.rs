@@ -526,3 +526,11 @@ pub struct InboxItem {
 
 /// Job kind that processes one inbox row.
 pub const PROCESS_WEBHOOK: &str = "process_webhook";
+/// Job kind that sends one outgoing message (payload `{"message_id"}`).
+pub const SEND_MESSAGE: &str = "send_message";
+/// Job kind that sends a read receipt (payload `{"account_id", "wamid", "typing"}`).
+pub const READ_RECEIPT: &str = "read_receipt";
+/// Job kind that refreshes a number's template cache from Meta (payload `{"account_id"}`).
+pub const SYNC_TEMPLATES: &str = "sync_templates";
+/// Job kind that reads a number's quality, limit and health from Meta (payload `{"account_id"}`).
+pub const SYNC_NUMBER: &str = "sync_number";

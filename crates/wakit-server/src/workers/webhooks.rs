@@ -11,6 +11,8 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 use wakit_core::Phone;
 use wakit_meta::WebhookEvent;
+
+use super::meta_events;
 use wakit_store::{
     Account, InboundMessage, Job, PROCESS_WEBHOOK, StatusUpdate, Store, StoreError, StoreResult,
 };
@@ -157,6 +159,7 @@ impl WebhookProcessor {
                     status,
                     timestamp,
                     errors,
+                    biz_opaque_callback_data,
                     ..
                 } => {
                     let Some(account) = self.route(&mut accounts, &phone_number_id).await? else {
@@ -172,7 +175,40 @@ impl WebhookProcessor {
                         at: timestamp,
                         error: errors,
                     };
-                    self.store.apply_status(account.org_id, update).await?;
+                    let biz = biz_opaque_callback_data.as_deref();
+                    meta_events::apply_status(&*self.store, &account, update, biz).await?;
+                }
+                WebhookEvent::Errors {
+                    phone_number_id: Some(pnid),
+                    errors,
+                } => match self.route(&mut accounts, &pnid).await? {
+                    Some(account) => meta_events::errors(&*self.store, &account, &errors).await?,
+                    None => problems.push(format!("errors for unknown phone-number id {pnid}")),
+                },
+                WebhookEvent::TemplateStatus {
+                    waba_id,
+                    name,
+                    event,
+                    ..
+                } => {
+                    tracing::info!(%waba_id, template = %name, %event, "template status changed");
+                    if meta_events::template_changed(&*self.store, &waba_id).await? == 0 {
+                        problems.push(format!("template update for unknown WABA {waba_id}"));
+                    }
+                }
+                WebhookEvent::NumberUpdate {
+                    waba_id,
+                    display_phone_number,
+                    field,
+                    value,
+                } => {
+                    let display = display_phone_number.as_deref();
+                    let n =
+                        meta_events::number_update(&*self.store, &waba_id, display, &field, &value)
+                            .await?;
+                    if n == 0 {
+                        problems.push(format!("{field} for unknown WABA {waba_id}"));
+                    }
                 }
                 WebhookEvent::Invalid { reason, .. } => {
                     problems.push(format!("invalid item: {reason}"))

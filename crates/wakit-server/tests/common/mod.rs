@@ -35,6 +35,7 @@ pub async fn start(ts: &TestStore, workers: bool) -> Running {
     let state = AppState {
         store: ts.store.clone(),
         webhook,
+        meta: None,
     };
     let options = ServeOptions {
         drain: Duration::from_secs(5),

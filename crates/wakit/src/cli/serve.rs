@@ -4,7 +4,8 @@ use anyhow::Context;
 use clap::Args;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-use wakit_server::{AppState, ServeOptions, WebhookConfig};
+use wakit_server::workers::dispatch::DispatchConfig;
+use wakit_server::{AppState, MetaConfig, ServeOptions, WebhookConfig};
 
 use super::db::DbArgs;
 
@@ -36,7 +37,10 @@ pub struct ServeArgs {
 
 /// Runs the server until SIGINT/SIGTERM.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let secrets = super::secret::load(&args.db)?;
     let store = args.db.open().await?;
+    let graph = wakit_meta::GraphClient::new(args.graph_url.clone())
+        .context("cannot build the Graph API client")?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -60,7 +64,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         drain: Duration::from_secs(args.drain_seconds),
         workers: true,
     };
-    wakit_server::serve(listener, AppState { store, webhook }, shutdown, options).await?;
+    let meta = Some(MetaConfig {
+        graph,
+        secrets,
+        dispatch: DispatchConfig::default(),
+    });
+    let state = AppState {
+        store,
+        webhook,
+        meta,
+    };
+    wakit_server::serve(listener, state, shutdown, options).await?;
     tracing::info!("wakit stopped");
     Ok(())
 }

@@ -1,0 +1,180 @@
+//! Read receipts and refreshes of a number's templates and health.
+
+use chrono::Utc;
+use serde_json::{Value, json};
+use wakit_core::{AccountId, MessageStatus};
+use wakit_meta::{ErrorClass, MetaError};
+use wakit_store::{Job, StatusUpdate, StoreError, StoreResult, TemplateRecord};
+
+use super::{Dispatcher, Number, later, payload_id};
+
+impl Dispatcher {
+    /// The job's number, or the job is dead with the reason.
+    async fn job_number(&self, job: &Job) -> StoreResult<Option<Number>> {
+        let token = job
+            .lease_token
+            .ok_or(StoreError::Other("claimed job without a lease".into()))?;
+        let (Some(org), Some(account)) = (job.org_id, payload_id::<AccountId>(job, "account_id"))
+        else {
+            self.inner
+                .store
+                .fail_job(job.id, token, "payload without org or account_id", None)
+                .await?;
+            return Ok(None);
+        };
+        match self.number(org, account).await {
+            Ok(n) => Ok(Some(n)),
+            Err(StoreError::NotFound(_)) => {
+                self.inner
+                    .store
+                    .fail_job(job.id, token, "number not found", None)
+                    .await?;
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A Meta failure of a non-message job: retried while retryable, else dead with
+    /// Meta's error; a refused token is recorded on the number.
+    async fn meta_job_failed(&self, job: &Job, number: &Number, e: MetaError) -> StoreResult<()> {
+        let token = job
+            .lease_token
+            .ok_or(StoreError::Other("claimed job without a lease".into()))?;
+        if e.class == ErrorClass::Reauth && e.code == Some(190) {
+            self.token_refused(&number.account, &e).await?;
+        }
+        let retry = e.is_retryable() && job.attempts < 8;
+        let retry_at = retry.then(|| later(Utc::now(), self.backoff(job.attempts, e.retry_after)));
+        self.inner
+            .store
+            .fail_job(job.id, token, &e.to_string(), retry_at)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn read_receipt(&self, job: &Job) -> StoreResult<()> {
+        let Some(number) = self.job_number(job).await? else {
+            return Ok(());
+        };
+        let token = job
+            .lease_token
+            .ok_or(StoreError::Other("claimed job without a lease".into()))?;
+        let wamid = job.payload.get("wamid").and_then(Value::as_str);
+        let Some(wamid) = wamid else {
+            self.inner
+                .store
+                .fail_job(job.id, token, "payload without wamid", None)
+                .await?;
+            return Ok(());
+        };
+        let typing = job.payload.get("typing").and_then(Value::as_bool) == Some(true);
+        if let Err(later_by) = self.pace(&number.account).await {
+            self.inner
+                .store
+                .defer_job(job.id, token, later(Utc::now(), later_by))
+                .await?;
+            return Ok(());
+        }
+        let acct = &number.account;
+        match self
+            .inner
+            .graph
+            .mark_read(&acct.phone_number_id, &number.token, wamid, typing)
+            .await
+        {
+            Ok(()) => {
+                let update = StatusUpdate {
+                    account_id: acct.id,
+                    wamid: wamid.to_string(),
+                    status: MessageStatus::Read,
+                    at: Utc::now(),
+                    error: None,
+                };
+                self.inner.store.apply_status(acct.org_id, update).await?;
+                self.inner.store.complete_job(job.id, token).await?;
+                Ok(())
+            }
+            Err(e) => self.meta_job_failed(job, &number, e).await,
+        }
+    }
+
+    pub(super) async fn sync_templates(&self, job: &Job) -> StoreResult<()> {
+        let Some(number) = self.job_number(job).await? else {
+            return Ok(());
+        };
+        let token = job
+            .lease_token
+            .ok_or(StoreError::Other("claimed job without a lease".into()))?;
+        let acct = &number.account;
+        match self
+            .inner
+            .graph
+            .list_templates(&acct.waba_id, &number.token)
+            .await
+        {
+            Ok(list) => {
+                let records = list
+                    .into_iter()
+                    .map(|t| TemplateRecord {
+                        id: t.id,
+                        name: t.name,
+                        language: t.language,
+                        status: t.status,
+                        category: t.category,
+                        components: Value::Array(t.components),
+                    })
+                    .collect();
+                self.inner
+                    .store
+                    .replace_templates(acct.org_id, acct.id, records)
+                    .await?;
+                self.inner.store.complete_job(job.id, token).await?;
+                Ok(())
+            }
+            Err(e) => self.meta_job_failed(job, &number, e).await,
+        }
+    }
+
+    pub(super) async fn sync_number(&self, job: &Job) -> StoreResult<()> {
+        let Some(number) = self.job_number(job).await? else {
+            return Ok(());
+        };
+        let token = job
+            .lease_token
+            .ok_or(StoreError::Other("claimed job without a lease".into()))?;
+        let acct = &number.account;
+        match self
+            .inner
+            .graph
+            .phone_number(&acct.phone_number_id, &number.token)
+            .await
+        {
+            Ok(info) => {
+                let record = json!({
+                    "quality_rating": info.quality_rating,
+                    "messaging_limit": info.messaging_limit,
+                    "throughput": info.throughput,
+                    "status": info.status,
+                    "health_status": info.health_status,
+                    "at": Utc::now(),
+                });
+                let store = &self.inner.store;
+                store
+                    .record_account_health(acct.org_id, acct.id, "number", record)
+                    .await?;
+                if acct.token_invalid() {
+                    // Meta answered with this token: it works again.
+                    let ok = json!({"status": "ok", "at": Utc::now()});
+                    store
+                        .record_account_health(acct.org_id, acct.id, "token", ok)
+                        .await?;
+                    self.forget_number(acct.id);
+                }
+                store.complete_job(job.id, token).await?;
+                Ok(())
+            }
+            Err(e) => self.meta_job_failed(job, &number, e).await,
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! Webhook events beyond messages: status reconciliation of interrupted sends, template
+//! status changes, number quality/limit/account updates and out-of-band errors.
+
+use chrono::Utc;
+use serde_json::{Value, json};
+use wakit_core::MessageId;
+use wakit_store::{
+    Account, NewJob, Priority, SYNC_TEMPLATES, StatusOutcome, StatusUpdate, Store, StoreError,
+    StoreResult,
+};
+
+/// Applies a status; when no message has its wamid yet but Meta echoed the message id
+/// wakit put in `biz_opaque_callback_data`, the send's wamid is recorded first (an
+/// attempt that was interrupted before Meta's answer was stored) — so a message that was
+/// sent is never sent again nor marked failed for nothing.
+pub async fn apply_status(
+    store: &dyn Store,
+    account: &Account,
+    update: StatusUpdate,
+    biz_opaque: Option<&str>,
+) -> StoreResult<StatusOutcome> {
+    let outcome = store.apply_status(account.org_id, update.clone()).await?;
+    let StatusOutcome::Deferred = outcome else {
+        return Ok(outcome);
+    };
+    let Some(id) = biz_opaque.and_then(|s| s.parse::<uuid::Uuid>().ok()) else {
+        return Ok(outcome);
+    };
+    let id = MessageId::from(id);
+    let message = match store.get_message(account.org_id, id).await {
+        Ok(m) if m.account_id == account.id && m.external_id.is_none() => m,
+        Ok(_) | Err(StoreError::NotFound(_)) => return Ok(outcome),
+        Err(e) => return Err(e),
+    };
+    tracing::info!(message = %message.id, wamid = %update.wamid, "interrupted send reconciled from Meta's status webhook");
+    // The deferred status is applied by mark_sent along with any others kept for the wamid.
+    store
+        .mark_sent(account.org_id, message.id, &update.wamid, update.at)
+        .await
+}
+
+/// A template changed status: refresh the cache of every number of the WABA.
+pub async fn template_changed(store: &dyn Store, waba_id: &str) -> StoreResult<usize> {
+    let accounts = store.accounts_by_waba(waba_id).await?;
+    for account in &accounts {
+        store
+            .enqueue_job(NewJob {
+                org_id: Some(account.org_id),
+                kind: SYNC_TEMPLATES.into(),
+                payload: json!({ "account_id": account.id.to_string() }),
+                run_at: Utc::now(),
+                priority: Priority::Interactive.value(),
+            })
+            .await?;
+    }
+    Ok(accounts.len())
+}
+
+/// A number event (`phone_number_quality_update`, `account_update`, ...) recorded under
+/// its field name against the WABA's numbers (only the one with that display number,
+/// when Meta names it).
+pub async fn number_update(
+    store: &dyn Store,
+    waba_id: &str,
+    display_phone_number: Option<&str>,
+    field: &str,
+    value: &Value,
+) -> StoreResult<usize> {
+    let digits: Option<String> =
+        display_phone_number.map(|d| d.chars().filter(char::is_ascii_digit).collect());
+    let mut n = 0;
+    for account in store.accounts_by_waba(waba_id).await? {
+        if let Some(d) = &digits
+            && account.phone.digits() != d.as_str()
+        {
+            continue;
+        }
+        let record = json!({ "value": value, "at": Utc::now() });
+        store
+            .record_account_health(account.org_id, account.id, field, record)
+            .await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Out-of-band errors (`value.errors`) recorded against the number.
+pub async fn errors(store: &dyn Store, account: &Account, errors: &Value) -> StoreResult<()> {
+    let record = json!({ "errors": errors, "at": Utc::now() });
+    store
+        .record_account_health(account.org_id, account.id, "errors", record)
+        .await
+}
