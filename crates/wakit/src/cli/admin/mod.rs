@@ -1,15 +1,15 @@
 //! `wakit admin`: orgs, numbers and API keys, straight against the database.
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use clap::{Args, Subcommand};
 use serde_json::json;
-use std::io::Read;
 use wakit_core::{ApiKeyId, OrgId, Phone, Role};
 use wakit_store::secrets::generate_api_key;
-use wakit_store::{ApiKeyRecord, ConflictKey, NewAccount, NewApiKey, StoreError};
+use wakit_store::{ApiKeyRecord, ConflictKey, NewApiKey, StoreError};
+
+mod account;
 
 use super::db::DbArgs;
-use super::secret;
 
 /// `wakit admin ...`
 #[derive(Debug, Args)]
@@ -30,7 +30,7 @@ enum AdminCommand {
     Org(OrgCommand),
     /// Connected WhatsApp numbers.
     #[command(subcommand)]
-    Account(AccountCommand),
+    Account(account::AccountCommand),
     /// API keys.
     #[command(subcommand)]
     Key(KeyCommand),
@@ -46,31 +46,6 @@ enum OrgCommand {
         /// IANA timezone for time labels, e.g. America/Mexico_City.
         #[arg(long, default_value = "UTC", value_parser = parse_timezone)]
         timezone: String,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum AccountCommand {
-    /// Connect a WhatsApp number to an organization; prints its id.
-    Add {
-        /// Organization id.
-        #[arg(long)]
-        org: OrgId,
-        /// The number's digits with country code (`+`, spaces and dashes allowed).
-        #[arg(long, value_parser = parse_phone)]
-        phone: Phone,
-        /// Verified/display name.
-        #[arg(long)]
-        name: String,
-        /// Meta's phone-number id.
-        #[arg(long)]
-        phone_number_id: String,
-        /// WhatsApp Business Account id.
-        #[arg(long)]
-        waba_id: String,
-        /// Meta access token; `-` reads it from stdin (keeps it out of shell history).
-        #[arg(long, env = "WAKIT_ACCESS_TOKEN", hide_env_values = true)]
-        access_token: String,
     },
 }
 
@@ -101,7 +76,7 @@ enum KeyCommand {
     },
 }
 
-fn parse_phone(s: &str) -> Result<Phone, String> {
+pub(super) fn parse_phone(s: &str) -> Result<Phone, String> {
     Phone::parse(s).map_err(|e| e.to_string())
 }
 
@@ -113,7 +88,11 @@ fn parse_timezone(s: &str) -> Result<String, String> {
         })
 }
 
-fn explain(e: StoreError, org: Option<OrgId>, phone_number_id: Option<&str>) -> anyhow::Error {
+pub(super) fn explain(
+    e: StoreError,
+    org: Option<OrgId>,
+    phone_number_id: Option<&str>,
+) -> anyhow::Error {
     match (e, org, phone_number_id) {
         (StoreError::NotFound("organization"), Some(org), _) => {
             anyhow!("organization {org} not found")
@@ -125,7 +104,7 @@ fn explain(e: StoreError, org: Option<OrgId>, phone_number_id: Option<&str>) -> 
     }
 }
 
-fn print(json_mode: bool, value: serde_json::Value, human: &str) {
+pub(super) fn print(json_mode: bool, value: serde_json::Value, human: &str) {
     if json_mode {
         println!("{value}");
     } else {
@@ -151,42 +130,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                 &org.id.to_string(),
             );
         }
-        AdminCommand::Account(AccountCommand::Add {
-            org,
-            phone,
-            name,
-            phone_number_id,
-            waba_id,
-            access_token,
-        }) => {
-            let token = if access_token == "-" {
-                let mut buf = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut buf)
-                    .context("reading the access token from stdin")?;
-                buf.trim().to_string()
-            } else {
-                access_token
-            };
-            anyhow::ensure!(!token.is_empty(), "the access token is empty");
-            let sealed = secret::load(&args.db)?.seal(&token, &phone_number_id);
-            let account = NewAccount {
-                phone,
-                name,
-                phone_number_id: phone_number_id.clone(),
-                waba_id,
-                access_token: sealed,
-            };
-            let acct = store
-                .add_account(org, account)
-                .await
-                .map_err(|e| explain(e, Some(org), Some(&phone_number_id)))?;
-            print(
-                j,
-                json!({"id": acct.id, "org_id": acct.org_id, "phone": acct.phone, "phone_number_id": acct.phone_number_id}),
-                &acct.id.to_string(),
-            );
-        }
+        AdminCommand::Account(cmd) => account::run(&*store, &args.db, j, cmd).await?,
         AdminCommand::Key(KeyCommand::Create { org, name, role }) => {
             let role: Role = role.parse()?;
             let key = generate_api_key();
