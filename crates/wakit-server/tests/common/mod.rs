@@ -1,6 +1,8 @@
 //! Starting the real server for tests.
 #![allow(dead_code)]
 
+pub mod meta;
+
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use wakit_server::{AppState, ServeOptions, WebhookConfig};

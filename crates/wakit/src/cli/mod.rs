@@ -3,8 +3,10 @@
 mod admin;
 mod client;
 mod db;
+mod demo;
 mod secret;
 mod serve;
+mod sim;
 
 use clap::{Parser, Subcommand};
 
@@ -23,9 +25,9 @@ pub enum Command {
     /// Run the API, the Meta webhook and the workers.
     Serve(serve::ServeArgs),
     /// One command, no setup: SQLite + the sandbox + a seeded org with chatting customers.
-    Demo(client::Unbuilt),
+    Demo(demo::DemoArgs),
     /// Run the Cloud API sandbox alone, pointed at a wakit webhook URL.
-    Sim(client::Unbuilt),
+    Sim(sim::SimArgs),
     /// Apply database migrations (serve also does it at start).
     Migrate(db::DbArgs),
     /// Operator commands: orgs, numbers, API keys.
@@ -75,8 +77,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(args).await,
         Command::Migrate(args) => db::migrate(args).await,
         Command::Admin(args) => admin::run(args).await,
-        Command::Demo(_) => client::unbuilt("demo"),
-        Command::Sim(_) => client::unbuilt("sim"),
+        Command::Demo(args) => demo::run(args).await,
+        Command::Sim(args) => sim::run(args).await,
         Command::Init(_) => client::unbuilt("init"),
         Command::Status(_) => client::unbuilt("status"),
         Command::Health(_) => client::unbuilt("health"),

@@ -33,6 +33,46 @@ pub struct ServeArgs {
     /// How long in-flight requests may take to finish after SIGTERM.
     #[arg(long, default_value = "10", value_name = "SECONDS")]
     pub drain_seconds: u64,
+    #[command(flatten)]
+    pub dispatch: DispatchArgs,
+}
+
+/// Dispatcher settings.
+#[derive(Debug, Args)]
+pub struct DispatchArgs {
+    /// Send rate for numbers without their own (`wakit admin account set-rate`), messages/s.
+    #[arg(long, env = "WAKIT_DEFAULT_MPS", default_value = "80",
+          value_parser = clap::value_parser!(u32).range(1..=wakit_store::MAX_MPS as i64))]
+    pub default_mps: u32,
+    /// How long a send Meta refuses with a retryable code is retried before it fails.
+    #[arg(
+        long,
+        env = "WAKIT_SEND_RETRY_SECONDS",
+        default_value = "600",
+        value_name = "SECONDS"
+    )]
+    pub send_retry_seconds: u64,
+    /// How long a send interrupted mid-request (crash, timeout) waits for Meta's status
+    /// webhook before it is failed as "outcome unknown" (it is never sent twice).
+    #[arg(
+        long,
+        env = "WAKIT_SEND_RECONCILE_SECONDS",
+        default_value = "900",
+        value_name = "SECONDS"
+    )]
+    pub send_reconcile_seconds: u64,
+}
+
+impl DispatchArgs {
+    /// The dispatcher configuration these options describe.
+    pub fn config(&self) -> DispatchConfig {
+        DispatchConfig {
+            default_mps: self.default_mps,
+            retry_for: Duration::from_secs(self.send_retry_seconds),
+            reconcile_after: Duration::from_secs(self.send_reconcile_seconds),
+            ..DispatchConfig::default()
+        }
+    }
 }
 
 /// Runs the server until SIGINT/SIGTERM.
@@ -67,7 +107,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let meta = Some(MetaConfig {
         graph,
         secrets,
-        dispatch: DispatchConfig::default(),
+        dispatch: args.dispatch.config(),
     });
     let state = AppState {
         store,
@@ -79,7 +119,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn wait_for_signal(shutdown: CancellationToken) {
+pub(super) async fn wait_for_signal(shutdown: CancellationToken) {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

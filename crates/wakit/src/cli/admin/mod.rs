@@ -9,6 +9,8 @@ use wakit_store::{ApiKeyRecord, ConflictKey, NewApiKey, StoreError};
 
 mod account;
 
+pub(super) use account::queue_refresh;
+
 use super::db::DbArgs;
 
 /// `wakit admin ...`

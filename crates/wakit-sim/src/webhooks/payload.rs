@@ -1,0 +1,168 @@
+//! Meta's webhook bodies (reference §3.3–§3.7), built as JSON values.
+
+use serde_json::{Value, json};
+
+use crate::number::Number;
+use crate::template::Template;
+
+/// Where Meta's error codes are documented (the `href` of webhook error objects).
+const ERRORS_HREF: &str =
+    "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/";
+
+/// `{"object":"whatsapp_business_account","entry":[{"id":waba,"changes":[{field,value}]}]}`.
+pub(crate) fn envelope(waba_id: &str, field: &str, value: Value) -> Value {
+    json!({
+        "object": "whatsapp_business_account",
+        "entry": [{"id": waba_id, "changes": [{"value": value, "field": field}]}]
+    })
+}
+
+fn metadata(number: &Number) -> Value {
+    json!({"display_phone_number": number.display_phone_number,
+           "phone_number_id": number.phone_number_id})
+}
+
+/// A `messages` change carrying inbound messages from `contacts` (wa_id, profile name).
+pub(crate) fn inbound_body(
+    number: &Number,
+    contacts: &[(String, String)],
+    messages: Vec<Value>,
+) -> Value {
+    let contacts: Vec<Value> = contacts
+        .iter()
+        .map(|(wa_id, name)| json!({"profile": {"name": name}, "wa_id": wa_id}))
+        .collect();
+    envelope(
+        &number.waba_id,
+        "messages",
+        json!({"messaging_product": "whatsapp", "metadata": metadata(number),
+               "contacts": contacts, "messages": messages}),
+    )
+}
+
+/// A webhook error object (reference §2.4).
+pub(crate) fn error_object(code: i64, title: &str, details: &str) -> Value {
+    json!({"code": code, "title": title, "message": title,
+           "error_data": {"details": details}, "href": ERRORS_HREF})
+}
+
+/// Pricing and conversation facts of one outgoing message (reference §3.5).
+#[derive(Clone, Debug)]
+pub(crate) struct Billing {
+    /// `service`, `utility`, `marketing`, `authentication`.
+    pub category: String,
+    /// `regular` or `free_customer_service`.
+    pub pricing_type: &'static str,
+    /// `(id, expiration unix seconds)` when emulating v23 or older.
+    pub conversation: Option<(String, i64)>,
+}
+
+/// Everything a status webhook of one message needs.
+#[derive(Clone, Debug)]
+pub(crate) struct StatusTarget {
+    pub number: Number,
+    pub wamid: String,
+    pub recipient_id: String,
+    pub biz_opaque_callback_data: Option<String>,
+    pub billing: Billing,
+}
+
+/// Which status to report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StatusKind {
+    Sent,
+    Delivered,
+    Read,
+    /// Failed with this error code.
+    Failed(i64),
+}
+
+impl StatusKind {
+    pub(crate) fn as_str(&self) -> &'static str {
+        match self {
+            StatusKind::Sent => "sent",
+            StatusKind::Delivered => "delivered",
+            StatusKind::Read => "read",
+            StatusKind::Failed(_) => "failed",
+        }
+    }
+}
+
+/// Title and details of the asynchronous failures the sandbox produces.
+pub(crate) fn failure_text(code: i64) -> (&'static str, &'static str) {
+    match code {
+        131047 => (
+            "Re-engagement message",
+            "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
+        ),
+        131053 => (
+            "Media upload error",
+            "Unable to download the media sent by the business.",
+        ),
+        _ => ("Message undeliverable", "Message could not be delivered."),
+    }
+}
+
+/// A `messages` change with one `statuses[]` item.
+pub(crate) fn status_body(t: &StatusTarget, kind: StatusKind, timestamp: i64) -> Value {
+    let mut s = json!({"id": t.wamid, "status": kind.as_str(),
+        "timestamp": timestamp.to_string(), "recipient_id": t.recipient_id});
+    if let Some(data) = &t.biz_opaque_callback_data {
+        s["biz_opaque_callback_data"] = json!(data);
+    }
+    match kind {
+        StatusKind::Failed(code) => {
+            let (title, details) = failure_text(code);
+            s["errors"] = json!([error_object(code, title, details)]);
+        }
+        StatusKind::Sent | StatusKind::Delivered => {
+            if let Some((id, expires)) = &t.billing.conversation {
+                let mut c = json!({"id": id, "origin": {"type": t.billing.category}});
+                if kind == StatusKind::Sent {
+                    c["expiration_timestamp"] = json!(expires.to_string());
+                }
+                s["conversation"] = c;
+            }
+            let regular = t.billing.pricing_type == "regular";
+            s["pricing"] = json!({"billable": regular, "pricing_model": "PMP",
+                "type": t.billing.pricing_type, "category": t.billing.category});
+        }
+        StatusKind::Read => {}
+    }
+    envelope(
+        &t.number.waba_id,
+        "messages",
+        json!({"messaging_product": "whatsapp", "metadata": metadata(&t.number), "statuses": [s]}),
+    )
+}
+
+/// `message_template_status_update` for `t` with `event` (its status).
+pub(crate) fn template_status_body(t: &Template, event: &str) -> Value {
+    let id: Value =
+        t.id.parse::<u64>()
+            .map(Value::from)
+            .unwrap_or_else(|_| json!(t.id));
+    let reason = if event == "REJECTED" {
+        "INVALID_FORMAT"
+    } else {
+        "NONE"
+    };
+    envelope(
+        &t.waba_id,
+        "message_template_status_update",
+        json!({"event": event, "message_template_id": id,
+               "message_template_name": t.name, "message_template_language": t.language,
+               "reason": reason, "message_template_category": t.category}),
+    )
+}
+
+/// `phone_number_quality_update` for `n` with `event`.
+pub(crate) fn quality_body(n: &Number, event: &str, old_limit: Option<&str>) -> Value {
+    let mut v = json!({"display_phone_number": n.display_phone_number, "event": event,
+        "current_limit": n.messaging_limit.deprecated_tier(),
+        "max_daily_conversations_per_business": n.messaging_limit.as_str()});
+    if let Some(old) = old_limit {
+        v["old_limit"] = json!(old);
+    }
+    envelope(&n.waba_id, "phone_number_quality_update", v)
+}

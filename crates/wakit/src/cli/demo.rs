@@ -1,0 +1,255 @@
+//! `wakit demo`: one command, no setup. A fresh SQLite database under the data dir, the
+//! Cloud API sandbox in-process standing in for Meta, a seeded org with a number,
+//! templates and customers who chat, and the real server — API, webhook, workers.
+
+use anyhow::Context;
+use clap::Args;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use wakit_core::{MessageContent, Phone};
+use wakit_server::workers::dispatch::DispatchConfig;
+use wakit_server::{AppState, MetaConfig, ServeOptions, WebhookConfig};
+use wakit_sim::{Chatty, Inbound, NumberSpec, Sim, SimConfig, SimHandle, TemplateSpec};
+use wakit_store::secrets::{SecretBox, generate_api_key};
+use wakit_store::{Account, NewAccount, NewApiKey, NewOutgoing, Priority, Store};
+
+use super::db::{data_dir, open_url};
+
+/// Options of `wakit demo` (none needed).
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Address the API and webhook listen on.
+    #[arg(long, env = "WAKIT_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+}
+
+/// The demo number (the seed's examples use it).
+const PHONE: &str = "5215588392274";
+const PHONE_NUMBER_ID: &str = "238013449404478";
+const WABA_ID: &str = "102290129340398";
+/// Customers who already wrote in: (phone, profile name, first message).
+const CUSTOMERS: [(&str, &str, &str); 4] = [
+    (
+        "5215551234567",
+        "Maria Garcia",
+        "Hola, ¿tienen envíos a Monterrey?",
+    ),
+    (
+        "5215559876543",
+        "Juan Pérez",
+        "Buenos días, quiero cambiar mi pedido",
+    ),
+    (
+        "15550405258",
+        "Emily Carter",
+        "Hi! Is my order #4521 on its way?",
+    ),
+    (
+        "5491155550123",
+        "Lucía Fernández",
+        "¿A qué hora abren el sábado?",
+    ),
+];
+
+/// Runs the demo until Ctrl-C / SIGTERM.
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (set --listen or WAKIT_LISTEN)",
+                args.listen
+            )
+        })?;
+    let addr = listener.local_addr()?;
+    let base = format!("http://{addr}");
+
+    let dir = data_dir().join("demo");
+    let db_path = dir.join("wakit-demo.db");
+    reset(&dir, &db_path)?;
+    let store = open_url(&format!("sqlite://{}", db_path.display()), true).await?;
+    store.migrate().await?;
+    let secrets = SecretBox::from_encoded(&SecretBox::generate_encoded())?;
+    let app_secret = random_token("demo-app-secret");
+
+    let sim = Sim::start(SimConfig {
+        app_secret: app_secret.clone(),
+        webhook_url: Some(format!(
+            "{base}{}",
+            wakit_server::routes::webhook::WEBHOOK_PATH
+        )),
+        chatty: Some(Chatty::default()),
+        ..SimConfig::default()
+    })
+    .await
+    .context("starting the sandbox")?;
+
+    let (key, account) = seed(&*store, &sim, &secrets).await?;
+    let state = AppState {
+        store: store.clone(),
+        webhook: WebhookConfig {
+            app_secret: Some(app_secret.into_bytes()),
+            verify_token: Some("wakit-demo".into()),
+        },
+        meta: Some(MetaConfig {
+            graph: wakit_meta::GraphClient::new(sim.base_url())?,
+            secrets,
+            dispatch: DispatchConfig::default(),
+        }),
+    };
+    let shutdown = CancellationToken::new();
+    tokio::spawn(super::serve::wait_for_signal(shutdown.clone()));
+    let options = ServeOptions {
+        drain: Duration::from_secs(5),
+        workers: true,
+    };
+    let server = tokio::spawn(wakit_server::serve(
+        listener,
+        state,
+        shutdown.clone(),
+        options,
+    ));
+
+    chat(&*store, &sim, &account).await?;
+    print_banner(&base, &sim, &key, &db_path);
+    server.await??;
+    sim.shutdown().await;
+    Ok(())
+}
+
+/// Starts from an empty database each run, so the printed key and data always match.
+fn reset(dir: &std::path::Path, db: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for suffix in ["", "-wal", "-shm"] {
+        let path = format!("{}{suffix}", db.display());
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("removing {path}")),
+        }
+    }
+    Ok(())
+}
+
+fn random_token(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// The org, its number (in wakit and in the sandbox), templates and an API key.
+async fn seed(
+    store: &dyn Store,
+    sim: &SimHandle,
+    secrets: &SecretBox,
+) -> anyhow::Result<(String, Account)> {
+    let org = store
+        .create_org("Mirlo Demo", "America/Mexico_City")
+        .await?;
+    let token = random_token("EAAG-demo");
+    sim.add_number(
+        NumberSpec::new(PHONE)
+            .id(PHONE_NUMBER_ID)
+            .token(token.clone())
+            .waba(WABA_ID)
+            .name("Mirlo"),
+    )?;
+    for (lang, body) in [("es", "Hola {{1}}"), ("en_US", "Hello {{1}}")] {
+        sim.add_template(
+            WABA_ID,
+            TemplateSpec::body("hello_world", lang, "UTILITY", body),
+        )?;
+    }
+    sim.add_template(
+        WABA_ID,
+        TemplateSpec::body(
+            "order_update",
+            "es",
+            "UTILITY",
+            "Hola {{name}}, tu pedido {{order}} está en camino.",
+        ),
+    )?;
+    let account = store
+        .add_account(
+            org.id,
+            NewAccount {
+                phone: Phone::parse(PHONE)?,
+                name: "Mirlo".into(),
+                phone_number_id: PHONE_NUMBER_ID.into(),
+                waba_id: WABA_ID.into(),
+                access_token: secrets.seal(&token, PHONE_NUMBER_ID),
+            },
+        )
+        .await?;
+    super::admin::queue_refresh(store, &account).await?;
+    let key = generate_api_key();
+    store
+        .create_api_key(
+            org.id,
+            NewApiKey {
+                name: "demo".into(),
+                role: wakit_core::Role::Owner,
+                hash: key.hash,
+                prefix: key.prefix,
+            },
+        )
+        .await?;
+    Ok((key.plain, account))
+}
+
+/// Customers write in through the sandbox (signed webhooks, like Meta); the business
+/// answers two of them through the dispatcher.
+async fn chat(store: &dyn Store, sim: &SimHandle, account: &Account) -> anyhow::Result<()> {
+    for (phone, name, text) in CUSTOMERS {
+        sim.customer_writes(PHONE_NUMBER_ID, phone, Some(name), Inbound::text(text))?;
+    }
+    // Give the webhook a moment so the replies land after the questions.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let replies = [
+        (
+            CUSTOMERS[0].0,
+            "¡Hola María! Sí, enviamos a Monterrey en 2-3 días.",
+        ),
+        (
+            CUSTOMERS[2].0,
+            "Hi Emily! Yes, it left our warehouse this morning.",
+        ),
+    ];
+    for (to, text) in replies {
+        store
+            .enqueue_outgoing(
+                account.org_id,
+                NewOutgoing {
+                    account_id: account.id,
+                    to: Phone::parse(to)?,
+                    content: MessageContent::text(text),
+                    scheduled_at: None,
+                    agent_id: None,
+                    priority: Priority::Interactive,
+                },
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+fn print_banner(base: &str, sim: &SimHandle, key: &str, db: &std::path::Path) {
+    let api = format!("{base}/functions/v1/api");
+    let control = sim.control_url();
+    println!(
+        "\nwakit demo is running (Ctrl-C to stop)\n\
+         \n  API base URL   {api}\
+         \n  API key        {key}\
+         \n  Number         +{PHONE} (phone-number id {PHONE_NUMBER_ID})\
+         \n  Meta sandbox   {graph}   control: {control}\
+         \n  Database       {db} (fresh each run)\
+         \n\nTry:\
+         \n  curl {api}/ping\
+         \n  curl -H \"Authorization: Bearer {key}\" {api}/accounts\
+         \n  # a customer writes in (through the sandbox, signed like Meta):\
+         \n  curl -X POST {control}/customers/5215551234567/messages \\\
+         \n       -H 'Content-Type: application/json' \\\
+         \n       -d '{{\"phone_number_id\":\"{PHONE_NUMBER_ID}\",\"text\":\"¿Siguen abiertos?\"}}'\
+         \n",
+        graph = sim.base_url(),
+        db = db.display(),
+    );
+}
