@@ -200,15 +200,21 @@ impl AccountStore for SqliteStore {
 
 /// The number's `extra` JSON (always an object), inside the writer's transaction.
 async fn load_extra(conn: &mut SqliteConnection, org: OrgId, id: AccountId) -> StoreResult<Value> {
-    let row = sqlx::query("SELECT extra FROM organizations_addresses WHERE id = ?1 AND organization_id = ?2")
-        .bind(id.to_string())
-        .bind(org.to_string())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?
-        .ok_or(StoreError::NotFound("account"))?;
+    let row = sqlx::query(
+        "SELECT extra FROM organizations_addresses WHERE id = ?1 AND organization_id = ?2",
+    )
+    .bind(id.to_string())
+    .bind(org.to_string())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound("account"))?;
     let extra: Value = get_json(&row, "extra")?;
-    Ok(if extra.is_object() { extra } else { Value::Object(Default::default()) })
+    Ok(if extra.is_object() {
+        extra
+    } else {
+        Value::Object(Default::default())
+    })
 }
 
 async fn save_extra(conn: &mut SqliteConnection, id: AccountId, extra: &Value) -> StoreResult<()> {

@@ -32,7 +32,8 @@ impl SqliteStore {
         let external: Option<String> = get(&row, "external_id")?;
         let direction: String = get(&row, "direction")?;
         let started: Option<i64> = get(&row, "dispatch_started_at")?;
-        let open = status == MessageStatus::Pending && external.is_none() && direction == "outgoing";
+        let open =
+            status == MessageStatus::Pending && external.is_none() && direction == "outgoing";
         let since = match (open, started) {
             (false, _) => None,
             (true, Some(t)) => Some(time(t)?),

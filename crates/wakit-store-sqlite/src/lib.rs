@@ -10,8 +10,8 @@
 
 mod accounts;
 mod contacts;
-mod dispatch;
 mod conversations;
+mod dispatch;
 mod error;
 mod inbox;
 mod ingest;

@@ -12,10 +12,10 @@ use wakit_core::{
     AccountId, ConversationId, Direction, JobId, MessageId, MessageStatus, OrgId, Phone,
     StatusHistory,
 };
-use wakit_store::{DispatchStart, 
-    Conversation, ConversationSummary, Enqueued, Event, InboundMessage, Ingested, MessageCursor,
-    MessagePage, MessageRecord, MessageStore, NewOutgoing, StatusOutcome, StatusUpdate, StoreError,
-    StoreResult,
+use wakit_store::{
+    Conversation, ConversationSummary, DispatchStart, Enqueued, Event, InboundMessage, Ingested,
+    MessageCursor, MessagePage, MessageRecord, MessageStore, NewOutgoing, StatusOutcome,
+    StatusUpdate, StoreError, StoreResult,
 };
 
 use crate::SqliteStore;

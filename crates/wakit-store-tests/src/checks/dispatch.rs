@@ -117,14 +117,27 @@ pub async fn account_health_and_settings_are_recorded(store: &dyn Store) {
     assert_eq!(a.health.get("quality"), Some(&quality));
     assert!(a.token_invalid());
 
-    let a = store.set_account_max_mps(org, acct, Some(250)).await.unwrap();
+    let a = store
+        .set_account_max_mps(org, acct, Some(250))
+        .await
+        .unwrap();
     assert_eq!(a.max_mps, Some(250));
-    assert_eq!(a.health.get("quality"), Some(&quality), "settings keep health");
+    assert_eq!(
+        a.health.get("quality"),
+        Some(&quality),
+        "settings keep health"
+    );
     let listed = store.list_accounts(org).await.unwrap();
     assert_eq!(listed[0].max_mps, Some(250));
     let by_waba = store.accounts_by_waba(&f.acct_a.waba_id).await.unwrap();
     assert_eq!(by_waba.iter().map(|a| a.id).collect::<Vec<_>>(), [acct]);
-    assert!(store.accounts_by_waba("no-such-waba").await.unwrap().is_empty());
+    assert!(
+        store
+            .accounts_by_waba("no-such-waba")
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let pnid = &f.acct_a.phone_number_id;
     store
@@ -136,7 +149,11 @@ pub async fn account_health_and_settings_are_recorded(store: &dyn Store) {
     let sealed = store.account_token(org, acct).await.unwrap();
     assert_eq!(secret_box().open(&sealed, pnid).unwrap(), "EAAG-new");
     assert_eq!(
-        store.set_account_max_mps(org, acct, None).await.unwrap().max_mps,
+        store
+            .set_account_max_mps(org, acct, None)
+            .await
+            .unwrap()
+            .max_mps,
         None
     );
 
@@ -163,5 +180,12 @@ pub async fn account_health_and_settings_are_recorded(store: &dyn Store) {
         .add_account(b, new_account("15550001111", &format!("{pnid}-b2")))
         .await
         .unwrap();
-    assert!(store.get_account(b, other.id).await.unwrap().health.is_empty());
+    assert!(
+        store
+            .get_account(b, other.id)
+            .await
+            .unwrap()
+            .health
+            .is_empty()
+    );
 }
