@@ -69,6 +69,19 @@ pub struct ServeOptions {
     pub drain: Duration,
     /// Whether this process also runs the background workers.
     pub workers: bool,
+    /// How long a worker owns a claimed job; a crashed replica's jobs return to the
+    /// queue after this. Sends stay at most once whatever it is (attempt markers).
+    pub job_lease: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            drain: Duration::from_secs(10),
+            workers: true,
+            job_lease: Duration::from_secs(30),
+        }
+    }
 }
 
 /// Serves `app` on `listener` and runs the workers until `shutdown` fires, then
@@ -82,14 +95,18 @@ pub async fn serve(
     let drain = options.drain;
     let tracker = tokio_util::task::TaskTracker::new();
     if options.workers {
-        let processor = workers::webhooks::WebhookProcessor::new(state.store.clone());
+        let processor = workers::webhooks::WebhookProcessor::new(state.store.clone())
+            .with_lease(options.job_lease);
         tracker.spawn(processor.run(shutdown.clone()));
         if let Some(meta) = &state.meta {
             let dispatcher = workers::dispatch::Dispatcher::new(
                 state.store.clone(),
                 meta.graph.clone(),
                 meta.secrets.clone(),
-                meta.dispatch.clone(),
+                workers::dispatch::DispatchConfig {
+                    lease: options.job_lease,
+                    ..meta.dispatch.clone()
+                },
             );
             tracker.spawn(dispatcher.run(shutdown.clone()));
         }

@@ -256,7 +256,57 @@ async fn throughput_errors_are_retried_not_duplicated(backend: Backend) {
     w.stop().await;
 }
 
+/// A send interrupted after Meta took it (the process died before storing the wamid):
+/// the dispatcher does not send it again; Meta's status webhook, carrying the message id
+/// in `biz_opaque_callback_data`, gives it its wamid and status.
+async fn interrupted_send_is_reconciled_not_resent(backend: Backend) {
+    let Some(ts) = TestStore::fresh(backend).await else {
+        return;
+    };
+    let w = world(ts, Quirks::none(), fast_dispatch()).await;
+    customer_writes(&w, "hola").await;
+    // Stop the dispatcher from racing us: park the message as "attempt in flight" first.
+    let out = wakit_store::NewOutgoing {
+        account_id: w.account.id,
+        to: wakit_core::Phone::parse(CUSTOMER).unwrap(),
+        content: wakit_core::MessageContent::text("sent just before a crash"),
+        scheduled_at: Some(chrono::Utc::now() + chrono::Duration::seconds(3600)),
+        agent_id: None,
+        priority: Priority::Interactive,
+    };
+    let id =
+        w.ts.store
+            .enqueue_outgoing(w.account.org_id, out)
+            .await
+            .unwrap()
+            .message
+            .id;
+    let started =
+        w.ts.store
+            .begin_dispatch(w.account.org_id, id, chrono::Utc::now())
+            .await
+            .unwrap();
+    assert!(matches!(started, wakit_store::DispatchStart::Send(_)));
+    // "Meta" takes it (what the crashed process had sent).
+    let m = w.message(id).await;
+    let payload =
+        wakit_meta::send_payload(m.contact_phone.digits(), &m.content, Some(&id.to_string()))
+            .unwrap();
+    let graph = wakit_meta::GraphClient::new(w.sim.base_url()).unwrap();
+    let ok = graph
+        .send(&w.account.phone_number_id, &w.token, &payload)
+        .await
+        .unwrap();
+
+    let m = &w.wait_status(&[id], MessageStatus::Read, WAIT).await[0];
+    assert_eq!(m.status, MessageStatus::Read, "{m:?}");
+    assert_eq!(m.external_id.as_deref(), Some(ok.wamid.as_str()));
+    assert_each_sent_once(&w, &[id]);
+    w.stop().await;
+}
+
 on_both_backends!(
+    interrupted_send_is_reconciled_not_resent,
     inbound_reply_sent_delivered_read,
     quirky_statuses_end_right,
     expired_token_fails_and_marks_number,

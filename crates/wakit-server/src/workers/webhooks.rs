@@ -19,8 +19,8 @@ use wakit_store::{
 
 /// Jobs claimed per tick.
 const BATCH: u32 = 16;
-/// How long a claimed job is ours before another worker may take it.
-const LEASE_SECONDS: i64 = 60;
+/// How long a claimed job is ours before another worker may take it (default).
+const LEASE_SECONDS: i64 = 30;
 /// Idle wait between polls.
 const IDLE: StdDuration = StdDuration::from_millis(100);
 
@@ -28,24 +28,29 @@ const IDLE: StdDuration = StdDuration::from_millis(100);
 #[derive(Clone)]
 pub struct WebhookProcessor {
     store: Arc<dyn Store>,
+    lease: Duration,
 }
 
 impl WebhookProcessor {
     /// A processor over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        WebhookProcessor { store }
+        WebhookProcessor {
+            store,
+            lease: Duration::seconds(LEASE_SECONDS),
+        }
+    }
+
+    /// Sets how long a claimed job is ours.
+    pub fn with_lease(mut self, lease: StdDuration) -> Self {
+        self.lease = Duration::from_std(lease).unwrap_or(self.lease);
+        self
     }
 
     /// Claims and processes up to one batch of jobs; returns how many it handled.
     pub async fn tick(&self) -> StoreResult<usize> {
         let jobs = self
             .store
-            .claim_jobs(
-                &[PROCESS_WEBHOOK],
-                BATCH,
-                Duration::seconds(LEASE_SECONDS),
-                Utc::now(),
-            )
+            .claim_jobs(&[PROCESS_WEBHOOK], BATCH, self.lease, Utc::now())
             .await?;
         for job in &jobs {
             self.handle(job).await?;

@@ -17,6 +17,8 @@ pub struct World {
     pub sim: SimHandle,
     pub account: Account,
     pub ts: TestStore,
+    /// The number's access token (as the sandbox knows it).
+    pub token: String,
 }
 
 /// Dispatcher settings fast enough for tests.
@@ -51,7 +53,7 @@ pub async fn world(ts: TestStore, quirks: Quirks, dispatch: DispatchConfig) -> W
     sim.add_number(
         NumberSpec::new("5215588392274")
             .id(pnid.clone())
-            .token(token)
+            .token(token.clone())
             .waba(acct.waba_id.clone()),
     )
     .expect("sim number");
@@ -78,6 +80,7 @@ pub async fn world(ts: TestStore, quirks: Quirks, dispatch: DispatchConfig) -> W
     let options = ServeOptions {
         drain: Duration::from_secs(5),
         workers: true,
+        ..ServeOptions::default()
     };
     let task = tokio::spawn(wakit_server::serve(
         listener,
@@ -97,6 +100,7 @@ pub async fn world(ts: TestStore, quirks: Quirks, dispatch: DispatchConfig) -> W
         sim,
         account,
         ts,
+        token,
     }
 }
 

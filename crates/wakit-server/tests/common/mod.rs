@@ -42,6 +42,7 @@ pub async fn start(ts: &TestStore, workers: bool) -> Running {
     let options = ServeOptions {
         drain: Duration::from_secs(5),
         workers,
+        ..ServeOptions::default()
     };
     let task = tokio::spawn(wakit_server::serve(
         listener,

@@ -101,7 +101,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     tokio::spawn(super::serve::wait_for_signal(shutdown.clone()));
     let options = ServeOptions {
         drain: Duration::from_secs(5),
-        workers: true,
+        ..ServeOptions::default()
     };
     let server = tokio::spawn(wakit_server::serve(
         listener,

@@ -33,6 +33,11 @@ pub struct ServeArgs {
     /// How long in-flight requests may take to finish after SIGTERM.
     #[arg(long, default_value = "10", value_name = "SECONDS")]
     pub drain_seconds: u64,
+    /// How long a worker owns a claimed job before another may take it over (a crashed
+    /// process's work resumes after this).
+    #[arg(long, env = "WAKIT_JOB_LEASE_SECONDS", default_value = "30", value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub job_lease_seconds: u64,
     #[command(flatten)]
     pub dispatch: DispatchArgs,
 }
@@ -103,6 +108,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let options = ServeOptions {
         drain: Duration::from_secs(args.drain_seconds),
         workers: true,
+        job_lease: Duration::from_secs(args.job_lease_seconds),
     };
     let meta = Some(MetaConfig {
         graph,

@@ -65,7 +65,7 @@ impl Default for DispatchConfig {
             backoff_max: Duration::from_secs(60),
             max_in_flight: 512,
             pacing_horizon: Duration::from_secs(1),
-            lease: Duration::from_secs(120),
+            lease: Duration::from_secs(30),
             poll: Duration::from_millis(50),
         }
     }
