@@ -77,7 +77,7 @@ impl Rig {
 
     /// Starts `wakit serve` and waits until it answers.
     async fn serve(&self) -> Child {
-        let child = Command::new(env!("CARGO_BIN_EXE_wakit"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wakit"))
             .args(["serve", "--listen", &self.listen])
             .env("WAKIT_DATA_DIR", self.data_dir.path())
             .env("WAKIT_DATABASE_URL", &self.ts.url)
@@ -103,6 +103,8 @@ impl Rig {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("wakit serve did not answer within 60 s");
     }
 
