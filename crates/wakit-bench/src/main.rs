@@ -2,10 +2,13 @@
 //!
 //! ```sh
 //! cargo run --release -p wakit-bench -- storage --backend both
+//! cargo run --release -p wakit-bench -- dispatch --backend both --mps 1000
 //! ```
 #![forbid(unsafe_code)]
 
 mod data;
+mod db;
+mod dispatch;
 mod stats;
 mod storage;
 
@@ -25,11 +28,14 @@ struct Cli {
 enum Bench {
     /// Storage: load rate and read latencies at 10k and 1M messages.
     Storage(storage::Args),
+    /// Dispatch: sends per second to the sandbox for one number at its configured rate.
+    Dispatch(dispatch::Args),
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Bench::Storage(args) => storage::run(args).await,
+        Bench::Dispatch(args) => dispatch::run(args).await,
     }
 }

@@ -14,8 +14,6 @@ use wakit_store::secrets::SecretBox;
 use wakit_store::{
     Account, ContactQuery, InboundMessage, NewAccount, NewOutgoing, Priority, Store,
 };
-use wakit_store_postgres::{PgOptions, PgStore};
-use wakit_store_sqlite::SqliteStore;
 
 use crate::data;
 use crate::stats::Samples;
@@ -76,10 +74,7 @@ struct World {
 
 /// Runs the benchmark and prints a table.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let backends: Vec<&str> = match args.backend.as_str() {
-        "both" => vec!["sqlite", "postgres"],
-        one => vec![one],
-    };
+    let backends = crate::db::backends(&args.backend);
     println!(
         "# storage benchmark: {} messages / {} conversations / {} contacts (+{} noise messages in a second org)",
         args.messages, args.conversations, args.contacts, args.noise
@@ -93,58 +88,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     );
     println!("|---|---|---|---|---|---|---|");
     for backend in backends {
-        let tmp = tempfile::tempdir()?;
-        let mut pg_pool = None;
-        let (store, cleanup): (Arc<dyn Store>, Option<(String, String)>) = match backend {
-            "sqlite" => {
-                let url = format!("sqlite://{}", tmp.path().join("bench.db").display());
-                (Arc::new(SqliteStore::open(&url, true).await?), None)
-            }
-            "postgres" => {
-                let name = format!("wakit_bench_{}", uuid::Uuid::new_v4().simple());
-                let admin = sqlx::PgPool::connect(&args.postgres_url)
-                    .await
-                    .context("connect to postgres")?;
-                sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-                    .execute(&admin)
-                    .await?;
-                admin.close().await;
-                let url = replace_db(&args.postgres_url, &name);
-                let opts = PgOptions {
-                    max_connections: 8,
-                    ..PgOptions::default()
-                };
-                let pg = PgStore::connect(&url, opts).await?;
-                pg_pool = Some(pg.pool().clone());
-                (Arc::new(pg), Some((args.postgres_url.clone(), name)))
-            }
-            other => anyhow::bail!("unknown backend {other}"),
-        };
-        store.migrate().await?;
-        let result = bench_one(&args, backend, store.clone(), pg_pool.clone()).await;
-        if let Some(p) = pg_pool.take() {
-            p.close().await;
-        }
-        drop(store);
-        if let Some((_, name)) = cleanup.as_ref().filter(|_| args.keep) {
-            println!("# kept database {name}");
-        } else if let Some((admin_url, name)) = cleanup {
-            let admin = sqlx::PgPool::connect(&admin_url).await?;
-            sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .execute(&admin)
-                .await?;
-        }
+        let db = crate::db::BenchDb::fresh(backend, &args.postgres_url).await?;
+        let result = bench_one(&args, backend, db.store.clone(), db.pg_pool.clone()).await;
+        db.finish(args.keep).await?;
         result?;
     }
     Ok(())
-}
-
-fn replace_db(url: &str, db: &str) -> String {
-    let scheme_end = url.find("://").map_or(0, |i| i + 3);
-    match url[scheme_end..].find('/') {
-        Some(i) => format!("{}/{db}", &url[..scheme_end + i]),
-        None => format!("{url}/{db}"),
-    }
 }
 
 async fn bench_one(
