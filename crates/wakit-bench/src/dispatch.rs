@@ -33,6 +33,9 @@ pub struct Args {
         default_value = "postgres://postgres@127.0.0.1:5432/test"
     )]
     postgres_url: String,
+    /// Hold the sandbox's status webhooks (measures the dispatcher alone).
+    #[arg(long)]
+    no_webhooks: bool,
     /// Give up after this many seconds.
     #[arg(long, default_value = "300")]
     timeout: u64,
@@ -96,7 +99,9 @@ async fn bench_one(args: &Args, backend: &str, db: &BenchDb) -> anyhow::Result<(
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    sim.set_webhook_url(format!("http://{addr}/functions/v1/whatsapp-webhook"));
+    if !args.no_webhooks {
+        sim.set_webhook_url(format!("http://{addr}/functions/v1/whatsapp-webhook"));
+    }
     // Customers who wrote in, so the 24 h window is open for every recipient.
     let customers: Vec<String> = (0..50).map(|i| format!("52155512{i:05}")).collect();
     for c in &customers {
