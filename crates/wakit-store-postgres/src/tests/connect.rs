@@ -218,5 +218,5 @@ async fn migrations_are_repeatable_and_safe_to_race() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(versions, [1, 2, 3]);
+    assert_eq!(versions, [1, 2, 3, 4]);
 }
