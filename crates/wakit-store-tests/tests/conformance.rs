@@ -50,6 +50,7 @@ conformance!(
     contacts::contact_search_by_whole_number_in_any_form,
     templates::template_cache_replaces_and_upserts,
     inbox::inbox_keeps_bodies_and_queues_their_processing,
+    inbox::inbox_batch_is_one_commit_with_one_job,
     jobs::concurrent_claims_never_share_a_job,
     jobs::expired_lease_returns_job_to_queue,
     jobs::failed_jobs_retry_then_dead_letter,

@@ -236,14 +236,29 @@ pub trait InboxStore: Send + Sync {
         signature: Option<&str>,
         received_at: DateTime<Utc>,
     ) -> StoreResult<InboxItem>;
+    /// Group commit: stores several verified bodies and queues ONE `process_webhook` job
+    /// for all of them (payload `{"inbox_ids": [...]}` in input order, priority
+    /// [`Priority::Interactive`]) in one transaction, so the whole group costs one durable
+    /// commit. Returns the items in input order once everything is durable; on error
+    /// nothing of the group is stored. An empty group stores nothing and queues no job.
+    async fn inbox_put_batch(&self, items: Vec<NewInboxItem>) -> StoreResult<Vec<InboxItem>>;
     /// Reads a stored body.
     async fn inbox_get(&self, id: Uuid) -> StoreResult<InboxItem>;
+    /// Reads several stored bodies, in the order of `ids`; unknown ids are left out.
+    async fn inbox_get_batch(&self, ids: &[Uuid]) -> StoreResult<Vec<InboxItem>>;
     /// Records the outcome of processing: `error = None` → done; otherwise the row keeps
     /// the error (and stays for a retry or for an operator).
     async fn inbox_finish(
         &self,
         id: Uuid,
         error: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// [`InboxStore::inbox_finish`] for several rows (`(id, error)`) in one transaction.
+    /// An unknown id is `NotFound` and then nothing is recorded.
+    async fn inbox_finish_batch(
+        &self,
+        outcomes: &[(Uuid, Option<String>)],
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
 }
