@@ -1,7 +1,8 @@
-//! Processes stored Meta webhook bodies (`process_webhook` jobs): parses every item,
-//! ingests messages (one transaction for the whole body when possible), applies
-//! statuses monotonically. Items for a number wakit does not know are not lost: the
-//! inbox row keeps the body and says why it was not applied.
+//! Processes stored Meta webhook bodies (`process_webhook` jobs, one body or a
+//! group-committed group of bodies each): parses every item, ingests the messages of all
+//! the job's bodies together (one transaction per chunk when possible), applies statuses
+//! monotonically. Items for a number wakit does not know are not lost: the inbox row
+//! keeps the body and says why it was not applied.
 
 use chrono::{Duration, Utc};
 use std::collections::HashMap;
@@ -12,11 +13,18 @@ use uuid::Uuid;
 use wakit_core::Phone;
 use wakit_meta::WebhookEvent;
 use wakit_store::{
-    Account, InboundMessage, Job, PROCESS_WEBHOOK, StatusUpdate, Store, StoreError, StoreResult,
+    Account, InboundMessage, InboxItem, Job, PROCESS_WEBHOOK, StatusUpdate, Store, StoreError,
+    StoreResult,
 };
 
 /// Jobs claimed per tick.
 const BATCH: u32 = 16;
+/// Most messages per ingest transaction: bounds the transaction, and what the
+/// one-at-a-time fallback redoes, when a job's bodies carry many messages.
+const INGEST_CHUNK: usize = 1000;
+
+/// A message to ingest, with the index of the body it came from (for its problems).
+type Tagged = (usize, wakit_core::OrgId, InboundMessage);
 /// How long a claimed job is ours before another worker may take it.
 const LEASE_SECONDS: i64 = 60;
 /// Idle wait between polls.
@@ -75,36 +83,29 @@ impl WebhookProcessor {
         let Some(token) = job.lease_token else {
             return Ok(());
         };
-        let inbox_id = job
-            .payload
-            .get("inbox_id")
-            .and_then(|v| v.as_str())
-            .and_then(|s| s.parse::<Uuid>().ok());
-        let Some(inbox_id) = inbox_id else {
+        let Some(ids) = inbox_ids(&job.payload) else {
             self.store
                 .fail_job(job.id, token, "job payload has no inbox_id", None)
                 .await?;
             return Ok(());
         };
-        match self.process(inbox_id).await {
-            Ok(problems) => {
-                let note = (!problems.is_empty()).then(|| problems.join("; "));
-                self.store
-                    .inbox_finish(inbox_id, note.as_deref(), Utc::now())
-                    .await?;
+        match self.process_all(&ids).await {
+            Ok(outcomes) => {
+                self.store.inbox_finish_batch(&outcomes, Utc::now()).await?;
                 self.store.complete_job(job.id, token).await?;
             }
             Err(e @ StoreError::Unavailable(_)) => {
-                // The database hiccuped: try the whole body again later (ingest is idempotent).
+                // The database hiccuped: try the whole job again later (ingest is idempotent).
                 let backoff = Duration::seconds(2i64.saturating_pow(job.attempts.min(8)));
                 self.store
                     .fail_job(job.id, token, &e.to_string(), Some(Utc::now() + backoff))
                     .await?;
             }
             Err(e) => {
-                self.store
-                    .inbox_finish(inbox_id, Some(&e.to_string()), Utc::now())
-                    .await?;
+                let outcomes: Vec<_> = ids.iter().map(|id| (*id, Some(e.to_string()))).collect();
+                if let Err(also) = self.store.inbox_finish_batch(&outcomes, Utc::now()).await {
+                    tracing::warn!(error = %also, "cannot record the failure on the inbox rows");
+                }
                 self.store
                     .fail_job(job.id, token, &e.to_string(), None)
                     .await?;
@@ -113,12 +114,49 @@ impl WebhookProcessor {
         Ok(())
     }
 
-    /// Applies one stored body. Returns the items it could not apply (kept in the inbox).
-    async fn process(&self, inbox_id: Uuid) -> StoreResult<Vec<String>> {
-        let item = self.store.inbox_get(inbox_id).await?;
-        let mut problems = Vec::new();
-        let mut inbound = Vec::new();
+    /// Applies a job's bodies; returns each stored body's outcome (None = fully applied,
+    /// or the items it could not apply, which stay in the inbox row).
+    async fn process_all(&self, ids: &[Uuid]) -> StoreResult<Vec<(Uuid, Option<String>)>> {
+        let items = self.store.inbox_get_batch(ids).await?;
+        if items.len() < ids.len() {
+            tracing::warn!(
+                missing = ids.len() - items.len(),
+                "process_webhook job names inbox rows that do not exist"
+            );
+        }
         let mut accounts = HashMap::new();
+        let mut inbound = Vec::new();
+        let mut problems = Vec::with_capacity(items.len());
+        for (slot, item) in items.iter().enumerate() {
+            match self.process(slot, item, &mut accounts, &mut inbound).await {
+                Ok(found) => problems.push(found),
+                Err(e @ StoreError::Unavailable(_)) => return Err(e),
+                // One bad body must not take the others with it.
+                Err(e) => problems.push(vec![e.to_string()]),
+            }
+        }
+        while !inbound.is_empty() {
+            let rest = inbound.split_off(inbound.len().min(INGEST_CHUNK));
+            let chunk = std::mem::replace(&mut inbound, rest);
+            self.ingest(chunk, &mut problems).await?;
+        }
+        Ok(items
+            .iter()
+            .zip(problems)
+            .map(|(item, p)| (item.id, (!p.is_empty()).then(|| p.join("; "))))
+            .collect())
+    }
+
+    /// Applies one stored body's statuses and adds its messages (tagged with `slot`) to
+    /// `inbound` for the job's batched ingest. Returns the items it could not apply.
+    async fn process(
+        &self,
+        slot: usize,
+        item: &InboxItem,
+        accounts: &mut HashMap<String, Option<Account>>,
+        inbound: &mut Vec<Tagged>,
+    ) -> StoreResult<Vec<String>> {
+        let mut problems = Vec::new();
         for event in wakit_meta::parse_webhook(&item.body) {
             match event {
                 WebhookEvent::Message {
@@ -130,7 +168,7 @@ impl WebhookProcessor {
                     content,
                     ..
                 } => {
-                    let Some(account) = self.route(&mut accounts, &phone_number_id).await? else {
+                    let Some(account) = self.route(accounts, &phone_number_id).await? else {
                         problems.push(format!(
                             "message {wamid} for unknown phone-number id {phone_number_id}"
                         ));
@@ -138,6 +176,7 @@ impl WebhookProcessor {
                     };
                     match Phone::parse(&from) {
                         Ok(from) => inbound.push((
+                            slot,
                             account.org_id,
                             InboundMessage {
                                 account_id: account.id,
@@ -159,7 +198,7 @@ impl WebhookProcessor {
                     errors,
                     ..
                 } => {
-                    let Some(account) = self.route(&mut accounts, &phone_number_id).await? else {
+                    let Some(account) = self.route(accounts, &phone_number_id).await? else {
                         problems.push(format!(
                             "status for {wamid} on unknown phone-number id {phone_number_id}"
                         ));
@@ -182,11 +221,10 @@ impl WebhookProcessor {
                 }
             }
         }
-        self.ingest(inbound, &mut problems).await?;
         Ok(problems)
     }
 
-    /// The number a phone-number id names, looked up once per body.
+    /// The number a phone-number id names, looked up once per job.
     async fn route(
         &self,
         cache: &mut HashMap<String, Option<Account>>,
@@ -203,30 +241,44 @@ impl WebhookProcessor {
         Ok(found)
     }
 
-    /// One transaction for the body's messages; if that fails, one message at a time so a
-    /// bad item cannot take the others with it.
-    async fn ingest(
-        &self,
-        batch: Vec<(wakit_core::OrgId, InboundMessage)>,
-        problems: &mut Vec<String>,
-    ) -> StoreResult<()> {
+    /// One transaction for the chunk's messages; if that fails, one message at a time so
+    /// a bad item cannot take the others with it (its body's outcome names it).
+    async fn ingest(&self, batch: Vec<Tagged>, problems: &mut [Vec<String>]) -> StoreResult<()> {
         if batch.is_empty() {
             return Ok(());
         }
-        match self.store.ingest_inbound_batch(batch.clone()).await {
+        let plain = batch
+            .iter()
+            .map(|(_, org, msg)| (*org, msg.clone()))
+            .collect();
+        match self.store.ingest_inbound_batch(plain).await {
             Ok(_) => Ok(()),
             Err(e @ StoreError::Unavailable(_)) => Err(e),
             Err(_) => {
-                for (org, msg) in batch {
+                for (slot, org, msg) in batch {
                     let wamid = msg.wamid.clone();
                     match self.store.ingest_inbound(org, msg).await {
                         Ok(_) => {}
                         Err(e @ StoreError::Unavailable(_)) => return Err(e),
-                        Err(e) => problems.push(format!("message {wamid}: {e}")),
+                        Err(e) => problems[slot].push(format!("message {wamid}: {e}")),
                     }
                 }
                 Ok(())
             }
         }
     }
+}
+
+/// The inbox rows a job names: `{"inbox_ids": [...]}` (a group) or `{"inbox_id": ...}`.
+fn inbox_ids(payload: &serde_json::Value) -> Option<Vec<Uuid>> {
+    let parse = |v: &serde_json::Value| v.as_str().and_then(|s| s.parse::<Uuid>().ok());
+    if let Some(one) = payload.get("inbox_id") {
+        return parse(one).map(|id| vec![id]);
+    }
+    payload
+        .get("inbox_ids")?
+        .as_array()?
+        .iter()
+        .map(parse)
+        .collect()
 }
