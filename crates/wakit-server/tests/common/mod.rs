@@ -1,9 +1,13 @@
 //! Starting the real server for tests.
 #![allow(dead_code)]
 
+pub mod meta;
+
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use wakit_server::{AppState, ServeOptions, WebhookConfig};
+use wakit_store::Store;
 use wakit_store_tests::TestStore;
 
 /// The app secret the test server verifies webhook signatures with.
@@ -23,6 +27,12 @@ pub struct Running {
 
 /// Starts the server over `ts`, with or without its workers.
 pub async fn start(ts: &TestStore, workers: bool) -> Running {
+    start_with(ts.store.clone(), workers).await
+}
+
+/// Starts the server over `store` (a second handle on a test database, for tests that
+/// break it), with or without its workers.
+pub async fn start_with(store: Arc<dyn Store>, workers: bool) -> Running {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -32,10 +42,7 @@ pub async fn start(ts: &TestStore, workers: bool) -> Running {
         app_secret: Some(APP_SECRET.to_vec()),
         verify_token: Some("verify-me".into()),
     };
-    let state = AppState {
-        store: ts.store.clone(),
-        webhook,
-    };
+    let state = AppState { store, webhook };
     let options = ServeOptions {
         drain: Duration::from_secs(5),
         workers,
