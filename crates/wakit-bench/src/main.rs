@@ -2,12 +2,15 @@
 //!
 //! ```sh
 //! cargo run --release -p wakit-bench -- storage --backend both
+//! cargo run --release -p wakit-bench -- webhook --backend both
 //! ```
 #![forbid(unsafe_code)]
 
 mod data;
+mod scratch;
 mod stats;
 mod storage;
+mod webhook;
 
 use clap::{Parser, Subcommand};
 
@@ -25,11 +28,14 @@ struct Cli {
 enum Bench {
     /// Storage: load rate and read latencies at 10k and 1M messages.
     Storage(storage::Args),
+    /// Inbound Meta webhook: accept and processing rates against an HTTP floor.
+    Webhook(webhook::Args),
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Bench::Storage(args) => storage::run(args).await,
+        Bench::Webhook(args) => webhook::run(args).await,
     }
 }
