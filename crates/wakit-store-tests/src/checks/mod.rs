@@ -4,6 +4,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod inbox;
 pub mod ingest;
+pub mod ingest_batch;
 pub mod jobs;
 pub mod keys;
 pub mod status;
