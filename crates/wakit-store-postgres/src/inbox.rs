@@ -9,6 +9,7 @@ use serde_json::json;
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 use uuid::Uuid;
+use wakit_core::JobId;
 use wakit_store::{
     InboxItem, InboxStore, NewInboxItem, NewJob, PROCESS_WEBHOOK, Priority, StoreError, StoreResult,
 };
@@ -176,13 +177,16 @@ impl InboxStore for PgStore {
     async fn inbox_finish_batch(
         &self,
         outcomes: &[(Uuid, Option<String>)],
+        jobs: &[(JobId, Uuid)],
         at: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        if outcomes.is_empty() {
-            return Ok(());
+    ) -> StoreResult<Vec<bool>> {
+        if outcomes.is_empty() && jobs.is_empty() {
+            return Ok(Vec::new());
         }
         let ids: Vec<Uuid> = outcomes.iter().map(|(id, _)| *id).collect();
         let errors: Vec<Option<&str>> = outcomes.iter().map(|(_, e)| e.as_deref()).collect();
+        let job_ids: Vec<Uuid> = jobs.iter().map(|(id, _)| id.0).collect();
+        let tokens: Vec<Uuid> = jobs.iter().map(|(_, token)| *token).collect();
         let mut tx = self.pool.begin().await.db()?;
         let done = sqlx::query(
             "UPDATE webhook_inbox w SET attempts = w.attempts + 1, \
@@ -202,6 +206,19 @@ impl InboxStore for PgStore {
             // Dropping the transaction rolls the group back.
             return Err(StoreError::NotFound("inbox item"));
         }
-        tx.commit().await.db()
+        // As `complete_job`, for every lease at once.
+        let completed: Vec<Uuid> = sqlx::query_scalar(
+            "UPDATE jobs j SET state = 'done', lease_until = NULL, lease_token = NULL, updated_at = now() \
+             FROM UNNEST($1::uuid[], $2::uuid[]) AS l(id, token) \
+             WHERE j.id = l.id AND j.state = 'running' AND j.lease_token = l.token RETURNING j.id",
+        )
+        .bind(&job_ids)
+        .bind(&tokens)
+        .fetch_all(&mut *tx)
+        .await
+        .db()?;
+        tx.commit().await.db()?;
+        let completed: HashSet<Uuid> = completed.into_iter().collect();
+        Ok(job_ids.iter().map(|id| completed.contains(id)).collect())
     }
 }

@@ -16,7 +16,7 @@ use wakit_store::{
 
 use crate::SqliteStore;
 use crate::error::db;
-use crate::rows::{get, get_time, get_uuid, to_json, us};
+use crate::rows::{get, get_time, get_uuid, now, to_json, us};
 use crate::shared::changed;
 
 /// Rows per multi-row INSERT: 4 parameters each, far below SQLite's 32766-parameter limit.
@@ -212,18 +212,23 @@ impl InboxStore for SqliteStore {
     async fn inbox_finish_batch(
         &self,
         outcomes: &[(Uuid, Option<String>)],
+        jobs: &[(JobId, Uuid)],
         at: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        if outcomes.is_empty() {
-            return Ok(());
+    ) -> StoreResult<Vec<bool>> {
+        if outcomes.is_empty() && jobs.is_empty() {
+            return Ok(Vec::new());
         }
         let rows: Vec<Value> = outcomes
             .iter()
             .map(|(id, error)| json!({ "id": id.to_string(), "error": error }))
             .collect();
+        let leases: Vec<Value> = jobs
+            .iter()
+            .map(|(id, token)| json!({ "id": id.to_string(), "token": token.to_string() }))
+            .collect();
         let distinct = outcomes.iter().map(|(id, _)| id).collect::<HashSet<_>>();
         let mut tx = self.write_tx().await?;
-        // One statement for the group: the outcomes travel as one JSON array.
+        // One statement per table whatever the count: the rows travel as JSON arrays.
         let done = sqlx::query(
             "UPDATE webhook_inbox SET attempts = attempts + 1, \
                state = CASE WHEN o.error IS NULL THEN 'done' ELSE 'failed' END, \
@@ -241,6 +246,26 @@ impl InboxStore for SqliteStore {
             // Returning before the commit rolls the whole group back.
             return Err(StoreError::NotFound("inbox item"));
         }
-        tx.commit().await.map_err(db)
+        // As `complete_job`, for every lease at once.
+        let completed = sqlx::query(
+            "UPDATE jobs SET state = 'done', lease_until = NULL, updated_at = ?2 \
+             FROM (SELECT value ->> 'id' AS id, value ->> 'token' AS token FROM json_each(?1)) AS l \
+             WHERE jobs.id = l.id AND jobs.state = 'running' AND jobs.lease_token = l.token \
+             RETURNING jobs.id",
+        )
+        .bind(to_json(&leases)?)
+        .bind(us(now()))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let completed = completed
+            .iter()
+            .map(|row| get_uuid(row, "id"))
+            .collect::<StoreResult<HashSet<_>>>()?;
+        tx.commit().await.map_err(db)?;
+        Ok(jobs
+            .iter()
+            .map(|(id, _)| completed.contains(&id.0))
+            .collect())
     }
 }

@@ -254,13 +254,18 @@ pub trait InboxStore: Send + Sync {
         error: Option<&str>,
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
-    /// [`InboxStore::inbox_finish`] for several rows (`(id, error)`) in one transaction.
-    /// An unknown id is `NotFound` and then nothing is recorded.
+    /// The end of processing, for many bodies at once: records each outcome (`(id,
+    /// error)`, as [`InboxStore::inbox_finish`]) and marks done the leased
+    /// `process_webhook` jobs that named them (`(job, lease_token)`, as
+    /// [`JobStore::complete_job`]), in one transaction, so a worker pays one commit for
+    /// all the jobs it claimed. An unknown inbox id is `NotFound` and then nothing is
+    /// recorded. Returns, per job in order, false when its lease was lost.
     async fn inbox_finish_batch(
         &self,
         outcomes: &[(Uuid, Option<String>)],
+        jobs: &[(JobId, Uuid)],
         at: DateTime<Utc>,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<Vec<bool>>;
 }
 
 /// Everything a backend provides.

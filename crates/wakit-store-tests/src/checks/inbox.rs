@@ -4,7 +4,7 @@ use crate::checks::assert_not_found;
 use crate::fixture::at;
 use chrono::Duration;
 use uuid::Uuid;
-use wakit_store::{NewInboxItem, PROCESS_WEBHOOK, Priority, Store};
+use wakit_store::{JobState, NewInboxItem, PROCESS_WEBHOOK, Priority, Store};
 
 /// A stored body comes back exactly, with a queued job pointing at it; outcomes are kept.
 pub async fn inbox_keeps_bodies_and_queues_their_processing(store: &dyn Store) {
@@ -61,7 +61,8 @@ pub async fn inbox_keeps_bodies_and_queues_their_processing(store: &dyn Store) {
 }
 
 /// A group is stored in one go with one job naming every row in order; reads and
-/// outcomes work on groups too, and an unknown id in a group of outcomes changes nothing.
+/// outcomes work on groups too (completing the jobs with them), and an unknown id in a
+/// group of outcomes changes nothing.
 pub async fn inbox_batch_is_one_commit_with_one_job(store: &dyn Store) {
     assert_eq!(store.inbox_put_batch(Vec::new()).await.unwrap(), vec![]);
     let new = |i: u8, signed: bool| NewInboxItem {
@@ -104,12 +105,20 @@ pub async fn inbox_batch_is_one_commit_with_one_job(store: &dyn Store) {
     );
 
     // Outcomes: all-or-nothing on an unknown id.
+    let lease = (jobs[0].id, jobs[0].lease_token.unwrap());
     let unknown = vec![(ids[0], None), (Uuid::now_v7(), None)];
     assert_not_found(
-        store.inbox_finish_batch(&unknown, at(11)).await,
+        store.inbox_finish_batch(&unknown, &[lease], at(11)).await,
         "finish group with an unknown id",
     );
     assert_eq!(store.inbox_get(ids[0]).await.unwrap(), stored[0]);
+    assert_eq!(
+        store.get_job(jobs[0].id).await.unwrap().state,
+        JobState::Running,
+        "a failed finish completes no job"
+    );
+
+    // Outcomes recorded and the job completed in one go; a lost lease is reported.
     let outcomes = vec![
         (ids[0], None),
         (
@@ -117,8 +126,33 @@ pub async fn inbox_batch_is_one_commit_with_one_job(store: &dyn Store) {
             Some("message wamid.X for unknown phone-number id 9".to_string()),
         ),
     ];
-    store.inbox_finish_batch(&outcomes, at(12)).await.unwrap();
-    store.inbox_finish_batch(&[], at(12)).await.unwrap();
+    let lost = (jobs[0].id, Uuid::new_v4());
+    assert_eq!(
+        store
+            .inbox_finish_batch(&outcomes, &[lost], at(12))
+            .await
+            .unwrap(),
+        vec![false]
+    );
+    assert_eq!(
+        store.get_job(jobs[0].id).await.unwrap().state,
+        JobState::Running
+    );
+    assert_eq!(
+        store
+            .inbox_finish_batch(&[], &[lease], at(12))
+            .await
+            .unwrap(),
+        vec![true]
+    );
+    assert_eq!(
+        store.get_job(jobs[0].id).await.unwrap().state,
+        JobState::Done
+    );
+    assert_eq!(
+        store.inbox_finish_batch(&[], &[], at(12)).await.unwrap(),
+        Vec::<bool>::new()
+    );
     let read = store.inbox_get_batch(&ids).await.unwrap();
     let seen: Vec<_> = read
         .iter()
