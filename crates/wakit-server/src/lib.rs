@@ -69,14 +69,12 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let drain = options.drain;
     let processor = workers::webhooks::WebhookProcessor::new(state.store.clone());
-    let worker = tokio::spawn({
-        let shutdown = shutdown.clone();
-        async move {
-            if options.workers {
-                processor.run(shutdown).await;
-            }
+    let mut workers = tokio::task::JoinSet::new();
+    if options.workers {
+        for _ in 0..processor.parallelism() {
+            workers.spawn(processor.clone().run(shutdown.clone()));
         }
-    });
+    }
     let (inbox, writer) = InboxWriter::spawn(
         state.store.clone(),
         inbox_writer::MAX_GROUP,
@@ -92,7 +90,7 @@ pub async fn serve(
         // The server has answered its last request and dropped every writer handle, so
         // the writer has committed what was queued and is stopping.
         let _ = writer.await;
-        let _ = worker.await;
+        while workers.join_next().await.is_some() {}
         served
     })
     .await;

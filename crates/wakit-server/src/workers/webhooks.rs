@@ -1,8 +1,9 @@
-//! Processes stored Meta webhook bodies (`process_webhook` jobs, one body or a
-//! group-committed group of bodies each): parses every item, ingests the messages of all
-//! the job's bodies together (one transaction per chunk when possible), applies statuses
-//! monotonically. Items for a number wakit does not know are not lost: the inbox row
-//! keeps the body and says why it was not applied.
+//! Processes stored Meta webhook bodies (`process_webhook` jobs, each naming one body or
+//! a group-committed group of bodies): parses every item, ingests the messages of all
+//! the claimed jobs' bodies together (one transaction per chunk when possible), applies
+//! statuses monotonically, then records every body's outcome and completes the jobs in
+//! one call. Items for a number wakit does not know are not lost: the inbox row keeps
+//! the body and says why it was not applied.
 
 use chrono::{Duration, Utc};
 use std::collections::HashMap;
@@ -10,25 +11,38 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
-use wakit_core::Phone;
+use wakit_core::{JobId, Phone};
 use wakit_meta::WebhookEvent;
 use wakit_store::{
-    Account, InboundMessage, InboxItem, Job, PROCESS_WEBHOOK, StatusUpdate, Store, StoreError,
+    Account, InboundMessage, InboxItem, PROCESS_WEBHOOK, StatusUpdate, Store, StoreError,
     StoreResult,
 };
 
 /// Jobs claimed per tick.
 const BATCH: u32 = 16;
+/// Most bodies processed together (one ingest, one finish): bounds a pass's memory when
+/// the claimed jobs are large groups.
+const PASS_BODIES: usize = 256;
 /// Most messages per ingest transaction: bounds the transaction, and what the
-/// one-at-a-time fallback redoes, when a job's bodies carry many messages.
+/// one-at-a-time fallback redoes, when the bodies carry many messages.
 const INGEST_CHUNK: usize = 1000;
+/// How long a claimed job is ours before another worker may take it.
+const LEASE_SECONDS: i64 = 60;
+/// Processors a server runs on Postgres (see [`WebhookProcessor::parallelism`]).
+const POSTGRES_PROCESSORS: usize = 4;
+/// Idle wait between polls.
+const IDLE: StdDuration = StdDuration::from_millis(100);
 
 /// A message to ingest, with the index of the body it came from (for its problems).
 type Tagged = (usize, wakit_core::OrgId, InboundMessage);
-/// How long a claimed job is ours before another worker may take it.
-const LEASE_SECONDS: i64 = 60;
-/// Idle wait between polls.
-const IDLE: StdDuration = StdDuration::from_millis(100);
+
+/// A claimed job and the inbox rows it names.
+struct Leased {
+    id: JobId,
+    token: Uuid,
+    attempts: u32,
+    inbox: Vec<Uuid>,
+}
 
 /// The webhook-processing worker.
 #[derive(Clone)]
@@ -42,7 +56,20 @@ impl WebhookProcessor {
         WebhookProcessor { store }
     }
 
-    /// Claims and processes up to one batch of jobs; returns how many it handled.
+    /// How many processors one server runs. Postgres takes concurrent writers (and
+    /// claims skip each other's locked jobs), so several hide each other's round trips;
+    /// SQLite has one writer, where a second processor would only queue behind the first.
+    pub fn parallelism(&self) -> usize {
+        if self.store.backend() == "postgres" {
+            POSTGRES_PROCESSORS
+        } else {
+            1
+        }
+    }
+
+    /// Claims up to one batch of jobs and processes their bodies together (every write
+    /// transaction is a disk flush, so a tick pays one ingest and one finish for all of
+    /// them); returns how many jobs it handled.
     pub async fn tick(&self) -> StoreResult<usize> {
         let jobs = self
             .store
@@ -53,8 +80,30 @@ impl WebhookProcessor {
                 Utc::now(),
             )
             .await?;
+        let mut work = Vec::with_capacity(jobs.len());
         for job in &jobs {
-            self.handle(job).await?;
+            let Some(token) = job.lease_token else {
+                continue;
+            };
+            match inbox_ids(&job.payload) {
+                Some(inbox) => work.push(Leased {
+                    id: job.id,
+                    token,
+                    attempts: job.attempts,
+                    inbox,
+                }),
+                None => {
+                    self.store
+                        .fail_job(job.id, token, "job payload has no inbox_id", None)
+                        .await?;
+                }
+            }
+        }
+        let mut rest = work.as_slice();
+        while !rest.is_empty() {
+            let (pass, tail) = rest.split_at(pass_len(rest));
+            self.handle(pass).await?;
+            rest = tail;
         }
         Ok(jobs.len())
     }
@@ -79,42 +128,85 @@ impl WebhookProcessor {
         }
     }
 
-    async fn handle(&self, job: &Job) -> StoreResult<()> {
-        let Some(token) = job.lease_token else {
-            return Ok(());
-        };
-        let Some(ids) = inbox_ids(&job.payload) else {
-            self.store
-                .fail_job(job.id, token, "job payload has no inbox_id", None)
-                .await?;
-            return Ok(());
-        };
-        match self.process_all(&ids).await {
-            Ok(outcomes) => {
-                self.store.inbox_finish_batch(&outcomes, Utc::now()).await?;
-                self.store.complete_job(job.id, token).await?;
-            }
-            Err(e @ StoreError::Unavailable(_)) => {
-                // The database hiccuped: try the whole job again later (ingest is idempotent).
-                let backoff = Duration::seconds(2i64.saturating_pow(job.attempts.min(8)));
-                self.store
-                    .fail_job(job.id, token, &e.to_string(), Some(Utc::now() + backoff))
-                    .await?;
-            }
-            Err(e) => {
-                let outcomes: Vec<_> = ids.iter().map(|id| (*id, Some(e.to_string()))).collect();
-                if let Err(also) = self.store.inbox_finish_batch(&outcomes, Utc::now()).await {
-                    tracing::warn!(error = %also, "cannot record the failure on the inbox rows");
+    /// Processes the jobs' bodies together. If that fails for a reason other than the
+    /// database being unavailable, each job is tried alone, so only the job with the bad
+    /// body fails.
+    async fn handle(&self, work: &[Leased]) -> StoreResult<()> {
+        match self.finish(work).await {
+            Ok(()) => Ok(()),
+            Err(e @ StoreError::Unavailable(_)) => self.retry_later(work, &e).await,
+            Err(_) if work.len() > 1 => {
+                for one in work {
+                    match self.finish(std::slice::from_ref(one)).await {
+                        Ok(()) => {}
+                        Err(e @ StoreError::Unavailable(_)) => {
+                            self.retry_later(std::slice::from_ref(one), &e).await?
+                        }
+                        Err(e) => self.give_up(one, &e).await?,
+                    }
                 }
-                self.store
-                    .fail_job(job.id, token, &e.to_string(), None)
-                    .await?;
+                Ok(())
             }
+            Err(e) => match work.first() {
+                Some(one) => self.give_up(one, &e).await,
+                None => Ok(()),
+            },
+        }
+    }
+
+    /// Applies the jobs' bodies, then records every body's outcome and completes the
+    /// jobs in one call.
+    async fn finish(&self, work: &[Leased]) -> StoreResult<()> {
+        let ids: Vec<Uuid> = work.iter().flat_map(|w| w.inbox.iter().copied()).collect();
+        let outcomes = self.process_all(&ids).await?;
+        let leases: Vec<_> = work.iter().map(|w| (w.id, w.token)).collect();
+        let completed = self
+            .store
+            .inbox_finish_batch(&outcomes, &leases, Utc::now())
+            .await?;
+        let lost = completed.iter().filter(|done| !**done).count();
+        if lost > 0 {
+            // Their leases expired and another worker took them: it redoes the work,
+            // which is idempotent.
+            tracing::debug!(lost, "webhook jobs finished after their lease expired");
         }
         Ok(())
     }
 
-    /// Applies a job's bodies; returns each stored body's outcome (None = fully applied,
+    /// The database hiccuped: the jobs go back to the queue with a backoff (their
+    /// bodies are applied again from the start; ingest is idempotent).
+    async fn retry_later(&self, work: &[Leased], e: &StoreError) -> StoreResult<()> {
+        for w in work {
+            let backoff = Duration::seconds(2i64.saturating_pow(w.attempts.min(8)));
+            self.store
+                .fail_job(w.id, w.token, &e.to_string(), Some(Utc::now() + backoff))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A job that cannot be processed: its rows keep the error and the job is dead,
+    /// kept for an operator.
+    async fn give_up(&self, job: &Leased, e: &StoreError) -> StoreResult<()> {
+        let outcomes: Vec<_> = job
+            .inbox
+            .iter()
+            .map(|id| (*id, Some(e.to_string())))
+            .collect();
+        if let Err(also) = self
+            .store
+            .inbox_finish_batch(&outcomes, &[], Utc::now())
+            .await
+        {
+            tracing::warn!(error = %also, "cannot record the failure on the inbox rows");
+        }
+        self.store
+            .fail_job(job.id, job.token, &e.to_string(), None)
+            .await?;
+        Ok(())
+    }
+
+    /// Applies stored bodies; returns each stored body's outcome (None = fully applied,
     /// or the items it could not apply, which stay in the inbox row).
     async fn process_all(&self, ids: &[Uuid]) -> StoreResult<Vec<(Uuid, Option<String>)>> {
         let items = self.store.inbox_get_batch(ids).await?;
@@ -135,6 +227,16 @@ impl WebhookProcessor {
                 Err(e) => problems.push(vec![e.to_string()]),
             }
         }
+        // Every transaction then takes its row locks (contact, then conversation) in one
+        // global order, so concurrent passes (Postgres runs several) cannot deadlock.
+        // Stable: a contact's messages keep their order.
+        let mut keyed: Vec<_> = inbound
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| ((t.1, t.2.from.key(), t.2.account_id, i), t))
+            .collect();
+        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut inbound: Vec<Tagged> = keyed.into_iter().map(|(_, t)| t).collect();
         while !inbound.is_empty() {
             let rest = inbound.split_off(inbound.len().min(INGEST_CHUNK));
             let chunk = std::mem::replace(&mut inbound, rest);
@@ -148,7 +250,7 @@ impl WebhookProcessor {
     }
 
     /// Applies one stored body's statuses and adds its messages (tagged with `slot`) to
-    /// `inbound` for the job's batched ingest. Returns the items it could not apply.
+    /// `inbound` for the batched ingest. Returns the items it could not apply.
     async fn process(
         &self,
         slot: usize,
@@ -224,7 +326,7 @@ impl WebhookProcessor {
         Ok(problems)
     }
 
-    /// The number a phone-number id names, looked up once per job.
+    /// The number a phone-number id names, looked up once per pass.
     async fn route(
         &self,
         cache: &mut HashMap<String, Option<Account>>,
@@ -267,6 +369,20 @@ impl WebhookProcessor {
             }
         }
     }
+}
+
+/// How many of the leading jobs make one pass: at most [`PASS_BODIES`] bodies, and at
+/// least one job.
+fn pass_len(work: &[Leased]) -> usize {
+    let mut bodies = 0;
+    let fits = work
+        .iter()
+        .take_while(|w| {
+            bodies += w.inbox.len();
+            bodies <= PASS_BODIES
+        })
+        .count();
+    fits.max(1)
 }
 
 /// The inbox rows a job names: `{"inbox_ids": [...]}` (a group) or `{"inbox_id": ...}`.
