@@ -3,14 +3,17 @@
 //! ```sh
 //! cargo run --release -p wakit-bench -- storage --backend both
 //! cargo run --release -p wakit-bench -- dispatch --backend both --mps 1000
+//! cargo run --release -p wakit-bench -- webhook --backend both
 //! ```
 #![forbid(unsafe_code)]
 
 mod data;
 mod db;
 mod dispatch;
+mod scratch;
 mod stats;
 mod storage;
+mod webhook;
 
 use clap::{Parser, Subcommand};
 
@@ -30,6 +33,8 @@ enum Bench {
     Storage(storage::Args),
     /// Dispatch: sends per second to the sandbox for one number at its configured rate.
     Dispatch(dispatch::Args),
+    /// Inbound Meta webhook: accept and processing rates against an HTTP floor.
+    Webhook(webhook::Args),
 }
 
 #[tokio::main]
@@ -37,5 +42,6 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Bench::Storage(args) => storage::run(args).await,
         Bench::Dispatch(args) => dispatch::run(args).await,
+        Bench::Webhook(args) => webhook::run(args).await,
     }
 }

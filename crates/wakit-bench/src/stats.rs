@@ -12,6 +12,11 @@ impl Samples {
         self.0.push(d);
     }
 
+    /// Adds another set's samples.
+    pub fn extend(&mut self, other: Samples) {
+        self.0.extend(other.0);
+    }
+
     /// The p-th percentile (0–100), in milliseconds.
     pub fn pct_ms(&mut self, p: f64) -> f64 {
         if self.0.is_empty() {

@@ -4,10 +4,12 @@
 
 pub mod auth;
 pub mod error;
+pub mod inbox_writer;
 pub mod routes;
 pub mod workers;
 
-use axum::Router;
+use axum::{Extension, Router};
+use inbox_writer::InboxWriter;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -51,11 +53,11 @@ pub struct WebhookConfig {
     pub verify_token: Option<String>,
 }
 
-/// The whole HTTP application.
-pub fn app(state: AppState) -> Router {
+/// The whole HTTP application; Meta webhook bodies are stored through `inbox`.
+pub fn app(state: AppState, inbox: InboxWriter) -> Router {
     Router::new()
         .nest(wakit_api::API_PREFIX, routes::api_router())
-        .merge(routes::webhook::router())
+        .merge(routes::webhook::router().layer(Extension(inbox)))
         .fallback(error::not_found)
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(TraceLayer::new_for_http())
@@ -97,7 +99,9 @@ pub async fn serve(
     if options.workers {
         let processor = workers::webhooks::WebhookProcessor::new(state.store.clone())
             .with_lease(options.job_lease);
-        tracker.spawn(processor.run(shutdown.clone()));
+        for _ in 0..processor.parallelism() {
+            tracker.spawn(processor.clone().run(shutdown.clone()));
+        }
         if let Some(meta) = &state.meta {
             let dispatcher = workers::dispatch::Dispatcher::new(
                 state.store.clone(),
@@ -112,13 +116,21 @@ pub async fn serve(
         }
     }
     tracker.close();
+    let (inbox, writer) = InboxWriter::spawn(
+        state.store.clone(),
+        inbox_writer::MAX_GROUP,
+        inbox_writer::QUEUE,
+    );
     let signal = shutdown.clone();
-    let server = axum::serve(listener, app(state))
+    let server = axum::serve(listener, app(state, inbox))
         .with_graceful_shutdown(async move { signal.cancelled().await });
     let server = tokio::spawn(async move { server.await });
     shutdown.cancelled().await;
     let finished = tokio::time::timeout(drain, async {
         let served = server.await;
+        // The server has answered its last request and dropped every writer handle, so
+        // the writer has committed what was queued and is stopping.
+        let _ = writer.await;
         tracker.wait().await;
         served
     })

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::meta::{World, fast_dispatch, world};
+use common::sandbox::{World, fast_dispatch, world};
 use std::collections::HashMap;
 use std::time::Duration;
 use wakit_core::{MessageId, MessageStatus};

@@ -205,7 +205,8 @@ async fn webhook_is_verified_and_durable(backend: Backend) {
         .await
         .expect("claim");
     assert_eq!(queued.len(), 1, "acknowledged means stored");
-    let id: uuid::Uuid = queued[0].payload["inbox_id"]
+    // Group-committed: the job names its group's rows (here a group of one).
+    let id: uuid::Uuid = queued[0].payload["inbox_ids"][0]
         .as_str()
         .expect("id")
         .parse()

@@ -1,19 +1,48 @@
 //! [`InboxStore`]: raw webhook bodies, stored with their processing job in one
 //! transaction before Meta is answered.
 
+use std::collections::{HashMap, HashSet};
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::Row;
+use sqlx::postgres::PgRow;
 use uuid::Uuid;
+use wakit_core::JobId;
 use wakit_store::{
-    InboxItem, InboxStore, NewJob, PROCESS_WEBHOOK, Priority, StoreError, StoreResult,
+    InboxItem, InboxStore, NewInboxItem, NewJob, PROCESS_WEBHOOK, Priority, StoreError, StoreResult,
 };
 
 use crate::PgStore;
 use crate::error::DbResultExt;
 use crate::jobs::insert_job;
 use crate::rows::micros;
+
+const INBOX_COLUMNS: &str = "id, received_at, body, signature, state, attempts, last_error";
+
+fn read_item(row: &PgRow) -> StoreResult<InboxItem> {
+    let attempts: i32 = row.try_get("attempts").db()?;
+    Ok(InboxItem {
+        id: row.try_get("id").db()?,
+        body: row.try_get("body").db()?,
+        signature: row.try_get("signature").db()?,
+        received_at: row.try_get("received_at").db()?,
+        state: row.try_get("state").db()?,
+        attempts: u32::try_from(attempts).unwrap_or(0),
+        last_error: row.try_get("last_error").db()?,
+    })
+}
+
+fn process_job(payload: serde_json::Value, run_at: DateTime<Utc>) -> NewJob {
+    NewJob {
+        org_id: None,
+        kind: PROCESS_WEBHOOK.into(),
+        payload,
+        run_at,
+        priority: Priority::Interactive.value(),
+    }
+}
 
 #[async_trait]
 impl InboxStore for PgStore {
@@ -36,13 +65,7 @@ impl InboxStore for PgStore {
         .execute(&mut *tx)
         .await
         .db()?;
-        let job = NewJob {
-            org_id: None,
-            kind: PROCESS_WEBHOOK.into(),
-            payload: json!({ "inbox_id": id.to_string() }),
-            run_at: received_at,
-            priority: Priority::Interactive.value(),
-        };
+        let job = process_job(json!({ "inbox_id": id.to_string() }), received_at);
         insert_job(&mut tx, &job).await?;
         tx.commit().await.db()?;
         Ok(InboxItem {
@@ -56,26 +79,74 @@ impl InboxStore for PgStore {
         })
     }
 
-    async fn inbox_get(&self, id: Uuid) -> StoreResult<InboxItem> {
-        let row = sqlx::query(
-            "SELECT id, received_at, body, signature, state, attempts, last_error \
-             FROM webhook_inbox WHERE id = $1",
+    async fn inbox_put_batch(&self, items: Vec<NewInboxItem>) -> StoreResult<Vec<InboxItem>> {
+        let Some(first) = items.first() else {
+            return Ok(Vec::new());
+        };
+        let run_at = micros(first.received_at);
+        let stored: Vec<InboxItem> = items
+            .into_iter()
+            .map(|item| InboxItem {
+                id: Uuid::now_v7(),
+                body: item.body,
+                signature: item.signature,
+                received_at: micros(item.received_at),
+                state: "pending".into(),
+                attempts: 0,
+                last_error: None,
+            })
+            .collect();
+        let ids: Vec<Uuid> = stored.iter().map(|i| i.id).collect();
+        let times: Vec<DateTime<Utc>> = stored.iter().map(|i| i.received_at).collect();
+        let bodies: Vec<&[u8]> = stored.iter().map(|i| i.body.as_slice()).collect();
+        let signatures: Vec<Option<&str>> = stored.iter().map(|i| i.signature.as_deref()).collect();
+        let mut tx = self.pool.begin().await.db()?;
+        // One statement for the whole group: a round trip per row would cost more than
+        // the commit it shares.
+        sqlx::query(
+            "INSERT INTO webhook_inbox (id, received_at, body, signature) \
+             SELECT * FROM UNNEST($1::uuid[], $2::timestamptz[], $3::bytea[], $4::text[])",
         )
-        .bind(id)
-        .fetch_optional(&self.pool)
+        .bind(&ids)
+        .bind(&times)
+        .bind(&bodies)
+        .bind(&signatures)
+        .execute(&mut *tx)
         .await
-        .db()?
-        .ok_or(StoreError::NotFound("inbox item"))?;
-        let attempts: i32 = row.try_get("attempts").db()?;
-        Ok(InboxItem {
-            id: row.try_get("id").db()?,
-            body: row.try_get("body").db()?,
-            signature: row.try_get("signature").db()?,
-            received_at: row.try_get("received_at").db()?,
-            state: row.try_get("state").db()?,
-            attempts: u32::try_from(attempts).unwrap_or(0),
-            last_error: row.try_get("last_error").db()?,
-        })
+        .db()?;
+        let names: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        insert_job(&mut tx, &process_job(json!({ "inbox_ids": names }), run_at)).await?;
+        tx.commit().await.db()?;
+        Ok(stored)
+    }
+
+    async fn inbox_get(&self, id: Uuid) -> StoreResult<InboxItem> {
+        let sql = format!("SELECT {INBOX_COLUMNS} FROM webhook_inbox WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .db()?
+            .ok_or(StoreError::NotFound("inbox item"))?;
+        read_item(&row)
+    }
+
+    async fn inbox_get_batch(&self, ids: &[Uuid]) -> StoreResult<Vec<InboxItem>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!("SELECT {INBOX_COLUMNS} FROM webhook_inbox WHERE id = ANY($1)");
+        let rows = sqlx::query(&sql)
+            .bind(ids)
+            .fetch_all(&self.pool)
+            .await
+            .db()?;
+        let mut found = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let item = read_item(row)?;
+            found.insert(item.id, item);
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
     }
 
     async fn inbox_finish(
@@ -101,5 +172,53 @@ impl InboxStore for PgStore {
             return Err(StoreError::NotFound("inbox item"));
         }
         Ok(())
+    }
+
+    async fn inbox_finish_batch(
+        &self,
+        outcomes: &[(Uuid, Option<String>)],
+        jobs: &[(JobId, Uuid)],
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<bool>> {
+        if outcomes.is_empty() && jobs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<Uuid> = outcomes.iter().map(|(id, _)| *id).collect();
+        let errors: Vec<Option<&str>> = outcomes.iter().map(|(_, e)| e.as_deref()).collect();
+        let job_ids: Vec<Uuid> = jobs.iter().map(|(id, _)| id.0).collect();
+        let tokens: Vec<Uuid> = jobs.iter().map(|(_, token)| *token).collect();
+        let mut tx = self.pool.begin().await.db()?;
+        let done = sqlx::query(
+            "UPDATE webhook_inbox w SET attempts = w.attempts + 1, \
+               state = CASE WHEN o.error IS NULL THEN 'done' ELSE 'failed' END, \
+               last_error = o.error, \
+               processed_at = CASE WHEN o.error IS NULL THEN $3 ELSE w.processed_at END \
+             FROM UNNEST($1::uuid[], $2::text[]) AS o(id, error) WHERE w.id = o.id",
+        )
+        .bind(&ids)
+        .bind(&errors)
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        let distinct = ids.iter().collect::<HashSet<_>>().len();
+        if done.rows_affected() < distinct as u64 {
+            // Dropping the transaction rolls the group back.
+            return Err(StoreError::NotFound("inbox item"));
+        }
+        // As `complete_job`, for every lease at once.
+        let completed: Vec<Uuid> = sqlx::query_scalar(
+            "UPDATE jobs j SET state = 'done', lease_until = NULL, lease_token = NULL, updated_at = now() \
+             FROM UNNEST($1::uuid[], $2::uuid[]) AS l(id, token) \
+             WHERE j.id = l.id AND j.state = 'running' AND j.lease_token = l.token RETURNING j.id",
+        )
+        .bind(&job_ids)
+        .bind(&tokens)
+        .fetch_all(&mut *tx)
+        .await
+        .db()?;
+        tx.commit().await.db()?;
+        let completed: HashSet<Uuid> = completed.into_iter().collect();
+        Ok(job_ids.iter().map(|id| completed.contains(id)).collect())
     }
 }

@@ -1,18 +1,102 @@
 //! [`InboxStore`]: raw webhook bodies, stored with their processing job in one
 //! transaction before Meta is answered.
 
+use std::collections::{HashMap, HashSet};
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde_json::json;
-use sqlx::Row;
+use serde_json::{Value, json};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
 use uuid::Uuid;
 use wakit_core::JobId;
-use wakit_store::{InboxItem, InboxStore, PROCESS_WEBHOOK, Priority, StoreError, StoreResult};
+use wakit_store::{
+    InboxItem, InboxStore, NewInboxItem, PROCESS_WEBHOOK, Priority, StoreError, StoreResult,
+};
 
 use crate::SqliteStore;
 use crate::error::db;
-use crate::rows::{get, get_time, get_uuid, to_json, us};
+use crate::rows::{get, get_time, get_uuid, now, to_json, us};
 use crate::shared::changed;
+
+/// Rows per multi-row INSERT: 4 parameters each, far below SQLite's 32766-parameter limit.
+const INSERT_ROWS: usize = 256;
+
+const INBOX_COLUMNS: &str = "id, received_at, body, signature, state, attempts, last_error";
+
+/// Inserts one pending row inside the caller's write transaction.
+async fn insert_item(conn: &mut SqliteConnection, item: NewInboxItem) -> StoreResult<InboxItem> {
+    let id = Uuid::now_v7();
+    let at = us(item.received_at);
+    sqlx::query("INSERT INTO webhook_inbox (id, received_at, body, signature, state, attempts) VALUES (?1, ?2, ?3, ?4, 'pending', 0)")
+        .bind(id.to_string())
+        .bind(at)
+        .bind(&item.body)
+        .bind(item.signature.as_deref())
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(InboxItem {
+        id,
+        body: item.body,
+        signature: item.signature,
+        received_at: crate::rows::time(at)?,
+        state: "pending".into(),
+        attempts: 0,
+        last_error: None,
+    })
+}
+
+/// Queues the `process_webhook` job for stored rows inside the caller's transaction.
+async fn insert_job(conn: &mut SqliteConnection, payload: &Value, at: i64) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO jobs (id, organization_id, kind, payload, state, priority, attempts, run_at, created_at, updated_at) \
+         VALUES (?1, NULL, ?2, ?3, 'queued', ?4, 0, ?5, ?5, ?5)",
+    )
+    .bind(JobId::new().to_string())
+    .bind(PROCESS_WEBHOOK)
+    .bind(to_json(payload)?)
+    .bind(Priority::Interactive.value())
+    .bind(at)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+fn read_item(row: &SqliteRow) -> StoreResult<InboxItem> {
+    Ok(InboxItem {
+        id: get_uuid(row, "id")?,
+        body: row.try_get("body").map_err(db)?,
+        signature: get(row, "signature")?,
+        received_at: get_time(row, "received_at")?,
+        state: get(row, "state")?,
+        attempts: u32::try_from(get::<i64>(row, "attempts")?).unwrap_or(0),
+        last_error: get(row, "last_error")?,
+    })
+}
+
+/// Records one outcome inside the caller's write transaction; false for an unknown id.
+async fn finish_in(
+    conn: &mut SqliteConnection,
+    id: Uuid,
+    error: Option<&str>,
+    at: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE webhook_inbox SET attempts = attempts + 1, \
+           state = CASE WHEN ?2 IS NULL THEN 'done' ELSE 'failed' END, \
+           last_error = ?2, processed_at = CASE WHEN ?2 IS NULL THEN ?3 ELSE processed_at END \
+         WHERE id = ?1",
+    )
+    .bind(id.to_string())
+    .bind(error)
+    .bind(us(at))
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(changed(&done))
+}
 
 #[async_trait]
 impl InboxStore for SqliteStore {
@@ -22,58 +106,94 @@ impl InboxStore for SqliteStore {
         signature: Option<&str>,
         received_at: DateTime<Utc>,
     ) -> StoreResult<InboxItem> {
-        let id = Uuid::now_v7();
-        let job = JobId::new();
-        let at = us(received_at);
-        let mut tx = self.write_tx().await?;
-        sqlx::query("INSERT INTO webhook_inbox (id, received_at, body, signature, state, attempts) VALUES (?1, ?2, ?3, ?4, 'pending', 0)")
-            .bind(id.to_string())
-            .bind(at)
-            .bind(body)
-            .bind(signature)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        sqlx::query(
-            "INSERT INTO jobs (id, organization_id, kind, payload, state, priority, attempts, run_at, created_at, updated_at) \
-             VALUES (?1, NULL, ?2, ?3, 'queued', ?4, 0, ?5, ?5, ?5)",
-        )
-        .bind(job.to_string())
-        .bind(PROCESS_WEBHOOK)
-        .bind(to_json(&json!({ "inbox_id": id.to_string() }))?)
-        .bind(Priority::Interactive.value())
-        .bind(at)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        tx.commit().await.map_err(db)?;
-        Ok(InboxItem {
-            id,
+        let new = NewInboxItem {
             body: body.to_vec(),
             signature: signature.map(str::to_owned),
-            received_at: crate::rows::time(at)?,
-            state: "pending".into(),
-            attempts: 0,
-            last_error: None,
-        })
+            received_at,
+        };
+        let mut tx = self.write_tx().await?;
+        let item = insert_item(&mut tx, new).await?;
+        let payload = json!({ "inbox_id": item.id.to_string() });
+        insert_job(&mut tx, &payload, us(received_at)).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(item)
+    }
+
+    async fn inbox_put_batch(&self, items: Vec<NewInboxItem>) -> StoreResult<Vec<InboxItem>> {
+        let Some(first) = items.first() else {
+            return Ok(Vec::new());
+        };
+        let run_at = us(first.received_at);
+        let stored: Vec<InboxItem> = items
+            .into_iter()
+            .map(|item| {
+                Ok(InboxItem {
+                    id: Uuid::now_v7(),
+                    body: item.body,
+                    signature: item.signature,
+                    received_at: crate::rows::time(us(item.received_at))?,
+                    state: "pending".into(),
+                    attempts: 0,
+                    last_error: None,
+                })
+            })
+            .collect::<StoreResult<_>>()?;
+        let mut tx = self.write_tx().await?;
+        // Each statement is a round trip to the connection's thread, which costs more
+        // than inserting a row: one multi-row INSERT per chunk instead of one per body.
+        for chunk in stored.chunks(INSERT_ROWS) {
+            let rows = vec!["(?, ?, ?, ?, 'pending', 0)"; chunk.len()].join(", ");
+            let sql = format!(
+                "INSERT INTO webhook_inbox (id, received_at, body, signature, state, attempts) VALUES {rows}"
+            );
+            // Not cached: each group size would be a prepared statement of its own.
+            let mut insert = sqlx::query(&sql).persistent(false);
+            for item in chunk {
+                insert = insert
+                    .bind(item.id.to_string())
+                    .bind(us(item.received_at))
+                    .bind(item.body.as_slice())
+                    .bind(item.signature.as_deref());
+            }
+            insert.execute(&mut *tx).await.map_err(db)?;
+        }
+        let ids: Vec<String> = stored.iter().map(|i| i.id.to_string()).collect();
+        insert_job(&mut tx, &json!({ "inbox_ids": ids }), run_at).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(stored)
     }
 
     async fn inbox_get(&self, id: Uuid) -> StoreResult<InboxItem> {
-        let row = sqlx::query("SELECT id, received_at, body, signature, state, attempts, last_error FROM webhook_inbox WHERE id = ?1")
+        let sql = format!("SELECT {INBOX_COLUMNS} FROM webhook_inbox WHERE id = ?1");
+        let row = sqlx::query(&sql)
             .bind(id.to_string())
             .fetch_optional(self.reads())
             .await
             .map_err(db)?
             .ok_or(StoreError::NotFound("inbox item"))?;
-        Ok(InboxItem {
-            id: get_uuid(&row, "id")?,
-            body: row.try_get("body").map_err(db)?,
-            signature: get(&row, "signature")?,
-            received_at: get_time(&row, "received_at")?,
-            state: get(&row, "state")?,
-            attempts: u32::try_from(get::<i64>(&row, "attempts")?).unwrap_or(0),
-            last_error: get(&row, "last_error")?,
-        })
+        read_item(&row)
+    }
+
+    async fn inbox_get_batch(&self, ids: &[Uuid]) -> StoreResult<Vec<InboxItem>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One statement whatever the count: the ids travel as one JSON array.
+        let wanted: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        let sql = format!(
+            "SELECT {INBOX_COLUMNS} FROM webhook_inbox WHERE id IN (SELECT value FROM json_each(?1))"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(to_json(&wanted)?)
+            .fetch_all(self.reads())
+            .await
+            .map_err(db)?;
+        let mut found = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let item = read_item(row)?;
+            found.insert(item.id, item);
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
     }
 
     async fn inbox_finish(
@@ -83,21 +203,69 @@ impl InboxStore for SqliteStore {
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
+        if !finish_in(&mut tx, id, error, at).await? {
+            return Err(StoreError::NotFound("inbox item"));
+        }
+        tx.commit().await.map_err(db)
+    }
+
+    async fn inbox_finish_batch(
+        &self,
+        outcomes: &[(Uuid, Option<String>)],
+        jobs: &[(JobId, Uuid)],
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<bool>> {
+        if outcomes.is_empty() && jobs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<Value> = outcomes
+            .iter()
+            .map(|(id, error)| json!({ "id": id.to_string(), "error": error }))
+            .collect();
+        let leases: Vec<Value> = jobs
+            .iter()
+            .map(|(id, token)| json!({ "id": id.to_string(), "token": token.to_string() }))
+            .collect();
+        let distinct = outcomes.iter().map(|(id, _)| id).collect::<HashSet<_>>();
+        let mut tx = self.write_tx().await?;
+        // One statement per table whatever the count: the rows travel as JSON arrays.
         let done = sqlx::query(
             "UPDATE webhook_inbox SET attempts = attempts + 1, \
-               state = CASE WHEN ?2 IS NULL THEN 'done' ELSE 'failed' END, \
-               last_error = ?2, processed_at = CASE WHEN ?2 IS NULL THEN ?3 ELSE processed_at END \
-             WHERE id = ?1",
+               state = CASE WHEN o.error IS NULL THEN 'done' ELSE 'failed' END, \
+               last_error = o.error, \
+               processed_at = CASE WHEN o.error IS NULL THEN ?2 ELSE processed_at END \
+             FROM (SELECT value ->> 'id' AS id, value ->> 'error' AS error FROM json_each(?1)) AS o \
+             WHERE webhook_inbox.id = o.id",
         )
-        .bind(id.to_string())
-        .bind(error)
+        .bind(to_json(&rows)?)
         .bind(us(at))
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-        if !changed(&done) {
+        if done.rows_affected() < distinct.len() as u64 {
+            // Returning before the commit rolls the whole group back.
             return Err(StoreError::NotFound("inbox item"));
         }
-        tx.commit().await.map_err(db)
+        // As `complete_job`, for every lease at once.
+        let completed = sqlx::query(
+            "UPDATE jobs SET state = 'done', lease_until = NULL, updated_at = ?2 \
+             FROM (SELECT value ->> 'id' AS id, value ->> 'token' AS token FROM json_each(?1)) AS l \
+             WHERE jobs.id = l.id AND jobs.state = 'running' AND jobs.lease_token = l.token \
+             RETURNING jobs.id",
+        )
+        .bind(to_json(&leases)?)
+        .bind(us(now()))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let completed = completed
+            .iter()
+            .map(|row| get_uuid(row, "id"))
+            .collect::<StoreResult<HashSet<_>>>()?;
+        tx.commit().await.map_err(db)?;
+        Ok(jobs
+            .iter()
+            .map(|(id, _)| completed.contains(&id.0))
+            .collect())
     }
 }

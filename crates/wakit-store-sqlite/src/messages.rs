@@ -164,8 +164,15 @@ pub(crate) fn bind_message<'q>(
     sql: &'q str,
     m: NewRow<'q>,
 ) -> Query<'q, Sqlite, SqliteArguments<'q>> {
-    sqlx::query(sql)
-        .bind(m.id.to_string())
+    bind_row(sqlx::query(sql), m)
+}
+
+/// Binds the parameters of one [`INSERT_MESSAGE`] next in `q`.
+pub(crate) fn bind_row<'q>(
+    q: Query<'q, Sqlite, SqliteArguments<'q>>,
+    m: NewRow<'q>,
+) -> Query<'q, Sqlite, SqliteArguments<'q>> {
+    q.bind(m.id.to_string())
         .bind(m.org.to_string())
         .bind(m.conversation.to_string())
         .bind(m.account.to_string())

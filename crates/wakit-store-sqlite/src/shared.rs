@@ -1,6 +1,7 @@
 //! Steps shared by several write transactions.
 
 use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
 use sqlx::{SqliteConnection, SqliteExecutor};
 use wakit_core::text::fold;
 use wakit_core::{AccountId, ContactId, ConversationId, OrgId, Phone};
@@ -38,12 +39,58 @@ pub(crate) async fn require_account(
 }
 
 /// A contact address as found, with its display name.
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Address {
     /// The form of the number Meta last used.
     pub(crate) wa_id: String,
     profile_name: Option<String>,
     search_name: String,
     contact_name: Option<String>,
+}
+
+impl Address {
+    /// The address in a row with columns `wa_id` (NULL = none), `profile_name`,
+    /// `search_name` and `contact_name`.
+    pub(crate) fn from_row(row: &SqliteRow) -> StoreResult<Option<Address>> {
+        let Some(wa_id) = get::<Option<String>>(row, "wa_id")? else {
+            return Ok(None);
+        };
+        Ok(Some(Address {
+            wa_id,
+            profile_name: get(row, "profile_name")?,
+            search_name: get(row, "search_name")?,
+            contact_name: get(row, "contact_name")?,
+        }))
+    }
+
+    /// The address [`create_contact`] stores.
+    pub(crate) fn created(phone: &Phone, profile: Option<&str>) -> Address {
+        Address {
+            wa_id: phone.digits().to_string(),
+            profile_name: profile.map(str::to_string),
+            search_name: fold(profile.unwrap_or("")),
+            contact_name: profile.map(str::to_string),
+        }
+    }
+
+    /// The address after an inbound message: Meta's form of the number, the profile name
+    /// when given, and the search name following (contact name, else profile name).
+    pub(crate) fn after_inbound(&self, phone: &Phone, profile: Option<&str>) -> Address {
+        let profile_name = profile
+            .map(str::to_string)
+            .or_else(|| self.profile_name.clone());
+        let display = self
+            .contact_name
+            .as_deref()
+            .or(profile_name.as_deref())
+            .unwrap_or("");
+        Address {
+            wa_id: phone.digits().to_string(),
+            search_name: fold(display),
+            profile_name,
+            contact_name: self.contact_name.clone(),
+        }
+    }
 }
 
 /// What exists for (account, contact key): the org's contact address and the number's
@@ -79,16 +126,7 @@ pub(crate) async fn find_contact(
     .fetch_one(conn)
     .await
     .map_err(db)?;
-    let wa_id: Option<String> = get(&row, "wa_id")?;
-    let address = match wa_id {
-        Some(wa_id) => Some(Address {
-            wa_id,
-            profile_name: get(&row, "profile_name")?,
-            search_name: get(&row, "search_name")?,
-            contact_name: get(&row, "contact_name")?,
-        }),
-        None => None,
-    };
+    let address = Address::from_row(&row)?;
     let conversation = get_opt_uuid(&row, "conversation_id")?.map(Into::into);
     Ok(Found {
         account_in_org: get(&row, "account_in_org")?,
@@ -135,7 +173,7 @@ pub(crate) async fn create_contact(
 
 /// After an inbound message: the address takes Meta's form of the number and the
 /// profile name (when given); the search name follows (contact name, else profile name).
-/// Writes only when something changed.
+/// Writes only when something changed. Returns the address as it now is.
 pub(crate) async fn refresh_contact(
     conn: &mut SqliteConnection,
     org: OrgId,
@@ -143,36 +181,25 @@ pub(crate) async fn refresh_contact(
     old: &Address,
     profile: Option<&str>,
     now: DateTime<Utc>,
-) -> StoreResult<()> {
-    let profile_name = profile
-        .map(str::to_string)
-        .or_else(|| old.profile_name.clone());
-    let display = old
-        .contact_name
-        .as_deref()
-        .or(profile_name.as_deref())
-        .unwrap_or("");
-    let search_name = fold(display);
-    if old.wa_id == phone.digits()
-        && old.profile_name == profile_name
-        && old.search_name == search_name
-    {
-        return Ok(());
+) -> StoreResult<Address> {
+    let new = old.after_inbound(phone, profile);
+    if new == *old {
+        return Ok(new);
     }
     sqlx::query(
         "UPDATE contacts_addresses SET wa_id = ?1, profile_name = ?2, search_name = ?3, updated_at = ?4 \
          WHERE organization_id = ?5 AND address = ?6",
     )
-    .bind(phone.digits())
-    .bind(profile_name)
-    .bind(search_name)
+    .bind(&new.wa_id)
+    .bind(&new.profile_name)
+    .bind(&new.search_name)
     .bind(us(now))
     .bind(org.to_string())
     .bind(phone.key())
     .execute(conn)
     .await
     .map_err(db)?;
-    Ok(())
+    Ok(new)
 }
 
 /// Creates the active conversation between the number and the contact key, with its

@@ -524,7 +524,19 @@ pub struct InboxItem {
     pub last_error: Option<String>,
 }
 
-/// Job kind that processes one inbox row.
+/// A verified webhook body to store (see [`crate::InboxStore::inbox_put_batch`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewInboxItem {
+    /// The exact bytes Meta sent.
+    pub body: Vec<u8>,
+    /// The `X-Hub-Signature-256` header value.
+    pub signature: Option<String>,
+    /// When wakit received it.
+    pub received_at: DateTime<Utc>,
+}
+
+/// Job kind that processes stored webhook bodies: one inbox row (payload
+/// `{"inbox_id": ...}`) or a group committed together (payload `{"inbox_ids": [...]}`).
 pub const PROCESS_WEBHOOK: &str = "process_webhook";
 /// Job kind that sends one outgoing message (payload `{"message_id"}`).
 pub const SEND_MESSAGE: &str = "send_message";

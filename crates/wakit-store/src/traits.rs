@@ -287,8 +287,16 @@ pub trait InboxStore: Send + Sync {
         signature: Option<&str>,
         received_at: DateTime<Utc>,
     ) -> StoreResult<InboxItem>;
+    /// Group commit: stores several verified bodies and queues ONE `process_webhook` job
+    /// for all of them (payload `{"inbox_ids": [...]}` in input order, priority
+    /// [`Priority::Interactive`]) in one transaction, so the whole group costs one durable
+    /// commit. Returns the items in input order once everything is durable; on error
+    /// nothing of the group is stored. An empty group stores nothing and queues no job.
+    async fn inbox_put_batch(&self, items: Vec<NewInboxItem>) -> StoreResult<Vec<InboxItem>>;
     /// Reads a stored body.
     async fn inbox_get(&self, id: Uuid) -> StoreResult<InboxItem>;
+    /// Reads several stored bodies, in the order of `ids`; unknown ids are left out.
+    async fn inbox_get_batch(&self, ids: &[Uuid]) -> StoreResult<Vec<InboxItem>>;
     /// Records the outcome of processing: `error = None` → done; otherwise the row keeps
     /// the error (and stays for a retry or for an operator).
     async fn inbox_finish(
@@ -297,6 +305,18 @@ pub trait InboxStore: Send + Sync {
         error: Option<&str>,
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
+    /// The end of processing, for many bodies at once: records each outcome (`(id,
+    /// error)`, as [`InboxStore::inbox_finish`]) and marks done the leased
+    /// `process_webhook` jobs that named them (`(job, lease_token)`, as
+    /// [`JobStore::complete_job`]), in one transaction, so a worker pays one commit for
+    /// all the jobs it claimed. An unknown inbox id is `NotFound` and then nothing is
+    /// recorded. Returns, per job in order, false when its lease was lost.
+    async fn inbox_finish_batch(
+        &self,
+        outcomes: &[(Uuid, Option<String>)],
+        jobs: &[(JobId, Uuid)],
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<bool>>;
 }
 
 /// Everything a backend provides.

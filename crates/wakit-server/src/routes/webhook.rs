@@ -1,18 +1,21 @@
 //! `/functions/v1/whatsapp-webhook`: Meta's verification handshake (GET) and event
 //! delivery (POST). A POST is answered 200 only after its exact bytes are durable in
-//! the inbox together with the job that will process them; a bad or missing signature
-//! is 401 and nothing is stored.
+//! the inbox together with the job that will process them (group-committed with other
+//! POSTs by the [`InboxWriter`]); a bad or missing signature is 401 and nothing is
+//! stored; a body that could not be stored is 503 with `Retry-After`.
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
 use std::collections::HashMap;
+use wakit_store::NewInboxItem;
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::inbox_writer::InboxWriter;
 
 /// Path of the Meta webhook.
 pub const WEBHOOK_PATH: &str = "/functions/v1/whatsapp-webhook";
@@ -46,16 +49,18 @@ async fn verify(
 
 async fn receive(
     State(state): State<AppState>,
+    Extension(inbox): Extension<InboxWriter>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<StatusCode, ApiError> {
+) -> Response {
     let Some(secret) = state.webhook.app_secret.as_deref() else {
         tracing::error!("Meta webhook POST refused: WAKIT_APP_SECRET is not set");
-        return Err(ApiError::new(
+        return ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
             "The webhook is not configured (WAKIT_APP_SECRET).",
-        ));
+        )
+        .into_response();
     };
     let signature = headers
         .get("x-hub-signature-256")
@@ -66,13 +71,15 @@ async fn receive(
             has_signature = signature.is_some(),
             "Meta webhook with a bad signature refused"
         );
-        return Err(ApiError::unauthorized(
-            "Invalid or missing X-Hub-Signature-256",
-        ));
+        return ApiError::unauthorized("Invalid or missing X-Hub-Signature-256").into_response();
     }
-    state
-        .store
-        .inbox_put(&body, signature, chrono::Utc::now())
-        .await?;
-    Ok(StatusCode::OK)
+    let item = NewInboxItem {
+        body: body.to_vec(),
+        signature: signature.map(str::to_owned),
+        received_at: chrono::Utc::now(),
+    };
+    match inbox.submit(item).await {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(refused) => refused.into_response(),
+    }
 }

@@ -1,7 +1,9 @@
-//! Processes stored Meta webhook bodies (`process_webhook` jobs): parses every item,
-//! ingests messages (one transaction for the whole body when possible), applies
-//! statuses monotonically. Items for a number wakit does not know are not lost: the
-//! inbox row keeps the body and says why it was not applied.
+//! Processes stored Meta webhook bodies (`process_webhook` jobs, each naming one body or
+//! a group-committed group of bodies): parses every item, ingests the messages of all
+//! the claimed jobs' bodies together (one transaction per chunk when possible), applies
+//! statuses monotonically, then records every body's outcome and completes the jobs in
+//! one call. Items for a number wakit does not know are not lost: the inbox row keeps
+//! the body and says why it was not applied.
 
 use chrono::{Duration, Utc};
 use std::collections::HashMap;
@@ -9,20 +11,40 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
-use wakit_core::Phone;
+use wakit_core::{JobId, Phone};
 use wakit_meta::WebhookEvent;
 
 use super::meta_events;
 use wakit_store::{
-    Account, InboundMessage, Job, PROCESS_WEBHOOK, StatusUpdate, Store, StoreError, StoreResult,
+    Account, InboundMessage, InboxItem, PROCESS_WEBHOOK, StatusUpdate, Store, StoreError,
+    StoreResult,
 };
 
 /// Jobs claimed per tick.
 const BATCH: u32 = 16;
+/// Most bodies processed together (one ingest, one finish): bounds a pass's memory when
+/// the claimed jobs are large groups.
+const PASS_BODIES: usize = 256;
+/// Most messages per ingest transaction: bounds the transaction, and what the
+/// one-at-a-time fallback redoes, when the bodies carry many messages.
+const INGEST_CHUNK: usize = 1000;
 /// How long a claimed job is ours before another worker may take it (default).
 const LEASE_SECONDS: i64 = 30;
+/// Processors a server runs on Postgres (see [`WebhookProcessor::parallelism`]).
+const POSTGRES_PROCESSORS: usize = 4;
 /// Idle wait between polls.
 const IDLE: StdDuration = StdDuration::from_millis(100);
+
+/// A message to ingest, with the index of the body it came from (for its problems).
+type Tagged = (usize, wakit_core::OrgId, InboundMessage);
+
+/// A claimed job and the inbox rows it names.
+struct Leased {
+    id: JobId,
+    token: Uuid,
+    attempts: u32,
+    inbox: Vec<Uuid>,
+}
 
 /// The webhook-processing worker.
 #[derive(Clone)]
@@ -46,14 +68,49 @@ impl WebhookProcessor {
         self
     }
 
-    /// Claims and processes up to one batch of jobs; returns how many it handled.
+    /// How many processors one server runs. Postgres takes concurrent writers (and
+    /// claims skip each other's locked jobs), so several hide each other's round trips;
+    /// SQLite has one writer, where a second processor would only queue behind the first.
+    pub fn parallelism(&self) -> usize {
+        if self.store.backend() == "postgres" {
+            POSTGRES_PROCESSORS
+        } else {
+            1
+        }
+    }
+
+    /// Claims up to one batch of jobs and processes their bodies together (every write
+    /// transaction is a disk flush, so a tick pays one ingest and one finish for all of
+    /// them); returns how many jobs it handled.
     pub async fn tick(&self) -> StoreResult<usize> {
         let jobs = self
             .store
             .claim_jobs(&[PROCESS_WEBHOOK], BATCH, self.lease, Utc::now())
             .await?;
+        let mut work = Vec::with_capacity(jobs.len());
         for job in &jobs {
-            self.handle(job).await?;
+            let Some(token) = job.lease_token else {
+                continue;
+            };
+            match inbox_ids(&job.payload) {
+                Some(inbox) => work.push(Leased {
+                    id: job.id,
+                    token,
+                    attempts: job.attempts,
+                    inbox,
+                }),
+                None => {
+                    self.store
+                        .fail_job(job.id, token, "job payload has no inbox_id", None)
+                        .await?;
+                }
+            }
+        }
+        let mut rest = work.as_slice();
+        while !rest.is_empty() {
+            let (pass, tail) = rest.split_at(pass_len(rest));
+            self.handle(pass).await?;
+            rest = tail;
         }
         Ok(jobs.len())
     }
@@ -78,54 +135,137 @@ impl WebhookProcessor {
         }
     }
 
-    async fn handle(&self, job: &Job) -> StoreResult<()> {
-        let Some(token) = job.lease_token else {
-            return Ok(());
-        };
-        let inbox_id = job
-            .payload
-            .get("inbox_id")
-            .and_then(|v| v.as_str())
-            .and_then(|s| s.parse::<Uuid>().ok());
-        let Some(inbox_id) = inbox_id else {
-            self.store
-                .fail_job(job.id, token, "job payload has no inbox_id", None)
-                .await?;
-            return Ok(());
-        };
-        match self.process(inbox_id).await {
-            Ok(problems) => {
-                let note = (!problems.is_empty()).then(|| problems.join("; "));
-                self.store
-                    .inbox_finish(inbox_id, note.as_deref(), Utc::now())
-                    .await?;
-                self.store.complete_job(job.id, token).await?;
+    /// Processes the jobs' bodies together. If that fails for a reason other than the
+    /// database being unavailable, each job is tried alone, so only the job with the bad
+    /// body fails.
+    async fn handle(&self, work: &[Leased]) -> StoreResult<()> {
+        match self.finish(work).await {
+            Ok(()) => Ok(()),
+            Err(e @ StoreError::Unavailable(_)) => self.retry_later(work, &e).await,
+            Err(_) if work.len() > 1 => {
+                for one in work {
+                    match self.finish(std::slice::from_ref(one)).await {
+                        Ok(()) => {}
+                        Err(e @ StoreError::Unavailable(_)) => {
+                            self.retry_later(std::slice::from_ref(one), &e).await?
+                        }
+                        Err(e) => self.give_up(one, &e).await?,
+                    }
+                }
+                Ok(())
             }
-            Err(e @ StoreError::Unavailable(_)) => {
-                // The database hiccuped: try the whole body again later (ingest is idempotent).
-                let backoff = Duration::seconds(2i64.saturating_pow(job.attempts.min(8)));
-                self.store
-                    .fail_job(job.id, token, &e.to_string(), Some(Utc::now() + backoff))
-                    .await?;
-            }
-            Err(e) => {
-                self.store
-                    .inbox_finish(inbox_id, Some(&e.to_string()), Utc::now())
-                    .await?;
-                self.store
-                    .fail_job(job.id, token, &e.to_string(), None)
-                    .await?;
-            }
+            Err(e) => match work.first() {
+                Some(one) => self.give_up(one, &e).await,
+                None => Ok(()),
+            },
+        }
+    }
+
+    /// Applies the jobs' bodies, then records every body's outcome and completes the
+    /// jobs in one call.
+    async fn finish(&self, work: &[Leased]) -> StoreResult<()> {
+        let ids: Vec<Uuid> = work.iter().flat_map(|w| w.inbox.iter().copied()).collect();
+        let outcomes = self.process_all(&ids).await?;
+        let leases: Vec<_> = work.iter().map(|w| (w.id, w.token)).collect();
+        let completed = self
+            .store
+            .inbox_finish_batch(&outcomes, &leases, Utc::now())
+            .await?;
+        let lost = completed.iter().filter(|done| !**done).count();
+        if lost > 0 {
+            // Their leases expired and another worker took them: it redoes the work,
+            // which is idempotent.
+            tracing::debug!(lost, "webhook jobs finished after their lease expired");
         }
         Ok(())
     }
 
-    /// Applies one stored body. Returns the items it could not apply (kept in the inbox).
-    async fn process(&self, inbox_id: Uuid) -> StoreResult<Vec<String>> {
-        let item = self.store.inbox_get(inbox_id).await?;
-        let mut problems = Vec::new();
-        let mut inbound = Vec::new();
+    /// The database hiccuped: the jobs go back to the queue with a backoff (their
+    /// bodies are applied again from the start; ingest is idempotent).
+    async fn retry_later(&self, work: &[Leased], e: &StoreError) -> StoreResult<()> {
+        for w in work {
+            let backoff = Duration::seconds(2i64.saturating_pow(w.attempts.min(8)));
+            self.store
+                .fail_job(w.id, w.token, &e.to_string(), Some(Utc::now() + backoff))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A job that cannot be processed: its rows keep the error and the job is dead,
+    /// kept for an operator.
+    async fn give_up(&self, job: &Leased, e: &StoreError) -> StoreResult<()> {
+        let outcomes: Vec<_> = job
+            .inbox
+            .iter()
+            .map(|id| (*id, Some(e.to_string())))
+            .collect();
+        if let Err(also) = self
+            .store
+            .inbox_finish_batch(&outcomes, &[], Utc::now())
+            .await
+        {
+            tracing::warn!(error = %also, "cannot record the failure on the inbox rows");
+        }
+        self.store
+            .fail_job(job.id, job.token, &e.to_string(), None)
+            .await?;
+        Ok(())
+    }
+
+    /// Applies stored bodies; returns each stored body's outcome (None = fully applied,
+    /// or the items it could not apply, which stay in the inbox row).
+    async fn process_all(&self, ids: &[Uuid]) -> StoreResult<Vec<(Uuid, Option<String>)>> {
+        let items = self.store.inbox_get_batch(ids).await?;
+        if items.len() < ids.len() {
+            tracing::warn!(
+                missing = ids.len() - items.len(),
+                "process_webhook job names inbox rows that do not exist"
+            );
+        }
         let mut accounts = HashMap::new();
+        let mut inbound = Vec::new();
+        let mut problems = Vec::with_capacity(items.len());
+        for (slot, item) in items.iter().enumerate() {
+            match self.process(slot, item, &mut accounts, &mut inbound).await {
+                Ok(found) => problems.push(found),
+                Err(e @ StoreError::Unavailable(_)) => return Err(e),
+                // One bad body must not take the others with it.
+                Err(e) => problems.push(vec![e.to_string()]),
+            }
+        }
+        // Every transaction then takes its row locks (contact, then conversation) in one
+        // global order, so concurrent passes (Postgres runs several) cannot deadlock.
+        // Stable: a contact's messages keep their order.
+        let mut keyed: Vec<_> = inbound
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| ((t.1, t.2.from.key(), t.2.account_id, i), t))
+            .collect();
+        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut inbound: Vec<Tagged> = keyed.into_iter().map(|(_, t)| t).collect();
+        while !inbound.is_empty() {
+            let rest = inbound.split_off(inbound.len().min(INGEST_CHUNK));
+            let chunk = std::mem::replace(&mut inbound, rest);
+            self.ingest(chunk, &mut problems).await?;
+        }
+        Ok(items
+            .iter()
+            .zip(problems)
+            .map(|(item, p)| (item.id, (!p.is_empty()).then(|| p.join("; "))))
+            .collect())
+    }
+
+    /// Applies one stored body's statuses and adds its messages (tagged with `slot`) to
+    /// `inbound` for the batched ingest. Returns the items it could not apply.
+    async fn process(
+        &self,
+        slot: usize,
+        item: &InboxItem,
+        accounts: &mut HashMap<String, Option<Account>>,
+        inbound: &mut Vec<Tagged>,
+    ) -> StoreResult<Vec<String>> {
+        let mut problems = Vec::new();
         for event in wakit_meta::parse_webhook(&item.body) {
             match event {
                 WebhookEvent::Message {
@@ -137,7 +277,7 @@ impl WebhookProcessor {
                     content,
                     ..
                 } => {
-                    let Some(account) = self.route(&mut accounts, &phone_number_id).await? else {
+                    let Some(account) = self.route(accounts, &phone_number_id).await? else {
                         problems.push(format!(
                             "message {wamid} for unknown phone-number id {phone_number_id}"
                         ));
@@ -145,6 +285,7 @@ impl WebhookProcessor {
                     };
                     match Phone::parse(&from) {
                         Ok(from) => inbound.push((
+                            slot,
                             account.org_id,
                             InboundMessage {
                                 account_id: account.id,
@@ -167,7 +308,7 @@ impl WebhookProcessor {
                     biz_opaque_callback_data,
                     ..
                 } => {
-                    let Some(account) = self.route(&mut accounts, &phone_number_id).await? else {
+                    let Some(account) = self.route(accounts, &phone_number_id).await? else {
                         problems.push(format!(
                             "status for {wamid} on unknown phone-number id {phone_number_id}"
                         ));
@@ -186,7 +327,7 @@ impl WebhookProcessor {
                 WebhookEvent::Errors {
                     phone_number_id: Some(pnid),
                     errors,
-                } => match self.route(&mut accounts, &pnid).await? {
+                } => match self.route(accounts, &pnid).await? {
                     Some(account) => meta_events::errors(&*self.store, &account, &errors).await?,
                     None => problems.push(format!("errors for unknown phone-number id {pnid}")),
                 },
@@ -223,11 +364,10 @@ impl WebhookProcessor {
                 }
             }
         }
-        self.ingest(inbound, &mut problems).await?;
         Ok(problems)
     }
 
-    /// The number a phone-number id names, looked up once per body.
+    /// The number a phone-number id names, looked up once per pass.
     async fn route(
         &self,
         cache: &mut HashMap<String, Option<Account>>,
@@ -244,30 +384,58 @@ impl WebhookProcessor {
         Ok(found)
     }
 
-    /// One transaction for the body's messages; if that fails, one message at a time so a
-    /// bad item cannot take the others with it.
-    async fn ingest(
-        &self,
-        batch: Vec<(wakit_core::OrgId, InboundMessage)>,
-        problems: &mut Vec<String>,
-    ) -> StoreResult<()> {
+    /// One transaction for the chunk's messages; if that fails, one message at a time so
+    /// a bad item cannot take the others with it (its body's outcome names it).
+    async fn ingest(&self, batch: Vec<Tagged>, problems: &mut [Vec<String>]) -> StoreResult<()> {
         if batch.is_empty() {
             return Ok(());
         }
-        match self.store.ingest_inbound_batch(batch.clone()).await {
+        let plain = batch
+            .iter()
+            .map(|(_, org, msg)| (*org, msg.clone()))
+            .collect();
+        match self.store.ingest_inbound_batch(plain).await {
             Ok(_) => Ok(()),
             Err(e @ StoreError::Unavailable(_)) => Err(e),
             Err(_) => {
-                for (org, msg) in batch {
+                for (slot, org, msg) in batch {
                     let wamid = msg.wamid.clone();
                     match self.store.ingest_inbound(org, msg).await {
                         Ok(_) => {}
                         Err(e @ StoreError::Unavailable(_)) => return Err(e),
-                        Err(e) => problems.push(format!("message {wamid}: {e}")),
+                        Err(e) => problems[slot].push(format!("message {wamid}: {e}")),
                     }
                 }
                 Ok(())
             }
         }
     }
+}
+
+/// How many of the leading jobs make one pass: at most [`PASS_BODIES`] bodies, and at
+/// least one job.
+fn pass_len(work: &[Leased]) -> usize {
+    let mut bodies = 0;
+    let fits = work
+        .iter()
+        .take_while(|w| {
+            bodies += w.inbox.len();
+            bodies <= PASS_BODIES
+        })
+        .count();
+    fits.max(1)
+}
+
+/// The inbox rows a job names: `{"inbox_ids": [...]}` (a group) or `{"inbox_id": ...}`.
+fn inbox_ids(payload: &serde_json::Value) -> Option<Vec<Uuid>> {
+    let parse = |v: &serde_json::Value| v.as_str().and_then(|s| s.parse::<Uuid>().ok());
+    if let Some(one) = payload.get("inbox_id") {
+        return parse(one).map(|id| vec![id]);
+    }
+    payload
+        .get("inbox_ids")?
+        .as_array()?
+        .iter()
+        .map(parse)
+        .collect()
 }

@@ -1,172 +1,51 @@
-//! The server with the sandbox as Meta: a seeded org and number on both sides.
+//! Meta webhook bodies and signed POSTs for tests.
 
+use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-use wakit_core::{MessageContent, MessageId, MessageStatus, Phone};
-use wakit_server::workers::dispatch::DispatchConfig;
-use wakit_server::{AppState, MetaConfig, ServeOptions, WebhookConfig};
-use wakit_sim::{NumberSpec, Quirks, Sim, SimConfig, SimHandle};
-use wakit_store::{Account, MessageRecord, NewOutgoing, Priority};
-use wakit_store_tests::TestStore;
-use wakit_store_tests::fixture::{new_account, secret_box};
 
-use super::{APP_SECRET, Running};
+use super::APP_SECRET;
 
-/// A server whose dispatcher talks to a sandbox that posts webhooks back to it.
-pub struct World {
-    pub server: Running,
-    pub sim: SimHandle,
-    pub account: Account,
-    pub ts: TestStore,
-    /// The number's access token (as the sandbox knows it).
-    pub token: String,
+/// A `messages` webhook body for `phone_number_id`: one message per `(wamid, text)`,
+/// all from `from`.
+pub fn messages_body(phone_number_id: &str, from: &str, items: &[(&str, &str)]) -> Vec<u8> {
+    let value = json!({
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "5215588392274", "phone_number_id": phone_number_id},
+        "contacts": [{"profile": {"name": "María García"}, "wa_id": from}],
+        "messages": items.iter().map(|(wamid, text)| json!({
+            "from": from, "id": wamid, "timestamp": "1763900000", "type": "text", "text": {"body": text}
+        })).collect::<Vec<Value>>()
+    });
+    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "waba-1", "changes": [{"field": "messages", "value": value}]}]});
+    serde_json::to_vec(&body).expect("json")
 }
 
-/// Dispatcher settings fast enough for tests.
-pub fn fast_dispatch() -> DispatchConfig {
-    DispatchConfig {
-        backoff_base: Duration::from_millis(50),
-        backoff_max: Duration::from_millis(500),
-        poll: Duration::from_millis(10),
-        ..DispatchConfig::default()
-    }
-}
-
-/// Starts the sandbox (with `quirks`) and the server over `ts` with `dispatch`, and
-/// connects one number on both sides.
-pub async fn world(ts: TestStore, quirks: Quirks, dispatch: DispatchConfig) -> World {
-    let sim = Sim::start(SimConfig {
-        app_secret: String::from_utf8(APP_SECRET.to_vec()).expect("utf8"),
-        quirks,
-        ..SimConfig::default()
-    })
-    .await
-    .expect("sandbox");
-    let suffix = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
-    let pnid = format!(
-        "1{}",
-        u64::from_str_radix(&suffix[..10], 16).expect("hex") % 10u64.pow(14)
-    );
-    let mut acct = new_account("5215588392274", &pnid);
-    acct.waba_id = format!("9{pnid}");
-    let token = format!("EAAG-token-{pnid}");
-    acct.access_token = secret_box().seal(&token, &pnid);
-    sim.add_number(
-        NumberSpec::new("5215588392274")
-            .id(pnid.clone())
-            .token(token.clone())
-            .waba(acct.waba_id.clone()),
-    )
-    .expect("sim number");
-    let org = ts.store.create_org("Org", "UTC").await.expect("org");
-    let account = ts.store.add_account(org.id, acct).await.expect("account");
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+/// POSTs `body` signed with the test app secret; the response, or the transport error.
+pub async fn post_signed(
+    http: &reqwest::Client,
+    url: &str,
+    body: Vec<u8>,
+) -> reqwest::Result<reqwest::Response> {
+    http.post(url)
+        .header(
+            "X-Hub-Signature-256",
+            wakit_meta::signature::sign(APP_SECRET, &body),
+        )
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
         .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    let state = AppState {
-        store: ts.store.clone(),
-        webhook: WebhookConfig {
-            app_secret: Some(APP_SECRET.to_vec()),
-            verify_token: Some("verify-me".into()),
-        },
-        meta: Some(MetaConfig {
-            graph: wakit_meta::GraphClient::new(sim.base_url()).expect("graph"),
-            secrets: secret_box(),
-            dispatch,
-        }),
-    };
-    let options = ServeOptions {
-        drain: Duration::from_secs(5),
-        workers: true,
-        ..ServeOptions::default()
-    };
-    let task = tokio::spawn(wakit_server::serve(
-        listener,
-        state,
-        shutdown.clone(),
-        options,
-    ));
-    let webhook = format!("http://{addr}/functions/v1/whatsapp-webhook");
-    sim.set_webhook_url(webhook.clone());
-    World {
-        server: Running {
-            base: format!("http://{addr}/functions/v1/api"),
-            webhook,
-            shutdown,
-            task,
-        },
-        sim,
-        account,
-        ts,
-        token,
-    }
 }
 
-impl World {
-    /// Queues a text to `to`.
-    pub async fn send(&self, to: &str, text: &str, priority: Priority) -> MessageId {
-        let out = NewOutgoing {
-            account_id: self.account.id,
-            to: Phone::parse(to).expect("phone"),
-            content: MessageContent::text(text),
-            scheduled_at: None,
-            agent_id: None,
-            priority,
-        };
-        self.ts
-            .store
-            .enqueue_outgoing(self.account.org_id, out)
-            .await
-            .expect("enqueue")
-            .message
-            .id
-    }
-
-    /// The message now.
-    pub async fn message(&self, id: MessageId) -> MessageRecord {
-        self.ts
-            .store
-            .get_message(self.account.org_id, id)
-            .await
-            .expect("message")
-    }
-
-    /// Waits (bounded) until every message satisfies `done`; returns them.
-    pub async fn wait_all(
-        &self,
-        ids: &[MessageId],
-        timeout: Duration,
-        done: impl Fn(&MessageRecord) -> bool,
-    ) -> Vec<MessageRecord> {
-        let start = Instant::now();
-        loop {
-            let mut all = Vec::with_capacity(ids.len());
-            for id in ids {
-                all.push(self.message(*id).await);
-            }
-            if all.iter().all(&done) || start.elapsed() > timeout {
-                return all;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Waits until every message reached `status` (or the timeout); returns them.
-    pub async fn wait_status(
-        &self,
-        ids: &[MessageId],
-        status: MessageStatus,
-        timeout: Duration,
-    ) -> Vec<MessageRecord> {
-        self.wait_all(ids, timeout, |m| m.status == status).await
-    }
-
-    /// Stops the server and the sandbox.
-    pub async fn stop(self) {
-        self.server.shutdown.cancel();
-        let _ = self.server.task.await;
-        self.sim.shutdown().await;
+/// Polls `check` until it holds or 20 s pass (bounded: a broken worker fails the test).
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

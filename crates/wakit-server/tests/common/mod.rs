@@ -2,10 +2,13 @@
 #![allow(dead_code)]
 
 pub mod meta;
+pub mod sandbox;
 
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use wakit_server::{AppState, ServeOptions, WebhookConfig};
+use wakit_store::Store;
 use wakit_store_tests::TestStore;
 
 /// The app secret the test server verifies webhook signatures with.
@@ -25,6 +28,12 @@ pub struct Running {
 
 /// Starts the server over `ts`, with or without its workers.
 pub async fn start(ts: &TestStore, workers: bool) -> Running {
+    start_with(ts.store.clone(), workers).await
+}
+
+/// Starts the server over `store` (a second handle on a test database, for tests that
+/// break it), with or without its workers.
+pub async fn start_with(store: Arc<dyn Store>, workers: bool) -> Running {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -35,7 +44,7 @@ pub async fn start(ts: &TestStore, workers: bool) -> Running {
         verify_token: Some("verify-me".into()),
     };
     let state = AppState {
-        store: ts.store.clone(),
+        store,
         webhook,
         meta: None,
     };

@@ -3,7 +3,8 @@
 use crate::checks::assert_not_found;
 use crate::fixture::at;
 use chrono::Duration;
-use wakit_store::{PROCESS_WEBHOOK, Store};
+use uuid::Uuid;
+use wakit_store::{JobState, NewInboxItem, PROCESS_WEBHOOK, Priority, Store};
 
 /// A stored body comes back exactly, with a queued job pointing at it; outcomes are kept.
 pub async fn inbox_keeps_bodies_and_queues_their_processing(store: &dyn Store) {
@@ -56,5 +57,117 @@ pub async fn inbox_keeps_bodies_and_queues_their_processing(store: &dyn Store) {
     assert_not_found(
         store.inbox_finish(uuid::Uuid::now_v7(), None, at(4)).await,
         "finish unknown",
+    );
+}
+
+/// A group is stored in one go with one job naming every row in order; reads and
+/// outcomes work on groups too (completing the jobs with them), and an unknown id in a
+/// group of outcomes changes nothing.
+pub async fn inbox_batch_is_one_commit_with_one_job(store: &dyn Store) {
+    assert_eq!(store.inbox_put_batch(Vec::new()).await.unwrap(), vec![]);
+    let new = |i: u8, signed: bool| NewInboxItem {
+        body: vec![b'{', i, 0xff, b'}'],
+        signature: signed.then(|| format!("sha256={i}")),
+        received_at: at(i64::from(i)) + Duration::microseconds(7),
+    };
+    let wanted = vec![new(1, true), new(2, false), new(3, true)];
+    let stored = store.inbox_put_batch(wanted.clone()).await.unwrap();
+    assert_eq!(stored.len(), 3);
+    for (item, asked) in stored.iter().zip(&wanted) {
+        assert_eq!(
+            (&item.body, &item.signature, item.received_at),
+            (&asked.body, &asked.signature, asked.received_at)
+        );
+        assert_eq!((item.state.as_str(), item.attempts), ("pending", 0));
+    }
+
+    // Read back in the order asked, unknown ids left out.
+    let ids: Vec<Uuid> = stored.iter().map(|i| i.id).collect();
+    let asked = vec![ids[2], Uuid::now_v7(), ids[0], ids[1]];
+    let read = store.inbox_get_batch(&asked).await.unwrap();
+    assert_eq!(
+        read,
+        vec![stored[2].clone(), stored[0].clone(), stored[1].clone()]
+    );
+    assert_eq!(store.inbox_get_batch(&[]).await.unwrap(), vec![]);
+
+    // Exactly one job (the empty group queued none), naming the rows in order.
+    let jobs = store
+        .claim_jobs(&[PROCESS_WEBHOOK], 10, Duration::seconds(30), at(10))
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1);
+    let names: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    assert_eq!(jobs[0].payload["inbox_ids"], serde_json::json!(names));
+    assert_eq!(
+        (jobs[0].org_id, jobs[0].priority),
+        (None, Priority::Interactive.value())
+    );
+
+    // Outcomes: all-or-nothing on an unknown id.
+    let lease = (jobs[0].id, jobs[0].lease_token.unwrap());
+    let unknown = vec![(ids[0], None), (Uuid::now_v7(), None)];
+    assert_not_found(
+        store.inbox_finish_batch(&unknown, &[lease], at(11)).await,
+        "finish group with an unknown id",
+    );
+    assert_eq!(store.inbox_get(ids[0]).await.unwrap(), stored[0]);
+    assert_eq!(
+        store.get_job(jobs[0].id).await.unwrap().state,
+        JobState::Running,
+        "a failed finish completes no job"
+    );
+
+    // Outcomes recorded and the job completed in one go; a lost lease is reported.
+    let outcomes = vec![
+        (ids[0], None),
+        (
+            ids[1],
+            Some("message wamid.X for unknown phone-number id 9".to_string()),
+        ),
+    ];
+    let lost = (jobs[0].id, Uuid::new_v4());
+    assert_eq!(
+        store
+            .inbox_finish_batch(&outcomes, &[lost], at(12))
+            .await
+            .unwrap(),
+        vec![false]
+    );
+    assert_eq!(
+        store.get_job(jobs[0].id).await.unwrap().state,
+        JobState::Running
+    );
+    assert_eq!(
+        store
+            .inbox_finish_batch(&[], &[lease], at(12))
+            .await
+            .unwrap(),
+        vec![true]
+    );
+    assert_eq!(
+        store.get_job(jobs[0].id).await.unwrap().state,
+        JobState::Done
+    );
+    assert_eq!(
+        store.inbox_finish_batch(&[], &[], at(12)).await.unwrap(),
+        Vec::<bool>::new()
+    );
+    let read = store.inbox_get_batch(&ids).await.unwrap();
+    let seen: Vec<_> = read
+        .iter()
+        .map(|i| (i.state.as_str(), i.attempts, i.last_error.as_deref()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("done", 1, None),
+            (
+                "failed",
+                1,
+                Some("message wamid.X for unknown phone-number id 9")
+            ),
+            ("pending", 0, None),
+        ]
     );
 }

@@ -5,6 +5,7 @@ pub mod conversations;
 pub mod dispatch;
 pub mod inbox;
 pub mod ingest;
+pub mod ingest_batch;
 pub mod jobs;
 pub mod keys;
 pub mod status;

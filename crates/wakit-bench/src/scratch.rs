@@ -1,0 +1,124 @@
+//! Scratch databases for benchmarks: a SQLite file in a temporary directory, or a
+//! uniquely named PostgreSQL database created on the given server and dropped after.
+
+use anyhow::Context;
+use std::sync::Arc;
+use wakit_store::Store;
+use wakit_store_postgres::{PgOptions, PgStore};
+use wakit_store_sqlite::SqliteStore;
+
+/// The backends a `--backend` value names.
+pub fn backends(arg: &str) -> anyhow::Result<Vec<&'static str>> {
+    match arg {
+        "both" => Ok(vec!["sqlite", "postgres"]),
+        "sqlite" => Ok(vec!["sqlite"]),
+        "postgres" => Ok(vec!["postgres"]),
+        other => anyhow::bail!("unknown backend {other} (sqlite, postgres or both)"),
+    }
+}
+
+/// A migrated store on a fresh database, opened as `wakit serve` opens it.
+pub struct Scratch {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    _dir: tempfile::TempDir,
+    postgres: Option<Postgres>,
+}
+
+struct Postgres {
+    pool: sqlx::PgPool,
+    admin_url: String,
+    name: String,
+}
+
+impl Scratch {
+    /// Creates the database and migrates it.
+    pub async fn create(backend: &str, postgres_url: &str) -> anyhow::Result<Scratch> {
+        let dir = tempfile::tempdir()?;
+        let (store, postgres): (Arc<dyn Store>, _) = match backend {
+            "sqlite" => {
+                let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+                (Arc::new(SqliteStore::open(&url, true).await?), None)
+            }
+            _ => {
+                let name = format!("wakit_bench_{}", uuid::Uuid::new_v4().simple());
+                let admin = sqlx::PgPool::connect(postgres_url)
+                    .await
+                    .context("connect to postgres (WAKIT_BENCH_POSTGRES_URL)")?;
+                sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+                    .execute(&admin)
+                    .await?;
+                admin.close().await;
+                let pg = PgStore::connect(&replace_db(postgres_url, &name), PgOptions::default())
+                    .await?;
+                let postgres = Postgres {
+                    pool: pg.pool().clone(),
+                    admin_url: postgres_url.to_string(),
+                    name,
+                };
+                (Arc::new(pg), Some(postgres))
+            }
+        };
+        store.migrate().await?;
+        Ok(Scratch {
+            store,
+            _dir: dir,
+            postgres,
+        })
+    }
+
+    /// The durability settings the figures were taken with.
+    pub async fn durability(&self) -> anyhow::Result<String> {
+        let Some(pg) = &self.postgres else {
+            return Ok(
+                "SQLite WAL, synchronous=FULL (wakit-store-sqlite sets it on every connection)"
+                    .into(),
+            );
+        };
+        let mut settings = Vec::new();
+        for name in [
+            "synchronous_commit",
+            "fsync",
+            "wal_sync_method",
+            "commit_delay",
+        ] {
+            let value: String = sqlx::query_scalar(&format!("SHOW {name}"))
+                .fetch_one(&pg.pool)
+                .await?;
+            settings.push(format!("{name}={value}"));
+        }
+        Ok(format!(
+            "PostgreSQL (server settings) {}",
+            settings.join(", ")
+        ))
+    }
+
+    /// Closes the store and drops the Postgres database (the SQLite directory goes with
+    /// `self`).
+    pub async fn drop_database(self) -> anyhow::Result<()> {
+        let Scratch {
+            store, postgres, ..
+        } = self;
+        drop(store);
+        if let Some(pg) = postgres {
+            pg.pool.close().await;
+            let admin = sqlx::PgPool::connect(&pg.admin_url).await?;
+            sqlx::query(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                pg.name
+            ))
+            .execute(&admin)
+            .await?;
+            admin.close().await;
+        }
+        Ok(())
+    }
+}
+
+fn replace_db(url: &str, db: &str) -> String {
+    let scheme_end = url.find("://").map_or(0, |i| i + 3);
+    match url[scheme_end..].find('/') {
+        Some(i) => format!("{}/{db}", &url[..scheme_end + i]),
+        None => format!("{url}/{db}"),
+    }
+}

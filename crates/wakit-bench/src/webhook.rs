@@ -1,0 +1,373 @@
+//! Inbound Meta webhook benchmark: the real server (`wakit_server::serve`, workers on)
+//! on 127.0.0.1:0 over a fresh database, `--concurrency` keep-alive clients POSTing
+//! signed bodies, each message with its own wamid. Reports the accept rate (every 200
+//! means durable), request latency, the rate at which messages end stored (read through
+//! the store), and an HTTP floor: the same load against a trivial axum route that reads
+//! the body and answers 200, in the same run, so the accept rate reads as a ratio.
+
+use anyhow::Context;
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+use wakit_core::{AccountId, OrgId, Phone};
+use wakit_server::{AppState, ServeOptions, WebhookConfig};
+use wakit_store::secrets::SecretBox;
+use wakit_store::{NewAccount, Store};
+
+use crate::scratch::Scratch;
+use crate::stats::Samples;
+use crate::{data, scratch};
+
+const APP_SECRET: &[u8] = b"bench-app-secret";
+const PNID: &str = "106540352242922";
+const PATH: &str = "/functions/v1/whatsapp-webhook";
+
+/// Options.
+#[derive(clap::Args)]
+pub struct Args {
+    /// sqlite, postgres or both.
+    #[arg(long, default_value = "both")]
+    backend: String,
+    /// Concurrent HTTP clients (keep-alive connections).
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// Messages sent per mode.
+    #[arg(long, default_value_t = 30_000)]
+    messages: usize,
+    /// single (one message per body), batched (`--per-body` per body) or both.
+    #[arg(long, default_value = "both")]
+    mode: String,
+    /// Messages per body in the batched mode.
+    #[arg(long, default_value_t = 50)]
+    per_body: usize,
+    /// Contacts the messages come from (each a conversation).
+    #[arg(long, default_value_t = 500)]
+    contacts: usize,
+    /// Bound on each phase (sending, then waiting for processing), in seconds.
+    #[arg(long, default_value_t = 120)]
+    max_seconds: u64,
+    /// Server for the Postgres run (a scratch database is created and dropped on it).
+    #[arg(
+        long,
+        env = "WAKIT_BENCH_POSTGRES_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/test"
+    )]
+    postgres_url: String,
+}
+
+/// What one client load measured.
+struct Load {
+    elapsed: Duration,
+    latency: Samples,
+    ok: usize,
+    refused: usize,
+}
+
+/// Runs the benchmark and prints a table.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let backends = scratch::backends(&args.backend)?;
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!(
+        "# webhook benchmark: {} messages per mode, {} concurrent keep-alive clients, {} contacts, {cores} cores; server and clients in one process",
+        args.messages, args.concurrency, args.contacts
+    );
+    println!(
+        "# accepted = answered 200 (durable before the 200); processed = stored as messages, read through the store; floor = same load on a trivial axum route"
+    );
+    let (mut rows, mut described) = (Vec::new(), Vec::new());
+    for backend in backends {
+        for per_body in modes(&args)? {
+            let scratch = Scratch::create(backend, &args.postgres_url).await?;
+            if !described.contains(&backend) {
+                described.push(backend);
+                println!("# {backend} durability: {}", scratch.durability().await?);
+            }
+            let result = bench_one(&args, &scratch, per_body).await;
+            scratch.drop_database().await?;
+            rows.push(format!("| {backend} {}", result?));
+        }
+    }
+    println!(
+        "| backend | mode | bodies | accepted msg/s | accepted req/s | p50 / p99 ms | processed msg/s | floor req/s | floor p50 / p99 ms | accepted / floor | non-200 |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for row in rows {
+        println!("{row}");
+    }
+    Ok(())
+}
+
+fn modes(args: &Args) -> anyhow::Result<Vec<usize>> {
+    let batched = args.per_body.max(1);
+    match args.mode.as_str() {
+        "single" => Ok(vec![1]),
+        "batched" => Ok(vec![batched]),
+        "both" => Ok(vec![1, batched]),
+        other => anyhow::bail!("unknown mode {other} (single, batched or both)"),
+    }
+}
+
+/// One mode on one fresh database; returns the table row after the backend column.
+async fn bench_one(args: &Args, scratch: &Scratch, per_body: usize) -> anyhow::Result<String> {
+    let store = scratch.store.clone();
+    let (org, account) = connect_number(&*store).await?;
+    let bodies = Arc::new(make_bodies(args, per_body));
+    let limit = Duration::from_secs(args.max_seconds);
+
+    // The floor first, on its own server, so the two loads never overlap.
+    let floor = {
+        let (url, stop, task) = floor_server().await?;
+        let load = fire(&url, bodies.clone(), args.concurrency, limit).await?;
+        stop.cancel();
+        task.await??;
+        load
+    };
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}{PATH}", listener.local_addr()?);
+    let shutdown = CancellationToken::new();
+    let state = AppState {
+        store: store.clone(),
+        webhook: WebhookConfig {
+            app_secret: Some(APP_SECRET.to_vec()),
+            verify_token: None,
+        },
+        meta: None,
+    };
+    let options = ServeOptions {
+        drain: Duration::from_secs(30),
+        workers: true,
+        ..ServeOptions::default()
+    };
+    let server = tokio::spawn(wakit_server::serve(
+        listener,
+        state,
+        shutdown.clone(),
+        options,
+    ));
+    let started = Instant::now();
+    let mut load = fire(&url, bodies.clone(), args.concurrency, limit).await?;
+    // Polled only once sending is over (nothing can be finished earlier), so the poll
+    // does not compete with the load it measures.
+    let processed = wait_processed(&*store, org, account, load.ok * per_body, limit).await?;
+    let processed_at = processed.map(|()| started.elapsed());
+    shutdown.cancel();
+    server.await??;
+
+    let mut floor_latency = floor.latency;
+    let accepted_req = load.ok as f64 / load.elapsed.as_secs_f64();
+    let floor_req = floor.ok as f64 / floor.elapsed.as_secs_f64();
+    let processed = match processed_at {
+        Some(t) => format!("{:.0}", (load.ok * per_body) as f64 / t.as_secs_f64()),
+        None => format!("not done in {}s", args.max_seconds),
+    };
+    let mode = if per_body == 1 {
+        "1 msg/body".to_string()
+    } else {
+        format!("{per_body} msgs/body")
+    };
+    Ok(format!(
+        "| {mode} | {} | {:.0} | {:.0} | {:.2} / {:.2} | {processed} | {floor_req:.0} | {:.2} / {:.2} | {:.2} | {} |",
+        bodies.len(),
+        accepted_req * per_body as f64,
+        accepted_req,
+        load.latency.pct_ms(50.0),
+        load.latency.pct_ms(99.0),
+        floor_latency.pct_ms(50.0),
+        floor_latency.pct_ms(99.0),
+        accepted_req / floor_req,
+        bodies.len() - load.ok,
+    ))
+}
+
+/// An org with the number the bodies are addressed to.
+async fn connect_number(store: &dyn Store) -> anyhow::Result<(OrgId, AccountId)> {
+    let org = store.create_org("Bench", "UTC").await?.id;
+    let account = NewAccount {
+        phone: Phone::parse("15550783881")?,
+        name: "Bench".into(),
+        phone_number_id: PNID.into(),
+        waba_id: "102290129340398".into(),
+        access_token: SecretBox::new([1u8; 32]).seal("token", PNID),
+    };
+    Ok((org, store.add_account(org, account).await?.id))
+}
+
+/// Signed bodies (§3.3 envelope, §3.4 text messages), built before timing starts.
+fn make_bodies(args: &Args, per_body: usize) -> Vec<(Vec<u8>, String)> {
+    let count = args.messages.div_ceil(per_body);
+    let contacts = args.contacts.max(1);
+    (0..count)
+        .map(|b| {
+            let senders: Vec<usize> = (0..per_body)
+                .map(|k| (b * per_body + k) % contacts)
+                .collect();
+            let mut seen = std::collections::BTreeSet::new();
+            let contacts_json: Vec<_> = senders
+                .iter()
+                .filter(|c| seen.insert(**c))
+                .map(|c| {
+                    serde_json::json!({"profile": {"name": data::name(*c)}, "wa_id": data::phone(0, *c)})
+                })
+                .collect();
+            let messages: Vec<_> = senders
+                .iter()
+                .enumerate()
+                .map(|(k, c)| {
+                    serde_json::json!({
+                        "from": data::phone(0, *c),
+                        "id": format!("wamid.bench.{per_body}.{}", b * per_body + k),
+                        "timestamp": (1_763_900_000 + b).to_string(),
+                        "type": "text",
+                        "text": {"body": format!("hola, pedido {}", b * per_body + k)},
+                    })
+                })
+                .collect();
+            let body = serde_json::json!({
+                "object": "whatsapp_business_account",
+                "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": {
+                    "messaging_product": "whatsapp",
+                    "metadata": {"display_phone_number": "15550783881", "phone_number_id": PNID},
+                    "contacts": contacts_json,
+                    "messages": messages,
+                }}]}]
+            });
+            let bytes = serde_json::to_vec(&body).unwrap_or_default();
+            let signature = wakit_meta::signature::sign(APP_SECRET, &bytes);
+            (bytes, signature)
+        })
+        .collect()
+}
+
+/// POSTs every body once from `concurrency` keep-alive clients; bounded by `limit`.
+async fn fire(
+    url: &str,
+    bodies: Arc<Vec<(Vec<u8>, String)>>,
+    concurrency: usize,
+    limit: Duration,
+) -> anyhow::Result<Load> {
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let deadline = started + limit;
+    let mut clients = tokio::task::JoinSet::new();
+    for _ in 0..concurrency.max(1) {
+        let (http, url, bodies, next) =
+            (http.clone(), url.to_string(), bodies.clone(), next.clone());
+        clients.spawn(async move {
+            let (mut latency, mut ok, mut refused) = (Samples::default(), 0, 0);
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some((body, signature)) = bodies.get(i) else {
+                    break;
+                };
+                if Instant::now() > deadline {
+                    break;
+                }
+                let t = Instant::now();
+                let answer = http
+                    .post(&url)
+                    .header("Content-Type", "application/json")
+                    .header("X-Hub-Signature-256", signature)
+                    .body(body.clone())
+                    .send()
+                    .await;
+                match answer {
+                    Ok(r) if r.status() == reqwest::StatusCode::OK => {
+                        // Read to the end so the connection is reused.
+                        let _ = r.bytes().await;
+                        latency.push(t.elapsed());
+                        ok += 1;
+                    }
+                    Ok(r) => {
+                        let _ = r.bytes().await;
+                        refused += 1;
+                    }
+                    Err(_) => refused += 1,
+                }
+            }
+            (latency, ok, refused)
+        });
+    }
+    let mut load = Load {
+        elapsed: Duration::ZERO,
+        latency: Samples::default(),
+        ok: 0,
+        refused: 0,
+    };
+    while let Some(done) = clients.join_next().await {
+        let (latency, ok, refused) = done?;
+        load.latency.extend(latency);
+        load.ok += ok;
+        load.refused += refused;
+    }
+    load.elapsed = started.elapsed();
+    Ok(load)
+}
+
+/// Waits until `expected` messages are stored (the unread counts of the number's
+/// conversations add up to them: every message is incoming). None if `limit` passed.
+async fn wait_processed(
+    store: &dyn Store,
+    org: OrgId,
+    account: AccountId,
+    expected: usize,
+    limit: Duration,
+) -> anyhow::Result<Option<()>> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let stored: usize = store
+            .list_conversations(org, account, 100_000)
+            .await?
+            .iter()
+            .map(|c| c.unread as usize)
+            .sum();
+        if stored >= expected {
+            if stored > expected {
+                println!("# WARNING: {stored} messages stored for {expected} sent");
+            }
+            return Ok(Some(()));
+        }
+        if Instant::now() > deadline {
+            println!("# processing: {stored} of {expected} after the limit");
+            return Ok(None);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The floor: an axum server with the same layers as wakit's whose POST route reads
+/// the body and answers 200.
+async fn floor_server() -> anyhow::Result<(
+    String,
+    CancellationToken,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .context("bind the floor server")?;
+    let url = format!("http://{}{PATH}", listener.local_addr()?);
+    let app = axum::Router::new()
+        .route(
+            PATH,
+            axum::routing::post(|_body: Bytes| async { StatusCode::OK }),
+        )
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            wakit_server::MAX_BODY,
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http());
+    let stop = CancellationToken::new();
+    let signal = stop.clone();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move { signal.cancelled().await })
+            .await
+    });
+    Ok((url, stop, task))
+}
