@@ -118,6 +118,13 @@ impl Store for PgStore {
         "postgres"
     }
 
+    async fn finish_sends(
+        &self,
+        items: &[wakit_store::SendAccepted],
+    ) -> StoreResult<Vec<StoreResult<()>>> {
+        self.sends_finished(items).await
+    }
+
     async fn migrate(&self) -> StoreResult<()> {
         // A dedicated connection without the statement timeout: a long index build, or
         // waiting for another replica's migration lock, must not be cancelled. It is

@@ -135,6 +135,14 @@ impl MessageStore for PgStore {
         self.dispatch_begin(org, id, at).await
     }
 
+    async fn begin_dispatch_many(
+        &self,
+        items: &[(OrgId, MessageId)],
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<StoreResult<DispatchStart>>> {
+        self.dispatch_begin_many(items, at).await
+    }
+
     async fn end_dispatch(&self, org: OrgId, id: MessageId) -> StoreResult<()> {
         self.dispatch_end(org, id).await
     }

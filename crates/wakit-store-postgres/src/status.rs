@@ -185,6 +185,19 @@ pub(crate) async fn mark_sent(
     at: DateTime<Utc>,
 ) -> StoreResult<StatusOutcome> {
     let mut tx = pool.begin().await.db()?;
+    let outcome = mark_sent_in(&mut tx, org, id, wamid, at).await?;
+    tx.commit().await.db()?;
+    Ok(outcome)
+}
+
+/// `mark_sent` inside the caller's transaction.
+pub(crate) async fn mark_sent_in(
+    tx: &mut PgConnection,
+    org: OrgId,
+    id: MessageId,
+    wamid: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<StatusOutcome> {
     let account =
         sqlx::query("SELECT account_id FROM messages WHERE id = $1 AND organization_id = $2")
             .bind(id.0)
@@ -194,9 +207,9 @@ pub(crate) async fn mark_sent(
             .db()?
             .ok_or(StoreError::NotFound("message"))?;
     let account = AccountId(account.try_get("account_id").db()?);
-    lock_wamid(&mut tx, account, wamid).await?;
+    lock_wamid(&mut *tx, account, wamid).await?;
     let mut msg = lock_message(
-        &mut tx,
+        &mut *tx,
         "m.id = $1 AND m.organization_id = $2",
         id.0,
         org.0,
@@ -221,8 +234,7 @@ pub(crate) async fn mark_sent(
         let status = rows::status(&row.try_get::<String, _>("status").db()?)?;
         msg.merge(status, row.try_get("at").db()?, row.try_get("error").db()?);
     }
-    write(&mut tx, org, &msg, set_external).await?;
-    tx.commit().await.db()?;
+    write(&mut *tx, org, &msg, set_external).await?;
     Ok(msg.outcome())
 }
 

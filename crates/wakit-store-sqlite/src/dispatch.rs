@@ -3,12 +3,14 @@
 //! [`MessageStore::begin_dispatch`]: wakit_store::MessageStore::begin_dispatch
 
 use chrono::{DateTime, Utc};
+use sqlx::SqliteConnection;
 use wakit_core::{MessageId, MessageStatus, OrgId};
-use wakit_store::{DispatchStart, StoreError, StoreResult};
+use wakit_store::{DispatchStart, SendAccepted, StoreError, StoreResult};
 
 use crate::SqliteStore;
 use crate::error::db;
-use crate::rows::{get, get_status, time, us};
+use crate::rows::{get, get_status, now as at_now, time, us};
+use crate::status::sent_in;
 
 impl SqliteStore {
     pub(crate) async fn dispatch_begin(
@@ -17,43 +19,69 @@ impl SqliteStore {
         id: MessageId,
         at: DateTime<Utc>,
     ) -> StoreResult<DispatchStart> {
+        let mut all = self.dispatch_begin_many(&[(org, id)], at).await?;
+        all.pop().unwrap_or(Err(StoreError::NotFound("message")))
+    }
+
+    /// Marks every open message in one transaction, then reads them back.
+    pub(crate) async fn dispatch_begin_many(
+        &self,
+        items: &[(OrgId, MessageId)],
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<StoreResult<DispatchStart>>> {
         let mut tx = self.write_tx().await?;
-        let row = sqlx::query(
-            "SELECT status, external_id, direction, dispatch_started_at FROM messages \
-             WHERE id = ?1 AND organization_id = ?2",
-        )
-        .bind(id.to_string())
-        .bind(org.to_string())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?
-        .ok_or(StoreError::NotFound("message"))?;
-        let status = get_status(&row, "status")?;
-        let external: Option<String> = get(&row, "external_id")?;
-        let direction: String = get(&row, "direction")?;
-        let started: Option<i64> = get(&row, "dispatch_started_at")?;
-        let open =
-            status == MessageStatus::Pending && external.is_none() && direction == "outgoing";
-        let since = match (open, started) {
-            (false, _) => None,
-            (true, Some(t)) => Some(time(t)?),
-            (true, None) => {
-                sqlx::query("UPDATE messages SET dispatch_started_at = ?1 WHERE id = ?2")
-                    .bind(us(at))
-                    .bind(id.to_string())
+        let mut marks = Vec::with_capacity(items.len());
+        for (org, id) in items {
+            marks.push(mark(&mut tx, *org, *id, at).await?);
+        }
+        tx.commit().await.map_err(db)?;
+        let mut out = Vec::with_capacity(items.len());
+        for ((org, id), m) in items.iter().zip(marks) {
+            out.push(match m {
+                None => Err(StoreError::NotFound("message")),
+                Some((open, since)) => {
+                    self.message(*org, *id)
+                        .await
+                        .map(|message| match (open, since) {
+                            (false, _) => DispatchStart::Done(message),
+                            (true, None) => DispatchStart::Send(message),
+                            (true, Some(since)) => DispatchStart::Interrupted { message, since },
+                        })
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    /// `mark_sent` + `complete_job` for every item, in one transaction.
+    pub(crate) async fn sends_finished(
+        &self,
+        items: &[SendAccepted],
+    ) -> StoreResult<Vec<StoreResult<()>>> {
+        let mut tx = self.write_tx().await?;
+        let mut out = Vec::with_capacity(items.len());
+        for it in items {
+            let r = match sent_in(&mut tx, it.org, it.message, &it.wamid, it.at).await {
+                Ok(_) => {
+                    sqlx::query(
+                        "UPDATE jobs SET state = 'done', lease_until = NULL, updated_at = ?1 \
+                         WHERE id = ?2 AND state = 'running' AND lease_token = ?3",
+                    )
+                    .bind(us(at_now()))
+                    .bind(it.job.to_string())
+                    .bind(it.lease_token.to_string())
                     .execute(&mut *tx)
                     .await
                     .map_err(db)?;
-                None
-            }
-        };
+                    Ok(())
+                }
+                Err(e @ (StoreError::NotFound(_) | StoreError::Conflict(_))) => Err(e),
+                Err(e) => return Err(e),
+            };
+            out.push(r);
+        }
         tx.commit().await.map_err(db)?;
-        let message = self.message(org, id).await?;
-        Ok(match (open, since) {
-            (false, _) => DispatchStart::Done(message),
-            (true, None) => DispatchStart::Send(message),
-            (true, Some(since)) => DispatchStart::Interrupted { message, since },
-        })
+        Ok(out)
     }
 
     pub(crate) async fn dispatch_end(&self, org: OrgId, id: MessageId) -> StoreResult<()> {
@@ -72,4 +100,45 @@ impl SqliteStore {
         }
         Ok(())
     }
+}
+
+/// Sets the marker on an open message; `None` when the message does not exist in `org`,
+/// else whether it is open and when an earlier attempt began.
+async fn mark(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    id: MessageId,
+    at: DateTime<Utc>,
+) -> StoreResult<Option<(bool, Option<DateTime<Utc>>)>> {
+    let row = sqlx::query(
+        "SELECT status, external_id, direction, dispatch_started_at FROM messages \
+         WHERE id = ?1 AND organization_id = ?2",
+    )
+    .bind(id.to_string())
+    .bind(org.to_string())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let status = get_status(&row, "status")?;
+    let external: Option<String> = get(&row, "external_id")?;
+    let direction: String = get(&row, "direction")?;
+    let started: Option<i64> = get(&row, "dispatch_started_at")?;
+    let open = status == MessageStatus::Pending && external.is_none() && direction == "outgoing";
+    let since = match (open, started) {
+        (false, _) => None,
+        (true, Some(t)) => Some(time(t)?),
+        (true, None) => {
+            sqlx::query("UPDATE messages SET dispatch_started_at = ?1 WHERE id = ?2")
+                .bind(us(at))
+                .bind(id.to_string())
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+            None
+        }
+    };
+    Ok(Some((open, since)))
 }

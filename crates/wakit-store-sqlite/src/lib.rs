@@ -181,6 +181,13 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
+    async fn finish_sends(
+        &self,
+        items: &[wakit_store::SendAccepted],
+    ) -> StoreResult<Vec<StoreResult<()>>> {
+        self.sends_finished(items).await
+    }
+
     async fn migrate(&self) -> StoreResult<()> {
         sqlx::migrate!("./migrations")
             .run(&self.writer)

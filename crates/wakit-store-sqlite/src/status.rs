@@ -169,52 +169,7 @@ impl SqliteStore {
         at: DateTime<Utc>,
     ) -> StoreResult<StatusOutcome> {
         let mut tx = self.write_tx().await?;
-        // The message, whether another message of the number has the wamid, and whether
-        // statuses for it are waiting, in one round trip.
-        let sql = format!(
-            "SELECT {TRACKED}, \
-             EXISTS (SELECT 1 FROM messages x WHERE x.account_id = m.account_id AND x.external_id = ?3 \
-                     AND x.id <> m.id) AS taken, \
-             EXISTS (SELECT 1 FROM pending_statuses p WHERE p.account_id = m.account_id AND p.wamid = ?3) \
-                     AS waiting \
-             FROM messages m WHERE m.id = ?1 AND m.organization_id = ?2"
-        );
-        let row = sqlx::query(&sql)
-            .bind(id.to_string())
-            .bind(org.to_string())
-            .bind(wamid)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?
-            .ok_or(StoreError::NotFound("message"))?;
-        if get::<bool>(&row, "taken")? {
-            return Err(StoreError::Conflict(ConflictKey::Wamid));
-        }
-        let waiting: bool = get(&row, "waiting")?;
-        let mut msg = Tracked::load(&row)?;
-        if msg.external_id.as_deref() != Some(wamid) {
-            msg.external_id = Some(wamid.to_string());
-            msg.dirty = true;
-        }
-        msg.apply(MessageStatus::Sent, at, None);
-        if waiting {
-            let pending = sqlx::query(
-                "DELETE FROM pending_statuses WHERE account_id = ?1 AND wamid = ?2 RETURNING status, at, error",
-            )
-            .bind(msg.account.to_string())
-            .bind(wamid)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db)?;
-            for row in &pending {
-                msg.apply(
-                    get_status(row, "status")?,
-                    time(get(row, "at")?)?,
-                    get_opt_json(row, "error")?,
-                );
-            }
-        }
-        let outcome = msg.save(&mut tx, org).await?;
+        let outcome = sent_in(&mut tx, org, id, wamid, at).await?;
         tx.commit().await.map_err(db)?;
         Ok(outcome)
     }
@@ -233,4 +188,60 @@ impl SqliteStore {
         tx.commit().await.map_err(db)?;
         Ok(outcome)
     }
+}
+
+/// `mark_sent` inside the caller's write transaction.
+pub(crate) async fn sent_in(
+    tx: &mut SqliteConnection,
+    org: OrgId,
+    id: MessageId,
+    wamid: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<StatusOutcome> {
+    // The message, whether another message of the number has the wamid, and whether
+    // statuses for it are waiting, in one round trip.
+    let sql = format!(
+        "SELECT {TRACKED}, \
+         EXISTS (SELECT 1 FROM messages x WHERE x.account_id = m.account_id AND x.external_id = ?3 \
+                 AND x.id <> m.id) AS taken, \
+         EXISTS (SELECT 1 FROM pending_statuses p WHERE p.account_id = m.account_id AND p.wamid = ?3) \
+                 AS waiting \
+         FROM messages m WHERE m.id = ?1 AND m.organization_id = ?2"
+    );
+    let row = sqlx::query(&sql)
+        .bind(id.to_string())
+        .bind(org.to_string())
+        .bind(wamid)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?
+        .ok_or(StoreError::NotFound("message"))?;
+    if get::<bool>(&row, "taken")? {
+        return Err(StoreError::Conflict(ConflictKey::Wamid));
+    }
+    let waiting: bool = get(&row, "waiting")?;
+    let mut msg = Tracked::load(&row)?;
+    if msg.external_id.as_deref() != Some(wamid) {
+        msg.external_id = Some(wamid.to_string());
+        msg.dirty = true;
+    }
+    msg.apply(MessageStatus::Sent, at, None);
+    if waiting {
+        let pending = sqlx::query(
+            "DELETE FROM pending_statuses WHERE account_id = ?1 AND wamid = ?2 RETURNING status, at, error",
+        )
+        .bind(msg.account.to_string())
+        .bind(wamid)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        for row in &pending {
+            msg.apply(
+                get_status(row, "status")?,
+                time(get(row, "at")?)?,
+                get_opt_json(row, "error")?,
+            );
+        }
+    }
+    msg.save(&mut *tx, org).await
 }

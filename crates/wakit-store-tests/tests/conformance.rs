@@ -60,4 +60,5 @@ conformance!(
     dispatch::dispatch_marks_attempts_and_never_reopens_a_sent_message,
     dispatch::deferred_jobs_wait_without_spending_attempts,
     dispatch::account_health_and_settings_are_recorded,
+    dispatch::dispatch_batches_answer_per_item,
 );

@@ -247,6 +247,23 @@ pub enum DispatchStart {
     },
 }
 
+/// Meta accepted a send: what [`crate::Store::finish_sends`] records.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SendAccepted {
+    /// The message's org.
+    pub org: OrgId,
+    /// The message.
+    pub message: MessageId,
+    /// Meta's wamid for it.
+    pub wamid: String,
+    /// When Meta accepted it.
+    pub at: DateTime<Utc>,
+    /// Its `send_message` job.
+    pub job: JobId,
+    /// The job's lease.
+    pub lease_token: Uuid,
+}
+
 /// Scheduling class of an outgoing message: replies to a waiting contact go ahead of bulk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

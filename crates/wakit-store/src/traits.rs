@@ -142,6 +142,20 @@ pub trait MessageStore: Send + Sync {
         at: DateTime<Utc>,
     ) -> StoreResult<DispatchStart>;
 
+    /// [`MessageStore::begin_dispatch`] for several messages (one transaction where the
+    /// backend can); one result per item, in order.
+    async fn begin_dispatch_many(
+        &self,
+        items: &[(OrgId, MessageId)],
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<StoreResult<DispatchStart>>> {
+        let mut out = Vec::with_capacity(items.len());
+        for (org, id) in items {
+            out.push(self.begin_dispatch(*org, *id, at).await);
+        }
+        Ok(out)
+    }
+
     /// Clears the attempt marker after Meta definitely did not accept the message
     /// (an error answer, or a connection that never reached Meta), so it may be retried.
     async fn end_dispatch(&self, org: OrgId, id: MessageId) -> StoreResult<()>;
@@ -333,6 +347,20 @@ pub trait Store:
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
+    /// Records Meta's acceptance of several sends ([`MessageStore::mark_sent`]) and
+    /// completes their jobs (one transaction where the backend can); one result per item.
+    /// A job whose lease was lost is not an error: the message still gets its wamid.
+    async fn finish_sends(&self, items: &[SendAccepted]) -> StoreResult<Vec<StoreResult<()>>> {
+        let mut out = Vec::with_capacity(items.len());
+        for it in items {
+            let r = match self.mark_sent(it.org, it.message, &it.wamid, it.at).await {
+                Ok(_) => self.complete_job(it.job, it.lease_token).await.map(|_| ()),
+                Err(e) => Err(e),
+            };
+            out.push(r);
+        }
+        Ok(out)
+    }
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
     /// Checks the database answers.

@@ -5,7 +5,7 @@ use crate::fixture::{Fixture, at, new_account, secret_box};
 use chrono::Duration;
 use serde_json::json;
 use wakit_core::MessageStatus;
-use wakit_store::{DispatchStart, NewJob, Store};
+use wakit_store::{DispatchStart, JobState, NewJob, Store};
 
 /// An attempt marker makes a second pick-up see an interrupted send (never a fresh
 /// one); a definite refusal clears it; a sent message is done.
@@ -188,4 +188,92 @@ pub async fn account_health_and_settings_are_recorded(store: &dyn Store) {
             .health
             .is_empty()
     );
+}
+
+/// The batch forms give one answer per item, in order, and a bad item spoils nothing else.
+pub async fn dispatch_batches_answer_per_item(store: &dyn Store) {
+    let f = Fixture::new(store).await;
+    let (org, acct) = (f.org_a, f.acct_a.id);
+    let mut msgs = Vec::new();
+    for i in 0..3 {
+        let out = Fixture::outgoing(acct, "5215512345678", i, &format!("m{i}"));
+        msgs.push(store.enqueue_outgoing(org, out).await.unwrap());
+    }
+    let stranger = wakit_core::MessageId::new();
+    let items = [
+        (org, msgs[0].message.id),
+        (org, stranger),
+        (f.org_b, msgs[1].message.id),
+        (org, msgs[1].message.id),
+        (org, msgs[2].message.id),
+    ];
+    let started = store.begin_dispatch_many(&items, at(5)).await.unwrap();
+    assert_eq!(started.len(), 5);
+    assert!(matches!(started[0], Ok(DispatchStart::Send(_))));
+    assert!(matches!(
+        started[1],
+        Err(wakit_store::StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        started[2],
+        Err(wakit_store::StoreError::NotFound(_))
+    ));
+    assert!(matches!(started[3], Ok(DispatchStart::Send(_))));
+
+    let jobs = store
+        .claim_jobs(
+            &[wakit_store::SEND_MESSAGE],
+            10,
+            Duration::seconds(60),
+            at(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 3);
+    let job_of = |id| {
+        let j = jobs
+            .iter()
+            .find(|j| j.id == msgs.iter().find(|m| m.message.id == id).unwrap().job_id)
+            .unwrap();
+        (j.id, j.lease_token.unwrap())
+    };
+    let accepted = |i: usize, wamid: &str| {
+        let (job, lease_token) = job_of(msgs[i].message.id);
+        wakit_store::SendAccepted {
+            org,
+            message: msgs[i].message.id,
+            wamid: wamid.into(),
+            at: at(11),
+            job,
+            lease_token,
+        }
+    };
+    let done = store
+        .finish_sends(&[
+            accepted(0, "wamid.b0"),
+            accepted(1, "wamid.b0"),
+            accepted(2, "wamid.b2"),
+        ])
+        .await
+        .unwrap();
+    assert!(done[0].is_ok() && done[2].is_ok(), "{done:?}");
+    assert!(
+        matches!(done[1], Err(wakit_store::StoreError::Conflict(_))),
+        "a wamid already taken is refused for that item only: {done:?}"
+    );
+    for (i, status) in [
+        (0, MessageStatus::Sent),
+        (1, MessageStatus::Pending),
+        (2, MessageStatus::Sent),
+    ] {
+        let m = store.get_message(org, msgs[i].message.id).await.unwrap();
+        assert_eq!(m.status, status, "message {i}");
+        let job = store.get_job(msgs[i].job_id).await.unwrap();
+        let expect = if i == 1 {
+            JobState::Running
+        } else {
+            JobState::Done
+        };
+        assert_eq!(job.state, expect, "job {i}");
+    }
 }

@@ -6,6 +6,7 @@
 //! marker is set in the same database right before Meta is called (see
 //! [`wakit_store::DispatchStart`]).
 
+mod batch;
 mod meta_jobs;
 mod send;
 
@@ -18,12 +19,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use wakit_core::{AccountId, OrgId};
+use wakit_core::{AccountId, MessageId, OrgId};
 use wakit_meta::{GraphClient, MetaError};
 use wakit_store::secrets::SecretBox;
 use wakit_store::{
-    Account, Job, READ_RECEIPT, SEND_MESSAGE, SYNC_NUMBER, SYNC_TEMPLATES, Store, StoreError,
-    StoreResult,
+    Account, DispatchStart, Job, READ_RECEIPT, SEND_MESSAGE, SYNC_NUMBER, SYNC_TEMPLATES,
+    SendAccepted, Store, StoreError, StoreResult,
 };
 
 use super::pacing::Pacer;
@@ -88,7 +89,14 @@ struct Inner {
     config: DispatchConfig,
     pacer: Pacer,
     numbers: Mutex<HashMap<AccountId, (Instant, Number)>>,
+    /// Send attempts started together (one transaction per group).
+    begins: batch::Batcher<(OrgId, MessageId), DispatchStart>,
+    /// Accepted sends recorded together, with their jobs completed.
+    finishes: batch::Batcher<SendAccepted, ()>,
 }
+
+/// Most writes one group commit takes.
+const GROUP: usize = 128;
 
 /// The dispatcher worker. Cheap to clone.
 #[derive(Clone)]
@@ -104,8 +112,24 @@ impl Dispatcher {
         secrets: SecretBox,
         config: DispatchConfig,
     ) -> Self {
+        let begins = {
+            let store = store.clone();
+            batch::Batcher::spawn(GROUP, move |items: Vec<(OrgId, MessageId)>| {
+                let store = store.clone();
+                async move { store.begin_dispatch_many(&items, Utc::now()).await }
+            })
+        };
+        let finishes = {
+            let store = store.clone();
+            batch::Batcher::spawn(GROUP, move |items: Vec<SendAccepted>| {
+                let store = store.clone();
+                async move { store.finish_sends(&items).await }
+            })
+        };
         Dispatcher {
             inner: Arc::new(Inner {
+                begins,
+                finishes,
                 store,
                 graph,
                 secrets,

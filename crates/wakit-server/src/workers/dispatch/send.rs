@@ -4,7 +4,7 @@ use chrono::Utc;
 use std::time::Duration;
 use wakit_core::{MessageId, MessageStatus};
 use wakit_meta::{ErrorClass, MetaError};
-use wakit_store::{DispatchStart, Job, MessageRecord, StoreError, StoreResult};
+use wakit_store::{DispatchStart, Job, MessageRecord, SendAccepted, StoreError, StoreResult};
 
 use super::{Dispatcher, later, meta_error_json, payload_id, wakit_error_json};
 
@@ -53,7 +53,7 @@ impl Dispatcher {
                 .await?;
             return Ok(());
         }
-        let message = match store.begin_dispatch(org, id, Utc::now()).await? {
+        let message = match self.inner.begins.submit((org, id)).await? {
             DispatchStart::Send(m) => m,
             DispatchStart::Done(_) => {
                 store.complete_job(job.id, token).await?;
@@ -83,15 +83,23 @@ impl Dispatcher {
             .await;
         match sent {
             Ok(ok) => {
-                match store.mark_sent(org, id, &ok.wamid, Utc::now()).await {
-                    Ok(_) => {}
+                let accepted = SendAccepted {
+                    org,
+                    message: id,
+                    wamid: ok.wamid.clone(),
+                    at: Utc::now(),
+                    job: job.id,
+                    lease_token: token,
+                };
+                match self.inner.finishes.submit(accepted).await {
+                    Ok(()) => Ok(()),
                     Err(StoreError::Conflict(_)) => {
                         tracing::error!(message = %id, wamid = %ok.wamid, "Meta returned a wamid another message already has");
+                        store.complete_job(job.id, token).await?;
+                        Ok(())
                     }
-                    Err(e) => return Err(e),
+                    Err(e) => Err(e),
                 }
-                store.complete_job(job.id, token).await?;
-                Ok(())
             }
             Err(e) => self.refused(job, &message, &number.account, e).await,
         }
