@@ -24,6 +24,7 @@ mod conversations;
 mod error;
 mod inbox;
 mod ingest;
+mod ingest_batch;
 mod jobs;
 mod keys;
 mod messages;
