@@ -227,16 +227,6 @@ impl WebhookProcessor {
                 Err(e) => problems.push(vec![e.to_string()]),
             }
         }
-        // Every transaction then takes its row locks (contact, then conversation) in one
-        // global order, so concurrent passes (Postgres runs several) cannot deadlock.
-        // Stable: a contact's messages keep their order.
-        let mut keyed: Vec<_> = inbound
-            .into_iter()
-            .enumerate()
-            .map(|(i, t)| ((t.1, t.2.from.key(), t.2.account_id, i), t))
-            .collect();
-        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let mut inbound: Vec<Tagged> = keyed.into_iter().map(|(_, t)| t).collect();
         while !inbound.is_empty() {
             let rest = inbound.split_off(inbound.len().min(INGEST_CHUNK));
             let chunk = std::mem::replace(&mut inbound, rest);
