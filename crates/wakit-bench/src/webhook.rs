@@ -46,6 +46,10 @@ pub struct Args {
     /// Contacts the messages come from (each a conversation).
     #[arg(long, default_value_t = 500)]
     contacts: usize,
+    /// Measure accepting alone: the server's workers are off, nothing is processed (how
+    /// a burst is absorbed while processing is behind).
+    #[arg(long)]
+    no_workers: bool,
     /// Bound on each phase (sending, then waiting for processing), in seconds.
     #[arg(long, default_value_t = 120)]
     max_seconds: u64,
@@ -139,7 +143,7 @@ async fn bench_one(args: &Args, scratch: &Scratch, per_body: usize) -> anyhow::R
     };
     let options = ServeOptions {
         drain: Duration::from_secs(30),
-        workers: true,
+        workers: !args.no_workers,
         ..ServeOptions::default()
     };
     let server = tokio::spawn(wakit_server::serve(
@@ -152,8 +156,13 @@ async fn bench_one(args: &Args, scratch: &Scratch, per_body: usize) -> anyhow::R
     let mut load = fire(&url, bodies.clone(), args.concurrency, limit).await?;
     // Polled only once sending is over (nothing can be finished earlier), so the poll
     // does not compete with the load it measures.
-    let processed = wait_processed(&*store, org, account, load.ok * per_body, limit).await?;
-    let processed_at = processed.map(|()| started.elapsed());
+    let processed_at = if args.no_workers {
+        None
+    } else {
+        wait_processed(&*store, org, account, load.ok * per_body, limit)
+            .await?
+            .map(|()| started.elapsed())
+    };
     shutdown.cancel();
     server.await??;
 
@@ -162,6 +171,7 @@ async fn bench_one(args: &Args, scratch: &Scratch, per_body: usize) -> anyhow::R
     let floor_req = floor.ok as f64 / floor.elapsed.as_secs_f64();
     let processed = match processed_at {
         Some(t) => format!("{:.0}", (load.ok * per_body) as f64 / t.as_secs_f64()),
+        None if args.no_workers => "workers off".to_string(),
         None => format!("not done in {}s", args.max_seconds),
     };
     let mode = if per_body == 1 {

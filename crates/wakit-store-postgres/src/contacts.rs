@@ -1,7 +1,11 @@
 //! The address book: contact-address upserts (used by ingest and enqueue) and search.
 
+use std::collections::{BTreeSet, HashMap};
+
 use async_trait::async_trait;
+use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
+use uuid::Uuid;
 use wakit_core::text::{escape_like, fold};
 use wakit_core::{ContactId, OrgId, Phone};
 use wakit_store::{ContactQuery, ContactRef, ContactStore, StoreResult};
@@ -77,43 +81,123 @@ pub(crate) async fn upsert_address(
     let Touch::Inbound { profile_name } = touch else {
         return Ok(key);
     };
+    let old = lock_address(conn, org, &key).await?;
+    let new = old.after_inbound(phone, profile_name);
+    if new != old {
+        write_address(conn, org, &key, &new).await?;
+    }
+    Ok(key)
+}
 
-    let row = sqlx::query(
-        "SELECT ca.wa_id, ca.profile_name, ca.search_name, c.name AS contact_name \
-         FROM contacts_addresses ca LEFT JOIN contacts c ON c.id = ca.contact_id \
-         WHERE ca.organization_id = $1 AND ca.address = $2 FOR UPDATE OF ca",
-    )
+/// A contact address as stored, with its contact's name.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct AddressRow {
+    wa_id: String,
+    profile_name: Option<String>,
+    search_name: String,
+    contact_name: Option<String>,
+}
+
+impl AddressRow {
+    fn from_row(row: &PgRow) -> StoreResult<AddressRow> {
+        Ok(AddressRow {
+            wa_id: row.try_get("wa_id").db()?,
+            profile_name: row.try_get("profile_name").db()?,
+            search_name: row.try_get("search_name").db()?,
+            contact_name: row.try_get("contact_name").db()?,
+        })
+    }
+
+    /// The address after an inbound message: Meta's form of the number and the profile
+    /// name (when given) win; the search name follows (contact name, else profile name).
+    pub(crate) fn after_inbound(&self, phone: &Phone, profile: Option<&str>) -> AddressRow {
+        let profile_name = profile
+            .map(str::to_owned)
+            .or_else(|| self.profile_name.clone());
+        let search_name = fold(
+            self.contact_name
+                .as_deref()
+                .or(profile_name.as_deref())
+                .unwrap_or_default(),
+        );
+        AddressRow {
+            wa_id: phone.digits().to_string(),
+            profile_name,
+            search_name,
+            contact_name: self.contact_name.clone(),
+        }
+    }
+}
+
+const ADDRESS_COLUMNS: &str = "ca.organization_id, ca.address, ca.wa_id, ca.profile_name, ca.search_name, c.name AS contact_name";
+
+/// Reads an address and locks its row until the transaction ends.
+pub(crate) async fn lock_address(
+    conn: &mut PgConnection,
+    org: OrgId,
+    key: &str,
+) -> StoreResult<AddressRow> {
+    let row = sqlx::query(&format!(
+        "SELECT {ADDRESS_COLUMNS} FROM contacts_addresses ca LEFT JOIN contacts c ON c.id = ca.contact_id \
+         WHERE ca.organization_id = $1 AND ca.address = $2 FOR UPDATE OF ca"
+    ))
     .bind(org.0)
-    .bind(&key)
+    .bind(key)
     .fetch_one(&mut *conn)
     .await
     .db()?;
-    let wa_id: String = row.try_get("wa_id").db()?;
-    let old_profile: Option<String> = row.try_get("profile_name").db()?;
-    let old_search: String = row.try_get("search_name").db()?;
-    let contact_name: Option<String> = row.try_get("contact_name").db()?;
-    let new_profile = profile_name.map(str::to_owned).or(old_profile.clone());
-    let new_search = fold(
-        contact_name
-            .as_deref()
-            .or(new_profile.as_deref())
-            .unwrap_or_default(),
-    );
-    if wa_id != phone.digits() || new_profile != old_profile || new_search != old_search {
-        sqlx::query(
-            "UPDATE contacts_addresses SET wa_id = $3, profile_name = $4, search_name = $5, \
-             updated_at = now() WHERE organization_id = $1 AND address = $2",
-        )
-        .bind(org.0)
-        .bind(&key)
-        .bind(phone.digits())
-        .bind(&new_profile)
-        .bind(&new_search)
-        .execute(&mut *conn)
-        .await
-        .db()?;
-    }
-    Ok(key)
+    AddressRow::from_row(&row)
+}
+
+/// Reads the existing addresses among `keys` and locks their rows, in key order: batches
+/// that lock this way cannot deadlock on each other.
+pub(crate) async fn lock_addresses(
+    conn: &mut PgConnection,
+    keys: &BTreeSet<(OrgId, String)>,
+) -> StoreResult<HashMap<(OrgId, String), AddressRow>> {
+    let orgs: Vec<Uuid> = keys.iter().map(|(org, _)| org.0).collect();
+    let addresses: Vec<&str> = keys.iter().map(|(_, key)| key.as_str()).collect();
+    let rows = sqlx::query(&format!(
+        "SELECT {ADDRESS_COLUMNS} FROM contacts_addresses ca \
+         JOIN UNNEST($1::uuid[], $2::text[]) AS k(org, address) \
+           ON ca.organization_id = k.org AND ca.address = k.address \
+         LEFT JOIN contacts c ON c.id = ca.contact_id \
+         ORDER BY ca.organization_id, ca.address FOR UPDATE OF ca"
+    ))
+    .bind(&orgs)
+    .bind(&addresses)
+    .fetch_all(&mut *conn)
+    .await
+    .db()?;
+    rows.iter()
+        .map(|row| {
+            let org = OrgId(row.try_get("organization_id").db()?);
+            let key: String = row.try_get("address").db()?;
+            Ok(((org, key), AddressRow::from_row(row)?))
+        })
+        .collect()
+}
+
+/// Writes `new` over the address (the caller holds its row lock).
+pub(crate) async fn write_address(
+    conn: &mut PgConnection,
+    org: OrgId,
+    key: &str,
+    new: &AddressRow,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE contacts_addresses SET wa_id = $3, profile_name = $4, search_name = $5, \
+         updated_at = now() WHERE organization_id = $1 AND address = $2",
+    )
+    .bind(org.0)
+    .bind(key)
+    .bind(&new.wa_id)
+    .bind(&new.profile_name)
+    .bind(&new.search_name)
+    .execute(&mut *conn)
+    .await
+    .db()?;
+    Ok(())
 }
 
 #[async_trait]

@@ -1,4 +1,5 @@
-//! Inbound ingest: one message per transaction, or a whole batch in one (group commit).
+//! Inbound ingest of one message per transaction (batches are in `ingest_batch.rs`),
+//! and the statement both use.
 
 use std::collections::HashSet;
 
@@ -13,7 +14,7 @@ use crate::conversations::find_or_create;
 use crate::error::DbResultExt;
 
 /// The stored message with this wamid on this number, if any.
-async fn existing(
+pub(crate) async fn existing(
     conn: &mut PgConnection,
     org: OrgId,
     account: AccountId,
@@ -41,7 +42,7 @@ async fn existing(
 
 /// Inserts the message, moves the conversation's last message and unread count, and
 /// appends the events: one statement (one round trip) instead of four.
-const INSERT_AND_TOUCH: &str = "\
+pub(crate) const INSERT_AND_TOUCH: &str = "\
 WITH m AS (
     INSERT INTO messages (id, organization_id, conversation_id, account_id, contact_address,
         direction, content, status, status_history, external_id, \"timestamp\")
@@ -113,7 +114,7 @@ async fn ingest_in_tx(
     }))
 }
 
-fn vanished() -> StoreError {
+pub(crate) fn vanished() -> StoreError {
     StoreError::Other("wamid conflict without a stored message".into())
 }
 
@@ -145,29 +146,4 @@ pub(crate) async fn ingest_one(
                 .ok_or_else(vanished)
         }
     }
-}
-
-/// A batch in one transaction: one commit (one WAL flush) for many messages. Any
-/// error rolls back the whole batch; callers then retry one message at a time.
-pub(crate) async fn ingest_batch(
-    pool: &PgPool,
-    batch: Vec<(OrgId, InboundMessage)>,
-) -> StoreResult<Vec<Ingested>> {
-    let mut tx = pool.begin().await.db()?;
-    let mut out = Vec::with_capacity(batch.len());
-    let mut checked = HashSet::new();
-    for (org, msg) in &batch {
-        // No pre-check: the insert's ON CONFLICT is the duplicate test, and a duplicate's
-        // contact/conversation touches are idempotent.
-        match ingest_in_tx(&mut tx, *org, msg, &mut checked).await? {
-            Some(done) => out.push(done),
-            None => out.push(
-                existing(&mut tx, *org, msg.account_id, &msg.wamid)
-                    .await?
-                    .ok_or_else(vanished)?,
-            ),
-        }
-    }
-    tx.commit().await.db()?;
-    Ok(out)
 }

@@ -25,6 +25,7 @@ mod dispatch;
 mod error;
 mod inbox;
 mod ingest;
+mod ingest_batch;
 mod jobs;
 mod keys;
 mod messages;

@@ -20,7 +20,7 @@ use crate::contacts::{Touch, upsert_address};
 use crate::conversations::{self, append_event, find_or_create};
 use crate::error::DbResultExt;
 use crate::rows::micros;
-use crate::{ingest, jobs, status};
+use crate::{ingest, ingest_batch, jobs, status};
 
 impl PgStore {
     async fn enqueue(&self, org: OrgId, msg: NewOutgoing) -> StoreResult<Enqueued> {
@@ -95,7 +95,7 @@ impl MessageStore for PgStore {
         &self,
         batch: Vec<(OrgId, InboundMessage)>,
     ) -> StoreResult<Vec<Ingested>> {
-        ingest::ingest_batch(&self.pool, batch).await
+        ingest_batch::ingest_batch(&self.pool, batch).await
     }
 
     async fn apply_status(&self, org: OrgId, update: StatusUpdate) -> StoreResult<StatusOutcome> {

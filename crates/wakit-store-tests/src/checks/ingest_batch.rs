@@ -127,3 +127,54 @@ pub async fn batch_ingest_matches_one_by_one(store: &dyn Store) {
             .is_some()
     );
 }
+
+/// Two batches at once over the same contacts, in opposite orders, with some wamids in
+/// both: neither fails (no deadlock), each message is stored once, one conversation per
+/// contact.
+pub async fn concurrent_batches_over_shared_contacts(store: &dyn Store) {
+    let f = Fixture::new(store).await;
+    let contact = |i: usize| format!("52155500100{:02}", i % 10);
+    let batch = |round: usize, range: Vec<usize>| -> Vec<(OrgId, InboundMessage)> {
+        range
+            .into_iter()
+            .map(|i| {
+                let wamid = format!("c.{round}.{i}");
+                let mut m = Fixture::inbound(f.acct_a.id, &contact(i), &wamid, i as i64, "hola");
+                // A new profile name each round: existing contacts get updated too.
+                m.profile_name = Some(format!("Contacto {round}"));
+                (f.org_a, m)
+            })
+            .collect()
+    };
+    // Round 0 creates the contacts, round 1 finds them. Within a round: 0..40
+    // forwards, 35..75 backwards, so the batches meet their contacts in opposite
+    // orders, and c.35..c.39 are in both.
+    for round in 0..2 {
+        let forwards = batch(round, (0..40).collect());
+        let backwards = batch(round, (35..75).rev().collect());
+        let (a, b) = futures::join!(
+            store.ingest_inbound_batch(forwards),
+            store.ingest_inbound_batch(backwards)
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        let created = a.iter().chain(&b).filter(|g| g.created).count();
+        assert_eq!(created, 75, "round {round}: every wamid stored once");
+    }
+
+    let convs = store
+        .list_conversations(f.org_a, f.acct_a.id, 50)
+        .await
+        .unwrap();
+    assert_eq!(convs.len(), 10);
+    let mut stored = 0;
+    for c in &convs {
+        let page = store.page_messages(f.org_a, c.id, 50, None).await.unwrap();
+        stored += page.messages.len();
+        assert_eq!(
+            c.contact.name.as_deref(),
+            Some("Contacto 0"),
+            "named by round 0"
+        );
+    }
+    assert_eq!(stored, 150);
+}
