@@ -6,10 +6,12 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod job;
 pub mod model;
 pub mod secrets;
 pub mod traits;
 
 pub use error::{ConflictKey, StoreError, StoreResult};
+pub use job::*;
 pub use model::*;
 pub use traits::*;

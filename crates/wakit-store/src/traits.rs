@@ -16,6 +16,7 @@ use uuid::Uuid;
 use wakit_core::{AccountId, ApiKeyId, ConversationId, JobId, MessageId, OrgId, Phone};
 
 use crate::error::StoreResult;
+use crate::job::*;
 use crate::model::*;
 use crate::secrets::{KeyHash, SealedSecret};
 
