@@ -6,14 +6,12 @@ use wakit_core::{AccountId, MessageStatus};
 use wakit_meta::{ErrorClass, MetaError};
 use wakit_store::{Job, StatusUpdate, StoreError, StoreResult, TemplateRecord};
 
-use super::{Dispatcher, Number, later, payload_id};
+use super::{Dispatcher, Number, later, lease, payload_id};
 
 impl Dispatcher {
     /// The job's number, or the job is dead with the reason.
     async fn job_number(&self, job: &Job) -> StoreResult<Option<Number>> {
-        let token = job
-            .lease_token
-            .ok_or(StoreError::Other("claimed job without a lease".into()))?;
+        let token = lease(job)?;
         let (Some(org), Some(account)) = (job.org_id, payload_id::<AccountId>(job, "account_id"))
         else {
             self.inner
@@ -38,9 +36,7 @@ impl Dispatcher {
     /// A Meta failure of a non-message job: retried while retryable, else dead with
     /// Meta's error; a refused token is recorded on the number.
     async fn meta_job_failed(&self, job: &Job, number: &Number, e: MetaError) -> StoreResult<()> {
-        let token = job
-            .lease_token
-            .ok_or(StoreError::Other("claimed job without a lease".into()))?;
+        let token = lease(job)?;
         if e.class == ErrorClass::Reauth && e.code == Some(190) {
             self.token_refused(&number.account, &e).await?;
         }
@@ -57,9 +53,7 @@ impl Dispatcher {
         let Some(number) = self.job_number(job).await? else {
             return Ok(());
         };
-        let token = job
-            .lease_token
-            .ok_or(StoreError::Other("claimed job without a lease".into()))?;
+        let token = lease(job)?;
         let wamid = job.payload.get("wamid").and_then(Value::as_str);
         let Some(wamid) = wamid else {
             self.inner
@@ -103,9 +97,7 @@ impl Dispatcher {
         let Some(number) = self.job_number(job).await? else {
             return Ok(());
         };
-        let token = job
-            .lease_token
-            .ok_or(StoreError::Other("claimed job without a lease".into()))?;
+        let token = lease(job)?;
         let acct = &number.account;
         match self
             .inner
@@ -140,9 +132,7 @@ impl Dispatcher {
         let Some(number) = self.job_number(job).await? else {
             return Ok(());
         };
-        let token = job
-            .lease_token
-            .ok_or(StoreError::Other("claimed job without a lease".into()))?;
+        let token = lease(job)?;
         let acct = &number.account;
         match self
             .inner

@@ -336,6 +336,12 @@ fn later(from: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
     from + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
+/// The claimed job's lease token (a claimed job always has one).
+fn lease(job: &Job) -> StoreResult<uuid::Uuid> {
+    job.lease_token
+        .ok_or(StoreError::Other("claimed job without a lease".into()))
+}
+
 /// A UUID field of a job payload.
 fn payload_id<T: From<uuid::Uuid>>(job: &Job, field: &str) -> Option<T> {
     job.payload

@@ -6,7 +6,7 @@ use wakit_core::{MessageId, MessageStatus};
 use wakit_meta::{ErrorClass, MetaError};
 use wakit_store::{DispatchStart, Job, MessageRecord, SendAccepted, StoreError, StoreResult};
 
-use super::{Dispatcher, later, meta_error_json, payload_id, wakit_error_json};
+use super::{Dispatcher, later, lease, meta_error_json, payload_id, wakit_error_json};
 
 /// How often an interrupted send looks again for its reconciling status webhook.
 const RECONCILE_POLL: Duration = Duration::from_secs(5);
@@ -14,9 +14,7 @@ const RECONCILE_POLL: Duration = Duration::from_secs(5);
 impl Dispatcher {
     pub(super) async fn send_message(&self, job: &Job) -> StoreResult<()> {
         let store = &self.inner.store;
-        let token = job
-            .lease_token
-            .ok_or(StoreError::Other("claimed job without a lease".into()))?;
+        let token = lease(job)?;
         let (Some(org), Some(id)) = (job.org_id, payload_id::<MessageId>(job, "message_id")) else {
             store
                 .fail_job(job.id, token, "payload without org or message_id", None)
@@ -115,9 +113,7 @@ impl Dispatcher {
     ) -> StoreResult<()> {
         let store = &self.inner.store;
         let (org, id) = (account.org_id, message.id);
-        let token = job
-            .lease_token
-            .ok_or(StoreError::Other("claimed job without a lease".into()))?;
+        let token = lease(job)?;
         let answered = e.http_status.is_some();
         let definite =
             (answered && !(200..300).contains(&e.http_status.unwrap_or(0))) || e.unreached;
@@ -176,9 +172,7 @@ impl Dispatcher {
         since: chrono::DateTime<Utc>,
     ) -> StoreResult<()> {
         let store = &self.inner.store;
-        let token = job
-            .lease_token
-            .ok_or(StoreError::Other("claimed job without a lease".into()))?;
+        let token = lease(job)?;
         let org = job
             .org_id
             .ok_or(StoreError::Other("send job without org".into()))?;
