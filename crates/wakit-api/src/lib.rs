@@ -1,20 +1,52 @@
 //! Wire types of the REST API under `/functions/v1/api`: what the server writes and the
 //! client reads. Field names follow the seed document exactly; extra fields are additions.
+//! With the `client` feature, [`Client`] calls the API with these types.
 #![forbid(unsafe_code)]
+
+mod conversations;
+mod directory;
+mod send;
+
+pub use conversations::*;
+pub use directory::*;
+pub use send::*;
+
+#[cfg(feature = "client")]
+mod client;
+#[cfg(feature = "client")]
+pub use client::{Answer, Client, ClientError};
 
 use serde::{Deserialize, Serialize};
 
 /// The path prefix of the REST API.
 pub const API_PREFIX: &str = "/functions/v1/api";
 
-/// Every error body: a human sentence and a machine code.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Every error body: a human sentence and a machine code, plus details where they help.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBody {
     /// A sentence for people.
     pub error: String,
     /// A stable code for programs (`invalid_parameter`, `unauthorized`, ...).
     #[serde(default)]
     pub code: String,
+    /// Meta's error when Meta refused a send (addition).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<MetaErrorBody>,
+    /// The id of the message the error is about, when one was stored (addition).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The org's numbers, when the error is about choosing one (addition).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available_accounts: Option<Vec<AccountRef>>,
+}
+
+/// Meta's error as Meta reported it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetaErrorBody {
+    /// Meta's numeric code (e.g. 131047).
+    pub code: i64,
+    /// Meta's message.
+    pub message: String,
 }
 
 /// `GET /ping`.
@@ -31,7 +63,7 @@ pub struct PingResponse {
     pub backend: Option<String>,
 }
 
-/// One connected number as `/accounts` lists it.
+/// One connected number as the API names it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountRef {
     /// Digits.
@@ -45,4 +77,13 @@ pub struct AccountRef {
 pub struct AccountsResponse {
     /// The org's connected numbers.
     pub accounts: Vec<AccountRef>,
+}
+
+/// A contact as the API names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactBrief {
+    /// The address-book name, else the WhatsApp profile name; null when neither is known.
+    pub name: Option<String>,
+    /// Digits with country code.
+    pub phone: String,
 }

@@ -1,0 +1,63 @@
+//! `POST /messages`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Body of `POST /messages`: exactly one of `text`, `template`, `document`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendRequest {
+    /// The contact's phone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_phone: Option<String>,
+    /// A group instead of a contact (where groups exist).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    /// A text message (needs an open service window; at most 4096 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Meta's template object: `{name, language: {code}, components: [...]}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<Value>,
+    /// A document by public link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<DocumentRequest>,
+    /// The number to send from (required when the org has several).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_phone: Option<String>,
+}
+
+/// A document to send.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentRequest {
+    /// Public https URL (required).
+    #[serde(default)]
+    pub link: String,
+    /// File name shown to the contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+    /// Caption.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
+    /// MIME type (default `application/pdf`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+}
+
+/// Answer of `POST /messages`: 200 `sent` (Meta accepted it) or 202 `pending` (stored,
+/// still being sent; its status shows in `GET /conversation`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendResponse {
+    /// `sent` or `pending`.
+    pub status: String,
+    /// wakit's message id (addition).
+    #[serde(default)]
+    pub id: String,
+    /// WhatsApp's message id once Meta accepted it (addition).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wamid: Option<String>,
+}
+
+/// Header that makes a send safe to retry: the same key returns the first answer.
+pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
