@@ -2,6 +2,8 @@
 //! 413, 415, malformed JSON, and the per-key rate limit (429 with `Retry-After`).
 //! Every error is JSON `{error, code}`.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 mod common;
 
 use common::api::expect_error;

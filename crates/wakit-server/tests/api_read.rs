@@ -50,7 +50,7 @@ async fn conversations_and_conversation(backend: Backend) {
 
     // A reply through the API: unread resets, the reply is the preview.
     let reply = SendRequest {
-        contact_phone: Some(format!("+52 1 555-123-4567")),
+        contact_phone: Some("+52 1 555-123-4567".into()),
         text: Some("Hola Maria! En que te puedo ayudar?".into()),
         ..Default::default()
     };

@@ -2,6 +2,8 @@
 //! (whole history), templates checked before Meta, documents, Meta's answer (sent,
 //! refused, pending), and `Idempotency-Key`.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 mod common;
 
 use chrono::{Duration, Utc};

@@ -1,6 +1,8 @@
 //! Tenant isolation through every endpoint: a key of org B never sees or touches org A's
 //! numbers, conversations, contacts, templates or messages — by id, phone or key.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 mod common;
 
 use common::api::expect_error;

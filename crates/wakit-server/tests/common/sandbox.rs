@@ -220,8 +220,15 @@ impl World {
         let start = Instant::now();
         while start.elapsed() < STORE_WAIT {
             let store = &self.ts.store;
-            if let Some(conv) = store.find_conversation(org, acct, &phone).await.unwrap() {
-                let page = store.page_messages(org, conv.id, 50, None).await.unwrap();
+            if let Some(conv) = store
+                .find_conversation(org, acct, &phone)
+                .await
+                .expect("find")
+            {
+                let page = store
+                    .page_messages(org, conv.id, 50, None)
+                    .await
+                    .expect("page");
                 if page
                     .messages
                     .iter()
