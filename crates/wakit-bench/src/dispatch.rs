@@ -11,7 +11,7 @@ use wakit_sim::{Inbound, NumberSpec, Quirks, Sim, SimConfig};
 use wakit_store::secrets::SecretBox;
 use wakit_store::{NewAccount, NewOutgoing, Priority};
 
-use crate::db::{BenchDb, backends};
+use crate::scratch::{Scratch, backends};
 use crate::stats::Samples;
 
 /// Options of `wakit-bench dispatch`.
@@ -53,16 +53,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "| backend | messages | sent | wall s | sent msg/s | queue→Meta p50 / p99 ms | 130429 | failed |"
     );
     println!("|---|---|---|---|---|---|---|---|");
-    for backend in backends(&args.backend) {
-        let db = BenchDb::fresh(backend, &args.postgres_url).await?;
+    for backend in backends(&args.backend)? {
+        let db = Scratch::create(backend, &args.postgres_url).await?;
         let result = bench_one(&args, backend, &db).await;
-        db.finish(false).await?;
+        db.drop_database(false).await?;
         result?;
     }
     Ok(())
 }
 
-async fn bench_one(args: &Args, backend: &str, db: &BenchDb) -> anyhow::Result<()> {
+async fn bench_one(args: &Args, backend: &str, db: &Scratch) -> anyhow::Result<()> {
     let store = db.store.clone();
     let sim = Sim::start(SimConfig {
         app_secret: SECRET.into(),

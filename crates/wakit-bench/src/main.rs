@@ -4,12 +4,17 @@
 //! cargo run --release -p wakit-bench -- storage --backend both
 //! cargo run --release -p wakit-bench -- dispatch --backend both --mps 1000
 //! cargo run --release -p wakit-bench -- webhook --backend both
+//! cargo build --release -p wakit && cargo run --release -p wakit-bench -- api --backend both
 //! ```
 #![forbid(unsafe_code)]
 
+mod api;
+mod cli_curl;
+mod corpus;
 mod data;
-mod db;
 mod dispatch;
+mod floor;
+mod load;
 mod scratch;
 mod stats;
 mod storage;
@@ -35,6 +40,9 @@ enum Bench {
     Dispatch(dispatch::Args),
     /// Inbound Meta webhook: accept and processing rates against an HTTP floor.
     Webhook(webhook::Args),
+    /// REST API reads: req/s and latency of GET /conversations and /conversation over a
+    /// 1M-message database against an HTTP floor; CLI wall time against curl.
+    Api(api::Args),
 }
 
 #[tokio::main]
@@ -43,5 +51,6 @@ async fn main() -> anyhow::Result<()> {
         Bench::Storage(args) => storage::run(args).await,
         Bench::Dispatch(args) => dispatch::run(args).await,
         Bench::Webhook(args) => webhook::run(args).await,
+        Bench::Api(args) => api::run(args).await,
     }
 }

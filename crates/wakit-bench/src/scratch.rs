@@ -1,5 +1,6 @@
 //! Scratch databases for benchmarks: a SQLite file in a temporary directory, or a
-//! uniquely named PostgreSQL database created on the given server and dropped after.
+//! uniquely named PostgreSQL database created on the given server and dropped after
+//! (unless kept). Both are opened as `wakit serve` opens them and migrated.
 
 use anyhow::Context;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ pub fn backends(arg: &str) -> anyhow::Result<Vec<&'static str>> {
     }
 }
 
-/// A migrated store on a fresh database, opened as `wakit serve` opens it.
+/// A migrated store on a fresh database.
 pub struct Scratch {
     /// The store.
     pub store: Arc<dyn Store>,
@@ -40,7 +41,7 @@ impl Scratch {
                 let url = format!("sqlite://{}", dir.path().join("bench.db").display());
                 (Arc::new(SqliteStore::open(&url, true).await?), None)
             }
-            _ => {
+            "postgres" => {
                 let name = format!("wakit_bench_{}", uuid::Uuid::new_v4().simple());
                 let admin = sqlx::PgPool::connect(postgres_url)
                     .await
@@ -58,6 +59,7 @@ impl Scratch {
                 };
                 (Arc::new(pg), Some(postgres))
             }
+            other => anyhow::bail!("unknown backend {other}"),
         };
         store.migrate().await?;
         Ok(Scratch {
@@ -65,6 +67,15 @@ impl Scratch {
             _dir: dir,
             postgres,
         })
+    }
+
+    /// Refreshes Postgres's planner statistics (steady state: autovacuum keeps them
+    /// fresh, a bulk load outruns it). Nothing to do on SQLite.
+    pub async fn analyze(&self) -> anyhow::Result<()> {
+        if let Some(pg) = &self.postgres {
+            sqlx::query("ANALYZE").execute(&pg.pool).await?;
+        }
+        Ok(())
     }
 
     /// The durability settings the figures were taken with.
@@ -93,28 +104,34 @@ impl Scratch {
         ))
     }
 
-    /// Closes the store and drops the Postgres database (the SQLite directory goes with
-    /// `self`).
-    pub async fn drop_database(self) -> anyhow::Result<()> {
+    /// Closes the store and drops the Postgres database unless `keep` (its name is then
+    /// printed); the SQLite directory goes with `self`.
+    pub async fn drop_database(self, keep: bool) -> anyhow::Result<()> {
         let Scratch {
             store, postgres, ..
         } = self;
         drop(store);
-        if let Some(pg) = postgres {
-            pg.pool.close().await;
-            let admin = sqlx::PgPool::connect(&pg.admin_url).await?;
-            sqlx::query(&format!(
-                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                pg.name
-            ))
-            .execute(&admin)
-            .await?;
-            admin.close().await;
+        let Some(pg) = postgres else {
+            return Ok(());
+        };
+        pg.pool.close().await;
+        if keep {
+            println!("# kept database {}", pg.name);
+            return Ok(());
         }
+        let admin = sqlx::PgPool::connect(&pg.admin_url).await?;
+        sqlx::query(&format!(
+            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+            pg.name
+        ))
+        .execute(&admin)
+        .await?;
+        admin.close().await;
         Ok(())
     }
 }
 
+/// `url` with its database name replaced by `db`.
 fn replace_db(url: &str, db: &str) -> String {
     let scheme_end = url.find("://").map_or(0, |i| i + 3);
     match url[scheme_end..].find('/') {

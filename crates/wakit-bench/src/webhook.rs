@@ -5,11 +5,7 @@
 //! the store), and an HTTP floor: the same load against a trivial axum route that reads
 //! the body and answers 200, in the same run, so the accept rate reads as a ratio.
 
-use anyhow::Context;
-use axum::body::Bytes;
-use axum::http::StatusCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use wakit_core::{AccountId, OrgId, Phone};
@@ -17,8 +13,9 @@ use wakit_server::{AppState, ServeOptions, WebhookConfig};
 use wakit_store::secrets::SecretBox;
 use wakit_store::{NewAccount, Store};
 
+use crate::floor::Floor;
+use crate::load::{Load, fire};
 use crate::scratch::Scratch;
-use crate::stats::Samples;
 use crate::{data, scratch};
 
 const APP_SECRET: &[u8] = b"bench-app-secret";
@@ -62,14 +59,6 @@ pub struct Args {
     postgres_url: String,
 }
 
-/// What one client load measured.
-struct Load {
-    elapsed: Duration,
-    latency: Samples,
-    ok: usize,
-    refused: usize,
-}
-
 /// Runs the benchmark and prints a table.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let backends = scratch::backends(&args.backend)?;
@@ -90,7 +79,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 println!("# {backend} durability: {}", scratch.durability().await?);
             }
             let result = bench_one(&args, &scratch, per_body).await;
-            scratch.drop_database().await?;
+            scratch.drop_database(false).await?;
             rows.push(format!("| {backend} {}", result?));
         }
     }
@@ -123,10 +112,10 @@ async fn bench_one(args: &Args, scratch: &Scratch, per_body: usize) -> anyhow::R
 
     // The floor first, on its own server, so the two loads never overlap.
     let floor = {
-        let (url, stop, task) = floor_server().await?;
-        let load = fire(&url, bodies.clone(), args.concurrency, limit).await?;
-        stop.cancel();
-        task.await??;
+        let server = Floor::start().await?;
+        let url = format!("http://{}{PATH}", server.addr);
+        let load = post_all(&url, bodies.clone(), args.concurrency, limit).await?;
+        server.stop().await?;
         load
     };
 
@@ -154,7 +143,7 @@ async fn bench_one(args: &Args, scratch: &Scratch, per_body: usize) -> anyhow::R
         options,
     ));
     let started = Instant::now();
-    let mut load = fire(&url, bodies.clone(), args.concurrency, limit).await?;
+    let mut load = post_all(&url, bodies.clone(), args.concurrency, limit).await?;
     // Polled only once sending is over (nothing can be finished earlier), so the poll
     // does not compete with the load it measures.
     let processed_at = if args.no_workers {
@@ -167,9 +156,9 @@ async fn bench_one(args: &Args, scratch: &Scratch, per_body: usize) -> anyhow::R
     shutdown.cancel();
     server.await??;
 
+    let accepted_req = load.ok_per_sec();
+    let floor_req = floor.ok_per_sec();
     let mut floor_latency = floor.latency;
-    let accepted_req = load.ok as f64 / load.elapsed.as_secs_f64();
-    let floor_req = floor.ok as f64 / floor.elapsed.as_secs_f64();
     let processed = match processed_at {
         Some(t) => format!("{:.0}", (load.ok * per_body) as f64 / t.as_secs_f64()),
         None if args.no_workers => "workers off".to_string(),
@@ -254,72 +243,23 @@ fn make_bodies(args: &Args, per_body: usize) -> Vec<(Vec<u8>, String)> {
 }
 
 /// POSTs every body once from `concurrency` keep-alive clients; bounded by `limit`.
-async fn fire(
+async fn post_all(
     url: &str,
     bodies: Arc<Vec<(Vec<u8>, String)>>,
     concurrency: usize,
     limit: Duration,
 ) -> anyhow::Result<Load> {
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(concurrency)
-        .timeout(Duration::from_secs(30))
-        .build()?;
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let deadline = started + limit;
-    let mut clients = tokio::task::JoinSet::new();
-    for _ in 0..concurrency.max(1) {
-        let (http, url, bodies, next) =
-            (http.clone(), url.to_string(), bodies.clone(), next.clone());
-        clients.spawn(async move {
-            let (mut latency, mut ok, mut refused) = (Samples::default(), 0, 0);
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some((body, signature)) = bodies.get(i) else {
-                    break;
-                };
-                if Instant::now() > deadline {
-                    break;
-                }
-                let t = Instant::now();
-                let answer = http
-                    .post(&url)
-                    .header("Content-Type", "application/json")
-                    .header("X-Hub-Signature-256", signature)
-                    .body(body.clone())
-                    .send()
-                    .await;
-                match answer {
-                    Ok(r) if r.status() == reqwest::StatusCode::OK => {
-                        // Read to the end so the connection is reused.
-                        let _ = r.bytes().await;
-                        latency.push(t.elapsed());
-                        ok += 1;
-                    }
-                    Ok(r) => {
-                        let _ = r.bytes().await;
-                        refused += 1;
-                    }
-                    Err(_) => refused += 1,
-                }
-            }
-            (latency, ok, refused)
-        });
-    }
-    let mut load = Load {
-        elapsed: Duration::ZERO,
-        latency: Samples::default(),
-        ok: 0,
-        refused: 0,
-    };
-    while let Some(done) = clients.join_next().await {
-        let (latency, ok, refused) = done?;
-        load.latency.extend(latency);
-        load.ok += ok;
-        load.refused += refused;
-    }
-    load.elapsed = started.elapsed();
-    Ok(load)
+    let url = url.to_string();
+    fire(concurrency, bodies.len(), limit, move |http, i| {
+        let (body, signature) = bodies.get(i)?;
+        Some(
+            http.post(&url)
+                .header("Content-Type", "application/json")
+                .header("X-Hub-Signature-256", signature)
+                .body(body.clone()),
+        )
+    })
+    .await
 }
 
 /// Waits until `expected` messages are stored (the unread counts of the number's
@@ -351,34 +291,4 @@ async fn wait_processed(
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-}
-
-/// The floor: an axum server with the same layers as wakit's whose POST route reads
-/// the body and answers 200.
-async fn floor_server() -> anyhow::Result<(
-    String,
-    CancellationToken,
-    tokio::task::JoinHandle<std::io::Result<()>>,
-)> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .context("bind the floor server")?;
-    let url = format!("http://{}{PATH}", listener.local_addr()?);
-    let app = axum::Router::new()
-        .route(
-            PATH,
-            axum::routing::post(|_body: Bytes| async { StatusCode::OK }),
-        )
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            wakit_server::MAX_BODY,
-        ))
-        .layer(tower_http::trace::TraceLayer::new_for_http());
-    let stop = CancellationToken::new();
-    let signal = stop.clone();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move { signal.cancelled().await })
-            .await
-    });
-    Ok((url, stop, task))
 }

@@ -1,0 +1,225 @@
+//! REST API read benchmark: the real server (`wakit_server::serve`) in-process on
+//! 127.0.0.1:0 over a database loaded with the storage benchmark's corpus (1M messages
+//! by default), `--concurrency` keep-alive clients calling `GET /conversations` and
+//! `GET /conversation?contact_phone=...` with an API key created through the store,
+//! each load bounded by `--seconds` and `--requests`. The HTTP floor (a trivial route)
+//! is measured in the same run; then `wakit conversations --json` against curl doing
+//! the same request.
+
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use wakit_server::{ApiConfig, AppState, ServeOptions};
+use wakit_store::secrets::generate_api_key;
+use wakit_store::{NewApiKey, Store};
+
+use crate::cli_curl::{self, CliRuns};
+use crate::corpus::{Corpus, Shape};
+use crate::floor::Floor;
+use crate::load::{Load, fire};
+use crate::scratch::{self, Scratch};
+
+/// Options.
+#[derive(clap::Args)]
+pub struct Args {
+    /// sqlite, postgres or both.
+    #[arg(long, default_value = "both")]
+    backend: String,
+    #[command(flatten)]
+    shape: Shape,
+    /// Concurrent HTTP clients (keep-alive connections).
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// How long each measured load runs, in seconds.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Most requests of each measured load.
+    #[arg(long, default_value_t = 5_000_000)]
+    requests: usize,
+    /// Unmeasured load before each measured one, in seconds.
+    #[arg(long, default_value_t = 1)]
+    warmup: u64,
+    /// Distinct contacts `GET /conversation` cycles through.
+    #[arg(long, default_value_t = 1000)]
+    distinct_contacts: usize,
+    #[command(flatten)]
+    cli: CliRuns,
+    /// Keep the Postgres scratch database (its name is printed) for inspection.
+    #[arg(long)]
+    keep: bool,
+    /// Server for the Postgres run (a scratch database is created and dropped on it).
+    #[arg(
+        long,
+        env = "WAKIT_BENCH_POSTGRES_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/test"
+    )]
+    postgres_url: String,
+}
+
+/// Runs the benchmark and prints its tables.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let backends = scratch::backends(&args.backend)?;
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let shape = &args.shape;
+    println!(
+        "# API benchmark: {} messages / {} conversations / {} contacts (+{} noise messages in a second org), two numbers",
+        shape.messages, shape.conversations, shape.contacts, shape.noise
+    );
+    println!(
+        "# {} concurrent keep-alive clients, {} s per load (at most {} requests) after {} s warm-up; {cores} cores; server and clients in one process",
+        args.concurrency, args.seconds, args.requests, args.warmup
+    );
+    println!(
+        "# the real server (wakit_server::serve, workers on); per-key rate limiter on at u32::MAX/s (never refuses); floor = same load on a trivial axum route"
+    );
+    let (mut rows, mut cli_rows) = (Vec::new(), Vec::new());
+    for backend in backends {
+        let db = Scratch::create(backend, &args.postgres_url).await?;
+        println!("# {backend} durability: {}", db.durability().await?);
+        let result = bench_one(&args, &db).await;
+        db.drop_database(args.keep).await?;
+        let (endpoints, cli) = result?;
+        rows.extend(endpoints.into_iter().map(|r| format!("| {backend} {r}")));
+        cli_rows.push(format!("| {backend} {cli}"));
+    }
+    println!();
+    println!(
+        "| backend | endpoint | requests | req/s | p50 / p99 ms | floor req/s | floor p50 / p99 ms | req/s / floor | non-200 |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for row in rows {
+        println!("{row}");
+    }
+    println!();
+    println!("{}", cli_curl::HEADER);
+    for row in cli_rows {
+        println!("{row}");
+    }
+    Ok(())
+}
+
+/// One backend: load, then the floor, the two endpoints and the CLI. Returns the
+/// endpoint rows and the CLI row (after the backend column).
+async fn bench_one(args: &Args, db: &Scratch) -> anyhow::Result<(Vec<String>, String)> {
+    let mut corpus = Corpus::create(db.store.clone(), &args.shape).await?;
+    corpus.load_until(args.shape.messages).await?;
+    db.analyze().await?;
+    println!(
+        "# loaded {} messages in {:.1} s ({:.0} msg/s)",
+        corpus.loaded,
+        corpus.load_time.as_secs_f64(),
+        corpus.load_rate()
+    );
+    let key = api_key(&*db.store, &corpus).await?;
+    let account = corpus.accounts[0].clone();
+    let contacts = corpus.contacts_on(0, args.distinct_contacts.max(1));
+    anyhow::ensure!(!contacts.is_empty(), "no conversation on the first number");
+
+    let mut floor = {
+        let server = Floor::start().await?;
+        let url = format!("http://{}/functions/v1/api/conversations", server.addr);
+        let load = measured(args, Arc::new(move |_| url.clone()), &key).await?;
+        server.stop().await?;
+        load
+    };
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let root = format!("http://{}", listener.local_addr()?);
+    let base = format!("{root}{}", wakit_api::API_PREFIX);
+    let shutdown = CancellationToken::new();
+    let state = AppState {
+        api: ApiConfig {
+            rate_limit: Some(u32::MAX),
+            ..ApiConfig::default()
+        },
+        store: db.store.clone(),
+        webhook: Default::default(),
+        meta: None,
+    };
+    let server = tokio::spawn(wakit_server::serve(
+        listener,
+        state,
+        shutdown.clone(),
+        ServeOptions::default(),
+    ));
+    let digits = account.phone.digits().to_string();
+    let list_url = format!("{base}/conversations?account_phone={digits}");
+    let list = {
+        let url = list_url.clone();
+        measured(args, Arc::new(move |_| url.clone()), &key).await
+    };
+    let one = measured(
+        args,
+        Arc::new(move |i| {
+            let contact = &contacts[i % contacts.len()];
+            format!("{base}/conversation?account_phone={digits}&contact_phone={contact}")
+        }),
+        &key,
+    )
+    .await;
+    let cli = cli_curl::compare(&args.cli, &root, &key, &corpus.accounts, &list_url).await;
+    shutdown.cancel();
+    server.await??;
+
+    let (floor_req, floor_p50, floor_p99) = (
+        floor.ok_per_sec(),
+        floor.latency.pct_ms(50.0),
+        floor.latency.pct_ms(99.0),
+    );
+    let mut rows = Vec::new();
+    for (name, load) in [
+        ("GET /conversations", list?),
+        ("GET /conversation?contact_phone=", one?),
+    ] {
+        let mut load = load;
+        rows.push(format!(
+            "| {name} | {} | {:.0} | {:.2} / {:.2} | {floor_req:.0} | {floor_p50:.2} / {floor_p99:.2} | {:.2} | {} |",
+            load.ok + load.refused,
+            load.ok_per_sec(),
+            load.latency.pct_ms(50.0),
+            load.latency.pct_ms(99.0),
+            load.ok_per_sec() / floor_req,
+            load.refused,
+        ));
+    }
+    Ok((rows, cli?))
+}
+
+/// A member key of the measured org, created through the store; returns the plain key.
+async fn api_key(store: &dyn Store, corpus: &Corpus) -> anyhow::Result<String> {
+    let key = generate_api_key();
+    let new = NewApiKey {
+        name: "bench".into(),
+        role: wakit_core::Role::Member,
+        hash: key.hash.clone(),
+        prefix: key.prefix.clone(),
+    };
+    store.create_api_key(corpus.org, new).await?;
+    Ok(key.plain)
+}
+
+/// A warm-up load, then the measured one: GET `url(i)` with the key.
+async fn measured(
+    args: &Args,
+    url: Arc<dyn Fn(usize) -> String + Send + Sync>,
+    key: &str,
+) -> anyhow::Result<Load> {
+    let auth = format!("Bearer {key}");
+    let get = move |http: &reqwest::Client, i: usize| {
+        Some(http.get(url(i)).header("Authorization", auth.as_str()))
+    };
+    let get = Arc::new(get);
+    if args.warmup > 0 {
+        let get = get.clone();
+        let warmup = Duration::from_secs(args.warmup);
+        fire(args.concurrency, args.requests, warmup, move |h, i| {
+            get(h, i)
+        })
+        .await?;
+    }
+    let limit = Duration::from_secs(args.seconds);
+    fire(args.concurrency, args.requests, limit, move |h, i| {
+        get(h, i)
+    })
+    .await
+}
