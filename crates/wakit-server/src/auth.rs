@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use std::time::Duration;
 use wakit_store::AuthContext;
-use wakit_store::secrets::{KeyHash, looks_like_api_key};
+use wakit_store::secrets::looks_like_api_key;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -45,7 +45,7 @@ impl FromRequestParts<AppState> for ApiKeyAuth {
         let Some(key) = key else {
             return Err(ApiError::unauthorized("Invalid API key"));
         };
-        let Some(ctx) = state.store.authenticate(&KeyHash::of(key)).await? else {
+        let Some(ctx) = state.api.cache.authenticate(state, key).await? else {
             return Err(ApiError::unauthorized("Invalid API key"));
         };
         if let Some(rate) = state.api.rate_limit {

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod cache;
 pub mod error;
 pub mod graph;
 pub mod inbox_writer;
@@ -78,6 +79,8 @@ pub struct ApiConfig {
     pub rate_limit: Option<u32>,
     /// The per-key limiter (shared by every request of this process).
     pub limiter: Arc<workers::pacing::Pacer<wakit_core::ApiKeyId>>,
+    /// Authenticated keys and the orgs' numbers and timezones, for [`cache::TTL`].
+    pub cache: Arc<cache::ApiCache>,
 }
 
 impl Default for ApiConfig {
@@ -86,6 +89,7 @@ impl Default for ApiConfig {
             send_wait: Duration::from_secs(5),
             rate_limit: Some(DEFAULT_API_RATE),
             limiter: Arc::default(),
+            cache: Arc::default(),
         }
     }
 }

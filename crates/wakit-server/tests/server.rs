@@ -100,6 +100,8 @@ async fn ping_and_auth(backend: Backend) {
     assert_eq!(alt.status(), 200);
 
     ts.store.revoke_api_key(None, rec.id).await.expect("revoke");
+    // Authenticated keys are cached for `cache::TTL` (see api_cache.rs).
+    tokio::time::sleep(wakit_server::cache::TTL + std::time::Duration::from_millis(300)).await;
     let revoked = http
         .get(&accounts)
         .bearer_auth(&key.plain)

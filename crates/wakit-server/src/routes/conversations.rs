@@ -13,7 +13,7 @@ use wakit_api::{
 use wakit_core::{OrgId, ServiceWindow};
 use wakit_store::{ContactRef, MessageRecord};
 
-use super::labels::{label, rfc3339, zone};
+use super::labels::{label, rfc3339};
 use super::params::{Params, account_ref, phone, select_account};
 use crate::AppState;
 use crate::auth::ApiKeyAuth;
@@ -34,7 +34,7 @@ pub fn router() -> Router<AppState> {
 
 /// The org's timezone.
 pub async fn org_zone(state: &AppState, org: OrgId) -> Result<Tz, ApiError> {
-    Ok(zone(&state.store.get_org(org).await?.timezone))
+    Ok(state.api.cache.org(state, org).await?.zone)
 }
 
 pub(super) fn contact_brief(c: &ContactRef) -> ContactBrief {

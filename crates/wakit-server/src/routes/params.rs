@@ -81,13 +81,15 @@ pub async fn connected_accounts(state: &AppState, org: OrgId) -> Result<Vec<Acco
 
 /// The number a request uses: `account_phone` if given (404 naming the org's numbers when
 /// it is not one of them), else the org's only number (400 `account_required` naming them
-/// when there are several).
+/// when there are several). The org's numbers come from the cache: a number connected or
+/// disconnected is seen within [`crate::cache::TTL`].
 pub async fn select_account(
     state: &AppState,
     org: OrgId,
     account_phone: Option<&str>,
 ) -> Result<Account, ApiError> {
-    let accounts = connected_accounts(state, org).await?;
+    let view = state.api.cache.org(state, org).await?;
+    let accounts = &view.accounts;
     if accounts.is_empty() {
         return Err(ApiError::not_found(
             "No connected WhatsApp accounts found for this organization.",
@@ -102,7 +104,7 @@ pub async fn select_account(
                 None => Err(ApiError::not_found(format!(
                     "Account phone {} not found in available accounts. Available accounts: {}",
                     wanted.digits(),
-                    listing(&accounts)
+                    listing(accounts)
                 ))
                 .with(|b| b.available_accounts = available())),
             }
@@ -113,7 +115,7 @@ pub async fn select_account(
             "account_required",
             format!(
                 "Multiple accounts found. Please specify account_phone. Available accounts: {}",
-                listing(&accounts)
+                listing(accounts)
             ),
         )
         .with(|b| b.available_accounts = available())),

@@ -1,0 +1,91 @@
+//! The API's short-lived caches (`wakit_server::cache`), over HTTP on both backends: a
+//! revoked key is refused, and a newly connected number is seen, once `cache::TTL` has
+//! passed since they were cached; a new key works at once (failures are not cached).
+
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+mod common;
+
+use common::sandbox::new_key;
+use std::time::Duration;
+use wakit_core::Role;
+use wakit_server::cache::TTL;
+use wakit_store::NewApiKey;
+use wakit_store::secrets::generate_api_key;
+use wakit_store_tests::fixture::new_account;
+use wakit_store_tests::{Backend, TestStore};
+
+/// Past the TTL, with room for a slow machine's scheduling.
+const PAST_TTL: Duration = TTL.saturating_add(Duration::from_millis(300));
+
+async fn get(http: &reqwest::Client, url: &str, key: &str) -> (u16, serde_json::Value) {
+    let r = http.get(url).bearer_auth(key).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap())
+}
+
+async fn revocation_and_new_numbers_take_effect_after_the_ttl(backend: Backend) {
+    let Some(ts) = TestStore::fresh(backend).await else {
+        return;
+    };
+    let org = ts.store.create_org("Mirlo", "UTC").await.unwrap();
+    ts.store
+        .add_account(org.id, new_account("5215588392274", "238013449404478"))
+        .await
+        .unwrap();
+    let key = generate_api_key();
+    let rec = ts
+        .store
+        .create_api_key(
+            org.id,
+            NewApiKey {
+                name: "t".into(),
+                role: Role::Member,
+                hash: key.hash.clone(),
+                prefix: key.prefix.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    let srv = common::start(&ts, false).await;
+    let http = reqwest::Client::new();
+    let conversations = format!("{}/conversations", srv.base);
+
+    // Caches the key and the org's numbers (one: no account_phone needed).
+    let (status, body) = get(&http, &conversations, &key.plain).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["account"]["phone"], "5215588392274");
+
+    // A second number: once the TTL has passed the org has two, so one must be named.
+    ts.store
+        .add_account(org.id, new_account("15550405258", "238013449404479"))
+        .await
+        .unwrap();
+    tokio::time::sleep(PAST_TTL).await;
+    let (status, body) = get(&http, &conversations, &key.plain).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("account_required"))
+    );
+
+    // A key created now works on its first request, whatever is cached.
+    let fresh = new_key(&*ts.store, org.id).await;
+    let (status, _) = get(&http, &format!("{}/accounts", srv.base), &fresh).await;
+    assert_eq!(status, 200);
+
+    // Revoked: refused once the TTL has passed since the key was last looked up.
+    let (status, _) = get(&http, &format!("{}/accounts", srv.base), &key.plain).await;
+    assert_eq!(status, 200, "cached or not, still valid");
+    ts.store.revoke_api_key(None, rec.id).await.unwrap();
+    tokio::time::sleep(PAST_TTL).await;
+    let (status, body) = get(&http, &format!("{}/accounts", srv.base), &key.plain).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("Invalid API key"))
+    );
+
+    srv.shutdown.cancel();
+    srv.task.await.unwrap().unwrap();
+}
+
+on_both_backends!(revocation_and_new_numbers_take_effect_after_the_ttl);
