@@ -9,6 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+use wakit_server::cache::{ApiCache, TTL};
 use wakit_server::{ApiConfig, AppState, ServeOptions};
 use wakit_store::secrets::generate_api_key;
 use wakit_store::{NewApiKey, Store};
@@ -39,6 +40,11 @@ pub struct Args {
     /// Unmeasured load before each measured one, in seconds.
     #[arg(long, default_value_t = 1)]
     warmup: u64,
+    /// The API's key and org caches: on, off (every request looks its key, the org's
+    /// numbers and timezone up, as before the caches) or both (off first), to see what
+    /// they save.
+    #[arg(long, default_value = "on")]
+    cache: String,
     /// Distinct contacts `GET /conversation` cycles through.
     #[arg(long, default_value_t = 1000)]
     distinct_contacts: usize,
@@ -70,7 +76,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         args.concurrency, args.seconds, args.requests, args.warmup
     );
     println!(
-        "# the real server (wakit_server::serve, workers on); per-key rate limiter on at u32::MAX/s (never refuses); floor = same load on a trivial axum route"
+        "# the real server (wakit_server::serve, workers on), API caches {} (TTL {:?}); per-key rate limiter on at u32::MAX/s (never refuses); floor = same load on a trivial axum route; CPU µs/req = this process's CPU time (server and clients) per request, which other load on the machine does not inflate",
+        args.cache, TTL
     );
     let (mut rows, mut cli_rows) = (Vec::new(), Vec::new());
     for backend in backends {
@@ -84,9 +91,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     println!();
     println!(
-        "| backend | endpoint | requests | req/s | p50 / p99 ms | floor req/s | floor p50 / p99 ms | req/s / floor | non-200 |"
+        "| backend | endpoint | requests | req/s | p50 / p99 ms | CPU µs/req | floor req/s | floor p50 / p99 ms | floor CPU µs/req | req/s / floor | non-200 |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for row in rows {
         println!("{row}");
     }
@@ -98,8 +105,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One backend: load, then the floor, the two endpoints and the CLI. Returns the
-/// endpoint rows and the CLI row (after the backend column).
+/// One backend: load, then the floor, and for each cache mode the two endpoints (and
+/// the CLI, with the caches on). Returns the endpoint rows and the CLI row (after the
+/// backend column).
 async fn bench_one(args: &Args, db: &Scratch) -> anyhow::Result<(Vec<String>, String)> {
     let mut corpus = Corpus::create(db.store.clone(), &args.shape).await?;
     corpus.load_until(args.shape.messages).await?;
@@ -111,8 +119,7 @@ async fn bench_one(args: &Args, db: &Scratch) -> anyhow::Result<(Vec<String>, St
         corpus.load_rate()
     );
     let key = api_key(&*db.store, &corpus).await?;
-    let account = corpus.accounts[0].clone();
-    let contacts = corpus.contacts_on(0, args.distinct_contacts.max(1));
+    let contacts = Arc::new(corpus.contacts_on(0, args.distinct_contacts.max(1)));
     anyhow::ensure!(!contacts.is_empty(), "no conversation on the first number");
 
     let mut floor = {
@@ -122,67 +129,112 @@ async fn bench_one(args: &Args, db: &Scratch) -> anyhow::Result<(Vec<String>, St
         server.stop().await?;
         load
     };
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let root = format!("http://{}", listener.local_addr()?);
-    let base = format!("{root}{}", wakit_api::API_PREFIX);
-    let shutdown = CancellationToken::new();
-    let state = AppState {
-        api: ApiConfig {
-            rate_limit: Some(u32::MAX),
-            ..ApiConfig::default()
-        },
-        store: db.store.clone(),
-        webhook: Default::default(),
-        meta: None,
-    };
-    let server = tokio::spawn(wakit_server::serve(
-        listener,
-        state,
-        shutdown.clone(),
-        ServeOptions::default(),
-    ));
-    let digits = account.phone.digits().to_string();
-    let list_url = format!("{base}/conversations?account_phone={digits}");
-    let list = {
-        let url = list_url.clone();
-        measured(args, Arc::new(move |_| url.clone()), &key).await
-    };
-    let one = measured(
-        args,
-        Arc::new(move |i| {
-            let contact = &contacts[i % contacts.len()];
-            format!("{base}/conversation?account_phone={digits}&contact_phone={contact}")
-        }),
-        &key,
-    )
-    .await;
-    let cli = cli_curl::compare(&args.cli, &root, &key, &corpus.accounts, &list_url).await;
-    shutdown.cancel();
-    server.await??;
-
-    let (floor_req, floor_p50, floor_p99) = (
+    let floor_row = format!(
+        "{:.0} | {:.2} / {:.2} | {:.0}",
         floor.ok_per_sec(),
         floor.latency.pct_ms(50.0),
         floor.latency.pct_ms(99.0),
+        floor.cpu_us_per_req()
     );
-    let mut rows = Vec::new();
-    for (name, load) in [
-        ("GET /conversations", list?),
-        ("GET /conversation?contact_phone=", one?),
-    ] {
-        let mut load = load;
-        rows.push(format!(
-            "| {name} | {} | {:.0} | {:.2} / {:.2} | {floor_req:.0} | {floor_p50:.2} / {floor_p99:.2} | {:.2} | {} |",
-            load.ok + load.refused,
-            load.ok_per_sec(),
-            load.latency.pct_ms(50.0),
-            load.latency.pct_ms(99.0),
-            load.ok_per_sec() / floor_req,
-            load.refused,
-        ));
+    let (mut rows, mut cli) = (Vec::new(), "| skipped (--cache off) | | | |".to_string());
+    for cached in cache_modes(&args.cache)? {
+        let server = Server::start(db, cached).await?;
+        let digits = corpus.accounts[0].phone.digits().to_string();
+        let list_url = format!("{}/conversations?account_phone={digits}", server.base);
+        let list = {
+            let url = list_url.clone();
+            measured(args, Arc::new(move |_| url.clone()), &key).await
+        };
+        let (base, contacts) = (server.base.clone(), contacts.clone());
+        let one = measured(
+            args,
+            Arc::new(move |i| {
+                let contact = &contacts[i % contacts.len()];
+                format!("{base}/conversation?account_phone={digits}&contact_phone={contact}")
+            }),
+            &key,
+        )
+        .await;
+        if cached {
+            cli = cli_curl::compare(&args.cli, &server.root, &key, &corpus.accounts, &list_url)
+                .await?;
+        }
+        server.stop().await?;
+        let mode = if cached { "" } else { " (no cache)" };
+        for (name, load) in [("GET /conversations", list?), ("GET /conversation", one?)] {
+            let mut load = load;
+            rows.push(format!(
+                "| {name}{mode} | {} | {:.0} | {:.2} / {:.2} | {:.0} | {floor_row} | {:.2} | {} |",
+                load.ok + load.refused,
+                load.ok_per_sec(),
+                load.latency.pct_ms(50.0),
+                load.latency.pct_ms(99.0),
+                load.cpu_us_per_req(),
+                load.ok_per_sec() / floor.ok_per_sec(),
+                load.refused,
+            ));
+        }
     }
-    Ok((rows, cli?))
+    Ok((rows, cli))
+}
+
+/// The cache modes `--cache` names: true = the API's caches on.
+fn cache_modes(arg: &str) -> anyhow::Result<Vec<bool>> {
+    match arg {
+        "on" => Ok(vec![true]),
+        "off" => Ok(vec![false]),
+        "both" => Ok(vec![false, true]),
+        other => anyhow::bail!("unknown cache mode {other} (on, off or both)"),
+    }
+}
+
+/// The real server, in-process on 127.0.0.1:0.
+struct Server {
+    /// `http://127.0.0.1:PORT` (the CLI's `base_url`).
+    root: String,
+    /// The API's base URL.
+    base: String,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// Serves `db` with the API's caches on or off (TTL zero: every request looks its
+    /// key, the org's numbers and timezone up, as before the caches).
+    async fn start(db: &Scratch, cached: bool) -> anyhow::Result<Server> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let root = format!("http://{}", listener.local_addr()?);
+        let ttl = if cached { TTL } else { Duration::ZERO };
+        let state = AppState {
+            api: ApiConfig {
+                rate_limit: Some(u32::MAX),
+                cache: Arc::new(ApiCache::new(ttl)),
+                ..ApiConfig::default()
+            },
+            store: db.store.clone(),
+            webhook: Default::default(),
+            meta: None,
+        };
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(wakit_server::serve(
+            listener,
+            state,
+            shutdown.clone(),
+            ServeOptions::default(),
+        ));
+        Ok(Server {
+            base: format!("{root}{}", wakit_api::API_PREFIX),
+            root,
+            shutdown,
+            task,
+        })
+    }
+
+    async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        self.task.await??;
+        Ok(())
+    }
 }
 
 /// A member key of the measured org, created through the store; returns the plain key.

@@ -17,6 +17,9 @@ pub struct Load {
     pub ok: usize,
     /// Requests answered otherwise, or failed.
     pub refused: usize,
+    /// CPU time this process used meanwhile (server and clients; unlike the rates, not
+    /// inflated by other processes on the machine).
+    pub cpu: Duration,
 }
 
 impl Load {
@@ -24,6 +27,28 @@ impl Load {
     pub fn ok_per_sec(&self) -> f64 {
         self.ok as f64 / self.elapsed.as_secs_f64()
     }
+
+    /// CPU microseconds per request (server and clients together).
+    pub fn cpu_us_per_req(&self) -> f64 {
+        self.cpu.as_secs_f64() * 1e6 / (self.ok + self.refused).max(1) as f64
+    }
+}
+
+/// User + system CPU time of this process so far, from `/proc/self/stat` (clock ticks
+/// of 1/100 s, Linux's USER_HZ); zero where it cannot be read.
+pub fn process_cpu() -> Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return Duration::ZERO;
+    };
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let ticks: u64 = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|f| f.parse::<u64>().ok())
+        .sum();
+    Duration::from_millis(ticks * 10)
 }
 
 /// Sends request `i` for `i` in `0..requests` (`make` builds it; `None` ends the client)
@@ -44,7 +69,7 @@ where
         .build()?;
     let make = Arc::new(make);
     let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
+    let (started, cpu_before) = (Instant::now(), process_cpu());
     let deadline = started + limit;
     let mut clients = tokio::task::JoinSet::new();
     for _ in 0..concurrency.max(1) {
@@ -82,6 +107,7 @@ where
         latency: Samples::default(),
         ok: 0,
         refused: 0,
+        cpu: Duration::ZERO,
     };
     while let Some(done) = clients.join_next().await {
         let (latency, ok, refused) = done?;
@@ -90,5 +116,6 @@ where
         load.refused += refused;
     }
     load.elapsed = started.elapsed();
+    load.cpu = process_cpu().saturating_sub(cpu_before);
     Ok(load)
 }
