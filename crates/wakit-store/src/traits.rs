@@ -384,4 +384,6 @@ pub trait Store:
     async fn migrate(&self) -> StoreResult<()>;
     /// Checks the database answers.
     async fn ping(&self) -> StoreResult<()>;
+    /// The connection pools' state, for health endpoints and metrics.
+    fn pool_status(&self) -> PoolStatus;
 }
