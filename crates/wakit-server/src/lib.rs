@@ -6,6 +6,7 @@ pub mod auth;
 pub mod error;
 pub mod graph;
 pub mod inbox_writer;
+pub mod metrics;
 pub mod routes;
 pub mod workers;
 

@@ -53,7 +53,10 @@ async fn ping_and_auth(backend: Backend) {
             .is_some_and(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok())
     );
 
-    assert!(body["pool"]["max"].as_u64().is_some_and(|m| m >= 1), "{body}");
+    assert!(
+        body["pool"]["max"].as_u64().is_some_and(|m| m >= 1),
+        "{body}"
+    );
     let ready = http
         .get(format!("{}/ready", srv.base))
         .send()

@@ -120,6 +120,13 @@ impl InboxStore for PgStore {
         Ok(stored)
     }
 
+    async fn inbox_oldest_pending(&self) -> StoreResult<Option<DateTime<Utc>>> {
+        sqlx::query_scalar("SELECT MIN(received_at) FROM webhook_inbox WHERE state = 'pending'")
+            .fetch_one(&self.pool)
+            .await
+            .db()
+    }
+
     async fn inbox_retry_failed(&self, limit: u32, at: DateTime<Utc>) -> StoreResult<usize> {
         let mut tx = self.pool.begin().await.db()?;
         let ids: Vec<Uuid> = sqlx::query_scalar(

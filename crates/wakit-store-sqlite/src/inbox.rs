@@ -163,6 +163,16 @@ impl InboxStore for SqliteStore {
         Ok(stored)
     }
 
+    async fn inbox_oldest_pending(&self) -> StoreResult<Option<DateTime<Utc>>> {
+        let oldest: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(received_at) FROM webhook_inbox WHERE state = 'pending'",
+        )
+        .fetch_one(self.reads())
+        .await
+        .map_err(db)?;
+        oldest.map(crate::rows::time).transpose()
+    }
+
     async fn inbox_retry_failed(&self, limit: u32, at: DateTime<Utc>) -> StoreResult<usize> {
         let mut tx = self.write_tx().await?;
         let ids: Vec<String> = sqlx::query_scalar(

@@ -299,6 +299,8 @@ pub trait JobStore: Send + Sync {
     ) -> StoreResult<Option<JobState>>;
     /// Reads a job.
     async fn get_job(&self, id: JobId) -> StoreResult<Job>;
+    /// How many jobs are queued or running per (kind, state), for metrics.
+    async fn job_counts(&self) -> StoreResult<Vec<(String, String, i64)>>;
 }
 
 /// The raw Meta webhook inbox: bodies are stored before Meta gets its 200, and
@@ -326,6 +328,8 @@ pub trait InboxStore: Send + Sync {
     /// pending. Processing is idempotent, so what was stored the first time is not
     /// stored twice. Returns how many were queued.
     async fn inbox_retry_failed(&self, limit: u32, at: DateTime<Utc>) -> StoreResult<usize>;
+    /// When the oldest body still waiting to be processed arrived (ingest lag).
+    async fn inbox_oldest_pending(&self) -> StoreResult<Option<DateTime<Utc>>>;
     /// Reads a stored body.
     async fn inbox_get(&self, id: Uuid) -> StoreResult<InboxItem>;
     /// Reads several stored bodies, in the order of `ids`; unknown ids are left out.

@@ -52,8 +52,14 @@ async fn api_and_workers_in_separate_processes(backend: Backend) {
         "no worker, nothing processed"
     );
 
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let metrics_addr = format!("127.0.0.1:{metrics_port}");
     let mut worker = rig
-        .command(&["worker"])
+        .command(&["worker", "--metrics-listen", &metrics_addr])
         .spawn()
         .expect("spawn wakit worker");
     until("the worker to store the message", || async {
@@ -102,6 +108,27 @@ async fn api_and_workers_in_separate_processes(backend: Backend) {
     })
     .await;
     assert_eq!(rig.sim.sent_messages().len(), 1);
+
+    // The worker's metrics: its send for the number, the number's limit, the queue.
+    let pnid = rig.account.phone_number_id.clone();
+    let scrape = format!("http://{metrics_addr}/metrics");
+    let text = reqwest::get(&scrape).await.unwrap().text().await.unwrap();
+    assert!(
+        text.contains(&format!("wakit_sends_total{{number=\"{pnid}\"}} 1")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("wakit_send_limit_mps{{number=\"{pnid}\"}} 200")),
+        "{text}"
+    );
+    assert!(
+        text.contains("wakit_webhook_ingest_lag_seconds 0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("wakit_db_pool_connections{state=\"max\"}"),
+        "{text}"
+    );
     kill9(&mut worker);
     kill9(&mut api);
     rig.sim.shutdown().await;

@@ -62,6 +62,10 @@ pub struct RunArgs {
     pub dispatch: DispatchArgs,
     #[command(flatten)]
     pub api: ApiArgs,
+    /// Serve Prometheus metrics at http://ADDR/metrics (queue depth, ingest lag, sends
+    /// and limits per number, Meta error codes, pool).
+    #[arg(long, env = "WAKIT_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
 }
 
 /// Dispatcher settings.
@@ -131,8 +135,9 @@ impl DispatchArgs {
 }
 
 impl RunArgs {
-    /// Opens the database and builds what handlers and workers share.
-    async fn state(self) -> anyhow::Result<(AppState, ServeOptions)> {
+    /// Opens the database and builds what handlers and workers share; starts the
+    /// metrics listener when asked for (it stops with `shutdown`).
+    async fn state(self, shutdown: &CancellationToken) -> anyhow::Result<(AppState, ServeOptions)> {
         let secrets = super::secret::load(&self.db)?;
         let store = self.db.open().await?;
         let graph = wakit_meta::GraphClient::new(self.graph_url.clone())
@@ -158,13 +163,26 @@ impl RunArgs {
             meta,
             api: self.api.config(),
         };
+        if let Some(addr) = &self.metrics_listen {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} for metrics"))?;
+            tracing::info!(addr = %listener.local_addr()?, "metrics at /metrics");
+            let task = wakit_server::metrics::serve(listener, state.clone(), shutdown.clone());
+            tokio::spawn(async move {
+                if let Err(e) = task.await {
+                    tracing::error!(error = %e, "metrics listener stopped");
+                }
+            });
+        }
         Ok((state, options))
     }
 }
 
 /// Runs the server until SIGINT/SIGTERM.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let (state, mut options) = args.run.state().await?;
+    let shutdown = CancellationToken::new();
+    let (state, mut options) = args.run.state(&shutdown).await?;
     options.workers = !args.no_workers;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
@@ -176,7 +194,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if state.webhook.app_secret.is_none() {
         tracing::warn!("WAKIT_APP_SECRET is not set: Meta webhook POSTs will be refused");
     }
-    let shutdown = CancellationToken::new();
     tokio::spawn(wait_for_signal(shutdown.clone()));
     wakit_server::serve(listener, state, shutdown, options).await?;
     tracing::info!("wakit stopped");
@@ -185,9 +202,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
 /// Runs the workers alone until SIGINT/SIGTERM.
 pub async fn run_worker(args: WorkerArgs) -> anyhow::Result<()> {
-    let (state, options) = args.run.state().await?;
-    println!("wakit worker running ({} database)", state.store.backend());
     let shutdown = CancellationToken::new();
+    let (state, options) = args.run.state(&shutdown).await?;
+    println!("wakit worker running ({} database)", state.store.backend());
     tokio::spawn(wait_for_signal(shutdown.clone()));
     wakit_server::work(state, shutdown, options).await?;
     tracing::info!("wakit worker stopped");

@@ -265,11 +265,12 @@ impl Dispatcher {
 
     /// Waits for the number's next slot, or says when to come back.
     async fn pace(&self, account: &Account) -> Result<(), Duration> {
-        let wait = self.inner.pacer.reserve(
-            account.id,
-            self.mps(account),
-            self.inner.config.pacing_horizon,
-        )?;
+        let mps = self.mps(account);
+        crate::metrics::send_limit(&account.phone_number_id, mps);
+        let wait = self
+            .inner
+            .pacer
+            .reserve(account.id, mps, self.inner.config.pacing_horizon)?;
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
