@@ -32,6 +32,7 @@ mod messages;
 mod orgs;
 mod rows;
 mod status;
+mod status_batch;
 mod templates;
 #[cfg(test)]
 mod tests;
