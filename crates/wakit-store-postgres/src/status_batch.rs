@@ -16,6 +16,7 @@ use wakit_core::{AccountId, OrgId};
 use wakit_store::{StatusOutcome, StatusUpdate, StoreError, StoreResult};
 
 use crate::error::DbResultExt;
+use crate::rows::fetch_keyed;
 use crate::status::{Locked, lock_wamids};
 
 /// `NotFound("account")` unless every number of the batch belongs to its org.
@@ -48,21 +49,15 @@ async fn lock_messages(
     conn: &mut PgConnection,
     keys: &BTreeSet<(OrgId, AccountId, &str)>,
 ) -> StoreResult<HashMap<(AccountId, String), Locked>> {
-    let orgs: Vec<Uuid> = keys.iter().map(|(org, _, _)| org.0).collect();
-    let accounts: Vec<Uuid> = keys.iter().map(|(_, account, _)| account.0).collect();
-    let wamids: Vec<&str> = keys.iter().map(|(_, _, wamid)| *wamid).collect();
-    let rows = sqlx::query(
+    let rows = fetch_keyed(
+        conn,
         "SELECT m.id, m.account_id, m.status, m.status_history, m.external_id FROM messages m \
          JOIN UNNEST($1::uuid[], $2::uuid[], $3::text[]) AS k(org, account, wamid) \
            ON m.organization_id = k.org AND m.account_id = k.account AND m.external_id = k.wamid \
          ORDER BY m.id FOR UPDATE OF m",
+        keys.iter().copied(),
     )
-    .bind(&orgs)
-    .bind(&accounts)
-    .bind(&wamids)
-    .fetch_all(&mut *conn)
-    .await
-    .db()?;
+    .await?;
     rows.iter()
         .map(|row| {
             let account = AccountId(row.try_get("account_id").db()?);
