@@ -5,17 +5,18 @@
 //! one query, takes every wamid's advisory lock in one (in key order, see
 //! [`lock_wamids`]), reads and locks every targeted message in one, merges in memory in
 //! batch order, and writes the changed rows, their events and the parked statuses of
-//! unknown wamids in one statement: seven round trips for the batch, commit included.
+//! unknown wamids in one statement ([`Writes`]): six round trips for the batch, begin
+//! and commit included.
 
 use std::collections::{BTreeSet, HashMap};
 
-use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
 use wakit_core::{AccountId, OrgId};
 use wakit_store::{StatusOutcome, StatusUpdate, StoreError, StoreResult};
 
 use crate::error::DbResultExt;
+use crate::merged::Writes;
 use crate::rows::fetch_keyed;
 use crate::status::{Locked, lock_wamids};
 
@@ -68,67 +69,6 @@ async fn lock_messages(
         .collect()
 }
 
-/// The batch's writes, gathered for one statement.
-#[derive(Default)]
-struct Writes {
-    /// Changed messages: id, status, history, error.
-    ids: Vec<Uuid>,
-    statuses: Vec<&'static str>,
-    histories: Vec<Json<wakit_core::StatusHistory>>,
-    errors: Vec<Option<serde_json::Value>>,
-    /// `messages.update` events, in batch order: org, message.
-    event_orgs: Vec<Uuid>,
-    event_rows: Vec<Uuid>,
-    /// Statuses parked for unknown wamids.
-    parked: Vec<(OrgId, StatusUpdate)>,
-}
-
-/// Every changed row, event and parked status, in one round trip.
-const WRITE: &str = "WITH changed AS ( \
-       UPDATE messages m SET status = u.status, status_history = u.history, \
-         error = COALESCE(u.error, m.error), updated_at = now() \
-       FROM UNNEST($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[]) AS u(id, status, history, error) \
-       WHERE m.id = u.id \
-     ), appended AS ( \
-       INSERT INTO events (organization_id, entity, action, row_id) \
-       SELECT e.org, 'messages', 'update', e.id \
-       FROM UNNEST($5::uuid[], $6::uuid[]) WITH ORDINALITY AS e(org, id, n) ORDER BY e.n \
-     ) \
-     INSERT INTO pending_statuses (id, organization_id, account_id, wamid, status, at, error) \
-     SELECT * FROM UNNEST($7::uuid[], $8::uuid[], $9::uuid[], $10::text[], $11::text[], \
-                          $12::timestamptz[], $13::jsonb[])";
-
-impl Writes {
-    async fn run(self, conn: &mut PgConnection) -> StoreResult<()> {
-        let parked = &self.parked;
-        let ids: Vec<Uuid> = parked.iter().map(|_| Uuid::now_v7()).collect();
-        let orgs: Vec<Uuid> = parked.iter().map(|(org, _)| org.0).collect();
-        let accounts: Vec<Uuid> = parked.iter().map(|(_, u)| u.account_id.0).collect();
-        let wamids: Vec<&str> = parked.iter().map(|(_, u)| u.wamid.as_str()).collect();
-        let statuses: Vec<&str> = parked.iter().map(|(_, u)| u.status.as_str()).collect();
-        let ats: Vec<_> = parked.iter().map(|(_, u)| u.at).collect();
-        let errors: Vec<_> = parked.iter().map(|(_, u)| u.error.clone()).collect();
-        sqlx::query(WRITE)
-            .bind(&self.ids)
-            .bind(&self.statuses)
-            .bind(&self.histories)
-            .bind(&self.errors)
-            .bind(&self.event_orgs)
-            .bind(&self.event_rows)
-            .bind(&ids)
-            .bind(&orgs)
-            .bind(&accounts)
-            .bind(&wamids)
-            .bind(&statuses)
-            .bind(&ats)
-            .bind(&errors)
-            .execute(conn)
-            .await
-            .db()
-            .map(|_| ())
-    }
-}
-
 /// A batch in one transaction. Any error rolls back the whole batch; callers then retry
 /// one status at a time.
 pub(crate) async fn apply_status_batch(
@@ -153,25 +93,21 @@ pub(crate) async fn apply_status_batch(
     for (org, u) in batch {
         let Some(m) = found.get_mut(&(u.account_id, u.wamid.clone())) else {
             out.push(StatusOutcome::Deferred);
-            writes.parked.push((org, u));
+            writes.park(org, u);
             continue;
         };
         let before = m.status;
         m.merge(u.status, u.at, u.error);
         let (message_id, status) = (m.id, m.status);
         out.push(if status != before {
-            writes.event_orgs.push(org.0);
-            writes.event_rows.push(message_id.0);
+            writes.event(org, message_id);
             StatusOutcome::Applied { message_id, status }
         } else {
             StatusOutcome::Unchanged { message_id, status }
         });
     }
-    for m in found.into_values().filter(|m| m.dirty) {
-        writes.ids.push(m.id.0);
-        writes.statuses.push(m.status.as_str());
-        writes.histories.push(Json(m.history));
-        writes.errors.push(m.error);
+    for m in found.into_values() {
+        writes.message(m);
     }
     writes.run(&mut tx).await?;
     tx.commit().await.db()?;
