@@ -12,7 +12,7 @@ use wakit_store::{
 };
 
 use crate::error::DbResultExt;
-use crate::rows::{self, MESSAGE_COLUMNS};
+use crate::rows::{self, MESSAGE_COLUMNS, fetch_pairs};
 
 /// The active conversation of (`account`, contact `key`), created if missing. Returns
 /// whether it was created. Races resolve on the partial unique index
@@ -77,21 +77,16 @@ pub(crate) async fn load_messages(
     conn: &mut PgConnection,
     items: &[(OrgId, MessageId)],
 ) -> StoreResult<HashMap<(OrgId, MessageId), MessageRecord>> {
-    let orgs: Vec<Uuid> = items.iter().map(|(org, _)| org.0).collect();
-    let ids: Vec<Uuid> = items.iter().map(|(_, id)| id.0).collect();
-    let rows = sqlx::query(&format!(
+    let sql = format!(
         "SELECT {MESSAGE_COLUMNS}, m.organization_id AS org_id, \
            COALESCE(ca.wa_id, m.contact_address) AS contact_phone \
          FROM (SELECT DISTINCT * FROM UNNEST($1::uuid[], $2::uuid[])) AS k(org, id) \
          JOIN messages m ON m.id = k.id AND m.organization_id = k.org \
          LEFT JOIN contacts_addresses ca \
            ON ca.organization_id = m.organization_id AND ca.address = m.contact_address"
-    ))
-    .bind(&orgs)
-    .bind(&ids)
-    .fetch_all(&mut *conn)
-    .await
-    .db()?;
+    );
+    let pairs = items.iter().map(|(org, id)| (org.0, id.0));
+    let rows = fetch_pairs(conn, &sql, pairs).await?;
     let mut out = HashMap::with_capacity(rows.len());
     for row in &rows {
         let phone = rows::phone(&row.try_get::<String, _>("contact_phone").db()?)?;

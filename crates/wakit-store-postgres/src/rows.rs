@@ -18,6 +18,22 @@ use wakit_store::{
 use crate::error::{DbResultExt, corrupt};
 
 /// Times as the database keeps them (microseconds), so what we return equals what we read.
+/// The rows of a batch lookup whose `$1`, `$2` are pairs of ids, as
+/// `UNNEST($1::uuid[], $2::uuid[])` takes them.
+pub(crate) async fn fetch_pairs(
+    conn: &mut PgConnection,
+    sql: &str,
+    pairs: impl IntoIterator<Item = (Uuid, Uuid)>,
+) -> StoreResult<Vec<PgRow>> {
+    let (firsts, seconds): (Vec<Uuid>, Vec<Uuid>) = pairs.into_iter().unzip();
+    sqlx::query(sql)
+        .bind(&firsts)
+        .bind(&seconds)
+        .fetch_all(conn)
+        .await
+        .db()
+}
+
 /// The rows of a batch lookup whose `$1`, `$2`, `$3` are (org, number, text) keys, as
 /// `UNNEST($1::uuid[], $2::uuid[], $3::text[])` takes them.
 pub(crate) async fn fetch_keyed<'a>(

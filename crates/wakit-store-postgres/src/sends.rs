@@ -22,7 +22,7 @@ use wakit_store::{ConflictKey, SendAccepted, StoreError, StoreResult};
 
 use crate::error::DbResultExt;
 use crate::merged::Writes;
-use crate::rows::{self, fetch_keyed};
+use crate::rows::{self, fetch_keyed, fetch_pairs};
 use crate::status::{Locked, lock_wamids};
 
 /// A status parked for a wamid.
@@ -33,18 +33,14 @@ async fn numbers(
     conn: &mut PgConnection,
     items: &[SendAccepted],
 ) -> StoreResult<HashMap<(OrgId, MessageId), AccountId>> {
-    let ids: Vec<Uuid> = items.iter().map(|it| it.message.0).collect();
-    let orgs: Vec<Uuid> = items.iter().map(|it| it.org.0).collect();
-    let rows = sqlx::query(
+    let rows = fetch_pairs(
+        conn,
         "SELECT m.id, m.organization_id, m.account_id FROM messages m \
          JOIN UNNEST($1::uuid[], $2::uuid[]) AS k(id, org) \
            ON m.id = k.id AND m.organization_id = k.org",
+        items.iter().map(|it| (it.message.0, it.org.0)),
     )
-    .bind(&ids)
-    .bind(&orgs)
-    .fetch_all(&mut *conn)
-    .await
-    .db()?;
+    .await?;
     rows.iter()
         .map(|row| {
             let org = OrgId(row.try_get("organization_id").db()?);

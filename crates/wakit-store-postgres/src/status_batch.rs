@@ -11,13 +11,12 @@
 use std::collections::{BTreeSet, HashMap};
 
 use sqlx::{PgConnection, PgPool, Row};
-use uuid::Uuid;
 use wakit_core::{AccountId, OrgId};
 use wakit_store::{StatusOutcome, StatusUpdate, StoreError, StoreResult};
 
 use crate::error::DbResultExt;
 use crate::merged::Writes;
-use crate::rows::fetch_keyed;
+use crate::rows::{fetch_keyed, fetch_pairs};
 use crate::status::{Locked, lock_wamids};
 
 /// `NotFound("account")` unless every number of the batch belongs to its org.
@@ -25,21 +24,16 @@ async fn ensure_accounts(
     conn: &mut PgConnection,
     pairs: &BTreeSet<(OrgId, AccountId)>,
 ) -> StoreResult<()> {
-    let orgs: Vec<Uuid> = pairs.iter().map(|(org, _)| org.0).collect();
-    let accounts: Vec<Uuid> = pairs.iter().map(|(_, account)| account.0).collect();
-    let found: i64 = sqlx::query(
-        "SELECT count(*) AS n FROM organizations_addresses a \
+    let found = fetch_pairs(
+        conn,
+        "SELECT a.id FROM organizations_addresses a \
          JOIN UNNEST($1::uuid[], $2::uuid[]) AS k(org, account) \
            ON a.id = k.account AND a.organization_id = k.org",
+        pairs.iter().map(|(org, account)| (org.0, account.0)),
     )
-    .bind(&orgs)
-    .bind(&accounts)
-    .fetch_one(&mut *conn)
-    .await
-    .db()?
-    .try_get("n")
-    .db()?;
-    if usize::try_from(found).ok() != Some(pairs.len()) {
+    .await?
+    .len();
+    if found != pairs.len() {
         return Err(StoreError::NotFound("account"));
     }
     Ok(())
