@@ -29,10 +29,13 @@ mod ingest;
 mod ingest_batch;
 mod jobs;
 mod keys;
+mod merged;
 mod messages;
 mod orgs;
 mod rows;
+mod sends;
 mod status;
+mod status_batch;
 mod templates;
 #[cfg(test)]
 mod tests;
@@ -124,7 +127,7 @@ impl Store for PgStore {
         &self,
         items: &[wakit_store::SendAccepted],
     ) -> StoreResult<Vec<StoreResult<()>>> {
-        self.sends_finished(items).await
+        sends::sends_finished(&self.pool, items).await
     }
 
     async fn migrate(&self) -> StoreResult<()> {

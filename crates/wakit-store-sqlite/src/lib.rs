@@ -24,6 +24,7 @@ mod orgs;
 mod rows;
 mod shared;
 mod status;
+mod status_batch;
 mod templates;
 
 #[cfg(test)]

@@ -118,6 +118,28 @@ pub trait MessageStore: Send + Sync {
     /// Applies a status monotonically. Unknown wamid → kept, `Deferred`.
     async fn apply_status(&self, org: OrgId, update: StatusUpdate) -> StoreResult<StatusOutcome>;
 
+    /// Applies several statuses (possibly of several orgs), in order, with the semantics
+    /// of [`MessageStore::apply_status`] for each: merged monotonically
+    /// ([`wakit_core::MessageStatus::merge`], the earliest time of each status kept in the
+    /// history), a duplicate or late report is `Unchanged`, an unknown wamid is kept and
+    /// `Deferred` (applied by [`MessageStore::mark_sent`]), and an org only touches its own
+    /// numbers' messages (another org's number is `NotFound("account")`). Reports for one
+    /// wamid within the batch merge as if applied one after another (delivered, read,
+    /// then a late sent: `Applied`, `Applied`, `Unchanged`, ending at read), and each
+    /// `Applied` appends its event as the single path does. One outcome per update, in
+    /// order. Backends override this to commit the whole batch in one transaction; if
+    /// the batch fails, nothing of it is applied and callers fall back to one at a time.
+    async fn apply_status_batch(
+        &self,
+        batch: Vec<(OrgId, StatusUpdate)>,
+    ) -> StoreResult<Vec<StatusOutcome>> {
+        let mut out = Vec::with_capacity(batch.len());
+        for (org, update) in batch {
+            out.push(self.apply_status(org, update).await?);
+        }
+        Ok(out)
+    }
+
     /// Stores an outgoing message as `pending` (contact address and conversation created
     /// if needed; unread reset) and queues its `send_message` job (payload
     /// `{"message_id": ...}`, run at `scheduled_at` or now), in one transaction. With an

@@ -10,6 +10,7 @@ pub mod ingest_batch;
 pub mod jobs;
 pub mod keys;
 pub mod status;
+pub mod status_batch;
 pub mod templates;
 pub mod tenancy;
 
