@@ -85,7 +85,12 @@ pub struct SendArgs {
     #[arg(short, long, value_name = "NAME")]
     pub template: Option<String>,
     /// The template's body variables, comma-separated, in placeholder order.
-    #[arg(long, value_name = "A,B,...", requires = "template")]
+    #[arg(
+        long,
+        value_name = "A,B,...",
+        requires = "template",
+        conflicts_with = "text"
+    )]
     pub vars: Option<String>,
     /// The template's language code.
     #[arg(long, value_name = "CODE", default_value = "es")]
