@@ -17,7 +17,7 @@ pub enum ClientError {
         /// HTTP status.
         status: u16,
         /// The error body (`error`, `code`, ...).
-        body: ErrorBody,
+        body: Box<ErrorBody>,
         /// `Retry-After` in seconds, when the server sent one.
         retry_after: Option<u64>,
     },
@@ -219,7 +219,7 @@ async fn finish<T: DeserializeOwned>(
             serde_json::from_value(raw).map_err(|e| decode(format!("error body: {e}")))?;
         return Err(ClientError::Api {
             status,
-            body,
+            body: Box::new(body),
             retry_after,
         });
     }

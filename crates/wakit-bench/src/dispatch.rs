@@ -115,12 +115,14 @@ async fn bench_one(args: &Args, backend: &str, db: &BenchDb) -> anyhow::Result<(
             scheduled_at: None,
             agent_id: None,
             priority: Priority::Bulk,
+            idempotency: None,
         };
         store.enqueue_outgoing(org.id, out).await?;
     }
 
     let shutdown = tokio_util::sync::CancellationToken::new();
     let state = AppState {
+        api: Default::default(),
         store: store.clone(),
         webhook: WebhookConfig {
             app_secret: Some(SECRET.as_bytes().to_vec()),

@@ -192,6 +192,7 @@ async fn load_until(args: &Args, w: &mut World, target: usize) -> anyhow::Result
                     scheduled_at: Some(at),
                     agent_id: None,
                     priority: Priority::Normal,
+                    idempotency: None,
                 });
                 continue;
             }

@@ -134,6 +134,7 @@ async fn bench_one(args: &Args, scratch: &Scratch, per_body: usize) -> anyhow::R
     let url = format!("http://{}{PATH}", listener.local_addr()?);
     let shutdown = CancellationToken::new();
     let state = AppState {
+        api: Default::default(),
         store: store.clone(),
         webhook: WebhookConfig {
             app_secret: Some(APP_SECRET.to_vec()),

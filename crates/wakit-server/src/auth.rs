@@ -1,7 +1,9 @@
 //! The API-key extractor: `Authorization: Bearer sk_...` or `api-key: sk_...`.
 
 use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
 use axum::http::request::Parts;
+use std::time::Duration;
 use wakit_store::AuthContext;
 use wakit_store::secrets::{KeyHash, looks_like_api_key};
 
@@ -43,9 +45,24 @@ impl FromRequestParts<AppState> for ApiKeyAuth {
         let Some(key) = key else {
             return Err(ApiError::unauthorized("Invalid API key"));
         };
-        match state.store.authenticate(&KeyHash::of(key)).await? {
-            Some(ctx) => Ok(ApiKeyAuth(ctx)),
-            None => Err(ApiError::unauthorized("Invalid API key")),
+        let Some(ctx) = state.store.authenticate(&KeyHash::of(key)).await? else {
+            return Err(ApiError::unauthorized("Invalid API key"));
+        };
+        if let Some(rate) = state.api.rate_limit {
+            // A bucket of 2 s worth of requests, refilled at `rate` per second.
+            let burst = Duration::from_secs(2);
+            if let Err(over) = state.api.limiter.reserve(ctx.key_id, rate, burst) {
+                let secs = over.as_secs_f64().ceil().max(1.0) as u64;
+                return Err(ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    format!(
+                        "Too many requests for this API key (limit {rate}/s); retry in {secs}s"
+                    ),
+                )
+                .retry_after(secs));
+            }
         }
+        Ok(ApiKeyAuth(ctx))
     }
 }

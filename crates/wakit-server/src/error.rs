@@ -14,6 +14,10 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// Details beyond the sentence and code (Meta's error, the message id, numbers).
+    details: Box<ErrorBody>,
+    /// `Retry-After` seconds (429, 503).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -23,7 +27,19 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            details: Box::default(),
+            retry_after: None,
         }
+    }
+    /// Adds details to the body (`meta`, `id`, `available_accounts`).
+    pub fn with(mut self, f: impl FnOnce(&mut ErrorBody)) -> Self {
+        f(&mut self.details);
+        self
+    }
+    /// Adds a `Retry-After` header.
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
     }
     /// 400 invalid_parameter.
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -73,11 +89,15 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: self.message,
-            code: self.code.to_string(),
-        };
-        (self.status, Json(body)).into_response()
+        let mut body = *self.details;
+        body.error = self.message;
+        body.code = self.code.to_string();
+        let mut resp = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        resp
     }
 }
 

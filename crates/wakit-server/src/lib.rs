@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod graph;
 pub mod inbox_writer;
 pub mod routes;
 pub mod workers;
@@ -31,6 +32,8 @@ pub struct AppState {
     /// The Graph API side (client, token key, dispatch settings). Without it nothing is
     /// sent to Meta (the dispatcher does not run).
     pub meta: Option<MetaConfig>,
+    /// REST API settings.
+    pub api: ApiConfig,
 }
 
 /// How wakit talks to Meta's Graph API.
@@ -60,9 +63,35 @@ pub fn app(state: AppState, inbox: InboxWriter) -> Router {
         .merge(routes::webhook::router().layer(Extension(inbox)))
         .fallback(error::not_found)
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
+        .layer(axum::middleware::map_response(routes::json_errors))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
+
+/// REST API settings.
+#[derive(Clone)]
+pub struct ApiConfig {
+    /// How long `POST /messages` waits for Meta's answer before it says `pending` (202).
+    pub send_wait: Duration,
+    /// Requests per second each API key may make (with a burst of twice that); `None` =
+    /// unlimited.
+    pub rate_limit: Option<u32>,
+    /// The per-key limiter (shared by every request of this process).
+    pub limiter: Arc<workers::pacing::Pacer<wakit_core::ApiKeyId>>,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            send_wait: Duration::from_secs(5),
+            rate_limit: Some(DEFAULT_API_RATE),
+            limiter: Arc::default(),
+        }
+    }
+}
+
+/// Default requests per second per API key.
+pub const DEFAULT_API_RATE: u32 = 100;
 
 /// How `serve` runs.
 #[derive(Clone, Copy, Debug)]

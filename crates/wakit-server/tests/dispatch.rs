@@ -273,6 +273,7 @@ async fn interrupted_send_is_reconciled_not_resent(backend: Backend) {
         scheduled_at: Some(chrono::Utc::now() + chrono::Duration::seconds(3600)),
         agent_id: None,
         priority: Priority::Interactive,
+        idempotency: None,
     };
     let id =
         w.ts.store

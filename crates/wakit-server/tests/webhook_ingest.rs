@@ -124,6 +124,7 @@ async fn webhooks_become_messages_once(backend: Backend) {
                 scheduled_at: None,
                 agent_id: None,
                 priority: wakit_store::Priority::Interactive,
+                idempotency: None,
             },
         )
         .await

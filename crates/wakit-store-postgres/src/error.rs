@@ -37,6 +37,7 @@ fn database(db: &dyn DatabaseError) -> StoreError {
         "23505" => match constraint {
             PHONE_NUMBER_ID_KEY => StoreError::Conflict(ConflictKey::PhoneNumberId),
             WAMID_KEY => StoreError::Conflict(ConflictKey::Wamid),
+            "idempotency_keys_pkey" => StoreError::Conflict(ConflictKey::IdempotencyKey),
             _ => StoreError::Other(format!(
                 "unique violation on {constraint}: {}",
                 db.message()

@@ -9,9 +9,9 @@ use wakit_core::{
     AccountId, ConversationId, MessageId, MessageStatus, OrgId, Phone, StatusHistory,
 };
 use wakit_store::{
-    Conversation, ConversationSummary, DispatchStart, Enqueued, Event, InboundMessage, Ingested,
-    MessageCursor, MessagePage, MessageRecord, MessageStore, NewJob, NewOutgoing, StatusOutcome,
-    StatusUpdate, StoreResult,
+    Conversation, ConversationSummary, DispatchStart, Enqueued, Event, IdempotentSend,
+    InboundMessage, Ingested, MessageCursor, MessagePage, MessageRecord, MessageStore, NewJob,
+    NewOutgoing, StatusOutcome, StatusUpdate, StoreResult,
 };
 
 use crate::PgStore;
@@ -20,7 +20,7 @@ use crate::contacts::{Touch, upsert_address};
 use crate::conversations::{self, append_event, find_or_create};
 use crate::error::DbResultExt;
 use crate::rows::micros;
-use crate::{ingest, ingest_batch, jobs, status};
+use crate::{idempotency, ingest, ingest_batch, jobs, status};
 
 impl PgStore {
     async fn enqueue(&self, org: OrgId, msg: NewOutgoing) -> StoreResult<Enqueued> {
@@ -75,6 +75,9 @@ impl PgStore {
             priority: msg.priority.value(),
         };
         let job_id = jobs::insert_job(&mut tx, &job).await?;
+        if let Some(idem) = &msg.idempotency {
+            idempotency::record(&mut tx, org, idem, id, now).await?;
+        }
         if conv_created {
             append_event(&mut tx, org, "conversations", "insert", conversation.0).await?;
         }
@@ -104,6 +107,15 @@ impl MessageStore for PgStore {
 
     async fn enqueue_outgoing(&self, org: OrgId, msg: NewOutgoing) -> StoreResult<Enqueued> {
         self.enqueue(org, msg).await
+    }
+
+    async fn find_idempotent(
+        &self,
+        org: OrgId,
+        key: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Option<IdempotentSend>> {
+        idempotency::find(&self.pool, org, key, since).await
     }
 
     async fn mark_sent(

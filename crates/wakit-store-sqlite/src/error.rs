@@ -19,6 +19,10 @@ const UNIQUE_KEYS: &[(&str, ConflictKey)] = &[
         "messages.account_id, messages.external_id",
         ConflictKey::Wamid,
     ),
+    (
+        "idempotency_keys.organization_id, idempotency_keys.key",
+        ConflictKey::IdempotencyKey,
+    ),
 ];
 
 /// SQLite primary result codes (the low byte of the extended code).

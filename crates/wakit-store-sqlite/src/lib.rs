@@ -13,6 +13,7 @@ mod contacts;
 mod conversations;
 mod dispatch;
 mod error;
+mod idempotency;
 mod inbox;
 mod ingest;
 mod ingest_batch;

@@ -13,9 +13,9 @@ use wakit_core::{
     StatusHistory,
 };
 use wakit_store::{
-    Conversation, ConversationSummary, DispatchStart, Enqueued, Event, InboundMessage, Ingested,
-    MessageCursor, MessagePage, MessageRecord, MessageStore, NewOutgoing, StatusOutcome,
-    StatusUpdate, StoreError, StoreResult,
+    Conversation, ConversationSummary, DispatchStart, Enqueued, Event, IdempotentSend,
+    InboundMessage, Ingested, MessageCursor, MessagePage, MessageRecord, MessageStore, NewOutgoing,
+    StatusOutcome, StatusUpdate, StoreError, StoreResult,
 };
 
 use crate::SqliteStore;
@@ -42,6 +42,15 @@ impl MessageStore for SqliteStore {
 
     async fn enqueue_outgoing(&self, org: OrgId, msg: NewOutgoing) -> StoreResult<Enqueued> {
         self.enqueue(org, msg).await
+    }
+
+    async fn find_idempotent(
+        &self,
+        org: OrgId,
+        key: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Option<IdempotentSend>> {
+        self.idempotent(org, key, since).await
     }
 
     async fn mark_sent(
@@ -266,6 +275,9 @@ impl SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
+        if let Some(idem) = &msg.idempotency {
+            crate::idempotency::record(&mut tx, org, idem, id, at).await?;
+        }
         tx.commit().await.map_err(db)?;
         let message = MessageRecord {
             id,

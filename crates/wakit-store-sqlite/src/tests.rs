@@ -132,6 +132,7 @@ async fn fts_index_follows_name_changes_and_deletes() {
         scheduled_at: None,
         agent_id: None,
         priority: Priority::Normal,
+        idempotency: None,
     };
     store.enqueue_outgoing(org, out).await.expect("enqueue");
     assert!(names(&store, org, "maria").await.is_empty());

@@ -124,6 +124,7 @@ impl<'a> Fixture<'a> {
             scheduled_at: Some(at(secs)),
             agent_id: None,
             priority: Priority::Normal,
+            idempotency: None,
         }
     }
 }

@@ -6,12 +6,14 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod idempotency;
 pub mod job;
 pub mod model;
 pub mod secrets;
 pub mod traits;
 
 pub use error::{ConflictKey, StoreError, StoreResult};
+pub use idempotency::*;
 pub use job::*;
 pub use model::*;
 pub use traits::*;

@@ -298,6 +298,8 @@ pub struct NewOutgoing {
     pub agent_id: Option<AgentId>,
     /// Queue class.
     pub priority: Priority,
+    /// The API's `Idempotency-Key`, stored with the message in its transaction.
+    pub idempotency: Option<crate::Idempotency>,
 }
 
 /// A stored outgoing message and the job that will send it.

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use wakit_core::{AccountId, ApiKeyId, ConversationId, JobId, MessageId, OrgId, Phone};
 
 use crate::error::StoreResult;
+use crate::idempotency::*;
 use crate::job::*;
 use crate::model::*;
 use crate::secrets::{KeyHash, SealedSecret};
@@ -119,8 +120,19 @@ pub trait MessageStore: Send + Sync {
 
     /// Stores an outgoing message as `pending` (contact address and conversation created
     /// if needed; unread reset) and queues its `send_message` job (payload
-    /// `{"message_id": ...}`, run at `scheduled_at` or now), in one transaction.
+    /// `{"message_id": ...}`, run at `scheduled_at` or now), in one transaction. With an
+    /// idempotency key, the key is recorded in the same transaction; a key already used
+    /// within [`IDEMPOTENCY_TTL_HOURS`] is `Conflict(IdempotencyKey)` and nothing is stored.
     async fn enqueue_outgoing(&self, org: OrgId, msg: NewOutgoing) -> StoreResult<Enqueued>;
+
+    /// The message stored under an idempotency key, if the key was used at or after
+    /// `since` (older uses no longer count; a new send under the key replaces them).
+    async fn find_idempotent(
+        &self,
+        org: OrgId,
+        key: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Option<IdempotentSend>>;
 
     /// Records Meta's acceptance: sets the wamid, moves to `sent` (monotonically), then
     /// applies any statuses that arrived for this wamid before it was known.

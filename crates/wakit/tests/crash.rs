@@ -217,6 +217,7 @@ async fn bulk_send_survives_kill_9_without_duplicates(backend: Backend) {
             scheduled_at: None,
             agent_id: None,
             priority: Priority::Bulk,
+            idempotency: None,
         };
         ids.push(
             rig.ts

@@ -1,15 +1,64 @@
 //! Routes under `/functions/v1/api`, one module per resource.
 
 mod accounts;
+mod body;
+mod contacts;
+mod conversations;
+mod health;
+pub mod labels;
+mod outcome;
+mod params;
 mod ping;
+mod send;
+mod templates;
 pub mod webhook;
 
 use crate::AppState;
+use crate::error::ApiError;
 use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 
 /// The REST API router (mounted at [`wakit_api::API_PREFIX`]).
 pub fn api_router() -> Router<AppState> {
     Router::new()
         .merge(ping::router())
         .merge(accounts::router())
+        .merge(conversations::router())
+        .merge(templates::router())
+        .merge(health::router())
+        .merge(contacts::router())
+}
+
+/// Gives the bodies axum and tower-http write themselves (405 with its `Allow` header,
+/// 413 from the body limit) the API's JSON error shape; other responses pass unchanged.
+pub async fn json_errors(resp: Response) -> Response {
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let replacement = match resp.status() {
+        _ if is_json => None,
+        StatusCode::METHOD_NOT_ALLOWED => Some(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "Method not allowed",
+        )),
+        StatusCode::PAYLOAD_TOO_LARGE => Some(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("The body is larger than {} bytes", crate::MAX_BODY),
+        )),
+        _ => None,
+    };
+    let Some(error) = replacement else {
+        return resp;
+    };
+    let (parts, _) = resp.into_parts();
+    let mut fresh = error.into_response();
+    if let Some(allow) = parts.headers.get(header::ALLOW) {
+        fresh.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    fresh
 }

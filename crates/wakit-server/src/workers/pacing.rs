@@ -2,26 +2,29 @@
 //! number never exceeds its rate and one number's backlog never delays another's.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use wakit_core::AccountId;
 
 /// Slots handed out per number.
-#[derive(Default)]
-pub struct Pacer {
-    next_free: Mutex<HashMap<AccountId, Instant>>,
+pub struct Pacer<K = AccountId> {
+    next_free: Mutex<HashMap<K, Instant>>,
 }
 
-impl Pacer {
+impl<K> Default for Pacer<K> {
+    fn default() -> Self {
+        Pacer {
+            next_free: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<K: Hash + Eq> Pacer<K> {
     /// Reserves the number's next send slot at `mps` messages per second. `Ok(wait)`:
     /// the slot is yours after `wait`. `Err(later)`: the next free slot is more than
     /// `horizon` away (nothing reserved); come back after `later`.
-    pub fn reserve(
-        &self,
-        account: AccountId,
-        mps: u32,
-        horizon: Duration,
-    ) -> Result<Duration, Duration> {
+    pub fn reserve(&self, account: K, mps: u32, horizon: Duration) -> Result<Duration, Duration> {
         let interval = Duration::from_secs(1) / mps.max(1);
         let now = Instant::now();
         let mut slots = self

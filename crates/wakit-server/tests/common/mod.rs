@@ -44,6 +44,7 @@ pub async fn start_with(store: Arc<dyn Store>, workers: bool) -> Running {
         verify_token: Some("verify-me".into()),
     };
     let state = AppState {
+        api: Default::default(),
         store,
         webhook,
         meta: None,

@@ -66,6 +66,7 @@ pub async fn world(ts: TestStore, quirks: Quirks, dispatch: DispatchConfig) -> W
     let addr = listener.local_addr().expect("addr");
     let shutdown = tokio_util::sync::CancellationToken::new();
     let state = AppState {
+        api: Default::default(),
         store: ts.store.clone(),
         webhook: WebhookConfig {
             app_secret: Some(APP_SECRET.to_vec()),
@@ -114,6 +115,7 @@ impl World {
             scheduled_at: None,
             agent_id: None,
             priority,
+            idempotency: None,
         };
         self.ts
             .store

@@ -142,5 +142,6 @@ pub(super) fn outgoing(account: &Account, to: &str) -> NewOutgoing {
         scheduled_at: Some(at(0)),
         agent_id: None,
         priority: Priority::Normal,
+        idempotency: None,
     }
 }

@@ -86,6 +86,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 
     let (key, account) = seed(&*store, &sim, &secrets).await?;
     let state = AppState {
+        api: Default::default(),
         store: store.clone(),
         webhook: WebhookConfig {
             app_secret: Some(app_secret.into_bytes()),
@@ -224,6 +225,7 @@ async fn chat(store: &dyn Store, sim: &SimHandle, account: &Account) -> anyhow::
                     scheduled_at: None,
                     agent_id: None,
                     priority: Priority::Interactive,
+                    idempotency: None,
                 },
             )
             .await?;

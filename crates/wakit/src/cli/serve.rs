@@ -5,7 +5,7 @@ use clap::Args;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use wakit_server::workers::dispatch::DispatchConfig;
-use wakit_server::{AppState, MetaConfig, ServeOptions, WebhookConfig};
+use wakit_server::{ApiConfig, AppState, MetaConfig, ServeOptions, WebhookConfig};
 
 use super::db::DbArgs;
 
@@ -40,6 +40,8 @@ pub struct ServeArgs {
     pub job_lease_seconds: u64,
     #[command(flatten)]
     pub dispatch: DispatchArgs,
+    #[command(flatten)]
+    pub api: ApiArgs,
 }
 
 /// Dispatcher settings.
@@ -66,6 +68,34 @@ pub struct DispatchArgs {
         value_name = "SECONDS"
     )]
     pub send_reconcile_seconds: u64,
+}
+
+/// REST API options.
+#[derive(Debug, Clone, Args)]
+pub struct ApiArgs {
+    /// Requests per second each API key may make (bursts of twice that); 0 = unlimited.
+    /// Over the limit the API answers 429 with Retry-After.
+    #[arg(long, env = "WAKIT_API_RATE_LIMIT", default_value_t = wakit_server::DEFAULT_API_RATE, value_name = "PER_SECOND")]
+    pub api_rate_limit: u32,
+    /// How long POST /messages waits for Meta's answer before answering 202 pending.
+    #[arg(
+        long,
+        env = "WAKIT_SEND_WAIT_MS",
+        default_value = "5000",
+        value_name = "MS"
+    )]
+    pub send_wait_ms: u64,
+}
+
+impl ApiArgs {
+    /// The API configuration these options describe.
+    pub fn config(&self) -> ApiConfig {
+        ApiConfig {
+            send_wait: Duration::from_millis(self.send_wait_ms),
+            rate_limit: (self.api_rate_limit > 0).then_some(self.api_rate_limit),
+            ..ApiConfig::default()
+        }
+    }
 }
 
 impl DispatchArgs {
@@ -119,6 +149,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         store,
         webhook,
         meta,
+        api: args.api.config(),
     };
     wakit_server::serve(listener, state, shutdown, options).await?;
     tracing::info!("wakit stopped");

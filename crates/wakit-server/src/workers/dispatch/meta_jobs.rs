@@ -4,7 +4,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 use wakit_core::{AccountId, MessageStatus};
 use wakit_meta::{ErrorClass, MetaError};
-use wakit_store::{Job, StatusUpdate, StoreError, StoreResult, TemplateRecord};
+use wakit_store::{Job, StatusUpdate, StoreError, StoreResult};
 
 use super::{Dispatcher, Number, later, lease, payload_id};
 
@@ -108,14 +108,7 @@ impl Dispatcher {
             Ok(list) => {
                 let records = list
                     .into_iter()
-                    .map(|t| TemplateRecord {
-                        id: t.id,
-                        name: t.name,
-                        language: t.language,
-                        status: t.status,
-                        category: t.category,
-                        components: Value::Array(t.components),
-                    })
+                    .map(crate::graph::template_record)
                     .collect();
                 self.inner
                     .store
@@ -141,14 +134,7 @@ impl Dispatcher {
             .await
         {
             Ok(info) => {
-                let record = json!({
-                    "quality_rating": info.quality_rating,
-                    "messaging_limit": info.messaging_limit,
-                    "throughput": info.throughput,
-                    "status": info.status,
-                    "health_status": info.health_status,
-                    "at": Utc::now(),
-                });
+                let record = crate::graph::number_health_record(&info);
                 let store = &self.inner.store;
                 store
                     .record_account_health(acct.org_id, acct.id, "number", record)

@@ -234,12 +234,8 @@ impl Dispatcher {
             return Ok(n.clone());
         }
         let acct = self.inner.store.get_account(org, account).await?;
-        let sealed = self.inner.store.account_token(org, account).await?;
-        let token = self
-            .inner
-            .secrets
-            .open(&sealed, &acct.phone_number_id)
-            .map_err(|e| StoreError::Other(format!("cannot open the number's token: {e}")))?;
+        let token =
+            crate::graph::open_token(&*self.inner.store, &self.inner.secrets, &acct).await?;
         let n = Number {
             account: acct,
             token,

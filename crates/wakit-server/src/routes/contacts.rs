@@ -1,0 +1,45 @@
+//! `GET /contacts`: search by name (case- and accent-insensitive, any part), by number
+//! (any part of the digits), both (AND) or neither (everyone, by name).
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use wakit_api::ContactsResponse;
+use wakit_store::ContactQuery;
+
+use super::conversations::contact_brief;
+use super::params::Params;
+use crate::AppState;
+use crate::auth::ApiKeyAuth;
+use crate::error::ApiError;
+
+/// Default and largest `limit`.
+const LIMIT: (u32, u32) = (10, 200);
+
+/// The contacts route.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/contacts", get(search))
+}
+
+async fn search(
+    State(state): State<AppState>,
+    ApiKeyAuth(auth): ApiKeyAuth,
+    params: Params,
+) -> Result<Json<ContactsResponse>, ApiError> {
+    let limit = params.limit(LIMIT.0, LIMIT.1)?;
+    let number = params
+        .get("number")
+        .map(|n| n.chars().filter(char::is_ascii_digit).collect::<String>());
+    if number.as_deref() == Some("") {
+        return Err(ApiError::bad_request("number must contain digits"));
+    }
+    let query = ContactQuery {
+        name: params.get("name").map(str::to_string),
+        number,
+        limit,
+    };
+    let found = state.store.search_contacts(auth.org_id, query).await?;
+    Ok(Json(ContactsResponse {
+        contacts: found.iter().map(contact_brief).collect(),
+    }))
+}

@@ -1,0 +1,164 @@
+//! `GET /conversations` and `GET /conversation` (alias `GET /messages`).
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::Utc;
+use chrono_tz::Tz;
+use serde_json::Value;
+use wakit_api::{
+    ContactBrief, ConversationItem, ConversationResponse, ConversationsResponse, LastMessage,
+    MessageItem,
+};
+use wakit_core::{OrgId, ServiceWindow};
+use wakit_store::{ContactRef, MessageRecord};
+
+use super::labels::{label, rfc3339, zone};
+use super::params::{Params, account_ref, phone, select_account};
+use crate::AppState;
+use crate::auth::ApiKeyAuth;
+use crate::error::ApiError;
+
+/// Default and largest `limit` of `GET /conversations`.
+const CONVERSATIONS: (u32, u32) = (10, 200);
+/// Default and largest `limit` of `GET /conversation`.
+const MESSAGES: (u32, u32) = (50, 1000);
+
+/// The conversation routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/conversations", get(list))
+        .route("/conversation", get(conversation))
+        .route("/messages", get(conversation).post(super::send::send))
+}
+
+/// The org's timezone.
+pub async fn org_zone(state: &AppState, org: OrgId) -> Result<Tz, ApiError> {
+    Ok(zone(&state.store.get_org(org).await?.timezone))
+}
+
+pub(super) fn contact_brief(c: &ContactRef) -> ContactBrief {
+    ContactBrief {
+        name: c.name.clone(),
+        phone: c.phone.digits().to_string(),
+    }
+}
+
+/// The v1 part, with a `text` even for parts that have none (`[template hello_world]`),
+/// so every response carries at least `kind` and `text`.
+fn content(m: &MessageRecord) -> Value {
+    let mut v = serde_json::to_value(&m.content).unwrap_or(Value::Null);
+    if let Some(obj) = v.as_object_mut()
+        && !obj.contains_key("text")
+    {
+        obj.insert("text".into(), Value::String(m.content.preview()));
+    }
+    v
+}
+
+async fn list(
+    State(state): State<AppState>,
+    ApiKeyAuth(auth): ApiKeyAuth,
+    params: Params,
+) -> Result<Json<ConversationsResponse>, ApiError> {
+    let limit = params.limit(CONVERSATIONS.0, CONVERSATIONS.1)?;
+    let account = select_account(&state, auth.org_id, params.get("account_phone")).await?;
+    let tz = org_zone(&state, auth.org_id).await?;
+    let now = Utc::now();
+    let summaries = state
+        .store
+        .list_conversations(auth.org_id, account.id, limit)
+        .await?;
+    let conversations = summaries
+        .into_iter()
+        .map(|s| ConversationItem {
+            id: s.id.to_string(),
+            contact: contact_brief(&s.contact),
+            unread: s.unread,
+            last_message: s.last_message.map(|m| LastMessage {
+                id: m.id.to_string(),
+                direction: m.direction.as_str().to_string(),
+                content: content(&m),
+                timestamp: label(m.timestamp, now, tz),
+                at: rfc3339(m.timestamp),
+                status: m.status.as_str().to_string(),
+            }),
+        })
+        .collect();
+    Ok(Json(ConversationsResponse {
+        account: account_ref(&account),
+        conversations,
+    }))
+}
+
+async fn conversation(
+    State(state): State<AppState>,
+    ApiKeyAuth(auth): ApiKeyAuth,
+    params: Params,
+) -> Result<Json<ConversationResponse>, ApiError> {
+    let limit = params.limit(MESSAGES.0, MESSAGES.1)?;
+    let contact = match (params.get("contact_phone"), params.get("group_id")) {
+        (Some(raw), _) => phone("contact_phone", raw)?,
+        (None, Some(group)) => {
+            return Err(ApiError::not_found(format!("Group {group} not found")));
+        }
+        (None, None) => {
+            return Err(ApiError::bad_request(
+                "contact_phone or group_id is required",
+            ));
+        }
+    };
+    let account = select_account(&state, auth.org_id, params.get("account_phone")).await?;
+    let org = auth.org_id;
+    let Some(conv) = state
+        .store
+        .find_conversation(org, account.id, &contact)
+        .await?
+    else {
+        return Err(ApiError::not_found(format!(
+            "Conversation with contact {} not found",
+            contact.digits()
+        )));
+    };
+    let tz = org_zone(&state, org).await?;
+    let page = state.store.page_messages(org, conv.id, limit, None).await?;
+    let newest = state
+        .store
+        .newest_incoming_at(org, account.id, &contact)
+        .await?;
+    let now = Utc::now();
+    let window = ServiceWindow::at(newest, now);
+    let messages = page
+        .messages
+        .iter()
+        .map(|m| MessageItem {
+            id: m.id.to_string(),
+            direction: m.direction.as_str().to_string(),
+            content: content(m),
+            time: label(m.timestamp, now, tz),
+            at: rfc3339(m.timestamp),
+            status: m.status.as_str().to_string(),
+            wamid: m.external_id.clone(),
+            errors: m.error.as_ref().map(errors_list),
+        })
+        .collect();
+    Ok(Json(ConversationResponse {
+        account: account_ref(&account),
+        contact: contact_brief(&conv.contact),
+        service_window: window.label().to_string(),
+        service_window_expires_at: window
+            .is_open()
+            .then(|| window.expires_at().map(rfc3339))
+            .flatten(),
+        conversation_id: conv.id.to_string(),
+        messages,
+    }))
+}
+
+/// A stored error as a list (Meta sends `errors: [...]`).
+fn errors_list(e: &Value) -> Vec<Value> {
+    match e {
+        Value::Array(items) => items.clone(),
+        other => vec![other.clone()],
+    }
+}

@@ -1,0 +1,86 @@
+//! `GET /health`: every connected number checked against Meta at once, each with a
+//! timeout; a token Meta refuses is reported with Meta's message, a timeout as a timeout.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use futures::future::join_all;
+use std::time::Duration;
+use wakit_api::{HealthItem, HealthResponse};
+use wakit_store::Account;
+
+use super::params::connected_accounts;
+use crate::auth::ApiKeyAuth;
+use crate::error::ApiError;
+use crate::{AppState, graph};
+
+/// How long one number's check may take.
+pub const CHECK_TIMEOUT: Duration = Duration::from_secs(8);
+
+/// The health route.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/health", get(health))
+}
+
+async fn health(
+    State(state): State<AppState>,
+    ApiKeyAuth(auth): ApiKeyAuth,
+) -> Result<Json<HealthResponse>, ApiError> {
+    let accounts = connected_accounts(&state, auth.org_id).await?;
+    let checks = accounts.iter().map(|a| check(&state, a));
+    Ok(Json(HealthResponse {
+        accounts: join_all(checks).await,
+    }))
+}
+
+async fn check(state: &AppState, account: &Account) -> HealthItem {
+    let mut item = HealthItem {
+        phone: account.phone.digits().to_string(),
+        name: account.name.clone(),
+        address: account.phone_number_id.clone(),
+        status: "error".to_string(),
+        quality: None,
+        messaging_limit: None,
+        error: None,
+        error_code: None,
+    };
+    let Some(meta) = &state.meta else {
+        item.error = Some("Meta is not configured on this server (WAKIT_GRAPH_URL)".into());
+        return item;
+    };
+    let token = match graph::open_token(&*state.store, &meta.secrets, account).await {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(number = %account.phone_number_id, error = %e, "health: cannot open token");
+            item.error = Some("The number's access token cannot be read".into());
+            return item;
+        }
+    };
+    let call = meta.graph.phone_number(&account.phone_number_id, &token);
+    match tokio::time::timeout(CHECK_TIMEOUT, call).await {
+        Err(_) => {
+            item.error = Some(format!(
+                "timeout: Meta did not answer within {}s",
+                CHECK_TIMEOUT.as_secs()
+            ))
+        }
+        Ok(Err(e)) => {
+            item.error = Some(e.message.clone());
+            item.error_code = e.code;
+        }
+        Ok(Ok(info)) => {
+            item.status = "active".into();
+            item.quality = info.quality_rating.clone();
+            item.messaging_limit = info.messaging_limit.clone();
+            let record = graph::number_health_record(&info);
+            let recorded = state
+                .store
+                .record_account_health(account.org_id, account.id, "number", record)
+                .await;
+            if let Err(e) = recorded {
+                tracing::warn!(error = %e, "health: could not record the number's health");
+            }
+        }
+    }
+    item
+}
