@@ -202,3 +202,31 @@ fn template_mistakes_are_caught_before_sending() {
         "nothing reached Meta: {sent}"
     );
 }
+
+#[test]
+fn a_send_meta_fails_later_shows_metas_error_in_chat() {
+    let demo = Demo::start();
+    demo.wait_for_seed();
+    let cli = demo.configured_cli();
+    let lucia = "5491155550123";
+    // Meta's own clock says Lucía wrote 30 h ago: it accepts the send, then fails it
+    // with 131047 in a status webhook.
+    demo.sim(
+        &format!("/customers/{lucia}/window"),
+        serde_json::json!({"phone_number_id": cli_support::PHONE_NUMBER_ID, "hours_ago": 30.0}),
+    );
+    let out = cli.ok(&["send", "Lucía", "Abrimos a las 10"]);
+    let id = sent_id(&out);
+    let failed = wait_for_status(&cli, lucia, &id, &["failed"]);
+    assert!(
+        failed["errors"].as_array().is_some_and(|e| !e.is_empty()),
+        "{failed}"
+    );
+    let chat = cli.ok(&["chat", lucia]);
+    let line = chat
+        .lines()
+        .find(|l| l.contains("→  Abrimos a las 10"))
+        .expect("the failed text is in the chat");
+    assert!(line.contains("failed: "), "{chat}");
+    assert!(line.ends_with("(Meta 131047)"), "{chat}");
+}

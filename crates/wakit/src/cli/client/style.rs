@@ -192,10 +192,25 @@ pub fn describe(content: &Value) -> String {
                 .and_then(|d| d.get("name"))
                 .and_then(Value::as_str)
                 .unwrap_or("?");
-            if text.is_empty() {
+            let values: Vec<&str> = data
+                .and_then(|d| d.get("components"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c.get("parameters").and_then(Value::as_array))
+                .flatten()
+                .filter_map(|p| p.get("text").and_then(Value::as_str))
+                .collect();
+            // The server may already describe the template as "[template name]".
+            let shown = if text.is_empty() || text.starts_with("[template") {
+                values.join(", ")
+            } else {
+                text.to_string()
+            };
+            if shown.is_empty() {
                 format!("[template {name}]")
             } else {
-                format!("[template {name}] {text}")
+                format!("[template {name}] {shown}")
             }
         }
         "reaction" => format!("[reaction {text}]"),
@@ -285,5 +300,9 @@ mod tests {
             describe(&json!({"kind":"template","data":{"name":"hello_world"}})),
             "[template hello_world]"
         );
+        let template = json!({"kind":"template","text":"[template order_update]",
+            "data":{"name":"order_update","components":[{"type":"body","parameters":[
+                {"type":"text","parameter_name":"name","text":"Ana"},{"type":"text","text":"B-2"}]}]}});
+        assert_eq!(describe(&template), "[template order_update] Ana, B-2");
     }
 }

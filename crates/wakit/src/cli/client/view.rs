@@ -156,16 +156,16 @@ pub async fn chat(args: ChatArgs) -> anyhow::Result<()> {
     }
     let s = ctx.style;
     let c = &answer.value;
-    println!(
-        "{} {}  {}",
-        s.bold(&contact_label(c.contact.name.as_deref(), &c.contact.phone)),
-        s.dim(&format!("({})", plus(&c.contact.phone))),
-        s.dim(&format!(
-            "via {} ({})",
-            c.account.name,
-            plus(&c.account.phone)
-        ))
-    );
+    let who = match c.contact.name.as_deref().filter(|n| !n.trim().is_empty()) {
+        Some(name) => format!(
+            "{} {}",
+            s.bold(name),
+            s.dim(&format!("({})", plus(&c.contact.phone)))
+        ),
+        None => s.bold(&plus(&c.contact.phone)),
+    };
+    let via = format!("via {} ({})", c.account.name, plus(&c.account.phone));
+    println!("{who}  {}", s.dim(&via));
     let window = if c.service_window == "open" {
         let closes = c
             .service_window_expires_at
@@ -230,12 +230,13 @@ fn meta_error(error: &Value) -> String {
     }
 }
 
-/// An RFC 3339 instant in this machine's time zone; as given when it does not parse.
+/// An RFC 3339 instant in this machine's time zone, with its offset (message times are
+/// in the organization's zone, which may differ); as given when it does not parse.
 fn local_time(at: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(at)
         .map(|t| {
             t.with_timezone(&chrono::Local)
-                .format("%Y-%m-%d %H:%M")
+                .format("%Y-%m-%d %H:%M %:z")
                 .to_string()
         })
         .unwrap_or_else(|_| at.to_string())
