@@ -41,10 +41,10 @@ pub struct HealthArgs {
     pub out: JsonFlag,
 }
 
-/// `wakit conversations`.
+/// `--limit`, `--from`, `--json`: what listing commands share.
 #[derive(Debug, Args)]
-pub struct ConversationsArgs {
-    /// How many conversations [server default: 10].
+pub struct PageFlags {
+    /// How many to show [server default].
     #[arg(short, long, value_name = "N")]
     pub limit: Option<u32>,
     #[command(flatten)]
@@ -53,19 +53,23 @@ pub struct ConversationsArgs {
     pub out: JsonFlag,
 }
 
+/// `wakit conversations`.
+#[derive(Debug, Args)]
+#[command(mut_arg("limit", |a| a.help("How many conversations [server default: 10]")))]
+pub struct ConversationsArgs {
+    #[command(flatten)]
+    pub page: PageFlags,
+}
+
 /// `wakit chat`.
 #[derive(Debug, Args)]
+#[command(mut_arg("limit", |a| a.help("How many of the latest messages [server default: 50]")))]
 pub struct ChatArgs {
     /// The contact: a phone number (digits with country code) or a name to search for.
     #[arg(value_name = "PHONE|NAME")]
     pub contact: String,
-    /// How many of the latest messages [server default: 50].
-    #[arg(short, long, value_name = "N")]
-    pub limit: Option<u32>,
     #[command(flatten)]
-    pub from: FromFlag,
-    #[command(flatten)]
-    pub out: JsonFlag,
+    pub page: PageFlags,
 }
 
 /// `wakit send`.

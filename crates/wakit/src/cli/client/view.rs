@@ -84,11 +84,11 @@ fn is_timeout(item: &HealthItem) -> bool {
 pub async fn conversations(args: ConversationsArgs) -> anyhow::Result<()> {
     let ctx = Ctx::load()?;
     let query = ConversationsQuery {
-        limit: args.limit,
-        account_phone: ctx.account(args.from.from.as_deref()),
+        limit: args.page.limit,
+        account_phone: ctx.account(args.page.from.from.as_deref()),
     };
     let answer = call(|| ctx.client.conversations(&query)).await?;
-    if args.out.json {
+    if args.page.out.json {
         return print_json(&answer.raw);
     }
     let s = ctx.style;
@@ -147,11 +147,11 @@ pub async fn chat(args: ChatArgs) -> anyhow::Result<()> {
     let query = ConversationQuery {
         contact_phone: Some(phone),
         group_id: None,
-        limit: args.limit,
-        account_phone: ctx.account(args.from.from.as_deref()),
+        limit: args.page.limit,
+        account_phone: ctx.account(args.page.from.from.as_deref()),
     };
     let answer = call(|| ctx.client.conversation(&query)).await?;
-    if args.out.json {
+    if args.page.out.json {
         return print_json(&answer.raw);
     }
     let s = ctx.style;
