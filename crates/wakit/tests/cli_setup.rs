@@ -216,6 +216,15 @@ fn switch_changes_the_default_by_index_phone_or_last_digits() {
     let err = cli.fails(&["switch", "9999"], 1);
     assert!(err.contains("No account matches"), "{err}");
     assert_eq!(cli.config()["default_account"], "15550002222", "unchanged");
+
+    // On a terminal, init lists the numbers and asks for one (a wrong answer asks again).
+    let fresh = Cli::new();
+    let input = format!("{}\n{key}\n7\n{second}\n", demo.base);
+    let (screen, code) = fresh.on_terminal(&["init"], &input, &[]);
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("Default account [1-2]"), "{screen}");
+    assert!(screen.contains("No account matches \"7\""), "{screen}");
+    assert_eq!(fresh.config()["default_account"], "15550002222");
 }
 
 fn demo_accounts(demo: &Demo, key: &str) -> (u16, Vec<String>) {

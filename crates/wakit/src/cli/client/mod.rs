@@ -142,3 +142,61 @@ pub fn completions(args: CompletionsArgs, command: &mut clap::Command) {
     let name = command.get_name().to_string();
     clap_complete::generate(args.shell, command, name, &mut std::io::stdout());
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wakit_api::ErrorBody;
+
+    fn busy(status: u16) -> ClientError {
+        ClientError::Api {
+            status,
+            body: Box::new(ErrorBody {
+                error: "Slow down".into(),
+                code: "rate_limited".into(),
+                ..ErrorBody::default()
+            }),
+            retry_after: Some(0),
+        }
+    }
+
+    fn ok() -> Answer<u32> {
+        Answer {
+            status: 200,
+            value: 7,
+            raw: serde_json::json!(7),
+        }
+    }
+
+    #[tokio::test]
+    async fn busy_answers_are_retried_a_bounded_number_of_times() {
+        let mut calls = 0;
+        let answer = call_raw(|| {
+            calls += 1;
+            let result = if calls < 3 { Err(busy(429)) } else { Ok(ok()) };
+            async move { result }
+        })
+        .await
+        .expect("third call answers");
+        assert_eq!((answer.value, calls), (7, 3));
+
+        let mut calls = 0;
+        let err = call_raw(|| {
+            calls += 1;
+            async { Err::<Answer<u32>, _>(busy(503)) }
+        })
+        .await
+        .expect_err("always busy");
+        assert_eq!(err.status(), Some(503));
+        assert_eq!(calls, MAX_RETRIES + 1, "one call and {MAX_RETRIES} retries");
+
+        let mut calls = 0;
+        let err = call(|| {
+            calls += 1;
+            async { Err::<Answer<u32>, _>(busy(400)) }
+        })
+        .await
+        .expect_err("not retried");
+        assert_eq!((err.to_string().as_str(), calls), ("Slow down", 1));
+    }
+}
