@@ -9,51 +9,12 @@ use common::sandbox::{World, fast_dispatch, world};
 use std::collections::HashMap;
 use std::time::Duration;
 use wakit_core::{MessageId, MessageStatus};
-use wakit_sim::{Inbound, Quirks};
+use wakit_sim::Quirks;
 use wakit_store::Priority;
 use wakit_store_tests::{Backend, TestStore};
 
 const CUSTOMER: &str = "5215551234567";
 const WAIT: Duration = Duration::from_secs(60);
-
-/// The customer writes in (opening the 24 h window) and wakit has stored it.
-async fn customer_writes(w: &World, text: &str) {
-    let wamid = w
-        .sim
-        .customer_writes(
-            &w.account.phone_number_id,
-            CUSTOMER,
-            Some("Maria"),
-            Inbound::text(text),
-        )
-        .expect("customer writes");
-    let phone = wakit_core::Phone::parse(CUSTOMER).unwrap();
-    let (org, acct) = (w.account.org_id, w.account.id);
-    let start = std::time::Instant::now();
-    while start.elapsed() < WAIT {
-        if let Some(conv) =
-            w.ts.store
-                .find_conversation(org, acct, &phone)
-                .await
-                .unwrap()
-        {
-            let page =
-                w.ts.store
-                    .page_messages(org, conv.id, 50, None)
-                    .await
-                    .unwrap();
-            if page
-                .messages
-                .iter()
-                .any(|m| m.external_id.as_deref() == Some(&wamid))
-            {
-                return;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("inbound message {wamid} not stored within {WAIT:?}");
-}
 
 /// How many times the sandbox accepted each of our message ids.
 fn sends_per_message(w: &World) -> HashMap<String, usize> {
@@ -82,7 +43,7 @@ async fn inbound_reply_sent_delivered_read(backend: Backend) {
         return;
     };
     let w = world(ts, Quirks::none(), fast_dispatch()).await;
-    customer_writes(&w, "Hola, ¿tienen envíos?").await;
+    w.customer_writes(CUSTOMER, "Hola, ¿tienen envíos?").await;
     let conv =
         w.ts.store
             .find_conversation(
@@ -125,7 +86,7 @@ async fn quirky_statuses_end_right(backend: Backend) {
         return;
     };
     let w = world(ts, Quirks::always(), fast_dispatch()).await;
-    customer_writes(&w, "hola").await;
+    w.customer_writes(CUSTOMER, "hola").await;
     let mut ids = Vec::new();
     for i in 0..20 {
         ids.push(
@@ -151,7 +112,7 @@ async fn expired_token_fails_and_marks_number(backend: Backend) {
         return;
     };
     let w = world(ts, Quirks::none(), fast_dispatch()).await;
-    customer_writes(&w, "hola").await;
+    w.customer_writes(CUSTOMER, "hola").await;
     w.sim
         .expire_token(&w.account.phone_number_id)
         .expect("expire");
@@ -208,7 +169,7 @@ async fn pacing_holds_the_number_rate(backend: Backend) {
         .set_account_max_mps(w.account.org_id, w.account.id, Some(20))
         .await
         .unwrap();
-    customer_writes(&w, "hola").await;
+    w.customer_writes(CUSTOMER, "hola").await;
     let mut ids = Vec::new();
     for i in 0..60 {
         ids.push(w.send(CUSTOMER, &format!("bulk {i}"), Priority::Bulk).await);
@@ -235,7 +196,7 @@ async fn throughput_errors_are_retried_not_duplicated(backend: Backend) {
         .set_account_max_mps(w.account.org_id, w.account.id, Some(200))
         .await
         .unwrap();
-    customer_writes(&w, "hola").await;
+    w.customer_writes(CUSTOMER, "hola").await;
     let mut ids = Vec::new();
     for i in 0..30 {
         ids.push(
@@ -264,7 +225,7 @@ async fn interrupted_send_is_reconciled_not_resent(backend: Backend) {
         return;
     };
     let w = world(ts, Quirks::none(), fast_dispatch()).await;
-    customer_writes(&w, "hola").await;
+    w.customer_writes(CUSTOMER, "hola").await;
     // Stop the dispatcher from racing us: park the message as "attempt in flight" first.
     let out = wakit_store::NewOutgoing {
         account_id: w.account.id,

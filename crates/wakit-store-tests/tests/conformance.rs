@@ -62,4 +62,5 @@ conformance!(
     dispatch::deferred_jobs_wait_without_spending_attempts,
     dispatch::account_health_and_settings_are_recorded,
     dispatch::dispatch_batches_answer_per_item,
+    idempotency::idempotency_keys_name_one_message_per_org,
 );

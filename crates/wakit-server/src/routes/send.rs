@@ -63,7 +63,11 @@ pub async fn send(
     let content = match (&req.text, &req.template, &req.document) {
         (Some(text), None, None) => text_content(&state, &account, &to, text).await?,
         (None, Some(template), None) => template_content(&state, &account, template).await?,
-        (None, None, Some(doc)) => document_content(doc)?,
+        (None, None, Some(doc)) => {
+            let content = document_content(doc)?;
+            window_open(&state, &account, &to).await?;
+            content
+        }
         (None, None, None) => {
             return Err(ApiError::bad_request(
                 "One of text, template or document is required",
@@ -164,19 +168,26 @@ async fn text_content(
             "text is longer than {MAX_TEXT_CHARS} characters ({chars})"
         )));
     }
+    window_open(state, account, to).await?;
+    Ok(MessageContent::text(text))
+}
+
+/// Free-form messages (text, documents) need the contact's 24 h window open, judged
+/// from the contact's newest incoming message across the whole history.
+async fn window_open(state: &AppState, account: &Account, to: &Phone) -> Result<(), ApiError> {
     let newest = state
         .store
         .newest_incoming_at(account.org_id, account.id, to)
         .await?;
     let window = ServiceWindow::at(newest, Utc::now());
-    if let Some(reason) = window.closed_reason() {
-        return Err(ApiError::new(
+    match window.closed_reason() {
+        None => Ok(()),
+        Some(reason) => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "service_window_closed",
             reason,
-        ));
+        )),
     }
-    Ok(MessageContent::text(text))
 }
 
 async fn template_content(

@@ -1,6 +1,7 @@
 //! Starting the real server for tests.
 #![allow(dead_code)]
 
+pub mod api;
 pub mod meta;
 pub mod sandbox;
 
@@ -24,6 +25,15 @@ pub struct Running {
     pub shutdown: CancellationToken,
     /// The serve task.
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// `http://127.0.0.1:PORT` (the API client's base URL).
+    pub fn root(&self) -> String {
+        self.base
+            .trim_end_matches(wakit_api::API_PREFIX)
+            .to_string()
+    }
 }
 
 /// Starts the server over `ts`, with or without its workers.

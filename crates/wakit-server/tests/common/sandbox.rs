@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 use wakit_core::{MessageContent, MessageId, MessageStatus, Phone};
 use wakit_server::workers::dispatch::DispatchConfig;
-use wakit_server::{AppState, MetaConfig, ServeOptions, WebhookConfig};
+use wakit_server::{ApiConfig, AppState, MetaConfig, ServeOptions, WebhookConfig};
 use wakit_sim::{NumberSpec, Quirks, Sim, SimConfig, SimHandle};
 use wakit_store::{Account, MessageRecord, NewOutgoing, Priority};
 use wakit_store_tests::TestStore;
@@ -21,6 +21,50 @@ pub struct World {
     pub token: String,
 }
 
+/// How long a test waits for something the server does in the background.
+pub const STORE_WAIT: Duration = Duration::from_secs(60);
+
+/// Creates an API key (member) of `org`; returns the plain key.
+pub async fn new_key(store: &dyn wakit_store::Store, org: wakit_core::OrgId) -> String {
+    let key = wakit_store::secrets::generate_api_key();
+    let new = wakit_store::NewApiKey {
+        name: "test".into(),
+        role: wakit_core::Role::Member,
+        hash: key.hash.clone(),
+        prefix: key.prefix.clone(),
+    };
+    store.create_api_key(org, new).await.expect("api key");
+    key.plain
+}
+
+/// Connects a new number (`digits`, a fresh phone-number id, WABA and token) to `org`
+/// on both sides: the sandbox and the store. Returns it with its token.
+pub async fn connect_number(
+    ts: &TestStore,
+    sim: &SimHandle,
+    org: wakit_core::OrgId,
+    digits: &str,
+) -> (Account, String) {
+    let suffix = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+    let pnid = format!(
+        "1{}",
+        u64::from_str_radix(&suffix[..10], 16).expect("hex") % 10u64.pow(14)
+    );
+    let mut acct = new_account(digits, &pnid);
+    acct.waba_id = format!("9{pnid}");
+    let token = format!("EAAG-token-{pnid}");
+    acct.access_token = secret_box().seal(&token, &pnid);
+    sim.add_number(
+        NumberSpec::new(digits)
+            .id(pnid.clone())
+            .token(token.clone())
+            .waba(acct.waba_id.clone()),
+    )
+    .expect("sim number");
+    let account = ts.store.add_account(org, acct).await.expect("account");
+    (account, token)
+}
+
 /// Dispatcher settings fast enough for tests.
 pub fn fast_dispatch() -> DispatchConfig {
     DispatchConfig {
@@ -34,6 +78,16 @@ pub fn fast_dispatch() -> DispatchConfig {
 /// Starts the sandbox (with `quirks`) and the server over `ts` with `dispatch`, and
 /// connects one number on both sides.
 pub async fn world(ts: TestStore, quirks: Quirks, dispatch: DispatchConfig) -> World {
+    world_with(ts, quirks, dispatch, ApiConfig::default()).await
+}
+
+/// [`world`] with REST API settings.
+pub async fn world_with(
+    ts: TestStore,
+    quirks: Quirks,
+    dispatch: DispatchConfig,
+    api: ApiConfig,
+) -> World {
     let sim = Sim::start(SimConfig {
         app_secret: String::from_utf8(APP_SECRET.to_vec()).expect("utf8"),
         quirks,
@@ -41,24 +95,8 @@ pub async fn world(ts: TestStore, quirks: Quirks, dispatch: DispatchConfig) -> W
     })
     .await
     .expect("sandbox");
-    let suffix = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
-    let pnid = format!(
-        "1{}",
-        u64::from_str_radix(&suffix[..10], 16).expect("hex") % 10u64.pow(14)
-    );
-    let mut acct = new_account("5215588392274", &pnid);
-    acct.waba_id = format!("9{pnid}");
-    let token = format!("EAAG-token-{pnid}");
-    acct.access_token = secret_box().seal(&token, &pnid);
-    sim.add_number(
-        NumberSpec::new("5215588392274")
-            .id(pnid.clone())
-            .token(token.clone())
-            .waba(acct.waba_id.clone()),
-    )
-    .expect("sim number");
     let org = ts.store.create_org("Org", "UTC").await.expect("org");
-    let account = ts.store.add_account(org.id, acct).await.expect("account");
+    let (account, token) = connect_number(&ts, &sim, org.id, "5215588392274").await;
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -66,7 +104,7 @@ pub async fn world(ts: TestStore, quirks: Quirks, dispatch: DispatchConfig) -> W
     let addr = listener.local_addr().expect("addr");
     let shutdown = tokio_util::sync::CancellationToken::new();
     let state = AppState {
-        api: Default::default(),
+        api,
         store: ts.store.clone(),
         webhook: WebhookConfig {
             app_secret: Some(APP_SECRET.to_vec()),
@@ -163,6 +201,56 @@ impl World {
         timeout: Duration,
     ) -> Vec<MessageRecord> {
         self.wait_all(ids, timeout, |m| m.status == status).await
+    }
+
+    /// `from` writes `text` to the number (opening the 24 h window); returns once wakit
+    /// stored it (bounded), with its wamid.
+    pub async fn customer_writes(&self, from: &str, text: &str) -> String {
+        let wamid = self
+            .sim
+            .customer_writes(
+                &self.account.phone_number_id,
+                from,
+                Some("Maria"),
+                wakit_sim::Inbound::text(text),
+            )
+            .expect("customer writes");
+        let phone = Phone::parse(from).expect("phone");
+        let (org, acct) = (self.account.org_id, self.account.id);
+        let start = Instant::now();
+        while start.elapsed() < STORE_WAIT {
+            let store = &self.ts.store;
+            if let Some(conv) = store
+                .find_conversation(org, acct, &phone)
+                .await
+                .expect("find")
+            {
+                let page = store
+                    .page_messages(org, conv.id, 50, None)
+                    .await
+                    .expect("page");
+                if page
+                    .messages
+                    .iter()
+                    .any(|m| m.external_id.as_deref() == Some(&wamid))
+                {
+                    return wamid;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("inbound message {wamid} not stored within {STORE_WAIT:?}");
+    }
+
+    /// A new API key of the world's org.
+    pub async fn api_key(&self) -> String {
+        new_key(&*self.ts.store, self.account.org_id).await
+    }
+
+    /// The typed API client with a new key of the world's org.
+    pub async fn client(&self) -> wakit_api::Client {
+        let key = self.api_key().await;
+        wakit_api::Client::new(&self.server.root(), &key).expect("client")
     }
 
     /// Stops the server and the sandbox.

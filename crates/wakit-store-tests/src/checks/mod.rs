@@ -3,6 +3,7 @@
 pub mod contacts;
 pub mod conversations;
 pub mod dispatch;
+pub mod idempotency;
 pub mod inbox;
 pub mod ingest;
 pub mod ingest_batch;

@@ -1,0 +1,181 @@
+//! The API's error rows over raw HTTP on both backends: 401, 404, 405 with `Allow`,
+//! 413, 415, malformed JSON, and the per-key rate limit (429 with `Retry-After`).
+//! Every error is JSON `{error, code}`.
+
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+mod common;
+
+use common::api::expect_error;
+use common::sandbox::{fast_dispatch, new_key, world_with};
+use reqwest::StatusCode;
+use serde_json::Value;
+use wakit_server::ApiConfig;
+use wakit_sim::Quirks;
+use wakit_store_tests::{Backend, TestStore};
+
+/// Status, `code` and `error` of a raw response; asserts the body is the API's JSON.
+async fn error_of(resp: reqwest::Response) -> (StatusCode, String, String) {
+    let status = resp.status();
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        ct.starts_with("application/json"),
+        "{status}: content-type {ct}"
+    );
+    let body: Value = resp.json().await.expect("JSON body");
+    let field = |k: &str| body[k].as_str().unwrap_or_default().to_string();
+    (status, field("code"), field("error"))
+}
+
+async fn error_rows(backend: Backend) {
+    let Some(ts) = TestStore::fresh(backend).await else {
+        return;
+    };
+    let w = world_with(ts, Quirks::none(), fast_dispatch(), ApiConfig::default()).await;
+    let key = w.api_key().await;
+    let base = &w.server.base;
+    let http = reqwest::Client::new();
+    let auth = format!("Bearer {key}");
+
+    let r = http.get(format!("{base}/accounts")).send().await.unwrap();
+    assert_eq!(
+        error_of(r).await,
+        (
+            StatusCode::UNAUTHORIZED,
+            "unauthorized".into(),
+            "Missing Authorization header".into()
+        )
+    );
+    for bad in ["Bearer sk_nope", "Bearer ", "Basic abc"] {
+        let r = http
+            .get(format!("{base}/accounts"))
+            .header("authorization", bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            error_of(r).await,
+            (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized".into(),
+                "Invalid API key".into()
+            )
+        );
+    }
+    let r = http
+        .get(format!("{base}/accounts"))
+        .header("api-key", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the api-key header works too");
+
+    let r = http
+        .get(format!("{base}/nowhere"))
+        .header("authorization", &auth)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(r).await.1, "not_found");
+
+    for (method, path) in [
+        ("POST", "accounts"),
+        ("DELETE", "conversations"),
+        ("PUT", "messages"),
+    ] {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let r = http
+            .request(m, format!("{base}/{path}"))
+            .header("authorization", &auth)
+            .send()
+            .await
+            .unwrap();
+        let allow = r
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        assert!(allow.contains("GET"), "{method} /{path}: Allow {allow:?}");
+        assert_eq!(error_of(r).await.0, StatusCode::METHOD_NOT_ALLOWED);
+    }
+
+    let messages = format!("{base}/messages");
+    let r = http
+        .post(&messages)
+        .header("authorization", &auth)
+        .body("contact_phone=1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(r).await.0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let r = http
+        .post(&messages)
+        .header("authorization", &auth)
+        .header("content-type", "application/json")
+        .body("{\"contact_phone\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(r).await.1, "invalid_parameter");
+    let big = format!("{{\"text\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
+    let r = http
+        .post(&messages)
+        .header("authorization", &auth)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(r).await.1, "payload_too_large");
+    w.stop().await;
+}
+
+async fn rate_limit_per_key(backend: Backend) {
+    let Some(ts) = TestStore::fresh(backend).await else {
+        return;
+    };
+    let cfg = ApiConfig {
+        rate_limit: Some(2),
+        ..ApiConfig::default()
+    };
+    let w = world_with(ts, Quirks::none(), fast_dispatch(), cfg).await;
+    let api = w.client().await;
+    // A burst of 2 s worth (4 requests) passes; the next is refused with Retry-After.
+    let mut refused = None;
+    for _ in 0..20 {
+        match api.accounts().await {
+            Ok(_) => continue,
+            Err(e) => {
+                refused = Some(e);
+                break;
+            }
+        }
+    }
+    let refused = refused.expect("the limit is reached within 20 immediate requests");
+    match &refused {
+        wakit_api::ClientError::Api { retry_after, .. } => {
+            assert!(
+                retry_after.is_some_and(|s| s >= 1),
+                "Retry-After {retry_after:?}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    expect_error::<()>(Err(refused), 429, "rate_limited");
+    // Another key of the same org has its own budget.
+    let other = new_key(&*w.ts.store, w.account.org_id).await;
+    let other = wakit_api::Client::new(&w.server.root(), &other).unwrap();
+    other
+        .accounts()
+        .await
+        .expect("another key is not limited by the first");
+    w.stop().await;
+}
+
+on_both_backends!(error_rows, rate_limit_per_key);
