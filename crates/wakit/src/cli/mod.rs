@@ -39,7 +39,7 @@ pub enum Command {
     /// Check Meta API token status for all accounts.
     Health(client::HealthArgs),
     /// List recent conversations with a preview.
-    #[command(alias = "convs")]
+    #[command(visible_alias = "convs")]
     Conversations(client::ConversationsArgs),
     /// View the conversation history with a contact (phone or name).
     Chat(client::ChatArgs),
