@@ -1,18 +1,23 @@
 //! `GET /ping`: no auth; says whether the database answers.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use wakit_api::PingResponse;
 
 use crate::AppState;
 
 /// The ping route.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/ping", get(ping))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(ping))
 }
 
+/// Whether the server and its database answer (no API key needed).
+#[utoipa::path(get, path = "/ping", tag = "meta", responses(
+        (status = 200, description = "Server and database up", body = PingResponse),
+        (status = 503, description = "Database unavailable", body = PingResponse)))]
 async fn ping(State(state): State<AppState>) -> (StatusCode, Json<PingResponse>) {
     let db_ok = state.store.ping().await.is_ok();
     let status = if db_ok {
