@@ -80,14 +80,7 @@ fn a_text_outside_the_window_fails_with_a_template_hint() {
     let demo = Demo::start();
     let cli = demo.configured_cli();
     // A template opens a conversation with someone who never wrote...
-    let out = cli.ok(&[
-        "send",
-        STRANGER,
-        "--template",
-        "hello_world",
-        "--vars",
-        "Ana",
-    ]);
+    let out = cli.ok(&["send", STRANGER, "--template", "hello_world"]);
     sent_id(&out);
     // ...but a text still needs their message within 24 h.
     let err = cli.fails(&["send", STRANGER, "¿Sigues ahí?"], 1);
@@ -107,8 +100,16 @@ fn templates_with_positional_and_named_variables_reach_meta() {
     let demo = Demo::start();
     demo.wait_for_seed();
     let cli = demo.configured_cli();
-    // hello_world's es body is "Hola {{1}}" (positional); --lang defaults to es.
-    let out = cli.ok(&["send", "Maria", "-t", "hello_world", "--vars", "María"]);
+    // appointment_reminder's body is "Hola {{1}}, te esperamos el {{2}}." (positional);
+    // --lang defaults to es.
+    let out = cli.ok(&[
+        "send",
+        "Maria",
+        "-t",
+        "appointment_reminder",
+        "--vars",
+        "María, lunes 10:00",
+    ]);
     let id = sent_id(&out);
     wait_for_status(&cli, MARIA, &id, &["sent", "delivered", "read"]);
     // order_update's body uses {{name}} and {{order}}: named parameters.
@@ -122,6 +123,10 @@ fn templates_with_positional_and_named_variables_reach_meta() {
     ]);
     let id = sent_id(&out);
     wait_for_status(&cli, MARIA, &id, &["sent", "delivered", "read"]);
+    // hello_world takes no variables: no components at all.
+    let out = cli.ok(&["send", MARIA, "-t", "hello_world", "--lang", "en_US"]);
+    let id = sent_id(&out);
+    wait_for_status(&cli, MARIA, &id, &["sent", "delivered", "read"]);
 
     let sent = demo.sim_get(&format!("/sent?to={MARIA}"));
     let templates: Vec<&Value> = sent["data"]
@@ -131,12 +136,15 @@ fn templates_with_positional_and_named_variables_reach_meta() {
         .filter(|m| m["type"] == "template")
         .map(|m| &m["request"]["template"])
         .collect();
-    assert_eq!(templates.len(), 2, "{sent}");
-    assert_eq!(templates[0]["name"], "hello_world");
+    assert_eq!(templates.len(), 3, "{sent}");
+    assert_eq!(templates[0]["name"], "appointment_reminder");
     assert_eq!(templates[0]["language"]["code"], "es");
     assert_eq!(
         templates[0]["components"][0]["parameters"],
-        serde_json::json!([{"type": "text", "text": "María"}])
+        serde_json::json!([
+            {"type": "text", "text": "María"},
+            {"type": "text", "text": "lunes 10:00"},
+        ])
     );
     assert_eq!(templates[1]["name"], "order_update");
     assert_eq!(
@@ -146,18 +154,14 @@ fn templates_with_positional_and_named_variables_reach_meta() {
             {"type": "text", "parameter_name": "order", "text": "A-1042"},
         ])
     );
-
-    let out = cli.ok(&[
-        "send",
-        MARIA,
-        "-t",
-        "hello_world",
-        "--lang",
-        "en_US",
-        "--vars",
-        "Maria",
-    ]);
-    sent_id(&out);
+    assert_eq!(templates[2]["name"], "hello_world");
+    assert_eq!(templates[2]["language"]["code"], "en_US");
+    assert!(
+        templates[2]
+            .get("components")
+            .is_none_or(|c| c.as_array().is_some_and(Vec::is_empty)),
+        "{sent}"
+    );
 }
 
 #[test]
@@ -170,8 +174,16 @@ fn template_mistakes_are_caught_before_sending() {
         err.contains("takes 2 variables (name, order), but --vars gave 1"),
         "{err}"
     );
-    let err = cli.fails(&["send", MARIA, "-t", "hello_world"], 1);
-    assert!(err.contains("takes 1 variable"), "{err}");
+    let err = cli.fails(&["send", MARIA, "-t", "appointment_reminder"], 1);
+    assert!(
+        err.contains("takes 2 variables ({{1}}, {{2}}), but --vars gave 0"),
+        "{err}"
+    );
+    let err = cli.fails(&["send", MARIA, "-t", "hello_world", "--vars", "x"], 1);
+    assert!(
+        err.contains("takes no variables, but --vars gave 1"),
+        "{err}"
+    );
     let err = cli.fails(
         &[
             "send",

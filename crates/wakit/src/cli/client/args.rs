@@ -76,7 +76,8 @@ pub struct ChatArgs {
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  wakit send 5215551234567 \"Hola\"\n  \
     wakit send Maria \"Your order is on its way\"\n  \
-    wakit send 5215551234567 --template hello_world --vars \"Maria\"\n  \
+    wakit send 5215551234567 --template hello_world\n  \
+    wakit send 5215551234567 -t appointment_reminder --vars \"Maria,lunes 10:00\"\n  \
     wakit send 5215551234567 -t order_update --vars \"Maria,A-1042\" --lang es")]
 pub struct SendArgs {
     /// The contact: a phone number (digits with country code) or a name to search for.
