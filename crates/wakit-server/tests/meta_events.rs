@@ -17,6 +17,7 @@ use wakit_api::{Client, SendRequest};
 use wakit_core::{MessageContent, MessageStatus, Phone};
 use wakit_sim::{Quality, Quirks, TemplateSpec};
 use wakit_store::{NewJob, NewOutgoing, Priority, READ_RECEIPT};
+use wakit_store_tests::fixture::{new_account, secret_box};
 use wakit_store_tests::{Backend, TestStore};
 
 const CUSTOMER: &str = "5215551234567";
@@ -213,7 +214,65 @@ async fn scheduled_sends_wait_until_due(backend: Backend) {
     w.stop().await;
 }
 
+async fn a_number_connected_later_gets_its_kept_messages(backend: Backend) {
+    let Some(ts) = TestStore::fresh(backend).await else {
+        return;
+    };
+    let w = world(ts, Quirks::none(), fast_dispatch()).await;
+    // A number Meta knows (and sends webhooks for) but wakit does not, yet.
+    let (pnid, token) = ("109876543210987", "EAAG-later");
+    let spec = wakit_sim::NumberSpec::new("15550405258")
+        .id(pnid)
+        .token(token)
+        .waba("9109876543210987");
+    w.sim.add_number(spec).unwrap();
+    let wamid = w
+        .sim
+        .customer_writes(
+            pnid,
+            CUSTOMER,
+            Some("Early"),
+            wakit_sim::Inbound::text("¿hay alguien?"),
+        )
+        .unwrap();
+    // Wait until the body was processed and kept as failed (unknown number).
+    let store = &w.ts.store;
+    let kept =
+        eventually(|| async { store.inbox_retry_failed(100, Utc::now()).await.unwrap() > 0 }).await;
+    assert!(kept, "the body for the unknown number was kept as failed");
+
+    let mut acct = new_account("15550405258", pnid);
+    acct.waba_id = "9109876543210987".into();
+    acct.access_token = secret_box().seal(token, pnid);
+    let account = store.add_account(w.account.org_id, acct).await.unwrap();
+    let phone = Phone::parse(CUSTOMER).unwrap();
+    let stored = eventually(|| async {
+        store.inbox_retry_failed(100, Utc::now()).await.unwrap();
+        let Some(conv) = store
+            .find_conversation(account.org_id, account.id, &phone)
+            .await
+            .unwrap()
+        else {
+            return false;
+        };
+        let page = store
+            .page_messages(account.org_id, conv.id, 10, None)
+            .await
+            .unwrap();
+        page.messages
+            .iter()
+            .any(|m| m.external_id.as_deref() == Some(&wamid))
+    })
+    .await;
+    assert!(
+        stored,
+        "the kept message was stored once its number was connected"
+    );
+    w.stop().await;
+}
+
 on_both_backends!(
+    a_number_connected_later_gets_its_kept_messages,
     template_webhook_refreshes_the_cache,
     number_events_are_recorded,
     read_receipts_reach_meta,

@@ -151,6 +151,14 @@ impl Store for PgStore {
             })
     }
 
+    fn pool_status(&self) -> wakit_store::PoolStatus {
+        wakit_store::PoolStatus {
+            size: self.pool.size(),
+            idle: self.pool.num_idle() as u32,
+            max: self.pool.options().get_max_connections(),
+        }
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)

@@ -196,6 +196,18 @@ impl Store for SqliteStore {
             .map_err(migrate_error)
     }
 
+    fn pool_status(&self) -> wakit_store::PoolStatus {
+        let pools = [&self.writer, &self.reader];
+        wakit_store::PoolStatus {
+            size: pools.iter().map(|p| p.size()).sum(),
+            idle: pools.iter().map(|p| p.num_idle() as u32).sum(),
+            max: pools
+                .iter()
+                .map(|p| p.options().get_max_connections())
+                .sum(),
+        }
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1")
             .execute(&self.reader)

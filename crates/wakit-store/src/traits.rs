@@ -320,6 +320,12 @@ pub trait InboxStore: Send + Sync {
     /// commit. Returns the items in input order once everything is durable; on error
     /// nothing of the group is stored. An empty group stores nothing and queues no job.
     async fn inbox_put_batch(&self, items: Vec<NewInboxItem>) -> StoreResult<Vec<InboxItem>>;
+    /// Queues the oldest `limit` bodies whose processing left an error (`failed`, e.g. a
+    /// message for a number not connected yet) for processing again — ONE
+    /// `process_webhook` job for all of them, in one transaction — and marks them
+    /// pending. Processing is idempotent, so what was stored the first time is not
+    /// stored twice. Returns how many were queued.
+    async fn inbox_retry_failed(&self, limit: u32, at: DateTime<Utc>) -> StoreResult<usize>;
     /// Reads a stored body.
     async fn inbox_get(&self, id: Uuid) -> StoreResult<InboxItem>;
     /// Reads several stored bodies, in the order of `ids`; unknown ids are left out.
@@ -378,4 +384,6 @@ pub trait Store:
     async fn migrate(&self) -> StoreResult<()>;
     /// Checks the database answers.
     async fn ping(&self) -> StoreResult<()>;
+    /// The connection pools' state, for health endpoints and metrics.
+    fn pool_status(&self) -> PoolStatus;
 }

@@ -22,8 +22,10 @@ pub struct Cli {
 /// Every subcommand.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the API, the Meta webhook and the workers.
+    /// Run the API, the Meta webhook and the workers (`--no-workers`: without them).
     Serve(serve::ServeArgs),
+    /// Run only the workers (webhook processing, sending), next to `serve --no-workers`.
+    Worker(serve::WorkerArgs),
     /// One command, no setup: SQLite + the sandbox + a seeded org with chatting customers.
     Demo(demo::DemoArgs),
     /// Run the Cloud API sandbox alone, pointed at a wakit webhook URL.
@@ -58,7 +60,10 @@ pub enum Command {
 impl Command {
     /// Whether this command runs a long-lived server (logs at info by default).
     pub fn is_server(&self) -> bool {
-        matches!(self, Command::Serve(_) | Command::Demo(_) | Command::Sim(_))
+        matches!(
+            self,
+            Command::Serve(_) | Command::Worker(_) | Command::Demo(_) | Command::Sim(_)
+        )
     }
 }
 
@@ -77,6 +82,7 @@ pub fn init_tracing(server: bool) {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(args).await,
+        Command::Worker(args) => serve::run_worker(args).await,
         Command::Migrate(args) => db::migrate(args).await,
         Command::Admin(args) => admin::run(args).await,
         Command::Demo(args) => demo::run(args).await,
