@@ -32,6 +32,7 @@ mod keys;
 mod merged;
 mod messages;
 mod orgs;
+mod pacing;
 mod rows;
 mod sends;
 mod status;
@@ -152,6 +153,20 @@ impl Store for PgStore {
                 }
                 e => StoreError::Other(format!("migration: {e}")),
             })
+    }
+
+    fn shares_pacing(&self) -> bool {
+        true
+    }
+
+    async fn reserve_send_slots(
+        &self,
+        account: wakit_core::AccountId,
+        interval: Duration,
+        count: u32,
+        horizon: Duration,
+    ) -> StoreResult<Result<Duration, Duration>> {
+        pacing::reserve(&self.pool, account, interval, count, horizon).await
     }
 
     fn pool_status(&self) -> wakit_store::PoolStatus {

@@ -67,4 +67,5 @@ conformance!(
     dispatch::account_health_and_settings_are_recorded,
     dispatch::dispatch_batches_answer_per_item,
     idempotency::idempotency_keys_name_one_message_per_org,
+    pacing::shared_pacing_reserves_consecutive_blocks,
 );

@@ -406,6 +406,28 @@ pub trait Store:
         }
         Ok(out)
     }
+    /// Whether send pacing is shared through the database, so that several worker
+    /// processes together hold a number's rate; `false`: the dispatcher paces in memory
+    /// (one worker process per database).
+    fn shares_pacing(&self) -> bool {
+        false
+    }
+    /// Reserves `count` consecutive send slots `interval` apart for a number, for every
+    /// process on this database. `Ok(wait)`: the first slot is `wait` from now (the
+    /// database's clock); `Err(later)`: the number has no free slot within `horizon` —
+    /// nothing was reserved; ask again after `later`. Only when [`Store::shares_pacing`].
+    async fn reserve_send_slots(
+        &self,
+        account: AccountId,
+        interval: std::time::Duration,
+        count: u32,
+        horizon: std::time::Duration,
+    ) -> StoreResult<Result<std::time::Duration, std::time::Duration>> {
+        let _ = (account, interval, count, horizon);
+        Err(crate::StoreError::Other(
+            "this store does not share pacing".into(),
+        ))
+    }
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
     /// Checks the database answers.
