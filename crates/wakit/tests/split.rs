@@ -9,7 +9,7 @@ use common::rig::{Rig, kill9, until};
 use std::time::Duration;
 use wakit_core::{MessageStatus, Phone};
 use wakit_sim::Inbound;
-use wakit_store::{NewApiKey, PROCESS_WEBHOOK};
+use wakit_store::PROCESS_WEBHOOK;
 use wakit_store_tests::{Backend, TestStore};
 
 const CUSTOMER: &str = "5215551234567";
@@ -52,12 +52,7 @@ async fn api_and_workers_in_separate_processes(backend: Backend) {
         "no worker, nothing processed"
     );
 
-    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let metrics_addr = format!("127.0.0.1:{metrics_port}");
+    let metrics_addr = common::rig::free_addr();
     let mut worker = rig
         .command(&["worker", "--metrics-listen", &metrics_addr])
         .spawn()
@@ -71,15 +66,8 @@ async fn api_and_workers_in_separate_processes(backend: Backend) {
     .await;
 
     // A send through the API process goes out through the worker.
-    let key = wakit_store::secrets::generate_api_key();
-    let new = NewApiKey {
-        name: "split".into(),
-        role: wakit_core::Role::Member,
-        hash: key.hash.clone(),
-        prefix: key.prefix.clone(),
-    };
-    rig.ts.store.create_api_key(org, new).await.unwrap();
-    let client = wakit_api::Client::new(&format!("http://{}", rig.listen), &key.plain).unwrap();
+    let key = common::rig::api_key(&rig.ts, org).await;
+    let client = wakit_api::Client::new(&format!("http://{}", rig.listen), &key).unwrap();
     let req = wakit_api::SendRequest {
         contact_phone: Some(CUSTOMER.into()),
         text: Some("¡Hola!".into()),

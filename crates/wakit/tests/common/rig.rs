@@ -88,18 +88,27 @@ impl Rig {
             .env("WAKIT_DEFAULT_MPS", "200")
             .env("WAKIT_SEND_RECONCILE_SECONDS", "3")
             .env("WAKIT_JOB_LEASE_SECONDS", "3")
+            .env("WAKIT_API_RATE_LIMIT", "0")
             .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stdout(Stdio::null());
+        // WAKIT_TEST_VERBOSE=1 shows the processes' logs.
+        if std::env::var_os("WAKIT_TEST_VERBOSE").is_none() {
+            cmd.stderr(Stdio::null());
+        }
         cmd
     }
 
     /// Starts `wakit serve --listen <rig's> <extra>` and waits until it answers.
     pub async fn serve_with(&self, extra: &[&str]) -> Child {
-        let mut args = vec!["serve", "--listen", &self.listen];
+        self.serve_at(&self.listen, extra).await
+    }
+
+    /// Starts `wakit serve --listen <listen> <extra>` and waits until it answers.
+    pub async fn serve_at(&self, listen: &str, extra: &[&str]) -> Child {
+        let mut args = vec!["serve", "--listen", listen];
         args.extend_from_slice(extra);
         let mut child = self.command(&args).spawn().expect("spawn wakit serve");
-        let ping = format!("http://{}/functions/v1/api/ping", self.listen);
+        let ping = format!("http://{listen}/functions/v1/api/ping");
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(60) {
             if reqwest::get(&ping)
@@ -136,6 +145,29 @@ impl Rig {
         }
         all
     }
+}
+
+/// A free 127.0.0.1 address.
+pub fn free_addr() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("127.0.0.1:{port}")
+}
+
+/// A new API key of `org`; returns the plain key.
+pub async fn api_key(ts: &TestStore, org: wakit_core::OrgId) -> String {
+    let key = wakit_store::secrets::generate_api_key();
+    let new = wakit_store::NewApiKey {
+        name: "rig".into(),
+        role: wakit_core::Role::Member,
+        hash: key.hash.clone(),
+        prefix: key.prefix.clone(),
+    };
+    ts.store.create_api_key(org, new).await.unwrap();
+    key.plain
 }
 
 pub fn kill9(child: &mut Child) {
