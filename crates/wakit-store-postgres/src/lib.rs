@@ -40,6 +40,7 @@ mod status_batch;
 mod templates;
 #[cfg(test)]
 mod tests;
+mod wakeup;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -77,6 +78,7 @@ impl Default for PgOptions {
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pool: PgPool,
+    wakeup: std::sync::Arc<wakeup::Wakeup>,
 }
 
 impl PgStore {
@@ -104,12 +106,15 @@ impl PgStore {
             .connect_with(connect)
             .await
             .map_err(error::db_err)?;
-        Ok(PgStore { pool })
+        Ok(PgStore::from_pool(pool))
     }
 
     /// Wraps an existing pool (its connections are used as configured).
     pub fn from_pool(pool: PgPool) -> PgStore {
-        PgStore { pool }
+        PgStore {
+            pool,
+            wakeup: Default::default(),
+        }
     }
 
     /// The underlying pool (tests, row-level-security setup).
@@ -153,6 +158,10 @@ impl Store for PgStore {
                 }
                 e => StoreError::Other(format!("migration: {e}")),
             })
+    }
+
+    async fn wait_for_jobs(&self, timeout: Duration) {
+        self.wakeup.wait(&self.pool, timeout).await;
     }
 
     fn shares_pacing(&self) -> bool {

@@ -61,6 +61,7 @@ conformance!(
     jobs::expired_lease_returns_job_to_queue,
     jobs::failed_jobs_retry_then_dead_letter,
     jobs::claims_follow_priority_and_schedule,
+    jobs::queued_jobs_wake_waiting_workers,
     tenancy::tenant_isolation_for_every_method,
     dispatch::dispatch_marks_attempts_and_never_reopens_a_sent_message,
     dispatch::deferred_jobs_wait_without_spending_attempts,

@@ -406,6 +406,11 @@ pub trait Store:
         }
         Ok(out)
     }
+    /// Waits until jobs may have been queued (by any process on this database) or
+    /// `timeout` passes. Workers call it when idle; the default just sleeps (polling).
+    async fn wait_for_jobs(&self, timeout: std::time::Duration) {
+        tokio::time::sleep(timeout).await;
+    }
     /// Whether send pacing is shared through the database, so that several worker
     /// processes together hold a number's rate; `false`: the dispatcher paces in memory
     /// (one worker process per database).

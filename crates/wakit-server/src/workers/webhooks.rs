@@ -142,7 +142,7 @@ impl WebhookProcessor {
             if idle {
                 tokio::select! {
                     _ = cancel.cancelled() => break,
-                    _ = tokio::time::sleep(IDLE) => {}
+                    _ = self.store.wait_for_jobs(IDLE) => {}
                 }
             }
         }

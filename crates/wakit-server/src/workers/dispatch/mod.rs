@@ -200,7 +200,7 @@ impl Dispatcher {
             if idle {
                 tokio::select! {
                     _ = cancel.cancelled() => break,
-                    _ = tokio::time::sleep(self.inner.config.poll) => {}
+                    _ = self.inner.store.wait_for_jobs(self.inner.config.poll) => {}
                 }
             }
         }
