@@ -7,6 +7,8 @@ use crate::{AccountRef, ContactBrief};
 
 /// Query of `GET /conversations`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct ConversationsQuery {
     /// Max conversations (default 10, clamped to 200).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -18,6 +20,7 @@ pub struct ConversationsQuery {
 
 /// `GET /conversations`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConversationsResponse {
     /// The number whose conversations these are.
     pub account: AccountRef,
@@ -27,6 +30,7 @@ pub struct ConversationsResponse {
 
 /// One conversation with its preview.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConversationItem {
     /// The conversation's id (addition).
     #[serde(default)]
@@ -41,6 +45,7 @@ pub struct ConversationItem {
 
 /// The preview of a conversation's newest message.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LastMessage {
     /// The message id (addition).
     #[serde(default)]
@@ -48,6 +53,7 @@ pub struct LastMessage {
     /// `incoming` or `outgoing`.
     pub direction: String,
     /// The content (normalized v1 part: at least `kind` and `text`).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub content: Value,
     /// Human label in the org's timezone: `HH:MM`, `yesterday`, a weekday, `YYYY-MM-DD`.
     pub timestamp: String,
@@ -60,6 +66,8 @@ pub struct LastMessage {
 
 /// Query of `GET /conversation` and `GET /messages`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct ConversationQuery {
     /// The contact's phone (digits with country code; `+`, spaces, dashes accepted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -77,6 +85,7 @@ pub struct ConversationQuery {
 
 /// `GET /conversation`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConversationResponse {
     /// The org's number.
     pub account: AccountRef,
@@ -96,6 +105,7 @@ pub struct ConversationResponse {
 
 /// One message of a conversation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessageItem {
     /// The message id (addition; the one `POST /messages` returned).
     #[serde(default)]
@@ -103,6 +113,7 @@ pub struct MessageItem {
     /// `incoming` or `outgoing`.
     pub direction: String,
     /// The content (normalized v1 part).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub content: Value,
     /// Human label in the org's timezone.
     pub time: String,
@@ -116,5 +127,6 @@ pub struct MessageItem {
     pub wamid: Option<String>,
     /// Meta's errors when the message failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<Object>>))]
     pub errors: Option<Vec<Value>>,
 }

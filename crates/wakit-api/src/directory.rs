@@ -7,6 +7,8 @@ use crate::ContactBrief;
 
 /// Query of `GET /contacts`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct ContactsQuery {
     /// Part of the name (case- and accent-insensitive).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -21,6 +23,7 @@ pub struct ContactsQuery {
 
 /// `GET /contacts`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContactsResponse {
     /// Ordered by name, then phone.
     pub contacts: Vec<ContactBrief>,
@@ -28,6 +31,7 @@ pub struct ContactsResponse {
 
 /// One template in `GET /templates`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TemplateItem {
     /// Meta's template id.
     pub id: String,
@@ -43,6 +47,7 @@ pub struct TemplateItem {
 
 /// `GET /templates`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TemplatesResponse {
     /// By name, then language.
     pub templates: Vec<TemplateItem>,
@@ -50,6 +55,7 @@ pub struct TemplatesResponse {
 
 /// `GET /templates?template_id=...`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TemplateDetail {
     /// Meta's template id.
     pub id: String,
@@ -62,11 +68,13 @@ pub struct TemplateDetail {
     /// Language code.
     pub language: String,
     /// Meta's components (`HEADER`, `BODY`, `FOOTER`, `BUTTONS`).
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub components: Value,
 }
 
 /// One number in `GET /health`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HealthItem {
     /// Digits.
     pub phone: String,
@@ -92,7 +100,31 @@ pub struct HealthItem {
 
 /// `GET /health`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HealthResponse {
     /// Every connected number.
     pub accounts: Vec<HealthItem>,
+}
+
+/// What `GET /templates` answers: the list, or one template when `template_id` is given.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum TemplatesAnswer {
+    /// Without `template_id`.
+    List(TemplatesResponse),
+    /// With `template_id`.
+    Detail(TemplateDetail),
+}
+
+/// Query of `GET /templates`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct TemplatesQuery {
+    /// The number whose templates to list (required when the org has several).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_phone: Option<String>,
+    /// One template's id: answers its details with components.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<String>,
 }

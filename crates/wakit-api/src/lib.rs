@@ -23,6 +23,7 @@ pub const API_PREFIX: &str = "/functions/v1/api";
 
 /// Every error body: a human sentence and a machine code, plus details where they help.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// A sentence for people.
     pub error: String,
@@ -42,6 +43,7 @@ pub struct ErrorBody {
 
 /// Meta's error as Meta reported it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetaErrorBody {
     /// Meta's numeric code (e.g. 131047).
     pub code: i64,
@@ -51,6 +53,7 @@ pub struct MetaErrorBody {
 
 /// `GET /ping`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PingResponse {
     /// `ok` when the server runs.
     pub status: String,
@@ -61,10 +64,26 @@ pub struct PingResponse {
     /// `sqlite` or `postgres` (addition).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backend: Option<String>,
+    /// The database connection pool (addition).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<PoolInfo>,
+}
+
+/// Database connections of one server process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PoolInfo {
+    /// Open connections.
+    pub size: u32,
+    /// Open and idle.
+    pub idle: u32,
+    /// The most that may be open.
+    pub max: u32,
 }
 
 /// One connected number as the API names it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountRef {
     /// Digits.
     pub phone: String,
@@ -74,6 +93,7 @@ pub struct AccountRef {
 
 /// `GET /accounts`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountsResponse {
     /// The org's connected numbers.
     pub accounts: Vec<AccountRef>,
@@ -81,6 +101,7 @@ pub struct AccountsResponse {
 
 /// A contact as the API names it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContactBrief {
     /// The address-book name, else the WhatsApp profile name; null when neither is known.
     pub name: Option<String>,

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 /// Body of `POST /messages`: exactly one of `text`, `template`, `document`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SendRequest {
     /// The contact's phone.
@@ -18,6 +19,7 @@ pub struct SendRequest {
     pub text: Option<String>,
     /// Meta's template object: `{name, language: {code}, components: [...]}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub template: Option<Value>,
     /// A document by public link.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -29,6 +31,7 @@ pub struct SendRequest {
 
 /// A document to send.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DocumentRequest {
     /// Public https URL (required).
@@ -48,6 +51,7 @@ pub struct DocumentRequest {
 /// Answer of `POST /messages`: 200 `sent` (Meta accepted it) or 202 `pending` (stored,
 /// still being sent; its status shows in `GET /conversation`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SendResponse {
     /// `sent` or `pending`.
     pub status: String,

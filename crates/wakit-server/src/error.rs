@@ -74,6 +74,7 @@ impl From<StoreError> for ApiError {
                     "unavailable",
                     "The database is unavailable; try again shortly.",
                 )
+                .retry_after(1)
             }
             other => {
                 tracing::error!(error = %other, "storage error");

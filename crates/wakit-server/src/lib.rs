@@ -7,6 +7,7 @@ pub mod cache;
 pub mod error;
 pub mod graph;
 pub mod inbox_writer;
+pub mod metrics;
 pub mod routes;
 pub mod workers;
 
@@ -119,6 +120,53 @@ impl Default for ServeOptions {
     }
 }
 
+/// Starts the background workers: webhook processing, and the dispatcher when Meta is
+/// configured. They stop at their next batch boundary once `shutdown` fires.
+fn spawn_workers(
+    state: &AppState,
+    options: &ServeOptions,
+    shutdown: &CancellationToken,
+) -> tokio_util::task::TaskTracker {
+    let tracker = tokio_util::task::TaskTracker::new();
+    let processor =
+        workers::webhooks::WebhookProcessor::new(state.store.clone()).with_lease(options.job_lease);
+    for _ in 0..processor.parallelism() {
+        tracker.spawn(processor.clone().run(shutdown.clone()));
+    }
+    if let Some(meta) = &state.meta {
+        let dispatcher = workers::dispatch::Dispatcher::new(
+            state.store.clone(),
+            meta.graph.clone(),
+            meta.secrets.clone(),
+            workers::dispatch::DispatchConfig {
+                lease: options.job_lease,
+                ..meta.dispatch.clone()
+            },
+        );
+        tracker.spawn(dispatcher.run(shutdown.clone()));
+    }
+    tracker
+}
+
+/// Runs the workers alone (no HTTP) until `shutdown` fires, then lets them finish their
+/// current batch (bounded by `options.drain`).
+pub async fn work(
+    state: AppState,
+    shutdown: CancellationToken,
+    options: ServeOptions,
+) -> std::io::Result<()> {
+    let tracker = spawn_workers(&state, &options, &shutdown);
+    tracker.close();
+    shutdown.cancelled().await;
+    if tokio::time::timeout(options.drain, tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("workers did not finish within {:?}; closing", options.drain);
+    }
+    Ok(())
+}
+
 /// Serves `app` on `listener` and runs the workers until `shutdown` fires, then
 /// finishes in-flight requests and the workers' current batch (bounded by `drain`).
 pub async fn serve(
@@ -128,26 +176,11 @@ pub async fn serve(
     options: ServeOptions,
 ) -> std::io::Result<()> {
     let drain = options.drain;
-    let tracker = tokio_util::task::TaskTracker::new();
-    if options.workers {
-        let processor = workers::webhooks::WebhookProcessor::new(state.store.clone())
-            .with_lease(options.job_lease);
-        for _ in 0..processor.parallelism() {
-            tracker.spawn(processor.clone().run(shutdown.clone()));
-        }
-        if let Some(meta) = &state.meta {
-            let dispatcher = workers::dispatch::Dispatcher::new(
-                state.store.clone(),
-                meta.graph.clone(),
-                meta.secrets.clone(),
-                workers::dispatch::DispatchConfig {
-                    lease: options.job_lease,
-                    ..meta.dispatch.clone()
-                },
-            );
-            tracker.spawn(dispatcher.run(shutdown.clone()));
-        }
-    }
+    let tracker = if options.workers {
+        spawn_workers(&state, &options, &shutdown)
+    } else {
+        tokio_util::task::TaskTracker::new()
+    };
     tracker.close();
     let (inbox, writer) = InboxWriter::spawn(
         state.store.clone(),

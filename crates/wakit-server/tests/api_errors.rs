@@ -179,3 +179,51 @@ async fn rate_limit_per_key(backend: Backend) {
 }
 
 on_both_backends!(error_rows, rate_limit_per_key);
+
+/// The database gone: every API call is 503 `unavailable` with `Retry-After`, `/ping`
+/// and `/ready` say so, and nothing leaks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_unavailable_is_503() {
+    let Some(ts) = TestStore::fresh(Backend::Postgres).await else {
+        return;
+    };
+    let pg =
+        wakit_store_postgres::PgStore::connect(&ts.url, wakit_store_postgres::PgOptions::default())
+            .await
+            .unwrap();
+    pg.pool().close().await;
+    let srv = common::start_with(std::sync::Arc::new(pg), false).await;
+    let http = reqwest::Client::new();
+    let key = "sk_".to_string() + &"a".repeat(40);
+    let r = http
+        .get(format!("{}/accounts", srv.base))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.headers().get("retry-after").is_some(),
+        "Retry-After on 503"
+    );
+    let (status, code, error) = error_of(r).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+    );
+    assert!(
+        !error.to_lowercase().contains("pool"),
+        "no internals: {error}"
+    );
+    for path in ["ping", "ready"] {
+        let r = http
+            .get(format!("{}/{path}", srv.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["db"], "error", "{path}");
+    }
+    srv.shutdown.cancel();
+    srv.task.await.unwrap().unwrap();
+}

@@ -53,6 +53,19 @@ async fn ping_and_auth(backend: Backend) {
             .is_some_and(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok())
     );
 
+    assert!(
+        body["pool"]["max"].as_u64().is_some_and(|m| m >= 1),
+        "{body}"
+    );
+    let ready = http
+        .get(format!("{}/ready", srv.base))
+        .send()
+        .await
+        .expect("ready");
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.expect("json");
+    assert_eq!(body["status"], "ready");
+
     let accounts = format!("{}/accounts", srv.base);
     let missing = http.get(&accounts).send().await.expect("req");
     assert_eq!(missing.status(), 401);

@@ -1,5 +1,7 @@
 //! Conversations and reading messages back.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
@@ -10,7 +12,7 @@ use wakit_store::{
 };
 
 use crate::error::DbResultExt;
-use crate::rows::{self, MESSAGE_COLUMNS};
+use crate::rows::{self, MESSAGE_COLUMNS, fetch_pairs};
 
 /// The active conversation of (`account`, contact `key`), created if missing. Returns
 /// whether it was created. Races resolve on the partial unique index
@@ -64,20 +66,35 @@ pub(crate) async fn load_message(
     org: OrgId,
     id: MessageId,
 ) -> StoreResult<MessageRecord> {
-    let row = sqlx::query(&format!(
-        "SELECT {MESSAGE_COLUMNS}, COALESCE(ca.wa_id, m.contact_address) AS contact_phone \
-         FROM messages m LEFT JOIN contacts_addresses ca \
-           ON ca.organization_id = m.organization_id AND ca.address = m.contact_address \
-         WHERE m.id = $1 AND m.organization_id = $2"
-    ))
-    .bind(id.0)
-    .bind(org.0)
-    .fetch_optional(&mut *conn)
-    .await
-    .db()?
-    .ok_or(StoreError::NotFound("message"))?;
-    let phone = rows::phone(&row.try_get::<String, _>("contact_phone").db()?)?;
-    rows::message(&row, &phone)?.ok_or(StoreError::NotFound("message"))
+    load_messages(conn, &[(org, id)])
+        .await?
+        .remove(&(org, id))
+        .ok_or(StoreError::NotFound("message"))
+}
+
+/// Several messages, each of its org, in one query; those not found are left out.
+pub(crate) async fn load_messages(
+    conn: &mut PgConnection,
+    items: &[(OrgId, MessageId)],
+) -> StoreResult<HashMap<(OrgId, MessageId), MessageRecord>> {
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS}, m.organization_id AS org_id, \
+           COALESCE(ca.wa_id, m.contact_address) AS contact_phone \
+         FROM (SELECT DISTINCT * FROM UNNEST($1::uuid[], $2::uuid[])) AS k(org, id) \
+         JOIN messages m ON m.id = k.id AND m.organization_id = k.org \
+         LEFT JOIN contacts_addresses ca \
+           ON ca.organization_id = m.organization_id AND ca.address = m.contact_address"
+    );
+    let pairs = items.iter().map(|(org, id)| (org.0, id.0));
+    let rows = fetch_pairs(conn, &sql, pairs).await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let phone = rows::phone(&row.try_get::<String, _>("contact_phone").db()?)?;
+        if let Some(m) = rows::message(row, &phone)? {
+            out.insert((OrgId(row.try_get("org_id").db()?), m.id), m);
+        }
+    }
+    Ok(out)
 }
 
 /// Active conversations of a number, newest message first: an index range scan on

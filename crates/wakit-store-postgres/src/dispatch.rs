@@ -2,14 +2,17 @@
 //!
 //! [`MessageStore::begin_dispatch`]: wakit_store::MessageStore::begin_dispatch
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
-use sqlx::{Acquire, PgConnection, Row};
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
 use wakit_core::{MessageId, OrgId};
-use wakit_store::{DispatchStart, SendAccepted, StoreError, StoreResult};
+use wakit_store::{DispatchStart, StoreError, StoreResult};
 
 use crate::PgStore;
+use crate::conversations;
 use crate::error::DbResultExt;
-use crate::{conversations, status};
 
 impl PgStore {
     pub(crate) async fn dispatch_begin(
@@ -22,56 +25,33 @@ impl PgStore {
         all.pop().unwrap_or(Err(StoreError::NotFound("message")))
     }
 
-    /// Marks every open message and reads it back, in one transaction.
+    /// Marks every open message and reads it back, in one transaction of four round
+    /// trips whatever the group's size: lock and mark, read back, begin and commit.
     pub(crate) async fn dispatch_begin_many(
         &self,
         items: &[(OrgId, MessageId)],
         at: DateTime<Utc>,
     ) -> StoreResult<Vec<StoreResult<DispatchStart>>> {
         let mut tx = self.pool.begin().await.db()?;
-        let mut out = Vec::with_capacity(items.len());
-        for (org, id) in items {
-            out.push(begin_in(&mut tx, *org, *id, at).await?);
-        }
+        let marks = mark(&mut tx, items, at).await?;
+        let messages = conversations::load_messages(&mut tx, items).await?;
         tx.commit().await.db()?;
-        Ok(out)
-    }
-
-    /// `mark_sent` + job completion for every item, in one transaction.
-    pub(crate) async fn sends_finished(
-        &self,
-        items: &[SendAccepted],
-    ) -> StoreResult<Vec<StoreResult<()>>> {
-        let mut tx = self.pool.begin().await.db()?;
+        // An item named twice: the first starts the attempt, the next finds it started.
+        let mut started = HashSet::new();
         let mut out = Vec::with_capacity(items.len());
-        for it in items {
-            // A savepoint per item: a refused item (its wamid taken) must not abort the
-            // others' transaction.
-            let mut sp = tx.begin().await.db()?;
-            let r = match status::mark_sent_in(&mut sp, it.org, it.message, &it.wamid, it.at).await
-            {
-                Ok(_) => {
-                    sqlx::query(
-                        "UPDATE jobs SET state = 'done', lease_until = NULL, lease_token = NULL, \
-                         updated_at = now() WHERE id = $1 AND state = 'running' AND lease_token = $2",
-                    )
-                    .bind(it.job.0)
-                    .bind(it.lease_token)
-                    .execute(&mut *sp)
-                    .await
-                    .db()?;
-                    sp.commit().await.db()?;
-                    Ok(())
-                }
-                Err(e @ (StoreError::NotFound(_) | StoreError::Conflict(_))) => {
-                    sp.rollback().await.db()?;
-                    Err(e)
-                }
-                Err(e) => return Err(e),
+        for item in items {
+            let (Some((open, since)), Some(message)) = (marks.get(item), messages.get(item)) else {
+                out.push(Err(StoreError::NotFound("message")));
+                continue;
             };
-            out.push(r);
+            let since = since.or_else(|| (!started.insert(*item)).then_some(at));
+            let message = message.clone();
+            out.push(Ok(match (open, since) {
+                (false, _) => DispatchStart::Done(message),
+                (true, None) => DispatchStart::Send(message),
+                (true, Some(since)) => DispatchStart::Interrupted { message, since },
+            }));
         }
-        tx.commit().await.db()?;
         Ok(out)
     }
 
@@ -91,40 +71,43 @@ impl PgStore {
     }
 }
 
-/// Marks one message inside the caller's transaction; `Err(NotFound)` as an item result.
-async fn begin_in(
+/// Locks the items' messages (in id order) and sets the attempt marker on the open ones
+/// without one; returns, per (org, message) found, whether it is open and when an
+/// earlier attempt began.
+async fn mark(
     tx: &mut PgConnection,
-    org: OrgId,
-    id: MessageId,
+    items: &[(OrgId, MessageId)],
     at: DateTime<Utc>,
-) -> StoreResult<StoreResult<DispatchStart>> {
-    let row = sqlx::query(
-        "SELECT status = 'pending' AND external_id IS NULL AND direction = 'outgoing' AS open, \
-                dispatch_started_at FROM messages \
-         WHERE id = $1 AND organization_id = $2 FOR UPDATE",
+) -> StoreResult<HashMap<(OrgId, MessageId), (bool, Option<DateTime<Utc>>)>> {
+    let orgs: Vec<Uuid> = items.iter().map(|(org, _)| org.0).collect();
+    let ids: Vec<Uuid> = items.iter().map(|(_, id)| id.0).collect();
+    let rows = sqlx::query(
+        "WITH target AS ( \
+           SELECT m.id, m.organization_id, m.dispatch_started_at AS since, \
+                  m.status = 'pending' AND m.external_id IS NULL AND m.direction = 'outgoing' AS open \
+           FROM messages m \
+           JOIN (SELECT DISTINCT * FROM UNNEST($1::uuid[], $2::uuid[])) AS k(org, id) \
+             ON m.id = k.id AND m.organization_id = k.org \
+           ORDER BY m.id FOR UPDATE OF m \
+         ), marked AS ( \
+           UPDATE messages m SET dispatch_started_at = $3 FROM target t \
+           WHERE m.id = t.id AND t.open AND t.since IS NULL \
+         ) \
+         SELECT id, organization_id, open, since FROM target",
     )
-    .bind(id.0)
-    .bind(org.0)
-    .fetch_optional(&mut *tx)
+    .bind(&orgs)
+    .bind(&ids)
+    .bind(at)
+    .fetch_all(&mut *tx)
     .await
     .db()?;
-    let Some(row) = row else {
-        return Ok(Err(StoreError::NotFound("message")));
-    };
-    let open: bool = row.try_get("open").db()?;
-    let since: Option<DateTime<Utc>> = row.try_get("dispatch_started_at").db()?;
-    if open && since.is_none() {
-        sqlx::query("UPDATE messages SET dispatch_started_at = $1 WHERE id = $2")
-            .bind(at)
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await
-            .db()?;
-    }
-    let message = conversations::load_message(tx, org, id).await?;
-    Ok(Ok(match (open, since) {
-        (false, _) => DispatchStart::Done(message),
-        (true, None) => DispatchStart::Send(message),
-        (true, Some(since)) => DispatchStart::Interrupted { message, since },
-    }))
+    rows.iter()
+        .map(|row| {
+            let key = (
+                OrgId(row.try_get("organization_id").db()?),
+                MessageId(row.try_get("id").db()?),
+            );
+            Ok((key, (row.try_get("open").db()?, row.try_get("since").db()?)))
+        })
+        .collect()
 }

@@ -120,6 +120,38 @@ impl InboxStore for PgStore {
         Ok(stored)
     }
 
+    async fn inbox_oldest_pending(&self) -> StoreResult<Option<DateTime<Utc>>> {
+        sqlx::query_scalar("SELECT MIN(received_at) FROM webhook_inbox WHERE state = 'pending'")
+            .fetch_one(&self.pool)
+            .await
+            .db()
+    }
+
+    async fn inbox_retry_failed(&self, limit: u32, at: DateTime<Utc>) -> StoreResult<usize> {
+        let mut tx = self.pool.begin().await.db()?;
+        let ids: Vec<Uuid> = sqlx::query_scalar(
+            "UPDATE webhook_inbox SET state = 'pending' WHERE id IN ( \
+               SELECT id FROM webhook_inbox WHERE state = 'failed' \
+               ORDER BY received_at LIMIT $1 FOR UPDATE) \
+             RETURNING id",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await
+        .db()?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let names: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        insert_job(
+            &mut tx,
+            &process_job(json!({ "inbox_ids": names }), micros(at)),
+        )
+        .await?;
+        tx.commit().await.db()?;
+        Ok(ids.len())
+    }
+
     async fn inbox_get(&self, id: Uuid) -> StoreResult<InboxItem> {
         let sql = format!("SELECT {INBOX_COLUMNS} FROM webhook_inbox WHERE id = $1");
         let row = sqlx::query(&sql)

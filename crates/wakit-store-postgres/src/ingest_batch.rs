@@ -15,7 +15,6 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool, Row};
-use uuid::Uuid;
 use wakit_core::{AccountId, ConversationId, MessageId, MessageStatus, OrgId, StatusHistory};
 use wakit_store::{InboundMessage, Ingested, StoreError, StoreResult};
 
@@ -24,27 +23,22 @@ use crate::contacts::{Touch, lock_address, lock_addresses, upsert_address, write
 use crate::conversations::find_or_create;
 use crate::error::DbResultExt;
 use crate::ingest::{INSERT_AND_TOUCH, existing, vanished};
+use crate::rows::fetch_keyed;
 
 /// The active conversations among `keys` (number, contact key) of their orgs.
 async fn active_conversations(
     conn: &mut PgConnection,
     keys: &BTreeSet<(OrgId, AccountId, String)>,
 ) -> StoreResult<HashMap<(AccountId, String), ConversationId>> {
-    let orgs: Vec<Uuid> = keys.iter().map(|(org, _, _)| org.0).collect();
-    let accounts: Vec<Uuid> = keys.iter().map(|(_, account, _)| account.0).collect();
-    let addresses: Vec<&str> = keys.iter().map(|(_, _, key)| key.as_str()).collect();
-    let rows = sqlx::query(
+    let rows = fetch_keyed(
+        conn,
         "SELECT c.id, c.account_id, c.contact_address FROM conversations c \
          JOIN UNNEST($1::uuid[], $2::uuid[], $3::text[]) AS k(org, account, address) \
            ON c.organization_id = k.org AND c.account_id = k.account AND c.contact_address = k.address \
          WHERE c.status = 'active'",
+        keys.iter().map(|(org, account, key)| (*org, *account, key.as_str())),
     )
-    .bind(&orgs)
-    .bind(&accounts)
-    .bind(&addresses)
-    .fetch_all(&mut *conn)
-    .await
-    .db()?;
+    .await?;
     rows.iter()
         .map(|row| {
             let account = AccountId(row.try_get("account_id").db()?);

@@ -147,6 +147,13 @@ impl JobStore for PgStore {
             .ok_or_else(|| crate::error::corrupt(format!("job state {state:?}")))
     }
 
+    async fn job_counts(&self) -> StoreResult<Vec<(String, String, i64)>> {
+        sqlx::query_as("SELECT kind, state, COUNT(*) AS n FROM jobs WHERE state IN ('queued', 'running') GROUP BY kind, state")
+            .fetch_all(&self.pool)
+            .await
+            .db()
+    }
+
     async fn get_job(&self, id: JobId) -> StoreResult<Job> {
         let row = sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"))
             .bind(id.0)

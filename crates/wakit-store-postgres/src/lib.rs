@@ -29,13 +29,18 @@ mod ingest;
 mod ingest_batch;
 mod jobs;
 mod keys;
+mod merged;
 mod messages;
 mod orgs;
+mod pacing;
 mod rows;
+mod sends;
 mod status;
+mod status_batch;
 mod templates;
 #[cfg(test)]
 mod tests;
+mod wakeup;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -73,6 +78,7 @@ impl Default for PgOptions {
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pool: PgPool,
+    wakeup: std::sync::Arc<wakeup::Wakeup>,
 }
 
 impl PgStore {
@@ -100,12 +106,15 @@ impl PgStore {
             .connect_with(connect)
             .await
             .map_err(error::db_err)?;
-        Ok(PgStore { pool })
+        Ok(PgStore::from_pool(pool))
     }
 
     /// Wraps an existing pool (its connections are used as configured).
     pub fn from_pool(pool: PgPool) -> PgStore {
-        PgStore { pool }
+        PgStore {
+            pool,
+            wakeup: Default::default(),
+        }
     }
 
     /// The underlying pool (tests, row-level-security setup).
@@ -124,7 +133,7 @@ impl Store for PgStore {
         &self,
         items: &[wakit_store::SendAccepted],
     ) -> StoreResult<Vec<StoreResult<()>>> {
-        self.sends_finished(items).await
+        sends::sends_finished(&self.pool, items).await
     }
 
     async fn migrate(&self) -> StoreResult<()> {
@@ -149,6 +158,32 @@ impl Store for PgStore {
                 }
                 e => StoreError::Other(format!("migration: {e}")),
             })
+    }
+
+    async fn wait_for_jobs(&self, timeout: Duration) {
+        self.wakeup.wait(&self.pool, timeout).await;
+    }
+
+    fn shares_pacing(&self) -> bool {
+        true
+    }
+
+    async fn reserve_send_slots(
+        &self,
+        account: wakit_core::AccountId,
+        interval: Duration,
+        count: u32,
+        horizon: Duration,
+    ) -> StoreResult<Result<Duration, Duration>> {
+        pacing::reserve(&self.pool, account, interval, count, horizon).await
+    }
+
+    fn pool_status(&self) -> wakit_store::PoolStatus {
+        wakit_store::PoolStatus {
+            size: self.pool.size(),
+            idle: self.pool.num_idle() as u32,
+            max: self.pool.options().get_max_connections(),
+        }
     }
 
     async fn ping(&self) -> StoreResult<()> {

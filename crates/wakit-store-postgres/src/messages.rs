@@ -20,7 +20,7 @@ use crate::contacts::{Touch, upsert_address};
 use crate::conversations::{self, append_event, find_or_create};
 use crate::error::DbResultExt;
 use crate::rows::micros;
-use crate::{idempotency, ingest, ingest_batch, jobs, status};
+use crate::{idempotency, ingest, ingest_batch, jobs, status, status_batch};
 
 impl PgStore {
     async fn enqueue(&self, org: OrgId, msg: NewOutgoing) -> StoreResult<Enqueued> {
@@ -103,6 +103,13 @@ impl MessageStore for PgStore {
 
     async fn apply_status(&self, org: OrgId, update: StatusUpdate) -> StoreResult<StatusOutcome> {
         status::apply_status(&self.pool, org, update).await
+    }
+
+    async fn apply_status_batch(
+        &self,
+        batch: Vec<(OrgId, StatusUpdate)>,
+    ) -> StoreResult<Vec<StatusOutcome>> {
+        status_batch::apply_status_batch(&self.pool, batch).await
     }
 
     async fn enqueue_outgoing(&self, org: OrgId, msg: NewOutgoing) -> StoreResult<Enqueued> {

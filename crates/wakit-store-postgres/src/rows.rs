@@ -2,9 +2,9 @@
 
 use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::Value;
-use sqlx::Row;
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
+use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 use wakit_core::{
     AccountId, AgentId, ApiKeyId, ContactId, ConversationId, Direction, JobId, MessageContent,
@@ -18,6 +18,44 @@ use wakit_store::{
 use crate::error::{DbResultExt, corrupt};
 
 /// Times as the database keeps them (microseconds), so what we return equals what we read.
+/// The rows of a batch lookup whose `$1`, `$2` are pairs of ids, as
+/// `UNNEST($1::uuid[], $2::uuid[])` takes them.
+pub(crate) async fn fetch_pairs(
+    conn: &mut PgConnection,
+    sql: &str,
+    pairs: impl IntoIterator<Item = (Uuid, Uuid)>,
+) -> StoreResult<Vec<PgRow>> {
+    let (firsts, seconds): (Vec<Uuid>, Vec<Uuid>) = pairs.into_iter().unzip();
+    sqlx::query(sql)
+        .bind(&firsts)
+        .bind(&seconds)
+        .fetch_all(conn)
+        .await
+        .db()
+}
+
+/// The rows of a batch lookup whose `$1`, `$2`, `$3` are (org, number, text) keys, as
+/// `UNNEST($1::uuid[], $2::uuid[], $3::text[])` takes them.
+pub(crate) async fn fetch_keyed<'a>(
+    conn: &mut PgConnection,
+    sql: &str,
+    keys: impl IntoIterator<Item = (OrgId, AccountId, &'a str)>,
+) -> StoreResult<Vec<PgRow>> {
+    let (mut orgs, mut accounts, mut texts) = (Vec::new(), Vec::new(), Vec::new());
+    for (org, account, text) in keys {
+        orgs.push(org.0);
+        accounts.push(account.0);
+        texts.push(text);
+    }
+    sqlx::query(sql)
+        .bind(&orgs)
+        .bind(&accounts)
+        .bind(&texts)
+        .fetch_all(conn)
+        .await
+        .db()
+}
+
 pub(crate) fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
     t.trunc_subsecs(6)
 }

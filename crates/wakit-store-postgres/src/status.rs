@@ -8,6 +8,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
@@ -20,20 +21,35 @@ use crate::error::DbResultExt;
 use crate::rows;
 
 /// A message row locked for a status change.
-struct Locked {
-    id: MessageId,
+pub(crate) struct Locked {
+    pub(crate) id: MessageId,
     original: MessageStatus,
-    status: MessageStatus,
-    history: StatusHistory,
-    external_id: Option<String>,
+    pub(crate) status: MessageStatus,
+    pub(crate) history: StatusHistory,
+    pub(crate) external_id: Option<String>,
     /// Error to store (set by a `failed` report carrying one).
-    error: Option<Value>,
+    pub(crate) error: Option<Value>,
     /// Whether anything needs writing.
-    dirty: bool,
+    pub(crate) dirty: bool,
 }
 
 impl Locked {
-    fn merge(&mut self, status: MessageStatus, at: DateTime<Utc>, error: Option<Value>) {
+    /// The message in a row with columns `id`, `status`, `status_history`, `external_id`.
+    pub(crate) fn from_row(row: &PgRow) -> StoreResult<Locked> {
+        let status = rows::status(&row.try_get::<String, _>("status").db()?)?;
+        let Json(history): Json<StatusHistory> = row.try_get("status_history").db()?;
+        Ok(Locked {
+            id: MessageId(row.try_get("id").db()?),
+            original: status,
+            status,
+            history,
+            external_id: row.try_get("external_id").db()?,
+            error: None,
+            dirty: false,
+        })
+    }
+
+    pub(crate) fn merge(&mut self, status: MessageStatus, at: DateTime<Utc>, error: Option<Value>) {
         let next = self.status.merge(status);
         if next != self.status {
             self.status = next;
@@ -67,12 +83,30 @@ impl Locked {
 
 /// Serializes status work on one (account, wamid) for the rest of the transaction.
 async fn lock_wamid(conn: &mut PgConnection, account: AccountId, wamid: &str) -> StoreResult<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind(format!("wakit-status:{}:{wamid}", account.0))
-        .execute(conn)
-        .await
-        .db()
-        .map(|_| ())
+    lock_wamids(conn, [(account, wamid)]).await
+}
+
+/// [`lock_wamid`] for several wamids in one round trip. The locks are taken in the
+/// order of their keys, so two transactions locking overlapping sets this way (status
+/// batches, groups of accepted sends) wait for each other instead of deadlocking.
+pub(crate) async fn lock_wamids<'a>(
+    conn: &mut PgConnection,
+    wamids: impl IntoIterator<Item = (AccountId, &'a str)>,
+) -> StoreResult<()> {
+    let names: Vec<String> = wamids
+        .into_iter()
+        .map(|(account, wamid)| format!("wakit-status:{}:{wamid}", account.0))
+        .collect();
+    // The subquery is sorted before the (volatile) lock calls run over its rows.
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(k.h) FROM \
+           (SELECT DISTINCT hashtextextended(n, 0) AS h FROM UNNEST($1::text[]) AS n ORDER BY h) k",
+    )
+    .bind(&names)
+    .execute(conn)
+    .await
+    .db()
+    .map(|_| ())
 }
 
 /// Reads and locks the message matching `filter` (`$1`, `$2` bound by the caller's values).
@@ -90,20 +124,12 @@ async fn lock_message(
     if let Some(w) = wamid {
         q = q.bind(w);
     }
-    let Some(row) = q.fetch_optional(&mut *conn).await.db()? else {
-        return Ok(None);
-    };
-    let status = rows::status(&row.try_get::<String, _>("status").db()?)?;
-    let Json(history): Json<StatusHistory> = row.try_get("status_history").db()?;
-    Ok(Some(Locked {
-        id: MessageId(row.try_get("id").db()?),
-        original: status,
-        status,
-        history,
-        external_id: row.try_get("external_id").db()?,
-        error: None,
-        dirty: false,
-    }))
+    q.fetch_optional(&mut *conn)
+        .await
+        .db()?
+        .as_ref()
+        .map(Locked::from_row)
+        .transpose()
 }
 
 /// Writes a merged message back (only if something changed) and records the event

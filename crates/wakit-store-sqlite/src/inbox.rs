@@ -163,6 +163,41 @@ impl InboxStore for SqliteStore {
         Ok(stored)
     }
 
+    async fn inbox_oldest_pending(&self) -> StoreResult<Option<DateTime<Utc>>> {
+        let oldest: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(received_at) FROM webhook_inbox WHERE state = 'pending'",
+        )
+        .fetch_one(self.reads())
+        .await
+        .map_err(db)?;
+        oldest.map(crate::rows::time).transpose()
+    }
+
+    async fn inbox_retry_failed(&self, limit: u32, at: DateTime<Utc>) -> StoreResult<usize> {
+        let mut tx = self.write_tx().await?;
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM webhook_inbox WHERE state = 'failed' ORDER BY received_at LIMIT ?1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        sqlx::query(
+            "UPDATE webhook_inbox SET state = 'pending' \
+             WHERE id IN (SELECT value FROM json_each(?1))",
+        )
+        .bind(to_json(&ids)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        insert_job(&mut tx, &json!({ "inbox_ids": ids }), us(at)).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(ids.len())
+    }
+
     async fn inbox_get(&self, id: Uuid) -> StoreResult<InboxItem> {
         let sql = format!("SELECT {INBOX_COLUMNS} FROM webhook_inbox WHERE id = ?1");
         let row = sqlx::query(&sql)

@@ -168,6 +168,13 @@ impl JobStore for SqliteStore {
         Ok(changed(&done).then_some(state))
     }
 
+    async fn job_counts(&self) -> StoreResult<Vec<(String, String, i64)>> {
+        sqlx::query_as("SELECT kind, state, COUNT(*) AS n FROM jobs WHERE state IN ('queued', 'running') GROUP BY kind, state")
+            .fetch_all(self.reads())
+            .await
+            .map_err(db)
+    }
+
     async fn get_job(&self, id: JobId) -> StoreResult<Job> {
         let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1");
         let row = sqlx::query(&sql)

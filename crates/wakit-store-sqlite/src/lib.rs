@@ -24,6 +24,7 @@ mod orgs;
 mod rows;
 mod shared;
 mod status;
+mod status_batch;
 mod templates;
 
 #[cfg(test)]
@@ -194,6 +195,18 @@ impl Store for SqliteStore {
             .run(&self.writer)
             .await
             .map_err(migrate_error)
+    }
+
+    fn pool_status(&self) -> wakit_store::PoolStatus {
+        let pools = [&self.writer, &self.reader];
+        wakit_store::PoolStatus {
+            size: pools.iter().map(|p| p.size()).sum(),
+            idle: pools.iter().map(|p| p.num_idle() as u32).sum(),
+            max: pools
+                .iter()
+                .map(|p| p.options().get_max_connections())
+                .sum(),
+        }
     }
 
     async fn ping(&self) -> StoreResult<()> {

@@ -40,6 +40,13 @@ impl MessageStore for SqliteStore {
         self.status_update(org, update).await
     }
 
+    async fn apply_status_batch(
+        &self,
+        batch: Vec<(OrgId, StatusUpdate)>,
+    ) -> StoreResult<Vec<StatusOutcome>> {
+        self.status_batch(batch).await
+    }
+
     async fn enqueue_outgoing(&self, org: OrgId, msg: NewOutgoing) -> StoreResult<Enqueued> {
         self.enqueue(org, msg).await
     }

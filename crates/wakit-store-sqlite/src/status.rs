@@ -16,22 +16,23 @@ use crate::rows::{get, get_json, get_opt_json, get_status, get_uuid, now, time, 
 use crate::shared::{event_sql, require_account};
 
 /// Columns of a message loaded for a merge.
-const TRACKED: &str = "m.id, m.account_id, m.external_id, m.status, m.status_history, m.error";
+pub(crate) const TRACKED: &str =
+    "m.id, m.account_id, m.external_id, m.status, m.status_history, m.error";
 
 /// A message's status state, loaded for a merge.
-struct Tracked {
-    id: MessageId,
-    account: AccountId,
-    external_id: Option<String>,
+pub(crate) struct Tracked {
+    pub(crate) id: MessageId,
+    pub(crate) account: AccountId,
+    pub(crate) external_id: Option<String>,
     before: MessageStatus,
-    status: MessageStatus,
-    history: StatusHistory,
-    error: Option<Value>,
-    dirty: bool,
+    pub(crate) status: MessageStatus,
+    pub(crate) history: StatusHistory,
+    pub(crate) error: Option<Value>,
+    pub(crate) dirty: bool,
 }
 
 impl Tracked {
-    fn load(row: &SqliteRow) -> StoreResult<Tracked> {
+    pub(crate) fn load(row: &SqliteRow) -> StoreResult<Tracked> {
         let status = get_status(row, "status")?;
         Ok(Tracked {
             id: get_uuid(row, "id")?.into(),
@@ -46,7 +47,7 @@ impl Tracked {
     }
 
     /// Merges one status report.
-    fn apply(&mut self, status: MessageStatus, at: DateTime<Utc>, error: Option<Value>) {
+    pub(crate) fn apply(&mut self, status: MessageStatus, at: DateTime<Utc>, error: Option<Value>) {
         let merged = self.status.merge(status);
         if merged != self.status {
             self.status = merged;

@@ -283,6 +283,17 @@ impl Priority {
     }
 }
 
+/// Connections of the store's pools (summed over pools).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PoolStatus {
+    /// Open connections.
+    pub size: u32,
+    /// Open and idle.
+    pub idle: u32,
+    /// The most that may be open.
+    pub max: u32,
+}
+
 /// An outgoing message to store as pending and queue for dispatch.
 #[derive(Clone, Debug)]
 pub struct NewOutgoing {

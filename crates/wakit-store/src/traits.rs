@@ -118,6 +118,28 @@ pub trait MessageStore: Send + Sync {
     /// Applies a status monotonically. Unknown wamid → kept, `Deferred`.
     async fn apply_status(&self, org: OrgId, update: StatusUpdate) -> StoreResult<StatusOutcome>;
 
+    /// Applies several statuses (possibly of several orgs), in order, with the semantics
+    /// of [`MessageStore::apply_status`] for each: merged monotonically
+    /// ([`wakit_core::MessageStatus::merge`], the earliest time of each status kept in the
+    /// history), a duplicate or late report is `Unchanged`, an unknown wamid is kept and
+    /// `Deferred` (applied by [`MessageStore::mark_sent`]), and an org only touches its own
+    /// numbers' messages (another org's number is `NotFound("account")`). Reports for one
+    /// wamid within the batch merge as if applied one after another (delivered, read,
+    /// then a late sent: `Applied`, `Applied`, `Unchanged`, ending at read), and each
+    /// `Applied` appends its event as the single path does. One outcome per update, in
+    /// order. Backends override this to commit the whole batch in one transaction; if
+    /// the batch fails, nothing of it is applied and callers fall back to one at a time.
+    async fn apply_status_batch(
+        &self,
+        batch: Vec<(OrgId, StatusUpdate)>,
+    ) -> StoreResult<Vec<StatusOutcome>> {
+        let mut out = Vec::with_capacity(batch.len());
+        for (org, update) in batch {
+            out.push(self.apply_status(org, update).await?);
+        }
+        Ok(out)
+    }
+
     /// Stores an outgoing message as `pending` (contact address and conversation created
     /// if needed; unread reset) and queues its `send_message` job (payload
     /// `{"message_id": ...}`, run at `scheduled_at` or now), in one transaction. With an
@@ -299,6 +321,8 @@ pub trait JobStore: Send + Sync {
     ) -> StoreResult<Option<JobState>>;
     /// Reads a job.
     async fn get_job(&self, id: JobId) -> StoreResult<Job>;
+    /// How many jobs are queued or running per (kind, state), for metrics.
+    async fn job_counts(&self) -> StoreResult<Vec<(String, String, i64)>>;
 }
 
 /// The raw Meta webhook inbox: bodies are stored before Meta gets its 200, and
@@ -320,6 +344,14 @@ pub trait InboxStore: Send + Sync {
     /// commit. Returns the items in input order once everything is durable; on error
     /// nothing of the group is stored. An empty group stores nothing and queues no job.
     async fn inbox_put_batch(&self, items: Vec<NewInboxItem>) -> StoreResult<Vec<InboxItem>>;
+    /// Queues the oldest `limit` bodies whose processing left an error (`failed`, e.g. a
+    /// message for a number not connected yet) for processing again — ONE
+    /// `process_webhook` job for all of them, in one transaction — and marks them
+    /// pending. Processing is idempotent, so what was stored the first time is not
+    /// stored twice. Returns how many were queued.
+    async fn inbox_retry_failed(&self, limit: u32, at: DateTime<Utc>) -> StoreResult<usize>;
+    /// When the oldest body still waiting to be processed arrived (ingest lag).
+    async fn inbox_oldest_pending(&self) -> StoreResult<Option<DateTime<Utc>>>;
     /// Reads a stored body.
     async fn inbox_get(&self, id: Uuid) -> StoreResult<InboxItem>;
     /// Reads several stored bodies, in the order of `ids`; unknown ids are left out.
@@ -374,8 +406,37 @@ pub trait Store:
         }
         Ok(out)
     }
+    /// Waits until jobs may have been queued (by any process on this database) or
+    /// `timeout` passes. Workers call it when idle; the default just sleeps (polling).
+    async fn wait_for_jobs(&self, timeout: std::time::Duration) {
+        tokio::time::sleep(timeout).await;
+    }
+    /// Whether send pacing is shared through the database, so that several worker
+    /// processes together hold a number's rate; `false`: the dispatcher paces in memory
+    /// (one worker process per database).
+    fn shares_pacing(&self) -> bool {
+        false
+    }
+    /// Reserves `count` consecutive send slots `interval` apart for a number, for every
+    /// process on this database. `Ok(wait)`: the first slot is `wait` from now (the
+    /// database's clock); `Err(later)`: the number has no free slot within `horizon` —
+    /// nothing was reserved; ask again after `later`. Only when [`Store::shares_pacing`].
+    async fn reserve_send_slots(
+        &self,
+        account: AccountId,
+        interval: std::time::Duration,
+        count: u32,
+        horizon: std::time::Duration,
+    ) -> StoreResult<Result<std::time::Duration, std::time::Duration>> {
+        let _ = (account, interval, count, horizon);
+        Err(crate::StoreError::Other(
+            "this store does not share pacing".into(),
+        ))
+    }
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
     /// Checks the database answers.
     async fn ping(&self) -> StoreResult<()>;
+    /// The connection pools' state, for health endpoints and metrics.
+    fn pool_status(&self) -> PoolStatus;
 }

@@ -9,148 +9,14 @@
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use std::collections::{HashMap, HashSet};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 use wakit_core::{MessageContent, MessageStatus, Phone};
-use wakit_sim::{Inbound, NumberSpec, Quirks, RetryPolicy, Sim, SimConfig, SimHandle};
-use wakit_store::{Account, MessageRecord, NewOutgoing, Priority};
-use wakit_store_tests::fixture::{new_account, secret_box};
+use wakit_sim::Inbound;
+use wakit_store::{NewOutgoing, Priority};
 use wakit_store_tests::{Backend, TestStore};
 
-const APP_SECRET: &str = "crash-test-secret";
-/// Hex of the key `secret_box()` uses ([7u8; 32]).
-const SECRET_KEY: &str = "0707070707070707070707070707070707070707070707070707070707070707";
-const WAIT: Duration = Duration::from_secs(180);
+mod common;
 
-struct Rig {
-    ts: TestStore,
-    sim: SimHandle,
-    account: Account,
-    listen: String,
-    data_dir: tempfile::TempDir,
-}
-
-impl Rig {
-    async fn new(ts: TestStore) -> Rig {
-        // A port for the server, stable across its restart.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let listen = format!("127.0.0.1:{port}");
-        let sim = Sim::start(SimConfig {
-            app_secret: APP_SECRET.into(),
-            quirks: Quirks::none(),
-            webhook_url: Some(format!("http://{listen}/functions/v1/whatsapp-webhook")),
-            webhook_retry: RetryPolicy {
-                initial: Duration::from_millis(100),
-                max_delay: Duration::from_secs(1),
-                give_up_after: Duration::from_secs(600),
-            },
-            ..SimConfig::default()
-        })
-        .await
-        .unwrap();
-        let pnid = format!("10{}", u64::from(port) * 1_000_003);
-        let token = "EAAG-crash";
-        let mut new = new_account("5215588392274", &pnid);
-        new.waba_id = format!("9{pnid}");
-        new.access_token = secret_box().seal(token, &pnid);
-        sim.add_number(
-            NumberSpec::new("5215588392274")
-                .id(pnid.clone())
-                .token(token)
-                .waba(new.waba_id.clone()),
-        )
-        .unwrap();
-        let org = ts.store.create_org("Crash", "UTC").await.unwrap();
-        let account = ts.store.add_account(org.id, new).await.unwrap();
-        Rig {
-            ts,
-            sim,
-            account,
-            listen,
-            data_dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    /// Starts `wakit serve` and waits until it answers.
-    async fn serve(&self) -> Child {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wakit"))
-            .args(["serve", "--listen", &self.listen])
-            .env("WAKIT_DATA_DIR", self.data_dir.path())
-            .env("WAKIT_DATABASE_URL", &self.ts.url)
-            .env("WAKIT_SECRET_KEY", SECRET_KEY)
-            .env("WAKIT_APP_SECRET", APP_SECRET)
-            .env("WAKIT_GRAPH_URL", self.sim.base_url())
-            .env("WAKIT_DEFAULT_MPS", "200")
-            .env("WAKIT_SEND_RECONCILE_SECONDS", "3")
-            .env("WAKIT_JOB_LEASE_SECONDS", "3")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn wakit serve");
-        let ping = format!("http://{}/functions/v1/api/ping", self.listen);
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(60) {
-            if reqwest::get(&ping)
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                return child;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("wakit serve did not answer within 60 s");
-    }
-
-    /// Every stored message of the number, across its conversations.
-    async fn messages(&self) -> Vec<MessageRecord> {
-        let (org, acct) = (self.account.org_id, self.account.id);
-        let mut all = Vec::new();
-        for conv in self
-            .ts
-            .store
-            .list_conversations(org, acct, 1000)
-            .await
-            .unwrap()
-        {
-            let page = self
-                .ts
-                .store
-                .page_messages(org, conv.id, 100_000, None)
-                .await
-                .unwrap();
-            all.extend(page.messages);
-        }
-        all
-    }
-}
-
-fn kill9(child: &mut Child) {
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-KILL", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let _ = child.wait();
-}
-
-/// Waits (bounded) until `cond` holds.
-async fn until<F: std::future::Future<Output = bool>>(what: &str, mut cond: impl FnMut() -> F) {
-    let start = Instant::now();
-    while !cond().await {
-        assert!(start.elapsed() < WAIT, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+use common::rig::{Rig, WAIT, kill9, until};
 
 async fn inbound_storm_survives_kill_9(backend: Backend) {
     let Some(ts) = TestStore::fresh(backend).await else {
@@ -285,19 +151,6 @@ async fn bulk_send_survives_kill_9_without_duplicates(backend: Backend) {
     );
     kill9(&mut server);
     rig.sim.shutdown().await;
-}
-
-macro_rules! on_both_backends {
-    ($($check:ident),* $(,)?) => {
-        mod sqlite { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $check() { super::$check(wakit_store_tests::Backend::Sqlite).await; }
-        )* }
-        mod postgres { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $check() { super::$check(wakit_store_tests::Backend::Postgres).await; }
-        )* }
-    };
 }
 
 on_both_backends!(

@@ -1,8 +1,9 @@
 //! `GET /accounts`: the org's connected numbers.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use wakit_api::{AccountRef, AccountsResponse};
 use wakit_store::AccountStatus;
 
@@ -11,10 +12,16 @@ use crate::auth::ApiKeyAuth;
 use crate::error::ApiError;
 
 /// The accounts route.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/accounts", get(list))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list))
 }
 
+/// The org's connected WhatsApp numbers.
+#[utoipa::path(get, path = "/accounts", tag = "accounts", security(("api_key" = [])), responses(
+        (status = 200, description = "Connected numbers", body = AccountsResponse),
+        (status = 401, description = "Missing or invalid API key", body = wakit_api::ErrorBody),
+        (status = 429, description = "Rate limit of the API key (Retry-After)", body = wakit_api::ErrorBody),
+        (status = 503, description = "Database unavailable", body = wakit_api::ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     ApiKeyAuth(auth): ApiKeyAuth,

@@ -1,9 +1,10 @@
 //! `GET /contacts`: search by name (case- and accent-insensitive, any part), by number
 //! (any part of the digits), both (AND) or neither (everyone, by name).
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use wakit_api::ContactsResponse;
 use wakit_store::ContactQuery;
 
@@ -17,10 +18,18 @@ use crate::error::ApiError;
 const LIMIT: (u32, u32) = (10, 200);
 
 /// The contacts route.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/contacts", get(search))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(search))
 }
 
+/// Contacts by name (case- and accent-insensitive), number (any part), both or neither.
+#[utoipa::path(get, path = "/contacts", tag = "contacts", security(("api_key" = [])),
+    params(wakit_api::ContactsQuery), responses(
+        (status = 200, description = "Matching contacts, by name", body = ContactsResponse),
+        (status = 400, description = "Invalid parameter, or account_required when the org has several numbers", body = wakit_api::ErrorBody),
+        (status = 401, description = "Missing or invalid API key", body = wakit_api::ErrorBody),
+        (status = 429, description = "Rate limit of the API key (Retry-After)", body = wakit_api::ErrorBody),
+        (status = 503, description = "Database unavailable", body = wakit_api::ErrorBody)))]
 async fn search(
     State(state): State<AppState>,
     ApiKeyAuth(auth): ApiKeyAuth,

@@ -1,11 +1,12 @@
 //! `GET /conversations` and `GET /conversation` (alias `GET /messages`).
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use chrono::Utc;
 use chrono_tz::Tz;
 use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use wakit_api::{
     ContactBrief, ConversationItem, ConversationResponse, ConversationsResponse, LastMessage,
     MessageItem,
@@ -25,11 +26,11 @@ const CONVERSATIONS: (u32, u32) = (10, 200);
 const MESSAGES: (u32, u32) = (50, 1000);
 
 /// The conversation routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/conversations", get(list))
-        .route("/conversation", get(conversation))
-        .route("/messages", get(conversation).post(super::send::send))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(conversation))
+        .routes(routes!(messages, super::send::send))
 }
 
 /// The org's timezone.
@@ -56,6 +57,15 @@ fn content(m: &MessageRecord) -> Value {
     v
 }
 
+/// Active conversations of a number, newest message first, with previews.
+#[utoipa::path(get, path = "/conversations", tag = "conversations", security(("api_key" = [])),
+    params(wakit_api::ConversationsQuery), responses(
+        (status = 200, description = "Conversations", body = ConversationsResponse),
+        (status = 400, description = "Invalid parameter, or account_required when the org has several numbers", body = wakit_api::ErrorBody),
+        (status = 401, description = "Missing or invalid API key", body = wakit_api::ErrorBody),
+        (status = 404, description = "Unknown account_phone, contact, conversation or template", body = wakit_api::ErrorBody),
+        (status = 429, description = "Rate limit of the API key (Retry-After)", body = wakit_api::ErrorBody),
+        (status = 503, description = "Database unavailable", body = wakit_api::ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     ApiKeyAuth(auth): ApiKeyAuth,
@@ -91,6 +101,15 @@ async fn list(
     }))
 }
 
+/// The last `limit` messages with a contact, oldest first, and the service window.
+#[utoipa::path(get, path = "/conversation", tag = "conversations", security(("api_key" = [])),
+    params(wakit_api::ConversationQuery), responses(
+        (status = 200, description = "The conversation", body = ConversationResponse),
+        (status = 400, description = "Invalid parameter, or account_required when the org has several numbers", body = wakit_api::ErrorBody),
+        (status = 401, description = "Missing or invalid API key", body = wakit_api::ErrorBody),
+        (status = 404, description = "Unknown account_phone, contact, conversation or template", body = wakit_api::ErrorBody),
+        (status = 429, description = "Rate limit of the API key (Retry-After)", body = wakit_api::ErrorBody),
+        (status = 503, description = "Database unavailable", body = wakit_api::ErrorBody)))]
 async fn conversation(
     State(state): State<AppState>,
     ApiKeyAuth(auth): ApiKeyAuth,
@@ -153,6 +172,23 @@ async fn conversation(
         conversation_id: conv.id.to_string(),
         messages,
     }))
+}
+
+/// Alias of `GET /conversation`.
+#[utoipa::path(get, path = "/messages", tag = "conversations", security(("api_key" = [])),
+    params(wakit_api::ConversationQuery), responses(
+        (status = 200, description = "The conversation", body = ConversationResponse),
+        (status = 400, description = "Invalid parameter, or account_required when the org has several numbers", body = wakit_api::ErrorBody),
+        (status = 401, description = "Missing or invalid API key", body = wakit_api::ErrorBody),
+        (status = 404, description = "Unknown account_phone, contact, conversation or template", body = wakit_api::ErrorBody),
+        (status = 429, description = "Rate limit of the API key (Retry-After)", body = wakit_api::ErrorBody),
+        (status = 503, description = "Database unavailable", body = wakit_api::ErrorBody)))]
+async fn messages(
+    state: State<AppState>,
+    auth: ApiKeyAuth,
+    params: Params,
+) -> Result<Json<ConversationResponse>, ApiError> {
+    conversation(state, auth, params).await
 }
 
 /// A stored error as a list (Meta sends `errors: [...]`).

@@ -1,11 +1,12 @@
 //! `GET /health`: every connected number checked against Meta at once, each with a
 //! timeout; a token Meta refuses is reported with Meta's message, a timeout as a timeout.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use futures::future::join_all;
 use std::time::Duration;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use wakit_api::{HealthItem, HealthResponse};
 use wakit_store::Account;
 
@@ -18,10 +19,16 @@ use crate::{AppState, graph};
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(8);
 
 /// The health route.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/health", get(health))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(health))
 }
 
+/// Every connected number checked against Meta (token, quality, messaging limit).
+#[utoipa::path(get, path = "/health", tag = "accounts", security(("api_key" = [])), responses(
+        (status = 200, description = "One entry per number: active, or error with Meta's message", body = HealthResponse),
+        (status = 401, description = "Missing or invalid API key", body = wakit_api::ErrorBody),
+        (status = 429, description = "Rate limit of the API key (Retry-After)", body = wakit_api::ErrorBody),
+        (status = 503, description = "Database unavailable", body = wakit_api::ErrorBody)))]
 async fn health(
     State(state): State<AppState>,
     ApiKeyAuth(auth): ApiKeyAuth,

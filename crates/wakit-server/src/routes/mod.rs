@@ -6,6 +6,7 @@ mod contacts;
 mod conversations;
 mod health;
 pub mod labels;
+pub mod openapi;
 mod outcome;
 mod params;
 mod ping;
@@ -18,16 +19,47 @@ use crate::error::ApiError;
 use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use std::sync::Arc;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
-/// The REST API router (mounted at [`wakit_api::API_PREFIX`]).
-pub fn api_router() -> Router<AppState> {
-    Router::new()
+/// Every API route with its OpenAPI description.
+fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(ping::router())
         .merge(accounts::router())
         .merge(conversations::router())
         .merge(templates::router())
         .merge(health::router())
         .merge(contacts::router())
+}
+
+/// The OpenAPI 3.1 document of the REST API.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    documented().into_openapi()
+}
+
+/// The REST API router (mounted at [`wakit_api::API_PREFIX`]), with the OpenAPI
+/// document at `GET /openapi.json` (no key needed).
+pub fn api_router() -> Router<AppState> {
+    let (router, doc) = documented().split_for_parts();
+    let json = Arc::new(doc.to_pretty_json().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "cannot render the OpenAPI document");
+        "{}".to_string()
+    }));
+    router.route(
+        "/openapi.json",
+        get(move || {
+            let json = Arc::clone(&json);
+            async move {
+                (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    (*json).clone(),
+                )
+            }
+        }),
+    )
 }
 
 /// Gives the bodies axum and tower-http write themselves (405 with its `Allow` header,

@@ -1,30 +1,62 @@
-//! `GET /ping`: no auth; says whether the database answers.
+//! `GET /ping` (uptime: is the server up, does the database answer) and `GET /ready`
+//! (readiness for a load balancer: 503 while the database does not answer within
+//! [`DB_TIMEOUT`]). Neither needs a key; both report the connection pool.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
-use wakit_api::PingResponse;
+use std::time::Duration;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use wakit_api::{PingResponse, PoolInfo};
 
 use crate::AppState;
 
-/// The ping route.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/ping", get(ping))
+/// How long the database may take to answer a health check.
+pub const DB_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The ping and readiness routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(ping))
+        .routes(routes!(ready))
 }
 
+/// Whether the server and its database answer (no API key needed).
+#[utoipa::path(get, path = "/ping", tag = "meta", responses(
+        (status = 200, description = "Server and database up", body = PingResponse),
+        (status = 503, description = "Database unavailable", body = PingResponse)))]
 async fn ping(State(state): State<AppState>) -> (StatusCode, Json<PingResponse>) {
-    let db_ok = state.store.ping().await.is_ok();
+    check(&state, "ok", "degraded").await
+}
+
+/// Readiness: 200 while this replica can serve (its database answers within 2 s).
+#[utoipa::path(get, path = "/ready", tag = "meta", responses(
+        (status = 200, description = "Ready", body = PingResponse),
+        (status = 503, description = "Not ready: the database does not answer", body = PingResponse)))]
+async fn ready(State(state): State<AppState>) -> (StatusCode, Json<PingResponse>) {
+    check(&state, "ready", "unavailable").await
+}
+
+async fn check(state: &AppState, up: &str, down: &str) -> (StatusCode, Json<PingResponse>) {
+    let answered = tokio::time::timeout(DB_TIMEOUT, state.store.ping()).await;
+    let db_ok = matches!(answered, Ok(Ok(())));
     let status = if db_ok {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
+    let pool = state.store.pool_status();
     let body = PingResponse {
-        status: if db_ok { "ok" } else { "degraded" }.to_string(),
+        status: if db_ok { up } else { down }.to_string(),
         timestamp: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         db: if db_ok { "connected" } else { "error" }.to_string(),
         backend: Some(state.store.backend().to_string()),
+        pool: Some(PoolInfo {
+            size: pool.size,
+            idle: pool.idle,
+            max: pool.max,
+        }),
     };
     (status, Json(body))
 }

@@ -31,7 +31,23 @@ pub const MAX_TEXT_CHARS: usize = 4096;
 /// Longest idempotency key.
 const MAX_KEY_LEN: usize = 255;
 
-/// The send handler (mounted at `POST /messages`).
+/// Sends a text (open window), a template or a document; answers once Meta accepted
+/// it, refused it, or after a short wait while it is still being sent.
+#[utoipa::path(post, path = "/messages", tag = "messages", security(("api_key" = [])),
+    request_body = SendRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key returns the first answer and never sends twice (24 h)")),
+    responses(
+        (status = 200, description = "Meta accepted the message", body = wakit_api::SendResponse),
+        (status = 202, description = "Stored; still being sent (see GET /conversation)", body = wakit_api::SendResponse),
+        (status = 400, description = "Invalid request, service_window_closed, or meta_rejected (Meta's code in `meta`)", body = wakit_api::ErrorBody),
+        (status = 401, description = "Missing or invalid API key", body = wakit_api::ErrorBody),
+        (status = 404, description = "Unknown account_phone or template (name/language)", body = wakit_api::ErrorBody),
+        (status = 413, description = "Body too large", body = wakit_api::ErrorBody),
+        (status = 415, description = "Not JSON", body = wakit_api::ErrorBody),
+        (status = 422, description = "Idempotency-Key reused with a different request", body = wakit_api::ErrorBody),
+        (status = 429, description = "Rate limit of the API key (Retry-After)", body = wakit_api::ErrorBody),
+        (status = 502, description = "Meta failing or refusing the number's token", body = wakit_api::ErrorBody),
+        (status = 503, description = "Database unavailable", body = wakit_api::ErrorBody)))]
 pub async fn send(
     State(state): State<AppState>,
     ApiKeyAuth(auth): ApiKeyAuth,

@@ -3,12 +3,13 @@
 //! on first use, refreshed when older than [`TEMPLATE_TTL_MINUTES`] and at once when a
 //! template status webhook arrives.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use chrono::{Duration, Utc};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use wakit_api::{TemplateDetail, TemplateItem, TemplatesResponse};
 use wakit_meta::MetaError;
 use wakit_store::{Account, TemplateRecord};
@@ -22,10 +23,20 @@ use crate::{AppState, graph};
 pub const TEMPLATE_TTL_MINUTES: i64 = 15;
 
 /// The template routes.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/templates", get(templates))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(templates))
 }
 
+/// The number's templates (cached from Meta), or one with its components.
+#[utoipa::path(get, path = "/templates", tag = "templates", security(("api_key" = [])),
+    params(wakit_api::TemplatesQuery), responses(
+        (status = 200, description = "The list, or one template's details with `template_id`", body = wakit_api::TemplatesAnswer),
+        (status = 400, description = "Invalid parameter, or account_required when the org has several numbers", body = wakit_api::ErrorBody),
+        (status = 401, description = "Missing or invalid API key", body = wakit_api::ErrorBody),
+        (status = 404, description = "Unknown account_phone, contact, conversation or template", body = wakit_api::ErrorBody),
+        (status = 429, description = "Rate limit of the API key (Retry-After)", body = wakit_api::ErrorBody),
+        (status = 502, description = "Meta could not be asked", body = wakit_api::ErrorBody),
+        (status = 503, description = "Database unavailable", body = wakit_api::ErrorBody)))]
 async fn templates(
     State(state): State<AppState>,
     ApiKeyAuth(auth): ApiKeyAuth,

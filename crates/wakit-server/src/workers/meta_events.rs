@@ -3,39 +3,48 @@
 
 use chrono::Utc;
 use serde_json::{Value, json};
-use wakit_core::MessageId;
+use wakit_core::{MessageId, OrgId};
 use wakit_store::{
     Account, NewJob, Priority, SYNC_TEMPLATES, StatusOutcome, StatusUpdate, Store, StoreError,
     StoreResult,
 };
 
-/// Applies a status; when no message has its wamid yet but Meta echoed the message id
-/// wakit put in `biz_opaque_callback_data`, the send's wamid is recorded first (an
-/// attempt that was interrupted before Meta's answer was stored) — so a message that was
-/// sent is never sent again nor marked failed for nothing.
+/// Applies a status, then [`reconcile`]s it if it was deferred.
 pub async fn apply_status(
     store: &dyn Store,
-    account: &Account,
+    org: OrgId,
     update: StatusUpdate,
     biz_opaque: Option<&str>,
 ) -> StoreResult<StatusOutcome> {
-    let outcome = store.apply_status(account.org_id, update.clone()).await?;
-    let StatusOutcome::Deferred = outcome else {
-        return Ok(outcome);
-    };
+    match store.apply_status(org, update.clone()).await? {
+        StatusOutcome::Deferred => reconcile(store, org, &update, biz_opaque).await,
+        outcome => Ok(outcome),
+    }
+}
+
+/// A status came back `Deferred` (no message has its wamid yet): when Meta echoed the
+/// message id wakit put in `biz_opaque_callback_data`, the send's wamid is recorded now
+/// (an attempt that was interrupted before Meta's answer was stored), which applies the
+/// deferred status along with any others kept for the wamid — so a message that was
+/// sent is never sent again nor marked failed for nothing. Otherwise the status stays
+/// deferred (`Deferred` is returned).
+pub async fn reconcile(
+    store: &dyn Store,
+    org: OrgId,
+    update: &StatusUpdate,
+    biz_opaque: Option<&str>,
+) -> StoreResult<StatusOutcome> {
     let Some(id) = biz_opaque.and_then(|s| s.parse::<uuid::Uuid>().ok()) else {
-        return Ok(outcome);
+        return Ok(StatusOutcome::Deferred);
     };
-    let id = MessageId::from(id);
-    let message = match store.get_message(account.org_id, id).await {
-        Ok(m) if m.account_id == account.id && m.external_id.is_none() => m,
-        Ok(_) | Err(StoreError::NotFound(_)) => return Ok(outcome),
+    let message = match store.get_message(org, MessageId::from(id)).await {
+        Ok(m) if m.account_id == update.account_id && m.external_id.is_none() => m,
+        Ok(_) | Err(StoreError::NotFound(_)) => return Ok(StatusOutcome::Deferred),
         Err(e) => return Err(e),
     };
     tracing::info!(message = %message.id, wamid = %update.wamid, "interrupted send reconciled from Meta's status webhook");
-    // The deferred status is applied by mark_sent along with any others kept for the wamid.
     store
-        .mark_sent(account.org_id, message.id, &update.wamid, update.at)
+        .mark_sent(org, message.id, &update.wamid, update.at)
         .await
 }
 

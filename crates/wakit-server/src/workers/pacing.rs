@@ -3,9 +3,11 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use wakit_core::AccountId;
+use wakit_store::{Store, StoreResult};
 
 /// Slots handed out per number.
 pub struct Pacer<K = AccountId> {
@@ -38,6 +40,78 @@ impl<K: Hash + Eq> Pacer<K> {
         }
         slots.insert(account, slot + interval);
         Ok(wait)
+    }
+}
+
+/// How much of a number's time a dispatcher reserves in the database at once.
+const BLOCK: Duration = Duration::from_millis(50);
+
+/// A block of send slots this process reserved for a number.
+struct Block {
+    next: Instant,
+    end: Instant,
+    interval: Duration,
+}
+
+/// Pacing shared by every process on one database ([`Store::shares_pacing`]): each
+/// process reserves short blocks of a number's slots in the database and hands them out
+/// here, so the configured rate is the total over all replicas.
+pub struct SharedPacer {
+    store: Arc<dyn Store>,
+    blocks: Mutex<HashMap<AccountId, Arc<tokio::sync::Mutex<Option<Block>>>>>,
+}
+
+impl SharedPacer {
+    /// Pacing through `store`.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        SharedPacer {
+            store,
+            blocks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// As [`Pacer::reserve`]: `Ok(wait)` for this process's next slot of the number,
+    /// `Err(later)` when none is free within `horizon` (nothing reserved).
+    pub async fn reserve(
+        &self,
+        account: AccountId,
+        mps: u32,
+        horizon: Duration,
+    ) -> StoreResult<Result<Duration, Duration>> {
+        let interval = Duration::from_secs(1) / mps.max(1);
+        let cell = {
+            let mut blocks = self
+                .blocks
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            blocks.entry(account).or_default().clone()
+        };
+        let mut block = cell.lock().await;
+        let now = Instant::now();
+        if let Some(b) = block.as_mut().filter(|b| b.interval == interval) {
+            let slot = b.next.max(now);
+            if slot < b.end {
+                b.next = slot + interval;
+                return Ok(Ok(slot - now));
+            }
+        }
+        let count = (BLOCK.as_micros() / interval.as_micros().max(1)).max(1) as u32;
+        match self
+            .store
+            .reserve_send_slots(account, interval, count, horizon)
+            .await?
+        {
+            Ok(wait) => {
+                let start = Instant::now() + wait;
+                *block = Some(Block {
+                    next: start + interval,
+                    end: start + interval * count,
+                    interval,
+                });
+                Ok(Ok(wait))
+            }
+            Err(later) => Ok(Err(later)),
+        }
     }
 }
 

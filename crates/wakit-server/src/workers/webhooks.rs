@@ -1,8 +1,8 @@
 //! Processes stored Meta webhook bodies (`process_webhook` jobs, each naming one body or
 //! a group-committed group of bodies): parses every item, ingests the messages of all
 //! the claimed jobs' bodies together (one transaction per chunk when possible), applies
-//! statuses monotonically, then records every body's outcome and completes the jobs in
-//! one call. Items for a number wakit does not know are not lost: the inbox row keeps
+//! their statuses monotonically, likewise batched ([`statuses`]), then records every
+//! body's outcome and completes the jobs in one call. Items for a number wakit does not know are not lost: the inbox row keeps
 //! the body and says why it was not applied.
 
 use chrono::{Duration, Utc};
@@ -14,7 +14,10 @@ use uuid::Uuid;
 use wakit_core::{JobId, Phone};
 use wakit_meta::WebhookEvent;
 
+mod statuses;
+
 use super::meta_events;
+use statuses::Reported;
 use wakit_store::{
     Account, InboundMessage, InboxItem, PROCESS_WEBHOOK, StatusUpdate, Store, StoreError,
     StoreResult,
@@ -40,6 +43,13 @@ const IDLE: StdDuration = StdDuration::from_millis(100);
 
 /// A message to ingest, with the index of the body it came from (for its problems).
 type Tagged = (usize, wakit_core::OrgId, InboundMessage);
+
+/// What a pass's bodies hold for the batched writes, in body order.
+#[derive(Default)]
+struct Found {
+    inbound: Vec<Tagged>,
+    statuses: Vec<Reported>,
+}
 
 /// A claimed job and the inbox rows it names.
 struct Leased {
@@ -132,7 +142,7 @@ impl WebhookProcessor {
             if idle {
                 tokio::select! {
                     _ = cancel.cancelled() => break,
-                    _ = tokio::time::sleep(IDLE) => {}
+                    _ = self.store.wait_for_jobs(IDLE) => {}
                 }
             }
         }
@@ -227,16 +237,20 @@ impl WebhookProcessor {
             );
         }
         let mut accounts = HashMap::new();
-        let mut inbound = Vec::new();
+        let mut found = Found::default();
         let mut problems = Vec::with_capacity(items.len());
         for (slot, item) in items.iter().enumerate() {
-            match self.process(slot, item, &mut accounts, &mut inbound).await {
+            match self.process(slot, item, &mut accounts, &mut found).await {
                 Ok(found) => problems.push(found),
                 Err(e @ StoreError::Unavailable(_)) => return Err(e),
                 // One bad body must not take the others with it.
                 Err(e) => problems.push(vec![e.to_string()]),
             }
         }
+        // Statuses go first, as they did when each body applied its own before the pass
+        // ingested the messages; the two touch different messages (outgoing vs incoming).
+        statuses::apply(&*self.store, found.statuses, &mut problems).await?;
+        let mut inbound = found.inbound;
         while !inbound.is_empty() {
             let rest = inbound.split_off(inbound.len().min(INGEST_CHUNK));
             let chunk = std::mem::replace(&mut inbound, rest);
@@ -249,14 +263,15 @@ impl WebhookProcessor {
             .collect())
     }
 
-    /// Applies one stored body's statuses and adds its messages (tagged with `slot`) to
-    /// `inbound` for the batched ingest. Returns the items it could not apply.
+    /// Applies one stored body's other events and adds its messages and statuses (tagged
+    /// with `slot`) to `found` for the batched writes. Returns the items it could not
+    /// apply.
     async fn process(
         &self,
         slot: usize,
         item: &InboxItem,
         accounts: &mut HashMap<String, Option<Account>>,
-        inbound: &mut Vec<Tagged>,
+        found: &mut Found,
     ) -> StoreResult<Vec<String>> {
         let mut problems = Vec::new();
         for event in wakit_meta::parse_webhook(&item.body) {
@@ -277,7 +292,7 @@ impl WebhookProcessor {
                         continue;
                     };
                     match Phone::parse(&from) {
-                        Ok(from) => inbound.push((
+                        Ok(from) => found.inbound.push((
                             slot,
                             account.org_id,
                             InboundMessage {
@@ -307,15 +322,18 @@ impl WebhookProcessor {
                         ));
                         continue;
                     };
-                    let update = StatusUpdate {
-                        account_id: account.id,
-                        wamid,
-                        status,
-                        at: timestamp,
-                        error: errors,
-                    };
-                    let biz = biz_opaque_callback_data.as_deref();
-                    meta_events::apply_status(&*self.store, &account, update, biz).await?;
+                    found.statuses.push(Reported {
+                        slot,
+                        org: account.org_id,
+                        update: StatusUpdate {
+                            account_id: account.id,
+                            wamid,
+                            status,
+                            at: timestamp,
+                            error: errors,
+                        },
+                        biz_opaque: biz_opaque_callback_data,
+                    });
                 }
                 WebhookEvent::Errors {
                     phone_number_id: Some(pnid),

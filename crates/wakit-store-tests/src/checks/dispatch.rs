@@ -206,9 +206,10 @@ pub async fn dispatch_batches_answer_per_item(store: &dyn Store) {
         (f.org_b, msgs[1].message.id),
         (org, msgs[1].message.id),
         (org, msgs[2].message.id),
+        (org, msgs[2].message.id),
     ];
     let started = store.begin_dispatch_many(&items, at(5)).await.unwrap();
-    assert_eq!(started.len(), 5);
+    assert_eq!(started.len(), 6);
     assert!(matches!(started[0], Ok(DispatchStart::Send(_))));
     assert!(matches!(
         started[1],
@@ -219,6 +220,12 @@ pub async fn dispatch_batches_answer_per_item(store: &dyn Store) {
         Err(wakit_store::StoreError::NotFound(_))
     ));
     assert!(matches!(started[3], Ok(DispatchStart::Send(_))));
+    assert!(matches!(started[4], Ok(DispatchStart::Send(_))));
+    assert!(
+        matches!(started[5], Ok(DispatchStart::Interrupted { since, .. }) if since == at(5)),
+        "named twice: the second finds the first's attempt: {:?}",
+        started[5]
+    );
 
     let jobs = store
         .claim_jobs(
@@ -248,23 +255,42 @@ pub async fn dispatch_batches_answer_per_item(store: &dyn Store) {
             lease_token,
         }
     };
+    // Meta's report for one of them came first: it is kept, and applied by the send.
+    let early = wakit_store::StatusUpdate {
+        account_id: acct,
+        wamid: "wamid.b2".into(),
+        status: MessageStatus::Delivered,
+        at: at(12),
+        error: None,
+    };
+    let deferred = store.apply_status(org, early).await.unwrap();
+    assert_eq!(deferred, wakit_store::StatusOutcome::Deferred);
+    let elsewhere = wakit_store::SendAccepted {
+        org: f.org_b,
+        ..accepted(0, "wamid.bx")
+    };
     let done = store
         .finish_sends(&[
             accepted(0, "wamid.b0"),
             accepted(1, "wamid.b0"),
+            elsewhere,
             accepted(2, "wamid.b2"),
         ])
         .await
         .unwrap();
-    assert!(done[0].is_ok() && done[2].is_ok(), "{done:?}");
+    assert!(done[0].is_ok() && done[3].is_ok(), "{done:?}");
     assert!(
         matches!(done[1], Err(wakit_store::StoreError::Conflict(_))),
         "a wamid already taken is refused for that item only: {done:?}"
     );
+    assert!(
+        matches!(done[2], Err(wakit_store::StoreError::NotFound(_))),
+        "another org's message: {done:?}"
+    );
     for (i, status) in [
         (0, MessageStatus::Sent),
         (1, MessageStatus::Pending),
-        (2, MessageStatus::Sent),
+        (2, MessageStatus::Delivered),
     ] {
         let m = store.get_message(org, msgs[i].message.id).await.unwrap();
         assert_eq!(m.status, status, "message {i}");

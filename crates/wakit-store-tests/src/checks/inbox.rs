@@ -171,3 +171,58 @@ pub async fn inbox_batch_is_one_commit_with_one_job(store: &dyn Store) {
         ]
     );
 }
+
+/// Failed bodies are queued again, all under one job, and only once; done ones are not.
+pub async fn inbox_retries_failed_bodies(store: &dyn Store) {
+    let item = |n: u8| NewInboxItem {
+        body: vec![b'{', n, b'}'],
+        signature: None,
+        received_at: at(i64::from(n)),
+    };
+    let stored = store
+        .inbox_put_batch(vec![item(1), item(2), item(3)])
+        .await
+        .unwrap();
+    let jobs = store
+        .claim_jobs(&[PROCESS_WEBHOOK], 10, Duration::seconds(30), at(10))
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1);
+    let lease = (jobs[0].id, jobs[0].lease_token.unwrap());
+    let outcomes = vec![
+        (
+            stored[0].id,
+            Some("message for unknown phone-number id 1".to_string()),
+        ),
+        (stored[1].id, None),
+        (stored[2].id, Some("unknown phone-number id 2".to_string())),
+    ];
+    store
+        .inbox_finish_batch(&outcomes, &[lease], at(11))
+        .await
+        .unwrap();
+    assert_eq!(store.inbox_retry_failed(100, at(20)).await.unwrap(), 2);
+    for (i, state) in [(0, "pending"), (1, "done"), (2, "pending")] {
+        assert_eq!(store.inbox_get(stored[i].id).await.unwrap().state, state);
+    }
+    let again = store
+        .claim_jobs(&[PROCESS_WEBHOOK], 10, Duration::seconds(30), at(21))
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1, "one job for the retried group");
+    let mut named: Vec<String> = again[0].payload["inbox_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    named.sort();
+    let mut expected = vec![stored[0].id.to_string(), stored[2].id.to_string()];
+    expected.sort();
+    assert_eq!(named, expected);
+    assert_eq!(
+        store.inbox_retry_failed(100, at(22)).await.unwrap(),
+        0,
+        "pending bodies are not queued twice"
+    );
+}

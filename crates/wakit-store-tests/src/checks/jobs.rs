@@ -225,3 +225,44 @@ pub async fn claims_follow_priority_and_schedule(store: &dyn Store) {
         1
     );
 }
+
+/// A worker waiting for jobs wakes when one is queued (Postgres: LISTEN/NOTIFY), long
+/// before its poll timeout; without notifications (SQLite) the wait is a plain sleep.
+pub async fn queued_jobs_wake_waiting_workers(store: &dyn Store) {
+    use std::time::Duration as StdDuration;
+    if store.backend() != "postgres" {
+        let started = std::time::Instant::now();
+        store.wait_for_jobs(StdDuration::from_millis(20)).await;
+        assert!(
+            started.elapsed() >= StdDuration::from_millis(20),
+            "polling waits its interval"
+        );
+        return;
+    }
+    // The listener starts on first use; a round whose notification came before it
+    // listened just fails that round. A woken round ends long before the 30 s poll.
+    for _ in 0..10 {
+        let wait = store.wait_for_jobs(StdDuration::from_secs(30));
+        let poke = async {
+            tokio::time::sleep(StdDuration::from_millis(200)).await;
+            store
+                .enqueue_job(NewJob {
+                    org_id: None,
+                    kind: "wake_test".into(),
+                    payload: json!({}),
+                    run_at: chrono::Utc::now(),
+                    priority: Priority::Normal.value(),
+                })
+                .await
+                .unwrap();
+        };
+        let both = async { tokio::join!(wait, poke) };
+        if tokio::time::timeout(StdDuration::from_secs(10), both)
+            .await
+            .is_ok()
+        {
+            return;
+        }
+    }
+    panic!("no waiting worker was woken by a queued job");
+}

@@ -9,7 +9,9 @@ pub mod ingest;
 pub mod ingest_batch;
 pub mod jobs;
 pub mod keys;
+pub mod pacing;
 pub mod status;
+pub mod status_batch;
 pub mod templates;
 pub mod tenancy;
 

@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use wakit_store::Store;
 use wakit_store_postgres::{PgOptions, PgStore};
 use wakit_store_sqlite::SqliteStore;
@@ -85,12 +86,28 @@ pub async fn open_url(url: &str, create_if_missing: bool) -> anyhow::Result<Arc<
 
 fn pg_options() -> anyhow::Result<PgOptions> {
     let mut options = PgOptions::default();
-    if let Ok(v) = std::env::var("WAKIT_DB_MAX_CONNECTIONS") {
-        options.max_connections = v
-            .parse()
-            .with_context(|| format!("WAKIT_DB_MAX_CONNECTIONS={v:?} is not a number"))?;
+    if let Some(n) = env_number("WAKIT_DB_MAX_CONNECTIONS")? {
+        options.max_connections = n as u32;
+    }
+    if let Some(ms) = env_number("WAKIT_DB_STATEMENT_TIMEOUT_MS")? {
+        options.statement_timeout = (ms > 0).then(|| Duration::from_millis(ms));
+    }
+    if let Some(ms) = env_number("WAKIT_DB_ACQUIRE_TIMEOUT_MS")? {
+        options.acquire_timeout = Duration::from_millis(ms);
     }
     Ok(options)
+}
+
+/// A numeric environment setting, if set.
+fn env_number(name: &str) -> anyhow::Result<Option<u64>> {
+    match std::env::var(name) {
+        Ok(v) => v
+            .trim()
+            .parse()
+            .map(Some)
+            .with_context(|| format!("{name}={v:?} is not a number")),
+        Err(_) => Ok(None),
+    }
 }
 
 /// `wakit migrate`.

@@ -153,12 +153,27 @@ async fn seed(
             .waba(WABA_ID)
             .name("Mirlo"),
     )?;
-    for (lang, body) in [("es", "Hola {{1}}"), ("en_US", "Hello {{1}}")] {
+    // hello_world takes no parameters (like Meta's sample), so the seed's template curl
+    // (`"components": []`) works as written; appointment_reminder is positional,
+    // order_update named.
+    for (lang, body) in [
+        ("es", "¡Hola! Gracias por escribirnos."),
+        ("en_US", "Hello! Thanks for reaching out."),
+    ] {
         sim.add_template(
             WABA_ID,
             TemplateSpec::body("hello_world", lang, "UTILITY", body),
         )?;
     }
+    sim.add_template(
+        WABA_ID,
+        TemplateSpec::body(
+            "appointment_reminder",
+            "es",
+            "UTILITY",
+            "Hola {{1}}, te esperamos el {{2}}.",
+        ),
+    )?;
     sim.add_template(
         WABA_ID,
         TemplateSpec::body(

@@ -1,14 +1,14 @@
 //! Command-line interface: one binary, many subcommands.
 
 mod admin;
-mod client;
+pub mod client;
 mod db;
 mod demo;
 mod secret;
 mod serve;
 mod sim;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// wakit — a self-hostable WhatsApp Business platform in one binary.
 #[derive(Debug, Parser)]
@@ -22,8 +22,10 @@ pub struct Cli {
 /// Every subcommand.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the API, the Meta webhook and the workers.
+    /// Run the API, the Meta webhook and the workers (`--no-workers`: without them).
     Serve(serve::ServeArgs),
+    /// Run only the workers (webhook processing, sending), next to `serve --no-workers`.
+    Worker(serve::WorkerArgs),
     /// One command, no setup: SQLite + the sandbox + a seeded org with chatting customers.
     Demo(demo::DemoArgs),
     /// Run the Cloud API sandbox alone, pointed at a wakit webhook URL.
@@ -33,30 +35,35 @@ pub enum Command {
     /// Operator commands: orgs, numbers, API keys.
     Admin(admin::AdminArgs),
     /// Configure the CLI: base URL, API key, default account.
-    Init(client::Unbuilt),
-    /// Show connection status and accounts.
-    Status(client::Unbuilt),
+    Init(client::InitArgs),
+    /// Show the connection, the server's state and the accounts.
+    Status,
     /// Check Meta API token status for all accounts.
-    Health(client::Unbuilt),
+    Health(client::HealthArgs),
     /// List recent conversations with a preview.
-    #[command(alias = "convs")]
-    Conversations(client::Unbuilt),
+    #[command(visible_alias = "convs")]
+    Conversations(client::ConversationsArgs),
     /// View the conversation history with a contact (phone or name).
-    Chat(client::Unbuilt),
+    Chat(client::ChatArgs),
     /// Send a text or template message to a contact (phone or name).
-    Send(client::Unbuilt),
+    Send(client::SendArgs),
     /// List all contacts or search them by name or number.
-    Contacts(client::Unbuilt),
+    Contacts(client::ContactsArgs),
     /// List WhatsApp message templates.
-    Templates(client::Unbuilt),
+    Templates(client::TemplatesArgs),
     /// Change the default WhatsApp account.
-    Switch(client::Unbuilt),
+    Switch(client::SwitchArgs),
+    /// Print a shell completion script (bash, zsh, fish, ...).
+    Completions(client::CompletionsArgs),
 }
 
 impl Command {
     /// Whether this command runs a long-lived server (logs at info by default).
     pub fn is_server(&self) -> bool {
-        matches!(self, Command::Serve(_) | Command::Demo(_) | Command::Sim(_))
+        matches!(
+            self,
+            Command::Serve(_) | Command::Worker(_) | Command::Demo(_) | Command::Sim(_)
+        )
     }
 }
 
@@ -75,18 +82,23 @@ pub fn init_tracing(server: bool) {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(args).await,
+        Command::Worker(args) => serve::run_worker(args).await,
         Command::Migrate(args) => db::migrate(args).await,
         Command::Admin(args) => admin::run(args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Sim(args) => sim::run(args).await,
-        Command::Init(_) => client::unbuilt("init"),
-        Command::Status(_) => client::unbuilt("status"),
-        Command::Health(_) => client::unbuilt("health"),
-        Command::Conversations(_) => client::unbuilt("conversations"),
-        Command::Chat(_) => client::unbuilt("chat"),
-        Command::Send(_) => client::unbuilt("send"),
-        Command::Contacts(_) => client::unbuilt("contacts"),
-        Command::Templates(_) => client::unbuilt("templates"),
-        Command::Switch(_) => client::unbuilt("switch"),
+        Command::Init(args) => client::init(args).await,
+        Command::Status => client::status().await,
+        Command::Health(args) => client::health(args).await,
+        Command::Conversations(args) => client::conversations(args).await,
+        Command::Chat(args) => client::chat(args).await,
+        Command::Send(args) => client::send(args).await,
+        Command::Contacts(args) => client::contacts(args).await,
+        Command::Templates(args) => client::templates(args).await,
+        Command::Switch(args) => client::switch(args).await,
+        Command::Completions(args) => {
+            client::completions(args, &mut Cli::command());
+            Ok(())
+        }
     }
 }

@@ -1,4 +1,6 @@
-//! `wakit serve`: the HTTP server (API + Meta webhook) with graceful shutdown.
+//! `wakit serve` (the HTTP server: API + Meta webhook, and the workers unless
+//! `--no-workers`) and `wakit worker` (the workers alone), with one configuration and
+//! graceful shutdown. Any mix of the two may run against one database.
 
 use anyhow::Context;
 use clap::Args;
@@ -15,6 +17,24 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "WAKIT_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// Serve only the API and the Meta webhook; the workers (webhook processing,
+    /// sending) run in `wakit worker` processes.
+    #[arg(long, env = "WAKIT_NO_WORKERS")]
+    pub no_workers: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// Options of `wakit worker`.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// What `serve` and `worker` share.
+#[derive(Debug, Args)]
+pub struct RunArgs {
     #[command(flatten)]
     pub db: DbArgs,
     /// Meta Graph API base URL (point it at the sandbox to run without Meta).
@@ -30,7 +50,7 @@ pub struct ServeArgs {
     /// Token Meta presents in the webhook verification handshake.
     #[arg(long, env = "WAKIT_VERIFY_TOKEN", hide_env_values = true)]
     pub verify_token: Option<String>,
-    /// How long in-flight requests may take to finish after SIGTERM.
+    /// How long in-flight requests and the workers' current batch may take after SIGTERM.
     #[arg(long, default_value = "10", value_name = "SECONDS")]
     pub drain_seconds: u64,
     /// How long a worker owns a claimed job before another may take it over (a crashed
@@ -42,6 +62,10 @@ pub struct ServeArgs {
     pub dispatch: DispatchArgs,
     #[command(flatten)]
     pub api: ApiArgs,
+    /// Serve Prometheus metrics at http://ADDR/metrics (queue depth, ingest lag, sends
+    /// and limits per number, Meta error codes, pool).
+    #[arg(long, env = "WAKIT_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
 }
 
 /// Dispatcher settings.
@@ -110,49 +134,80 @@ impl DispatchArgs {
     }
 }
 
+impl RunArgs {
+    /// Opens the database and builds what handlers and workers share; starts the
+    /// metrics listener when asked for (it stops with `shutdown`).
+    async fn state(self, shutdown: &CancellationToken) -> anyhow::Result<(AppState, ServeOptions)> {
+        let secrets = super::secret::load(&self.db)?;
+        let store = self.db.open().await?;
+        let graph = wakit_meta::GraphClient::new(self.graph_url.clone())
+            .context("cannot build the Graph API client")?;
+        tracing::info!(backend = store.backend(), graph_url = %self.graph_url, "wakit starting");
+        let webhook = WebhookConfig {
+            app_secret: self.app_secret.map(String::into_bytes),
+            verify_token: self.verify_token,
+        };
+        let meta = Some(MetaConfig {
+            graph,
+            secrets,
+            dispatch: self.dispatch.config(),
+        });
+        let options = ServeOptions {
+            drain: Duration::from_secs(self.drain_seconds),
+            workers: true,
+            job_lease: Duration::from_secs(self.job_lease_seconds),
+        };
+        let state = AppState {
+            store,
+            webhook,
+            meta,
+            api: self.api.config(),
+        };
+        if let Some(addr) = &self.metrics_listen {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} for metrics"))?;
+            tracing::info!(addr = %listener.local_addr()?, "metrics at /metrics");
+            let task = wakit_server::metrics::serve(listener, state.clone(), shutdown.clone());
+            tokio::spawn(async move {
+                if let Err(e) = task.await {
+                    tracing::error!(error = %e, "metrics listener stopped");
+                }
+            });
+        }
+        Ok((state, options))
+    }
+}
+
 /// Runs the server until SIGINT/SIGTERM.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let secrets = super::secret::load(&args.db)?;
-    let store = args.db.open().await?;
-    let graph = wakit_meta::GraphClient::new(args.graph_url.clone())
-        .context("cannot build the Graph API client")?;
+    let shutdown = CancellationToken::new();
+    let (state, mut options) = args.run.state(&shutdown).await?;
+    options.workers = !args.no_workers;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, backend = store.backend(), graph_url = %args.graph_url, "wakit serving");
-    println!(
-        "wakit listening on http://{addr} ({} database)",
-        store.backend()
-    );
-
-    if args.app_secret.is_none() {
+    let backend = state.store.backend();
+    tracing::info!(%addr, workers = options.workers, "wakit serving");
+    println!("wakit listening on http://{addr} ({backend} database)");
+    if state.webhook.app_secret.is_none() {
         tracing::warn!("WAKIT_APP_SECRET is not set: Meta webhook POSTs will be refused");
     }
-    let webhook = WebhookConfig {
-        app_secret: args.app_secret.map(String::into_bytes),
-        verify_token: args.verify_token,
-    };
-    let shutdown = CancellationToken::new();
     tokio::spawn(wait_for_signal(shutdown.clone()));
-    let options = ServeOptions {
-        drain: Duration::from_secs(args.drain_seconds),
-        workers: true,
-        job_lease: Duration::from_secs(args.job_lease_seconds),
-    };
-    let meta = Some(MetaConfig {
-        graph,
-        secrets,
-        dispatch: args.dispatch.config(),
-    });
-    let state = AppState {
-        store,
-        webhook,
-        meta,
-        api: args.api.config(),
-    };
     wakit_server::serve(listener, state, shutdown, options).await?;
     tracing::info!("wakit stopped");
+    Ok(())
+}
+
+/// Runs the workers alone until SIGINT/SIGTERM.
+pub async fn run_worker(args: WorkerArgs) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    let (state, options) = args.run.state(&shutdown).await?;
+    println!("wakit worker running ({} database)", state.store.backend());
+    tokio::spawn(wait_for_signal(shutdown.clone()));
+    wakit_server::work(state, shutdown, options).await?;
+    tracing::info!("wakit worker stopped");
     Ok(())
 }
 

@@ -27,7 +27,7 @@ use wakit_store::{
     SendAccepted, Store, StoreError, StoreResult,
 };
 
-use super::pacing::Pacer;
+use super::pacing::{Pacer, SharedPacer};
 
 /// Job kinds the dispatcher runs.
 pub const KINDS: [&str; 4] = [SEND_MESSAGE, READ_RECEIPT, SYNC_TEMPLATES, SYNC_NUMBER];
@@ -88,6 +88,8 @@ struct Inner {
     secrets: SecretBox,
     config: DispatchConfig,
     pacer: Pacer,
+    /// Set when the store shares pacing between processes (then `pacer` is unused).
+    shared: Option<SharedPacer>,
     numbers: Mutex<HashMap<AccountId, (Instant, Number)>>,
     /// Send attempts started together (one transaction per group).
     begins: batch::Batcher<(OrgId, MessageId), DispatchStart>,
@@ -126,6 +128,9 @@ impl Dispatcher {
                 async move { store.finish_sends(&items).await }
             })
         };
+        let shared = store
+            .shares_pacing()
+            .then(|| SharedPacer::new(store.clone()));
         Dispatcher {
             inner: Arc::new(Inner {
                 begins,
@@ -135,6 +140,7 @@ impl Dispatcher {
                 secrets,
                 config,
                 pacer: Pacer::default(),
+                shared,
                 numbers: Mutex::new(HashMap::new()),
             }),
         }
@@ -194,7 +200,7 @@ impl Dispatcher {
             if idle {
                 tokio::select! {
                     _ = cancel.cancelled() => break,
-                    _ = tokio::time::sleep(self.inner.config.poll) => {}
+                    _ = self.inner.store.wait_for_jobs(self.inner.config.poll) => {}
                 }
             }
         }
@@ -265,11 +271,20 @@ impl Dispatcher {
 
     /// Waits for the number's next slot, or says when to come back.
     async fn pace(&self, account: &Account) -> Result<(), Duration> {
-        let wait = self.inner.pacer.reserve(
-            account.id,
-            self.mps(account),
-            self.inner.config.pacing_horizon,
-        )?;
+        let mps = self.mps(account);
+        crate::metrics::send_limit(&account.phone_number_id, mps);
+        let horizon = self.inner.config.pacing_horizon;
+        let wait = match &self.inner.shared {
+            None => self.inner.pacer.reserve(account.id, mps, horizon)?,
+            Some(shared) => match shared.reserve(account.id, mps, horizon).await {
+                Ok(slot) => slot?,
+                Err(e) => {
+                    // The database could not reserve: try again shortly, never send unpaced.
+                    tracing::warn!(error = %e, "send pacing unavailable");
+                    return Err(Duration::from_millis(200));
+                }
+            },
+        };
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }

@@ -81,6 +81,7 @@ impl Dispatcher {
             .await;
         match sent {
             Ok(ok) => {
+                crate::metrics::sent(&number.account.phone_number_id);
                 let accepted = SendAccepted {
                     org,
                     message: id,
@@ -111,6 +112,7 @@ impl Dispatcher {
         account: &wakit_store::Account,
         e: MetaError,
     ) -> StoreResult<()> {
+        crate::metrics::meta_error(e.code);
         let store = &self.inner.store;
         let (org, id) = (account.org_id, message.id);
         let token = lease(job)?;

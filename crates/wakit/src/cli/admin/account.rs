@@ -85,6 +85,9 @@ fn not_found(e: StoreError, id: AccountId) -> anyhow::Error {
     }
 }
 
+/// How many kept (failed) webhook bodies connecting a number queues again.
+const RETRY_ON_CONNECT: u32 = 10_000;
+
 /// Queues the jobs that fetch a number's templates and health from Meta.
 pub(crate) async fn queue_refresh(store: &dyn Store, acct: &Account) -> anyhow::Result<()> {
     for kind in [SYNC_TEMPLATES, SYNC_NUMBER] {
@@ -139,6 +142,13 @@ pub(super) async fn run(
                 acct = store.set_account_max_mps(org, acct.id, max_mps).await?;
             }
             queue_refresh(store, &acct).await?;
+            // Webhooks that arrived for this number before it was connected were kept.
+            let retried = store
+                .inbox_retry_failed(RETRY_ON_CONNECT, chrono::Utc::now())
+                .await?;
+            if retried > 0 {
+                tracing::info!(retried, "kept webhook bodies queued for processing again");
+            }
             print(j, account_json(&acct), &acct.id.to_string());
         }
         AccountCommand::SetRate { org, id, max_mps } => {

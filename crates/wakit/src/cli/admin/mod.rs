@@ -36,6 +36,20 @@ enum AdminCommand {
     /// API keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Meta webhook bodies kept in the inbox.
+    #[command(subcommand)]
+    Inbox(InboxCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum InboxCommand {
+    /// Process again the bodies whose processing failed (e.g. messages for a number that
+    /// was not connected yet; `account add` does this by itself). Idempotent.
+    Retry {
+        /// At most this many bodies.
+        #[arg(long, default_value = "10000")]
+        limit: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -133,6 +147,14 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             );
         }
         AdminCommand::Account(cmd) => account::run(&*store, &args.db, j, cmd).await?,
+        AdminCommand::Inbox(InboxCommand::Retry { limit }) => {
+            let n = store.inbox_retry_failed(limit, chrono::Utc::now()).await?;
+            print(
+                j,
+                json!({"queued": n}),
+                &format!("{n} webhook bodies queued for processing"),
+            );
+        }
         AdminCommand::Key(KeyCommand::Create { org, name, role }) => {
             let role: Role = role.parse()?;
             let key = generate_api_key();
