@@ -18,14 +18,13 @@ use crate::cli_curl::{self, CliRuns};
 use crate::corpus::{Corpus, Shape};
 use crate::floor::Floor;
 use crate::load::{Load, fire};
-use crate::scratch::{self, Scratch};
+use crate::scratch::{Databases, Scratch};
 
 /// Options.
 #[derive(clap::Args)]
 pub struct Args {
-    /// sqlite, postgres or both.
-    #[arg(long, default_value = "both")]
-    backend: String,
+    #[command(flatten)]
+    db: Databases,
     #[command(flatten)]
     shape: Shape,
     /// Concurrent HTTP clients (keep-alive connections).
@@ -50,21 +49,11 @@ pub struct Args {
     distinct_contacts: usize,
     #[command(flatten)]
     cli: CliRuns,
-    /// Keep the Postgres scratch database (its name is printed) for inspection.
-    #[arg(long)]
-    keep: bool,
-    /// Server for the Postgres run (a scratch database is created and dropped on it).
-    #[arg(
-        long,
-        env = "WAKIT_BENCH_POSTGRES_URL",
-        default_value = "postgres://postgres@127.0.0.1:5432/test"
-    )]
-    postgres_url: String,
 }
 
 /// Runs the benchmark and prints its tables.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let backends = scratch::backends(&args.backend)?;
+    let backends = args.db.backends()?;
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let shape = &args.shape;
     println!(
@@ -81,10 +70,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     );
     let (mut rows, mut cli_rows) = (Vec::new(), Vec::new());
     for backend in backends {
-        let db = Scratch::create(backend, &args.postgres_url).await?;
+        let db = args.db.create(backend).await?;
         println!("# {backend} durability: {}", db.durability().await?);
         let result = bench_one(&args, &db).await;
-        db.drop_database(args.keep).await?;
+        args.db.finish(db).await?;
         let (endpoints, cli) = result?;
         rows.extend(endpoints.into_iter().map(|r| format!("| {backend} {r}")));
         cli_rows.push(format!("| {backend} {cli}"));

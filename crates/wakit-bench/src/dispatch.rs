@@ -11,28 +11,20 @@ use wakit_sim::{Inbound, NumberSpec, Quirks, Sim, SimConfig};
 use wakit_store::secrets::SecretBox;
 use wakit_store::{NewAccount, NewOutgoing, Priority};
 
-use crate::scratch::{Scratch, backends};
+use crate::scratch::{Databases, Scratch};
 use crate::stats::Samples;
 
 /// Options of `wakit-bench dispatch`.
 #[derive(ClapArgs)]
 pub struct Args {
-    /// sqlite, postgres or both.
-    #[arg(long, default_value = "both")]
-    backend: String,
+    #[command(flatten)]
+    db: Databases,
     /// Messages queued before the dispatcher starts.
     #[arg(long, default_value = "10000")]
     messages: usize,
     /// The number's rate, in wakit and in the sandbox (messages/s).
     #[arg(long, default_value = "1000")]
     mps: u32,
-    /// Postgres server for the temporary database.
-    #[arg(
-        long,
-        env = "WAKIT_BENCH_POSTGRES_URL",
-        default_value = "postgres://postgres@127.0.0.1:5432/test"
-    )]
-    postgres_url: String,
     /// Hold the sandbox's status webhooks (measures the dispatcher alone).
     #[arg(long)]
     no_webhooks: bool,
@@ -53,10 +45,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "| backend | messages | sent | wall s | sent msg/s | queue→Meta p50 / p99 ms | 130429 | failed |"
     );
     println!("|---|---|---|---|---|---|---|---|");
-    for backend in backends(&args.backend)? {
-        let db = Scratch::create(backend, &args.postgres_url).await?;
+    for backend in args.db.backends()? {
+        let db = args.db.create(backend).await?;
         let result = bench_one(&args, backend, &db).await;
-        db.drop_database(false).await?;
+        args.db.finish(db).await?;
         result?;
     }
     Ok(())

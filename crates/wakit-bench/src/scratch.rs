@@ -8,8 +8,43 @@ use wakit_store::Store;
 use wakit_store_postgres::{PgOptions, PgStore};
 use wakit_store_sqlite::SqliteStore;
 
+/// Which databases a benchmark runs on (options every benchmark shares).
+#[derive(clap::Args)]
+pub struct Databases {
+    /// sqlite, postgres or both.
+    #[arg(long, default_value = "both")]
+    pub backend: String,
+    /// Server for the Postgres run (a scratch database is created and dropped on it).
+    #[arg(
+        long,
+        env = "WAKIT_BENCH_POSTGRES_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/test"
+    )]
+    pub postgres_url: String,
+    /// Keep the Postgres scratch database (its name is printed) for inspection.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+impl Databases {
+    /// The backends `--backend` names.
+    pub fn backends(&self) -> anyhow::Result<Vec<&'static str>> {
+        backends(&self.backend)
+    }
+
+    /// A fresh, migrated database of `backend`.
+    pub async fn create(&self, backend: &str) -> anyhow::Result<Scratch> {
+        Scratch::create(backend, &self.postgres_url).await
+    }
+
+    /// Closes `db` and drops it unless `--keep`.
+    pub async fn finish(&self, db: Scratch) -> anyhow::Result<()> {
+        db.drop_database(self.keep).await
+    }
+}
+
 /// The backends a `--backend` value names.
-pub fn backends(arg: &str) -> anyhow::Result<Vec<&'static str>> {
+fn backends(arg: &str) -> anyhow::Result<Vec<&'static str>> {
     match arg {
         "both" => Ok(vec!["sqlite", "postgres"]),
         "sqlite" => Ok(vec!["sqlite"]),

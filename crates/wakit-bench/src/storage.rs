@@ -8,15 +8,14 @@ use std::time::Instant;
 use wakit_store::ContactQuery;
 
 use crate::corpus::{Corpus, Shape};
-use crate::scratch::{self, Scratch};
+use crate::scratch::{Databases, Scratch};
 use crate::stats::Samples;
 
 /// Options.
 #[derive(clap::Args)]
 pub struct Args {
-    /// sqlite, postgres or both.
-    #[arg(long, default_value = "both")]
-    backend: String,
+    #[command(flatten)]
+    db: Databases,
     #[command(flatten)]
     shape: Shape,
     /// Message count of the first measurement.
@@ -25,21 +24,11 @@ pub struct Args {
     /// Timed calls per read operation.
     #[arg(long, default_value_t = 2_000)]
     samples: usize,
-    /// Keep the Postgres scratch database (its name is printed) for inspection.
-    #[arg(long)]
-    keep: bool,
-    /// Server for the Postgres run (a scratch database is created and dropped on it).
-    #[arg(
-        long,
-        env = "WAKIT_BENCH_POSTGRES_URL",
-        default_value = "postgres://postgres@127.0.0.1:5432/test"
-    )]
-    postgres_url: String,
 }
 
 /// Runs the benchmark and prints a table.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let backends = scratch::backends(&args.backend)?;
+    let backends = args.db.backends()?;
     let shape = &args.shape;
     println!(
         "# storage benchmark: {} messages / {} conversations / {} contacts (+{} noise messages in a second org)",
@@ -54,9 +43,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     );
     println!("|---|---|---|---|---|---|---|");
     for backend in backends {
-        let db = Scratch::create(backend, &args.postgres_url).await?;
+        let db = args.db.create(backend).await?;
         let result = bench_one(&args, backend, &db).await;
-        db.drop_database(args.keep).await?;
+        args.db.finish(db).await?;
         result?;
     }
     Ok(())

@@ -13,10 +13,10 @@ use wakit_server::{AppState, ServeOptions, WebhookConfig};
 use wakit_store::secrets::SecretBox;
 use wakit_store::{NewAccount, Store};
 
+use crate::data;
 use crate::floor::Floor;
 use crate::load::{Load, fire};
-use crate::scratch::Scratch;
-use crate::{data, scratch};
+use crate::scratch::{Databases, Scratch};
 
 const APP_SECRET: &[u8] = b"bench-app-secret";
 const PNID: &str = "106540352242922";
@@ -25,9 +25,8 @@ const PATH: &str = "/functions/v1/whatsapp-webhook";
 /// Options.
 #[derive(clap::Args)]
 pub struct Args {
-    /// sqlite, postgres or both.
-    #[arg(long, default_value = "both")]
-    backend: String,
+    #[command(flatten)]
+    db: Databases,
     /// Concurrent HTTP clients (keep-alive connections).
     #[arg(long, default_value_t = 64)]
     concurrency: usize,
@@ -50,18 +49,11 @@ pub struct Args {
     /// Bound on each phase (sending, then waiting for processing), in seconds.
     #[arg(long, default_value_t = 120)]
     max_seconds: u64,
-    /// Server for the Postgres run (a scratch database is created and dropped on it).
-    #[arg(
-        long,
-        env = "WAKIT_BENCH_POSTGRES_URL",
-        default_value = "postgres://postgres@127.0.0.1:5432/test"
-    )]
-    postgres_url: String,
 }
 
 /// Runs the benchmark and prints a table.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let backends = scratch::backends(&args.backend)?;
+    let backends = args.db.backends()?;
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!(
         "# webhook benchmark: {} messages per mode, {} concurrent keep-alive clients, {} contacts, {cores} cores; server and clients in one process",
@@ -73,13 +65,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let (mut rows, mut described) = (Vec::new(), Vec::new());
     for backend in backends {
         for per_body in modes(&args)? {
-            let scratch = Scratch::create(backend, &args.postgres_url).await?;
+            let scratch = args.db.create(backend).await?;
             if !described.contains(&backend) {
                 described.push(backend);
                 println!("# {backend} durability: {}", scratch.durability().await?);
             }
             let result = bench_one(&args, &scratch, per_body).await;
-            scratch.drop_database(false).await?;
+            args.db.finish(scratch).await?;
             rows.push(format!("| {backend} {}", result?));
         }
     }

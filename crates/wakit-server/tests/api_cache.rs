@@ -8,10 +8,7 @@ mod common;
 
 use common::sandbox::new_key;
 use std::time::Duration;
-use wakit_core::Role;
 use wakit_server::cache::TTL;
-use wakit_store::NewApiKey;
-use wakit_store::secrets::generate_api_key;
 use wakit_store_tests::fixture::new_account;
 use wakit_store_tests::{Backend, TestStore};
 
@@ -33,26 +30,14 @@ async fn revocation_and_new_numbers_take_effect_after_the_ttl(backend: Backend) 
         .add_account(org.id, new_account("5215588392274", "238013449404478"))
         .await
         .unwrap();
-    let key = generate_api_key();
-    let rec = ts
-        .store
-        .create_api_key(
-            org.id,
-            NewApiKey {
-                name: "t".into(),
-                role: Role::Member,
-                hash: key.hash.clone(),
-                prefix: key.prefix.clone(),
-            },
-        )
-        .await
-        .unwrap();
+    let key = new_key(&*ts.store, org.id).await;
+    let key_id = ts.store.list_api_keys(org.id).await.unwrap()[0].id;
     let srv = common::start(&ts, false).await;
     let http = reqwest::Client::new();
     let conversations = format!("{}/conversations", srv.base);
 
     // Caches the key and the org's numbers (one: no account_phone needed).
-    let (status, body) = get(&http, &conversations, &key.plain).await;
+    let (status, body) = get(&http, &conversations, &key).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["account"]["phone"], "5215588392274");
 
@@ -62,7 +47,7 @@ async fn revocation_and_new_numbers_take_effect_after_the_ttl(backend: Backend) 
         .await
         .unwrap();
     tokio::time::sleep(PAST_TTL).await;
-    let (status, body) = get(&http, &conversations, &key.plain).await;
+    let (status, body) = get(&http, &conversations, &key).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (400, Some("account_required"))
@@ -74,11 +59,11 @@ async fn revocation_and_new_numbers_take_effect_after_the_ttl(backend: Backend) 
     assert_eq!(status, 200);
 
     // Revoked: refused once the TTL has passed since the key was last looked up.
-    let (status, _) = get(&http, &format!("{}/accounts", srv.base), &key.plain).await;
+    let (status, _) = get(&http, &format!("{}/accounts", srv.base), &key).await;
     assert_eq!(status, 200, "cached or not, still valid");
-    ts.store.revoke_api_key(None, rec.id).await.unwrap();
+    ts.store.revoke_api_key(None, key_id).await.unwrap();
     tokio::time::sleep(PAST_TTL).await;
-    let (status, body) = get(&http, &format!("{}/accounts", srv.base), &key.plain).await;
+    let (status, body) = get(&http, &format!("{}/accounts", srv.base), &key).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (401, Some("Invalid API key"))
