@@ -55,11 +55,7 @@ pub struct Args {
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let backends = args.db.backends()?;
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let shape = &args.shape;
-    println!(
-        "# API benchmark: {} messages / {} conversations / {} contacts (+{} noise messages in a second org), two numbers",
-        shape.messages, shape.conversations, shape.contacts, shape.noise
-    );
+    println!("# API benchmark: {}, two numbers", args.shape.describe());
     println!(
         "# {} concurrent keep-alive clients, {} s per load (at most {} requests) after {} s warm-up; {cores} cores; server and clients in one process",
         args.concurrency, args.seconds, args.requests, args.warmup

@@ -39,6 +39,16 @@ pub struct Shape {
     pub outgoing_every: usize,
 }
 
+impl Shape {
+    /// "N messages / N conversations / N contacts (+N noise messages in a second org)".
+    pub fn describe(&self) -> String {
+        format!(
+            "{} messages / {} conversations / {} contacts (+{} noise messages in a second org)",
+            self.messages, self.conversations, self.contacts, self.noise
+        )
+    }
+}
+
 /// The loaded data and what the benchmarks need to address it.
 pub struct Corpus {
     /// The store it is loaded into.

@@ -30,10 +30,7 @@ pub struct Args {
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let backends = args.db.backends()?;
     let shape = &args.shape;
-    println!(
-        "# storage benchmark: {} messages / {} conversations / {} contacts (+{} noise messages in a second org)",
-        shape.messages, shape.conversations, shape.contacts, shape.noise
-    );
+    println!("# storage benchmark: {}", shape.describe());
     println!(
         "# reads: {} timed calls each; load batch {} messages per transaction; SQLite synchronous=FULL (WAL)",
         args.samples, shape.batch
