@@ -2,7 +2,7 @@
 //! rows of the organization its transaction is scoped to, and nothing without a scope.
 
 use serde_json::json;
-use sqlx::Row;
+use sqlx::{PgConnection, Row};
 use wakit_core::{MessageContent, MessageStatus, OrgId, Phone, Role};
 use wakit_store::secrets::KeyHash;
 use wakit_store::*;
@@ -104,46 +104,53 @@ async fn as_app(store: &PgStore, scope: Option<Scope>) -> Tx {
     }
 }
 
-/// `(all rows, rows of org)` of `table` as seen inside a transaction of `scope`
-/// (`None`: as wakit_app with no scope at all).
-async fn visible(
-    store: &PgStore,
-    scope: Option<Scope>,
+/// `(all rows, rows of org)` of `table` as `conn` sees them.
+async fn count(
+    conn: &mut PgConnection,
     (table, column): &(String, &str),
     org: OrgId,
 ) -> (i64, i64) {
-    let mut tx = as_app(store, scope).await;
     let row = sqlx::query(&format!(
         "SELECT count(*), count(*) FILTER (WHERE {column} = $1) FROM {table}"
     ))
     .bind(org.0)
-    .fetch_one(&mut *tx)
+    .fetch_one(conn)
     .await
     .expect(table);
     (row.get(0), row.get(1))
 }
 
-#[tokio::test]
-async fn a_query_sees_only_its_scope() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+/// [`count`] inside a transaction as wakit_app in `scope`.
+async fn visible(
+    store: &PgStore,
+    scope: Option<Scope>,
+    t: &(String, &str),
+    org: OrgId,
+) -> (i64, i64) {
+    let mut tx = as_app(store, scope).await;
+    count(&mut tx, t, org).await
+}
+
+/// A migrated database with two populated orgs, A and B.
+async fn two_orgs() -> Option<(TestDb, PgStore, OrgId, OrgId)> {
+    let db = TestDb::create().await?;
     let store = db.store(crate::PgOptions::default()).await;
     let a = populated_org(&store, "rls-a").await;
     let b = populated_org(&store, "rls-b").await;
+    Some((db, store, a, b))
+}
+
+#[tokio::test]
+async fn a_query_sees_only_its_scope() {
+    let Some((_db, store, a, b)) = two_orgs().await else {
+        return;
+    };
     let tables = tenant_tables(&store).await;
     assert_eq!(tables.len(), 15, "{tables:?}");
     for t in &tables {
         // The test's own (superuser) connection bypasses the policies: both orgs' rows.
-        let (all, of_a) = sqlx::query(&format!(
-            "SELECT count(*), count(*) FILTER (WHERE {} = $1) FROM {}",
-            t.1, t.0
-        ))
-        .bind(a.0)
-        .fetch_one(store.pool())
-        .await
-        .map(|r| (r.get::<i64, _>(0), r.get::<i64, _>(1)))
-        .expect("count");
+        let mut owner = store.pool().acquire().await.expect("conn");
+        let (all, of_a) = count(&mut owner, t, a).await;
         assert!(of_a > 0 && all > of_a, "{}: rows of both orgs", t.0);
 
         assert_eq!(
@@ -171,12 +178,9 @@ async fn a_query_sees_only_its_scope() {
 
 #[tokio::test]
 async fn a_scoped_transaction_cannot_write_another_orgs_rows() {
-    let Some(db) = TestDb::create().await else {
+    let Some((_db, store, a, b)) = two_orgs().await else {
         return;
     };
-    let store = db.store(crate::PgOptions::default()).await;
-    let a = populated_org(&store, "rls-a").await;
-    let b = populated_org(&store, "rls-b").await;
 
     let mut tx = scope::begin(store.pool(), Scope::Org(a))
         .await
@@ -254,12 +258,9 @@ async fn every_tenant_table_has_row_level_security() {
 
 #[tokio::test]
 async fn contact_search_reads_only_the_scoped_org() {
-    let Some(db) = TestDb::create().await else {
+    let Some((_db, store, a, _)) = two_orgs().await else {
         return;
     };
-    let store = db.store(crate::PgOptions::default()).await;
-    let a = populated_org(&store, "rls-a").await;
-    populated_org(&store, "rls-b").await;
     let search = "SELECT count(*) FROM wakit_search_contacts(NULL, NULL, 100)";
     let mut counts = Vec::new();
     for scope in [None, Some(Scope::Org(a)), Some(Scope::Internal)] {
