@@ -30,7 +30,7 @@ pub(crate) async fn ensure_account(
 #[async_trait]
 impl AccountStore for PgStore {
     async fn add_account(&self, org: OrgId, account: NewAccount) -> StoreResult<Account> {
-        let mut tx = self.pool.begin().await.db()?;
+        let mut tx = self.tenant(org).await?;
         let id = AccountId::new();
         let row = sqlx::query(&format!(
             "INSERT INTO organizations_addresses \
@@ -62,12 +62,13 @@ impl AccountStore for PgStore {
     }
 
     async fn list_accounts(&self, org: OrgId) -> StoreResult<Vec<Account>> {
+        let mut tx = self.tenant(org).await?;
         sqlx::query(&format!(
             "SELECT {ACCOUNT_COLUMNS} FROM organizations_addresses \
              WHERE organization_id = $1 ORDER BY created_at, id"
         ))
         .bind(org.0)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await
         .db()?
         .iter()
@@ -79,11 +80,12 @@ impl AccountStore for PgStore {
         &self,
         phone_number_id: &str,
     ) -> StoreResult<Option<Account>> {
+        let mut tx = self.internal().await?;
         sqlx::query(&format!(
             "SELECT {ACCOUNT_COLUMNS} FROM organizations_addresses WHERE address = $1"
         ))
         .bind(phone_number_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await
         .db()?
         .as_ref()
@@ -92,6 +94,7 @@ impl AccountStore for PgStore {
     }
 
     async fn account_token(&self, org: OrgId, account: AccountId) -> StoreResult<SealedSecret> {
+        let mut tx = self.tenant(org).await?;
         let row = sqlx::query(
             "SELECT s.sealed FROM organizations_addresses a \
              JOIN secrets s ON s.owner_id = a.id AND s.name = 'access_token' \
@@ -99,7 +102,7 @@ impl AccountStore for PgStore {
         )
         .bind(account.0)
         .bind(org.0)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await
         .db()?
         .ok_or(StoreError::NotFound("account"))?;
@@ -107,12 +110,13 @@ impl AccountStore for PgStore {
     }
 
     async fn get_account(&self, org: OrgId, id: AccountId) -> StoreResult<Account> {
+        let mut tx = self.tenant(org).await?;
         let row = sqlx::query(&format!(
             "SELECT {ACCOUNT_COLUMNS} FROM organizations_addresses WHERE id = $1 AND organization_id = $2"
         ))
         .bind(id.0)
         .bind(org.0)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await
         .db()?
         .ok_or(StoreError::NotFound("account"))?;
@@ -120,11 +124,12 @@ impl AccountStore for PgStore {
     }
 
     async fn accounts_by_waba(&self, waba_id: &str) -> StoreResult<Vec<Account>> {
+        let mut tx = self.internal().await?;
         sqlx::query(&format!(
             "SELECT {ACCOUNT_COLUMNS} FROM organizations_addresses WHERE waba_id = $1 ORDER BY created_at, id"
         ))
         .bind(waba_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await
         .db()?
         .iter()
@@ -138,6 +143,7 @@ impl AccountStore for PgStore {
         id: AccountId,
         max_mps: Option<u32>,
     ) -> StoreResult<Account> {
+        let mut tx = self.tenant(org).await?;
         let row = sqlx::query(&format!(
             "UPDATE organizations_addresses SET updated_at = now(), extra = CASE WHEN $3::bigint IS NULL \
                THEN extra - 'max_mps' ELSE extra || jsonb_build_object('max_mps', $3::bigint) END \
@@ -146,10 +152,11 @@ impl AccountStore for PgStore {
         .bind(id.0)
         .bind(org.0)
         .bind(max_mps.map(i64::from))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await
         .db()?
         .ok_or(StoreError::NotFound("account"))?;
+        tx.commit().await.db()?;
         rows::account(&row)
     }
 
@@ -160,6 +167,7 @@ impl AccountStore for PgStore {
         topic: &str,
         record: Value,
     ) -> StoreResult<()> {
+        let mut tx = self.tenant(org).await?;
         let done = sqlx::query(
             "UPDATE organizations_addresses SET updated_at = now(), extra = jsonb_set(extra, '{health}', \
                COALESCE(extra->'health', '{}'::jsonb) || jsonb_build_object($3::text, $4::jsonb)) \
@@ -169,13 +177,13 @@ impl AccountStore for PgStore {
         .bind(org.0)
         .bind(topic)
         .bind(record)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .db()?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("account"));
         }
-        Ok(())
+        tx.commit().await.db()
     }
 
     async fn replace_account_token(
@@ -184,7 +192,7 @@ impl AccountStore for PgStore {
         id: AccountId,
         token: SealedSecret,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.db()?;
+        let mut tx = self.tenant(org).await?;
         let done = sqlx::query(
             "UPDATE organizations_addresses SET updated_at = now(), \
                extra = jsonb_set(extra, '{health}', COALESCE(extra->'health', '{}'::jsonb) - 'token') \

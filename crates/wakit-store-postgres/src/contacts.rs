@@ -214,32 +214,25 @@ impl ContactStore for PgStore {
             .number
             .as_deref()
             .and_then(wakit_core::text::number_pattern);
-        let mut sql = String::from(
-            "SELECT ca.contact_id, c.name AS contact_name, ca.profile_name, ca.wa_id \
-             FROM contacts_addresses ca LEFT JOIN contacts c ON c.id = ca.contact_id \
-             WHERE ca.organization_id = $1 AND ca.status = 'active'",
-        );
-        // `LIKE '%part%'` on these columns is served by the pg_trgm GIN indexes (0003).
-        if name.is_some() {
-            sql.push_str(" AND ca.search_name LIKE $3 ESCAPE '\\'");
-        }
-        if digits.is_some() {
-            // `address` is the canonical key; `wakit_core::text::number_pattern` maps a
-            // whole number typed in another form (52… vs 521…) onto it.
-            sql.push_str(" AND ca.address LIKE $4 ESCAPE '\\'");
-        }
-        sql.push_str(" ORDER BY ca.search_name, ca.address LIMIT $2");
         let pattern = |s: &str| format!("%{}%", escape_like(s));
-        let mut q = sqlx::query(&sql).bind(org.0).bind(i64::from(query.limit));
-        // Unused parameters are still bound (as NULL text) so the numbering stays fixed.
-        q = q
-            .bind(name.as_deref().map(pattern))
-            .bind(digits.as_deref().map(pattern));
-        q.fetch_all(&self.pool)
-            .await
-            .db()?
-            .iter()
-            .map(rows::contact_ref)
-            .collect()
+        // `wakit_search_contacts` (migration 0007) runs the search as the tables' owner
+        // so that the pg_trgm GIN indexes serve `LIKE '%part%'` (a policy would forbid
+        // that), restricted to the scope's organization. `address` is the canonical key;
+        // `wakit_core::text::number_pattern` maps a whole number typed in another form
+        // (52… vs 521…) onto it.
+        let mut tx = self.tenant(org).await?;
+        sqlx::query(
+            "SELECT contact_id, contact_name, profile_name, wa_id \
+             FROM wakit_search_contacts($1, $2, $3)",
+        )
+        .bind(name.as_deref().map(pattern))
+        .bind(digits.as_deref().map(pattern))
+        .bind(i64::from(query.limit))
+        .fetch_all(&mut *tx)
+        .await
+        .db()?
+        .iter()
+        .map(rows::contact_ref)
+        .collect()
     }
 }

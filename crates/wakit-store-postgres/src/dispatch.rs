@@ -13,6 +13,7 @@ use wakit_store::{DispatchStart, StoreError, StoreResult};
 use crate::PgStore;
 use crate::conversations;
 use crate::error::DbResultExt;
+use crate::scope::{self, Scope};
 
 impl PgStore {
     pub(crate) async fn dispatch_begin(
@@ -21,7 +22,9 @@ impl PgStore {
         id: MessageId,
         at: DateTime<Utc>,
     ) -> StoreResult<DispatchStart> {
-        let mut all = self.dispatch_begin_many(&[(org, id)], at).await?;
+        let mut all = self
+            .dispatch_begin_many(Scope::Org(org), &[(org, id)], at)
+            .await?;
         all.pop().unwrap_or(Err(StoreError::NotFound("message")))
     }
 
@@ -29,10 +32,11 @@ impl PgStore {
     /// trips whatever the group's size: lock and mark, read back, begin and commit.
     pub(crate) async fn dispatch_begin_many(
         &self,
+        scope: Scope,
         items: &[(OrgId, MessageId)],
         at: DateTime<Utc>,
     ) -> StoreResult<Vec<StoreResult<DispatchStart>>> {
-        let mut tx = self.pool.begin().await.db()?;
+        let mut tx = scope::begin(&self.pool, scope).await?;
         let marks = mark(&mut tx, items, at).await?;
         let messages = conversations::load_messages(&mut tx, items).await?;
         tx.commit().await.db()?;
@@ -56,14 +60,16 @@ impl PgStore {
     }
 
     pub(crate) async fn dispatch_end(&self, org: OrgId, id: MessageId) -> StoreResult<()> {
+        let mut tx = self.tenant(org).await?;
         let done = sqlx::query(
             "UPDATE messages SET dispatch_started_at = NULL WHERE id = $1 AND organization_id = $2",
         )
         .bind(id.0)
         .bind(org.0)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .db()?;
+        tx.commit().await.db()?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("message"));
         }

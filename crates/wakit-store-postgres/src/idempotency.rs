@@ -7,6 +7,7 @@ use wakit_core::{MessageId, OrgId};
 use wakit_store::{IDEMPOTENCY_TTL_HOURS, Idempotency, IdempotentSend, StoreResult};
 
 use crate::error::DbResultExt;
+use crate::scope::{self, Scope};
 
 pub(crate) async fn find(
     pool: &PgPool,
@@ -14,6 +15,7 @@ pub(crate) async fn find(
     key: &str,
     since: DateTime<Utc>,
 ) -> StoreResult<Option<IdempotentSend>> {
+    let mut tx = scope::begin(pool, Scope::Org(org)).await?;
     let row = sqlx::query(
         "SELECT request_hash, message_id, created_at FROM idempotency_keys \
          WHERE organization_id = $1 AND key = $2 AND created_at >= $3",
@@ -21,7 +23,7 @@ pub(crate) async fn find(
     .bind(org.0)
     .bind(key)
     .bind(since)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *tx)
     .await
     .db()?;
     row.map(|r| {

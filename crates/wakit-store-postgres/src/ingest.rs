@@ -12,6 +12,7 @@ use crate::accounts::ensure_account;
 use crate::contacts::{Touch, upsert_address};
 use crate::conversations::find_or_create;
 use crate::error::DbResultExt;
+use crate::scope::{self, Scope};
 
 /// The stored message with this wamid on this number, if any.
 pub(crate) async fn existing(
@@ -124,13 +125,11 @@ pub(crate) async fn ingest_one(
     org: OrgId,
     msg: InboundMessage,
 ) -> StoreResult<Ingested> {
-    let mut conn = pool.acquire().await.db()?;
+    let mut tx = scope::begin(pool, Scope::Org(org)).await?;
     // Meta retries webhooks: a stored wamid is answered without writing.
-    if let Some(found) = existing(&mut conn, org, msg.account_id, &msg.wamid).await? {
+    if let Some(found) = existing(&mut tx, org, msg.account_id, &msg.wamid).await? {
         return Ok(found);
     }
-    drop(conn);
-    let mut tx = pool.begin().await.db()?;
     match ingest_in_tx(&mut tx, org, &msg, &mut HashSet::new()).await? {
         Some(done) => {
             tx.commit().await.db()?;
@@ -140,8 +139,8 @@ pub(crate) async fn ingest_one(
             // A concurrent ingest of the same wamid committed first: undo everything
             // this call touched and answer with the stored message.
             tx.rollback().await.db()?;
-            let mut conn = pool.acquire().await.db()?;
-            existing(&mut conn, org, msg.account_id, &msg.wamid)
+            let mut tx = scope::begin(pool, Scope::Org(org)).await?;
+            existing(&mut tx, org, msg.account_id, &msg.wamid)
                 .await?
                 .ok_or_else(vanished)
         }

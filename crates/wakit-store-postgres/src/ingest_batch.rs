@@ -24,6 +24,7 @@ use crate::conversations::find_or_create;
 use crate::error::DbResultExt;
 use crate::ingest::{INSERT_AND_TOUCH, existing, vanished};
 use crate::rows::fetch_keyed;
+use crate::scope::{self, Scope};
 
 /// The active conversations among `keys` (number, contact key) of their orgs.
 async fn active_conversations(
@@ -57,7 +58,7 @@ pub(crate) async fn ingest_batch(
     if batch.is_empty() {
         return Ok(Vec::new());
     }
-    let mut tx = pool.begin().await.db()?;
+    let mut tx = scope::begin(pool, Scope::Internal).await?;
     let mut checked = HashSet::new();
     for (org, msg) in &batch {
         if checked.insert((*org, msg.account_id)) {

@@ -8,6 +8,10 @@
 //! - job claims are one `UPDATE` over `SELECT ... FOR UPDATE SKIP LOCKED`, each claimed
 //!   row getting a fresh lease token.
 //!
+//! Every transaction on a tenant table runs as the role `wakit_app` under row-level
+//! security, scoped to one organization or to the internal cross-tenant paths
+//! (`scope.rs`, migration 0007, docs/schema.md).
+//!
 //! ```no_run
 //! # async fn demo() -> wakit_store::StoreResult<()> {
 //! use wakit_store::Store;
@@ -34,6 +38,7 @@ mod messages;
 mod orgs;
 mod pacing;
 mod rows;
+mod scope;
 mod sends;
 mod status;
 mod status_batch;

@@ -20,13 +20,14 @@ use crate::contacts::{Touch, upsert_address};
 use crate::conversations::{self, append_event, find_or_create};
 use crate::error::DbResultExt;
 use crate::rows::micros;
+use crate::scope::Scope;
 use crate::{idempotency, ingest, ingest_batch, jobs, status, status_batch};
 
 impl PgStore {
     async fn enqueue(&self, org: OrgId, msg: NewOutgoing) -> StoreResult<Enqueued> {
         let now = micros(Utc::now());
         let ts = msg.scheduled_at.unwrap_or(now);
-        let mut tx = self.pool.begin().await.db()?;
+        let mut tx = self.tenant(org).await?;
         ensure_account(&mut tx, org, msg.account_id).await?;
         let key = upsert_address(&mut tx, org, &msg.to, Touch::Outgoing).await?;
         let (conversation, conv_created) =
@@ -159,7 +160,7 @@ impl MessageStore for PgStore {
         items: &[(OrgId, MessageId)],
         at: DateTime<Utc>,
     ) -> StoreResult<Vec<StoreResult<DispatchStart>>> {
-        self.dispatch_begin_many(items, at).await
+        self.dispatch_begin_many(Scope::Internal, items, at).await
     }
 
     async fn end_dispatch(&self, org: OrgId, id: MessageId) -> StoreResult<()> {
@@ -167,8 +168,8 @@ impl MessageStore for PgStore {
     }
 
     async fn get_message(&self, org: OrgId, id: MessageId) -> StoreResult<MessageRecord> {
-        let mut conn = self.pool.acquire().await.db()?;
-        conversations::load_message(&mut conn, org, id).await
+        let mut tx = self.tenant(org).await?;
+        conversations::load_message(&mut tx, org, id).await
     }
 
     async fn list_conversations(
@@ -177,8 +178,8 @@ impl MessageStore for PgStore {
         account: AccountId,
         limit: u32,
     ) -> StoreResult<Vec<ConversationSummary>> {
-        let mut conn = self.pool.acquire().await.db()?;
-        conversations::list(&mut conn, org, account, limit).await
+        let mut tx = self.tenant(org).await?;
+        conversations::list(&mut tx, org, account, limit).await
     }
 
     async fn find_conversation(
@@ -187,8 +188,8 @@ impl MessageStore for PgStore {
         account: AccountId,
         contact: &Phone,
     ) -> StoreResult<Option<Conversation>> {
-        let mut conn = self.pool.acquire().await.db()?;
-        conversations::find(&mut conn, org, account, contact).await
+        let mut tx = self.tenant(org).await?;
+        conversations::find(&mut tx, org, account, contact).await
     }
 
     async fn page_messages(
@@ -198,8 +199,8 @@ impl MessageStore for PgStore {
         limit: u32,
         older_than: Option<MessageCursor>,
     ) -> StoreResult<MessagePage> {
-        let mut conn = self.pool.acquire().await.db()?;
-        conversations::page(&mut conn, org, conversation, limit, older_than).await
+        let mut tx = self.tenant(org).await?;
+        conversations::page(&mut tx, org, conversation, limit, older_than).await
     }
 
     async fn newest_incoming_at(
@@ -208,8 +209,8 @@ impl MessageStore for PgStore {
         account: AccountId,
         contact: &Phone,
     ) -> StoreResult<Option<DateTime<Utc>>> {
-        let mut conn = self.pool.acquire().await.db()?;
-        conversations::newest_incoming_at(&mut conn, org, account, contact).await
+        let mut tx = self.tenant(org).await?;
+        conversations::newest_incoming_at(&mut tx, org, account, contact).await
     }
 
     async fn events_after(
@@ -218,7 +219,7 @@ impl MessageStore for PgStore {
         after_seq: i64,
         limit: u32,
     ) -> StoreResult<Vec<Event>> {
-        let mut conn = self.pool.acquire().await.db()?;
-        conversations::events_after(&mut conn, org, after_seq, limit).await
+        let mut tx = self.tenant(org).await?;
+        conversations::events_after(&mut tx, org, after_seq, limit).await
     }
 }

@@ -10,25 +10,30 @@ use crate::rows;
 
 #[async_trait]
 impl OrgStore for PgStore {
+    /// Scoped to the new organization: its id is chosen here.
     async fn create_org(&self, name: &str, timezone: &str) -> StoreResult<Org> {
+        let id = OrgId::new();
+        let mut tx = self.tenant(id).await?;
         let row = sqlx::query(
             "INSERT INTO organizations (id, name, timezone) VALUES ($1, $2, $3) \
              RETURNING id, name, timezone, created_at",
         )
-        .bind(OrgId::new().0)
+        .bind(id.0)
         .bind(name)
         .bind(timezone)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await
         .db()?;
+        tx.commit().await.db()?;
         rows::org(&row)
     }
 
     async fn get_org(&self, org: OrgId) -> StoreResult<Org> {
+        let mut tx = self.tenant(org).await?;
         let row =
             sqlx::query("SELECT id, name, timezone, created_at FROM organizations WHERE id = $1")
                 .bind(org.0)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *tx)
                 .await
                 .db()?
                 .ok_or(StoreError::NotFound("organization"))?;

@@ -23,6 +23,7 @@ use wakit_store::{ConflictKey, SendAccepted, StoreError, StoreResult};
 use crate::error::DbResultExt;
 use crate::merged::Writes;
 use crate::rows::{self, fetch_keyed, fetch_pairs};
+use crate::scope::{self, Scope};
 use crate::status::{Locked, lock_wamids};
 
 /// A status parked for a wamid.
@@ -127,7 +128,7 @@ pub(crate) async fn sends_finished(
     if items.is_empty() {
         return Ok(Vec::new());
     }
-    let mut tx = pool.begin().await.db()?;
+    let mut tx = scope::begin(pool, Scope::Internal).await?;
     let numbers = numbers(&mut tx, items).await?;
     let keys: Vec<(OrgId, AccountId, &str)> = items
         .iter()

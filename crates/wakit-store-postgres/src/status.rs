@@ -19,6 +19,7 @@ use crate::accounts::ensure_account;
 use crate::conversations::append_event;
 use crate::error::DbResultExt;
 use crate::rows;
+use crate::scope::{self, Scope};
 
 /// A message row locked for a status change.
 pub(crate) struct Locked {
@@ -166,7 +167,7 @@ pub(crate) async fn apply_status(
     org: OrgId,
     update: StatusUpdate,
 ) -> StoreResult<StatusOutcome> {
-    let mut tx = pool.begin().await.db()?;
+    let mut tx = scope::begin(pool, Scope::Org(org)).await?;
     ensure_account(&mut tx, org, update.account_id).await?;
     lock_wamid(&mut tx, update.account_id, &update.wamid).await?;
     let filter = "m.organization_id = $1 AND m.account_id = $2 AND m.external_id = $3";
@@ -210,7 +211,7 @@ pub(crate) async fn mark_sent(
     wamid: &str,
     at: DateTime<Utc>,
 ) -> StoreResult<StatusOutcome> {
-    let mut tx = pool.begin().await.db()?;
+    let mut tx = scope::begin(pool, Scope::Org(org)).await?;
     let outcome = mark_sent_in(&mut tx, org, id, wamid, at).await?;
     tx.commit().await.db()?;
     Ok(outcome)
@@ -272,7 +273,7 @@ pub(crate) async fn mark_failed(
     error: Value,
     at: DateTime<Utc>,
 ) -> StoreResult<StatusOutcome> {
-    let mut tx = pool.begin().await.db()?;
+    let mut tx = scope::begin(pool, Scope::Org(org)).await?;
     let mut msg = lock_message(
         &mut tx,
         "m.id = $1 AND m.organization_id = $2",

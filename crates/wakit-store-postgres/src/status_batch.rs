@@ -17,6 +17,7 @@ use wakit_store::{StatusOutcome, StatusUpdate, StoreError, StoreResult};
 use crate::error::DbResultExt;
 use crate::merged::Writes;
 use crate::rows::{fetch_keyed, fetch_pairs};
+use crate::scope::{self, Scope};
 use crate::status::{Locked, lock_wamids};
 
 /// `NotFound("account")` unless every number of the batch belongs to its org.
@@ -72,7 +73,7 @@ pub(crate) async fn apply_status_batch(
     if batch.is_empty() {
         return Ok(Vec::new());
     }
-    let mut tx = pool.begin().await.db()?;
+    let mut tx = scope::begin(pool, Scope::Internal).await?;
     let pairs = batch.iter().map(|(org, u)| (*org, u.account_id)).collect();
     ensure_accounts(&mut tx, &pairs).await?;
     let keys: BTreeSet<(OrgId, AccountId, &str)> = batch

@@ -55,7 +55,7 @@ impl TemplateStore for PgStore {
         account: AccountId,
         templates: Vec<TemplateRecord>,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.db()?;
+        let mut tx = self.tenant(org).await?;
         // Lock the number's row so concurrent replaces of one number serialize.
         let locked = sqlx::query(
             "UPDATE organizations_addresses SET templates_synced_at = now(), updated_at = now() \
@@ -85,7 +85,7 @@ impl TemplateStore for PgStore {
         account: AccountId,
         template: TemplateRecord,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.db()?;
+        let mut tx = self.tenant(org).await?;
         ensure_account(&mut tx, org, account).await?;
         upsert_all(&mut tx, org, account, std::slice::from_ref(&template)).await?;
         tx.commit().await.db()
@@ -96,7 +96,7 @@ impl TemplateStore for PgStore {
         org: OrgId,
         account: AccountId,
     ) -> StoreResult<(Vec<TemplateRecord>, Option<DateTime<Utc>>)> {
-        let mut tx = self.pool.begin().await.db()?;
+        let mut tx = self.tenant(org).await?;
         let synced = sqlx::query(
             "SELECT templates_synced_at FROM organizations_addresses WHERE id = $1 AND organization_id = $2",
         )

@@ -9,6 +9,7 @@
 mod concurrency;
 mod connect;
 mod plans;
+mod rls;
 
 use std::io::Write;
 
