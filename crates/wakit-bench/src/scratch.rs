@@ -104,6 +104,18 @@ impl Scratch {
         })
     }
 
+    /// Another handle on the same database with its own connection pool, as a second
+    /// replica process would open (Postgres only: SQLite is one process per file).
+    pub async fn replica_store(&self) -> anyhow::Result<Arc<dyn Store>> {
+        let Some(pg) = &self.postgres else {
+            anyhow::bail!("replicas need PostgreSQL (SQLite is one process per database file)");
+        };
+        let url = replace_db(&pg.admin_url, &pg.name);
+        Ok(Arc::new(
+            PgStore::connect(&url, PgOptions::default()).await?,
+        ))
+    }
+
     /// Refreshes Postgres's planner statistics (steady state: autovacuum keeps them
     /// fresh, a bulk load outruns it). Nothing to do on SQLite.
     pub async fn analyze(&self) -> anyhow::Result<()> {

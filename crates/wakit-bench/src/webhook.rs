@@ -49,6 +49,10 @@ pub struct Args {
     /// Bound on each phase (sending, then waiting for processing), in seconds.
     #[arg(long, default_value_t = 120)]
     max_seconds: u64,
+    /// Server replicas on one Postgres database, each with its own pool and workers;
+    /// the clients spread their POSTs over them (e.g. `--replicas 1,2,3`).
+    #[arg(long, value_delimiter = ',', default_value = "1")]
+    replicas: Vec<usize>,
 }
 
 /// Runs the benchmark and prints a table.
@@ -64,21 +68,26 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     );
     let (mut rows, mut described) = (Vec::new(), Vec::new());
     for backend in backends {
-        for per_body in modes(&args)? {
-            let scratch = args.db.create(backend).await?;
-            if !described.contains(&backend) {
-                described.push(backend);
-                println!("# {backend} durability: {}", scratch.durability().await?);
+        for &replicas in &args.replicas {
+            if replicas > 1 && backend != "postgres" {
+                continue;
             }
-            let result = bench_one(&args, &scratch, per_body).await;
-            args.db.finish(scratch).await?;
-            rows.push(format!("| {backend} {}", result?));
+            for per_body in modes(&args)? {
+                let scratch = args.db.create(backend).await?;
+                if !described.contains(&backend) {
+                    described.push(backend);
+                    println!("# {backend} durability: {}", scratch.durability().await?);
+                }
+                let result = bench_one(&args, &scratch, per_body, replicas.max(1)).await;
+                args.db.finish(scratch).await?;
+                rows.push(format!("| {backend} | {} {}", replicas.max(1), result?));
+            }
         }
     }
     println!(
-        "| backend | mode | bodies | accepted msg/s | accepted req/s | p50 / p99 ms | processed msg/s | floor req/s | floor p50 / p99 ms | accepted / floor | non-200 |"
+        "| backend | replicas | mode | bodies | accepted msg/s | accepted req/s | p50 / p99 ms | processed msg/s | floor req/s | floor p50 / p99 ms | accepted / floor | non-200 |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for row in rows {
         println!("{row}");
     }
@@ -96,7 +105,12 @@ fn modes(args: &Args) -> anyhow::Result<Vec<usize>> {
 }
 
 /// One mode on one fresh database; returns the table row after the backend column.
-async fn bench_one(args: &Args, scratch: &Scratch, per_body: usize) -> anyhow::Result<String> {
+async fn bench_one(
+    args: &Args,
+    scratch: &Scratch,
+    per_body: usize,
+    replicas: usize,
+) -> anyhow::Result<String> {
     let store = scratch.store.clone();
     let (org, account) = connect_number(&*store).await?;
     let bodies = Arc::new(make_bodies(args, per_body));
@@ -106,36 +120,44 @@ async fn bench_one(args: &Args, scratch: &Scratch, per_body: usize) -> anyhow::R
     let floor = {
         let server = Floor::start().await?;
         let url = format!("http://{}{PATH}", server.addr);
-        let load = post_all(&url, bodies.clone(), args.concurrency, limit).await?;
+        let load = post_all(&[url], bodies.clone(), args.concurrency, limit).await?;
         server.stop().await?;
         load
     };
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}{PATH}", listener.local_addr()?);
     let shutdown = CancellationToken::new();
-    let state = AppState {
-        api: Default::default(),
-        store: store.clone(),
-        webhook: WebhookConfig {
-            app_secret: Some(APP_SECRET.to_vec()),
-            verify_token: None,
-        },
-        meta: None,
-    };
-    let options = ServeOptions {
-        drain: Duration::from_secs(30),
-        workers: !args.no_workers,
-        ..ServeOptions::default()
-    };
-    let server = tokio::spawn(wakit_server::serve(
-        listener,
-        state,
-        shutdown.clone(),
-        options,
-    ));
+    let (mut urls, mut servers) = (Vec::new(), Vec::new());
+    for r in 0..replicas {
+        let store = if r == 0 {
+            store.clone()
+        } else {
+            scratch.replica_store().await?
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        urls.push(format!("http://{}{PATH}", listener.local_addr()?));
+        let state = AppState {
+            api: Default::default(),
+            store,
+            webhook: WebhookConfig {
+                app_secret: Some(APP_SECRET.to_vec()),
+                verify_token: None,
+            },
+            meta: None,
+        };
+        let options = ServeOptions {
+            drain: Duration::from_secs(30),
+            workers: !args.no_workers,
+            ..ServeOptions::default()
+        };
+        servers.push(tokio::spawn(wakit_server::serve(
+            listener,
+            state,
+            shutdown.clone(),
+            options,
+        )));
+    }
     let started = Instant::now();
-    let mut load = post_all(&url, bodies.clone(), args.concurrency, limit).await?;
+    let mut load = post_all(&urls, bodies.clone(), args.concurrency, limit).await?;
     // Polled only once sending is over (nothing can be finished earlier), so the poll
     // does not compete with the load it measures.
     let processed_at = if args.no_workers {
@@ -146,7 +168,9 @@ async fn bench_one(args: &Args, scratch: &Scratch, per_body: usize) -> anyhow::R
             .map(|()| started.elapsed())
     };
     shutdown.cancel();
-    server.await??;
+    for server in servers {
+        server.await??;
+    }
 
     let accepted_req = load.ok_per_sec();
     let floor_req = floor.ok_per_sec();
@@ -234,18 +258,19 @@ fn make_bodies(args: &Args, per_body: usize) -> Vec<(Vec<u8>, String)> {
         .collect()
 }
 
-/// POSTs every body once from `concurrency` keep-alive clients; bounded by `limit`.
+/// POSTs every body once from `concurrency` keep-alive clients, spread over `urls` in
+/// turn; bounded by `limit`.
 async fn post_all(
-    url: &str,
+    urls: &[String],
     bodies: Arc<Vec<(Vec<u8>, String)>>,
     concurrency: usize,
     limit: Duration,
 ) -> anyhow::Result<Load> {
-    let url = url.to_string();
+    let urls = urls.to_vec();
     fire(concurrency, bodies.len(), limit, move |http, i| {
         let (body, signature) = bodies.get(i)?;
         Some(
-            http.post(&url)
+            http.post(&urls[i % urls.len()])
                 .header("Content-Type", "application/json")
                 .header("X-Hub-Signature-256", signature)
                 .body(body.clone()),
