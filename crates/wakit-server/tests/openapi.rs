@@ -127,6 +127,20 @@ async fn document_matches_routes(backend: Backend) {
         }
     }
 
+    // Every operation that needs a key documents the errors it can answer.
+    for (path, ops) in paths {
+        for (method, op) in ops.as_object().unwrap() {
+            if op.get("security").is_some() {
+                for status in ["401", "429", "503"] {
+                    assert!(
+                        op["responses"].get(status).is_some(),
+                        "{method} {path} documents {status}"
+                    );
+                }
+            }
+        }
+    }
+
     let mut all = Vec::new();
     refs(&doc, &mut all);
     assert!(!all.is_empty());

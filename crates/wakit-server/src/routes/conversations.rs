@@ -61,11 +61,7 @@ fn content(m: &MessageRecord) -> Value {
 #[utoipa::path(get, path = "/conversations", tag = "conversations", security(("api_key" = [])),
     params(wakit_api::ConversationsQuery), responses(
         (status = 200, description = "Conversations", body = ConversationsResponse),
-        (status = 400, description = "Invalid parameter, or account_required when the org has several numbers", body = wakit_api::ErrorBody),
-        (status = 401, description = "Missing or invalid API key", body = wakit_api::ErrorBody),
-        (status = 404, description = "Unknown account_phone, contact, conversation or template", body = wakit_api::ErrorBody),
-        (status = 429, description = "Rate limit of the API key (Retry-After)", body = wakit_api::ErrorBody),
-        (status = 503, description = "Database unavailable", body = wakit_api::ErrorBody)))]
+        super::openapi::ReadErrors))]
 async fn list(
     State(state): State<AppState>,
     ApiKeyAuth(auth): ApiKeyAuth,
@@ -105,11 +101,7 @@ async fn list(
 #[utoipa::path(get, path = "/conversation", tag = "conversations", security(("api_key" = [])),
     params(wakit_api::ConversationQuery), responses(
         (status = 200, description = "The conversation", body = ConversationResponse),
-        (status = 400, description = "Invalid parameter, or account_required when the org has several numbers", body = wakit_api::ErrorBody),
-        (status = 401, description = "Missing or invalid API key", body = wakit_api::ErrorBody),
-        (status = 404, description = "Unknown account_phone, contact, conversation or template", body = wakit_api::ErrorBody),
-        (status = 429, description = "Rate limit of the API key (Retry-After)", body = wakit_api::ErrorBody),
-        (status = 503, description = "Database unavailable", body = wakit_api::ErrorBody)))]
+        super::openapi::ReadErrors))]
 async fn conversation(
     State(state): State<AppState>,
     ApiKeyAuth(auth): ApiKeyAuth,
@@ -178,11 +170,7 @@ async fn conversation(
 #[utoipa::path(get, path = "/messages", tag = "conversations", security(("api_key" = [])),
     params(wakit_api::ConversationQuery), responses(
         (status = 200, description = "The conversation", body = ConversationResponse),
-        (status = 400, description = "Invalid parameter, or account_required when the org has several numbers", body = wakit_api::ErrorBody),
-        (status = 401, description = "Missing or invalid API key", body = wakit_api::ErrorBody),
-        (status = 404, description = "Unknown account_phone, contact, conversation or template", body = wakit_api::ErrorBody),
-        (status = 429, description = "Rate limit of the API key (Retry-After)", body = wakit_api::ErrorBody),
-        (status = 503, description = "Database unavailable", body = wakit_api::ErrorBody)))]
+        super::openapi::ReadErrors))]
 async fn messages(
     state: State<AppState>,
     auth: ApiKeyAuth,

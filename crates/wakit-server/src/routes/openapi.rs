@@ -41,3 +41,25 @@ impl Modify for Security {
         );
     }
 }
+
+/// The error answers of the conversation reads, for their `responses(...)` (documentation
+/// only: the handlers answer through `ApiError`).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum ReadErrors {
+    /// Invalid parameter, or account_required when the org has several numbers.
+    #[response(status = 400)]
+    BadRequest(wakit_api::ErrorBody),
+    /// Missing or invalid API key.
+    #[response(status = 401)]
+    Unauthorized(wakit_api::ErrorBody),
+    /// Unknown account_phone, contact or conversation.
+    #[response(status = 404)]
+    NotFound(wakit_api::ErrorBody),
+    /// Rate limit of the API key (Retry-After).
+    #[response(status = 429)]
+    RateLimited(wakit_api::ErrorBody),
+    /// Database unavailable (Retry-After).
+    #[response(status = 503)]
+    Unavailable(wakit_api::ErrorBody),
+}
