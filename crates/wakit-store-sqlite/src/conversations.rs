@@ -1,7 +1,8 @@
-//! Message and conversation reads, all on the read pool.
+//! Message and conversation reads. The hot ones run on the [`crate::readers`]
+//! connections, on the calling thread; the event feed on the sqlx read pool.
 
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use rusqlite::{Connection, OptionalExtension, params};
 use wakit_core::{AccountId, ConversationId, MessageId, OrgId, Phone};
 use wakit_store::{
     Conversation, ConversationSummary, Event, MessageCursor, MessagePage, MessageRecord,
@@ -9,20 +10,21 @@ use wakit_store::{
 };
 
 use crate::SqliteStore;
-use crate::error::db;
-use crate::rows::{
-    MESSAGE_COLUMNS, MESSAGE_FROM, contact_ref, event, get, get_opt_time, get_time, get_uuid,
-    message, us,
+use crate::error::{db, read_db};
+use crate::read_rows::{
+    CONTACT_COLUMNS, MESSAGE_COLUMNS, MESSAGE_FROM, at, contact, int, is_null, message, uuid,
 };
-use crate::shared::{limit, require_account};
+use crate::rows::{event, us};
+use crate::shared::limit;
 
 /// The conversation list: walks conversations_list_idx (DESC puts NULL times last in
 /// SQLite); each row adds primary-key lookups of its contact address, contact and last
-/// message, so the cost does not grow with the number of messages.
+/// message, so the cost does not grow with the number of messages. Columns: the
+/// conversation id, unread count, then [`CONTACT_COLUMNS`] (from 2), then
+/// [`MESSAGE_COLUMNS`] (from [`LIST_MESSAGE`]).
 pub(crate) fn list_sql() -> String {
     format!(
-        "SELECT c.id AS c_id, c.unread_count, c.last_message_id, ca.contact_id, ca.wa_id, \
-         COALESCE(ct.name, ca.profile_name) AS display_name, {MESSAGE_COLUMNS} \
+        "SELECT c.id AS c_id, c.unread_count, {CONTACT_COLUMNS}, {MESSAGE_COLUMNS} \
          FROM conversations c \
          JOIN contacts_addresses ca ON ca.organization_id = c.organization_id AND ca.address = c.contact_address \
          LEFT JOIN contacts ct ON ct.id = ca.contact_id \
@@ -31,6 +33,9 @@ pub(crate) fn list_sql() -> String {
          ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?3"
     )
 }
+
+/// Where [`list_sql`]'s message columns start.
+const LIST_MESSAGE: usize = 5;
 
 /// A page of messages: messages_conversation_time_idx gives the order, and the cursor is a
 /// row-value range on it.
@@ -47,19 +52,39 @@ pub(crate) fn page_sql(with_cursor: bool) -> String {
     )
 }
 
+/// `NotFound("account")` unless the number belongs to the org.
+fn require_account(conn: &Connection, org: OrgId, account: AccountId) -> StoreResult<()> {
+    exists(
+        conn,
+        "SELECT 1 FROM organizations_addresses WHERE id = ?1 AND organization_id = ?2",
+        &account.to_string(),
+        &org.to_string(),
+    )?
+    .then_some(())
+    .ok_or(StoreError::NotFound("account"))
+}
+
+/// Whether `sql` (with parameters `a`, `b`) returns a row.
+fn exists(conn: &Connection, sql: &str, a: &str, b: &str) -> StoreResult<bool> {
+    let mut stmt = conn.prepare_cached(sql).map_err(read_db)?;
+    stmt.exists(params![a, b]).map_err(read_db)
+}
+
 impl SqliteStore {
     pub(crate) async fn message(&self, org: OrgId, id: MessageId) -> StoreResult<MessageRecord> {
         let sql = format!(
             "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.id = ?1 AND m.organization_id = ?2"
         );
-        let row = sqlx::query(&sql)
-            .bind(id.to_string())
-            .bind(org.to_string())
-            .fetch_optional(self.reads())
-            .await
-            .map_err(db)?
-            .ok_or(StoreError::NotFound("message"))?;
-        message(&row)
+        self.readers().with(|conn| {
+            let mut stmt = conn.prepare_cached(&sql).map_err(read_db)?;
+            let mut rows = stmt
+                .query(params![id.to_string(), org.to_string()])
+                .map_err(read_db)?;
+            match rows.next().map_err(read_db)? {
+                Some(row) => message(row, 0),
+                None => Err(StoreError::NotFound("message")),
+            }
+        })
     }
 
     pub(crate) async fn conversations(
@@ -68,68 +93,62 @@ impl SqliteStore {
         account: AccountId,
         n: u32,
     ) -> StoreResult<Vec<ConversationSummary>> {
-        let mut conn = self.reads().acquire().await.map_err(db)?;
-        let sql = list_sql();
-        let rows = sqlx::query(&sql)
-            .bind(account.to_string())
-            .bind(org.to_string())
-            .bind(limit(n))
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db)?;
-        if rows.is_empty() {
-            // Empty list, or a number of another org: only then is the check worth a query.
-            require_account(&mut *conn, org, account).await?;
-        }
-        rows.iter()
-            .map(|row| {
-                let unread: i64 = get(row, "unread_count")?;
-                let has_last = row
-                    .try_get::<Option<String>, _>("m_id")
-                    .map_err(db)?
-                    .is_some();
-                Ok(ConversationSummary {
-                    id: get_uuid(row, "c_id")?.into(),
-                    contact: contact_ref(row)?,
+        self.readers().with(|conn| {
+            let mut stmt = conn.prepare_cached(&list_sql()).map_err(read_db)?;
+            let mut rows = stmt
+                .query(params![account.to_string(), org.to_string(), limit(n)])
+                .map_err(read_db)?;
+            let mut list = Vec::new();
+            while let Some(row) = rows.next().map_err(read_db)? {
+                let unread = int(row, 1)?;
+                list.push(ConversationSummary {
+                    id: uuid(row, 0)?.into(),
+                    contact: contact(row, 2)?,
                     unread: u32::try_from(unread.max(0)).unwrap_or(u32::MAX),
-                    last_message: if has_last { Some(message(row)?) } else { None },
-                })
-            })
-            .collect()
+                    last_message: if is_null(row, LIST_MESSAGE)? {
+                        None
+                    } else {
+                        Some(message(row, LIST_MESSAGE)?)
+                    },
+                });
+            }
+            if list.is_empty() {
+                // Empty list, or a number of another org: only then is the check worth a query.
+                require_account(conn, org, account)?;
+            }
+            Ok(list)
+        })
     }
 
     pub(crate) async fn conversation(
         &self,
         org: OrgId,
         account: AccountId,
-        contact: &Phone,
+        phone: &Phone,
     ) -> StoreResult<Option<Conversation>> {
-        let mut conn = self.reads().acquire().await.map_err(db)?;
-        let row = sqlx::query(
-            "SELECT c.id, c.account_id, c.status, c.created_at, ca.contact_id, ca.wa_id, \
-             COALESCE(ct.name, ca.profile_name) AS display_name \
+        let sql = format!(
+            "SELECT c.id, c.account_id, c.status, c.created_at, {CONTACT_COLUMNS} \
              FROM conversations c \
              JOIN contacts_addresses ca ON ca.organization_id = c.organization_id AND ca.address = c.contact_address \
              LEFT JOIN contacts ct ON ct.id = ca.contact_id \
-             WHERE c.account_id = ?1 AND c.contact_address = ?2 AND c.status = 'active' AND c.organization_id = ?3",
-        )
-        .bind(account.to_string())
-        .bind(contact.key())
-        .bind(org.to_string())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?;
-        let Some(row) = row else {
-            require_account(&mut *conn, org, account).await?;
-            return Ok(None);
-        };
-        Ok(Some(Conversation {
-            id: get_uuid(&row, "id")?.into(),
-            account_id: get_uuid(&row, "account_id")?.into(),
-            contact: contact_ref(&row)?,
-            status: get(&row, "status")?,
-            created_at: get_time(&row, "created_at")?,
-        }))
+             WHERE c.account_id = ?1 AND c.contact_address = ?2 AND c.status = 'active' AND c.organization_id = ?3"
+        );
+        self.readers().with(|conn| {
+            let mut stmt = conn.prepare_cached(&sql).map_err(read_db)?;
+            let mut rows = stmt
+                .query(params![account.to_string(), phone.key(), org.to_string()])
+                .map_err(read_db)?;
+            let Some(row) = rows.next().map_err(read_db)? else {
+                return require_account(conn, org, account).map(|()| None);
+            };
+            Ok(Some(Conversation {
+                id: uuid(row, 0)?.into(),
+                account_id: uuid(row, 1)?.into(),
+                status: row.get(2).map_err(read_db)?,
+                created_at: at(row, 3)?,
+                contact: contact(row, 4)?,
+            }))
+        })
     }
 
     pub(crate) async fn page(
@@ -139,35 +158,39 @@ impl SqliteStore {
         n: u32,
         older_than: Option<MessageCursor>,
     ) -> StoreResult<MessagePage> {
-        let mut conn = self.reads().acquire().await.map_err(db)?;
         let sql = page_sql(older_than.is_some());
-        let mut q = sqlx::query(&sql)
-            .bind(conversation.to_string())
-            .bind(org.to_string())
-            .bind(limit(n) + 1);
-        if let Some(c) = older_than {
-            q = q.bind(us(c.timestamp)).bind(c.id.to_string());
-        }
-        let rows = q.fetch_all(&mut *conn).await.map_err(db)?;
-        if rows.is_empty() {
-            // An empty page, or a conversation of another org: only then is it checked.
-            let found =
-                sqlx::query("SELECT 1 FROM conversations WHERE id = ?1 AND organization_id = ?2")
-                    .bind(conversation.to_string())
-                    .bind(org.to_string())
-                    .fetch_optional(&mut *conn)
-                    .await
-                    .map_err(db)?;
-            if found.is_none() {
-                return Err(StoreError::NotFound("conversation"));
+        let (conv, org_id) = (conversation.to_string(), org.to_string());
+        let mut messages = self.readers().with(|conn| {
+            let mut stmt = conn.prepare_cached(&sql).map_err(read_db)?;
+            let mut rows = match older_than {
+                Some(c) => stmt.query(params![
+                    conv,
+                    org_id,
+                    limit(n) + 1,
+                    us(c.timestamp),
+                    c.id.to_string()
+                ]),
+                None => stmt.query(params![conv, org_id, limit(n) + 1]),
             }
-        }
-        let more = rows.len() > n as usize;
-        let mut messages = rows
-            .iter()
-            .take(n as usize)
-            .map(message)
-            .collect::<StoreResult<Vec<_>>>()?;
+            .map_err(read_db)?;
+            let mut messages = Vec::new();
+            while let Some(row) = rows.next().map_err(read_db)? {
+                messages.push(message(row, 0)?);
+            }
+            let found = !messages.is_empty()
+                || exists(
+                    conn,
+                    "SELECT 1 FROM conversations WHERE id = ?1 AND organization_id = ?2",
+                    &conv,
+                    &org_id,
+                )?;
+            // An empty page, or a conversation of another org: only then is it checked.
+            found
+                .then_some(messages)
+                .ok_or(StoreError::NotFound("conversation"))
+        })?;
+        let more = messages.len() > n as usize;
+        messages.truncate(n as usize);
         messages.reverse();
         let older = match messages.first() {
             Some(oldest) if more => Some(MessageCursor {
@@ -183,26 +206,28 @@ impl SqliteStore {
         &self,
         org: OrgId,
         account: AccountId,
-        contact: &Phone,
+        phone: &Phone,
     ) -> StoreResult<Option<DateTime<Utc>>> {
-        let mut conn = self.reads().acquire().await.map_err(db)?;
-        let row = sqlx::query(
-            "SELECT timestamp FROM messages \
-             WHERE account_id = ?1 AND contact_address = ?2 AND direction = 'incoming' AND organization_id = ?3 \
-             ORDER BY timestamp DESC LIMIT 1",
-        )
-        .bind(account.to_string())
-        .bind(contact.key())
-        .bind(org.to_string())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?;
-        match row {
-            Some(r) => get_opt_time(&r, "timestamp"),
-            None => require_account(&mut *conn, org, account)
-                .await
-                .map(|()| None),
-        }
+        self.readers().with(|conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT timestamp FROM messages \
+                     WHERE account_id = ?1 AND contact_address = ?2 AND direction = 'incoming' AND organization_id = ?3 \
+                     ORDER BY timestamp DESC LIMIT 1",
+                )
+                .map_err(read_db)?;
+            let newest: Option<Option<i64>> = stmt
+                .query_row(
+                    params![account.to_string(), phone.key(), org.to_string()],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(read_db)?;
+            match newest {
+                Some(t) => t.map(crate::rows::time).transpose(),
+                None => require_account(conn, org, account).map(|()| None),
+            }
+        })
     }
 
     pub(crate) async fn events(&self, org: OrgId, after: i64, n: u32) -> StoreResult<Vec<Event>> {

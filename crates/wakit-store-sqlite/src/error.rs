@@ -1,4 +1,4 @@
-//! sqlx errors → [`StoreError`].
+//! sqlx and rusqlite errors → [`StoreError`].
 //!
 //! SQLite does not report constraint *names*: a unique violation says which columns
 //! collided (`UNIQUE constraint failed: messages.account_id, messages.external_id`),
@@ -50,17 +50,7 @@ pub(crate) fn db(e: sqlx::Error) -> StoreError {
                     }
                 }
                 ErrorKind::ForeignKeyViolation => StoreError::NotFound("organization"),
-                _ => {
-                    let code = d.code().and_then(|c| c.parse::<i64>().ok()).unwrap_or(0) & 0xff;
-                    match code {
-                        SQLITE_BUSY | SQLITE_LOCKED | SQLITE_NOMEM | SQLITE_READONLY
-                        | SQLITE_IOERR | SQLITE_FULL | SQLITE_CANTOPEN => {
-                            StoreError::Unavailable(message)
-                        }
-                        SQLITE_CORRUPT | SQLITE_NOTADB => StoreError::Corrupt(message),
-                        _ => StoreError::Other(message),
-                    }
-                }
+                _ => by_code(d.code().and_then(|c| c.parse::<i64>().ok()), message),
             }
         }
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
@@ -74,6 +64,35 @@ pub(crate) fn db(e: sqlx::Error) -> StoreError {
         | sqlx::Error::ColumnNotFound(_)
         | sqlx::Error::ColumnIndexOutOfBounds { .. }
         | sqlx::Error::TypeNotFound { .. } => StoreError::Corrupt(e.to_string()),
+        other => StoreError::Other(other.to_string()),
+    }
+}
+
+/// An error SQLite reported with result code `code` (extended or primary).
+fn by_code(code: Option<i64>, message: String) -> StoreError {
+    match code.unwrap_or(0) & 0xff {
+        SQLITE_BUSY | SQLITE_LOCKED | SQLITE_NOMEM | SQLITE_READONLY | SQLITE_IOERR
+        | SQLITE_FULL | SQLITE_CANTOPEN => StoreError::Unavailable(message),
+        SQLITE_CORRUPT | SQLITE_NOTADB => StoreError::Corrupt(message),
+        _ => StoreError::Other(message),
+    }
+}
+
+/// Maps an error of the read connections ([`crate::readers`]) to a store error. Reads
+/// violate no constraints, so only the result code and type mismatches matter.
+pub(crate) fn read_db(e: rusqlite::Error) -> StoreError {
+    use rusqlite::Error as E;
+    match e {
+        E::SqliteFailure(f, m) => by_code(
+            Some(i64::from(f.extended_code)),
+            m.unwrap_or_else(|| f.to_string()),
+        ),
+        E::FromSqlConversionFailure(..)
+        | E::IntegralValueOutOfRange(..)
+        | E::InvalidColumnType(..)
+        | E::InvalidColumnName(_)
+        | E::InvalidColumnIndex(_)
+        | E::Utf8Error(_) => StoreError::Corrupt(e.to_string()),
         other => StoreError::Other(other.to_string()),
     }
 }

@@ -21,6 +21,8 @@ mod jobs;
 mod keys;
 mod messages;
 mod orgs;
+mod read_rows;
+mod readers;
 mod rows;
 mod shared;
 mod status;
@@ -31,6 +33,7 @@ mod templates;
 mod tests;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -39,18 +42,19 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use wakit_store::{Store, StoreError, StoreResult};
 
 use crate::error::db;
+use crate::readers::Readers;
 
 /// Connections in the read pool.
 const READERS: u32 = 4;
 /// How long a connection waits on a lock held by another process before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Page cache of the writer connection, in KiB: index inserts into a large database
 /// touch pages all over the messages indexes, and every miss is a read from the OS.
 const WRITER_CACHE_KIB: i64 = 64 * 1024;
 /// Page cache of each reader connection, in KiB (SQLite's default is 2 MiB).
-const READER_CACHE_KIB: i64 = 16 * 1024;
+pub(crate) const READER_CACHE_KIB: i64 = 16 * 1024;
 /// Bytes of the database file each reader maps into memory (address space, not RAM).
-const READER_MMAP_BYTES: i64 = 4 << 30;
+pub(crate) const READER_MMAP_BYTES: i64 = 4 << 30;
 /// How long a call waits for a free pooled connection.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -59,6 +63,7 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    readers: Arc<Readers>,
 }
 
 impl SqliteStore {
@@ -121,7 +126,18 @@ impl SqliteStore {
             )
             .await
             .map_err(|e| open_error(&path, e))?;
-        Ok(SqliteStore { writer, reader })
+        let readers = Readers::open(&path).map_err(|e| match e {
+            StoreError::Unavailable(m) | StoreError::Other(m) => StoreError::Unavailable(format!(
+                "cannot open SQLite database {}: {m}",
+                path.display()
+            )),
+            other => other,
+        })?;
+        Ok(SqliteStore {
+            writer,
+            reader,
+            readers: Arc::new(readers),
+        })
     }
 
     /// Starts a write transaction on the single writer connection.
@@ -132,6 +148,11 @@ impl SqliteStore {
     /// The read pool.
     pub(crate) fn reads(&self) -> &SqlitePool {
         &self.reader
+    }
+
+    /// The hot reads' connections (used on the calling thread).
+    pub(crate) fn readers(&self) -> &Readers {
+        &self.readers
     }
 }
 

@@ -7,24 +7,12 @@ use serde::de::DeserializeOwned;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
-use wakit_core::{Direction, MessageStatus, Phone, Role};
+use wakit_core::{MessageStatus, Phone, Role};
 use wakit_store::{
-    Account, AccountStatus, ApiKeyRecord, ContactRef, Event, Job, JobState, MessageRecord,
-    StoreResult,
+    Account, AccountStatus, ApiKeyRecord, ContactRef, Event, Job, JobState, StoreResult,
 };
 
 use crate::error::{corrupt, db};
-
-/// Message columns (aliased `m_*`); needs [`MESSAGE_FROM`] (or the same `m`/`ca` aliases).
-pub(crate) const MESSAGE_COLUMNS: &str = "m.id AS m_id, m.conversation_id AS m_conversation_id, \
-     m.account_id AS m_account_id, ca.wa_id AS m_phone, m.direction AS m_direction, \
-     m.content AS m_content, m.status AS m_status, m.status_history AS m_history, \
-     m.external_id AS m_external_id, m.error AS m_error, m.timestamp AS m_timestamp, \
-     m.created_at AS m_created_at, m.agent_id AS m_agent_id";
-
-/// Messages joined to their contact address (for the phone).
-pub(crate) const MESSAGE_FROM: &str = "messages m JOIN contacts_addresses ca \
-     ON ca.organization_id = m.organization_id AND ca.address = m.contact_address";
 
 /// Account columns, from `organizations_addresses`.
 pub(crate) const ACCOUNT_COLUMNS: &str =
@@ -118,28 +106,6 @@ pub(crate) fn get_phone(row: &SqliteRow, col: &str) -> StoreResult<Phone> {
 pub(crate) fn get_status(row: &SqliteRow, col: &str) -> StoreResult<MessageStatus> {
     let s: String = get(row, col)?;
     s.parse().map_err(|e| corrupt(col, e))
-}
-
-/// A message selected with [`MESSAGE_COLUMNS`].
-pub(crate) fn message(row: &SqliteRow) -> StoreResult<MessageRecord> {
-    let direction: String = get(row, "m_direction")?;
-    Ok(MessageRecord {
-        id: get_uuid(row, "m_id")?.into(),
-        conversation_id: get_uuid(row, "m_conversation_id")?.into(),
-        account_id: get_uuid(row, "m_account_id")?.into(),
-        contact_phone: get_phone(row, "m_phone")?,
-        direction: direction
-            .parse::<Direction>()
-            .map_err(|e| corrupt("direction", e))?,
-        content: get_json(row, "m_content")?,
-        status: get_status(row, "m_status")?,
-        status_history: get_json(row, "m_history")?,
-        external_id: get(row, "m_external_id")?,
-        error: get_opt_json(row, "m_error")?,
-        timestamp: get_time(row, "m_timestamp")?,
-        created_at: get_time(row, "m_created_at")?,
-        agent_id: get_opt_uuid(row, "m_agent_id")?.map(Into::into),
-    })
 }
 
 /// An account selected with [`ACCOUNT_COLUMNS`].

@@ -1,0 +1,91 @@
+//! The hot reads' connections: plain SQLite connections (rusqlite) used on the calling
+//! thread.
+//!
+//! sqlx runs each SQLite connection on a worker thread of its own: every statement is a
+//! round trip to that thread, every row a message back, and returning a connection to
+//! the pool spawns a task. For the API's reads — a handful of indexed rows from pages
+//! the readers map into memory — those hand-offs cost several times the query. The
+//! conversation reads ([`crate::conversations`]) therefore run on these connections,
+//! synchronously, on the thread that asks: such a read takes tens of microseconds, well
+//! inside what an async task may run between two awaits. Writes stay on sqlx's single
+//! writer connection.
+//!
+//! Connections are opened on demand and kept on an idle stack (at most [`KEEP`]); a
+//! read holds one only while it runs, so there are never more in use than threads
+//! reading at once. Each keeps its prepared statements.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OpenFlags};
+use wakit_store::StoreResult;
+
+use crate::error::read_db;
+use crate::{BUSY_TIMEOUT, READER_CACHE_KIB, READER_MMAP_BYTES};
+
+/// Idle connections kept for the next reads.
+const KEEP: usize = 8;
+
+/// Prepared statements each connection keeps.
+const STATEMENTS: usize = 32;
+
+/// Read connections to one database file.
+#[derive(Debug)]
+pub(crate) struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Readers {
+    /// Readers of the database at `path` (which must exist and be in WAL mode). One
+    /// connection is opened now, so a file that cannot be read fails here.
+    pub(crate) fn open(path: &Path) -> StoreResult<Readers> {
+        let first = connect(path)?;
+        Ok(Readers {
+            path: path.to_path_buf(),
+            idle: Mutex::new(vec![first]),
+        })
+    }
+
+    /// Runs `read` on an idle connection (a new one when none is idle), on this thread.
+    pub(crate) fn with<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        let taken = self.lock().pop();
+        let conn = match taken {
+            Some(c) => c,
+            None => connect(&self.path)?,
+        };
+        let result = read(&conn);
+        let mut idle = self.lock();
+        if idle.len() < KEEP {
+            idle.push(conn);
+        }
+        result
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A read-only connection set up as sqlx's readers are (busy timeout, page cache,
+/// memory map, `query_only`).
+fn connect(path: &Path) -> StoreResult<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(read_db)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(read_db)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENTS);
+    for pragma in [
+        "PRAGMA query_only = ON".to_string(),
+        format!("PRAGMA cache_size = -{READER_CACHE_KIB}"),
+        format!("PRAGMA mmap_size = {READER_MMAP_BYTES}"),
+    ] {
+        // Some pragmas answer with a row: step through whatever comes back.
+        let mut stmt = conn.prepare(&pragma).map_err(read_db)?;
+        let mut rows = stmt.query([]).map_err(read_db)?;
+        while rows.next().map_err(read_db)?.is_some() {}
+    }
+    Ok(conn)
+}
