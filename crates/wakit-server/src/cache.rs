@@ -7,14 +7,23 @@
 //! in another process) is seen, within 2 s. Only successes are cached: a key created a
 //! moment ago works at once, and an unknown key is looked up every time. Entries are
 //! keyed by the key hash or the org id alone, so one org's entry never answers another.
+//!
+//! A third map keeps answers of `GET /conversations` (the serialized body), reused only
+//! while the store's change epoch ([`wakit_store::Store::change_epoch`]) is the one they
+//! were read under — a commit by any process moves it on, so an answer is never older
+//! than a write that finished before the request — and only on the same org's local
+//! date (the time labels), for at most [`TTL`]. Backends that cannot tell the epoch
+//! (Postgres) never reuse one.
 
+use axum::body::Bytes;
+use chrono::NaiveDate;
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
-use wakit_core::OrgId;
+use wakit_core::{AccountId, OrgId};
 use wakit_store::{Account, AccountStatus, AuthContext, StoreResult};
 
 use crate::AppState;
@@ -39,6 +48,23 @@ pub struct OrgView {
 pub struct ApiCache {
     keys: Ttl<[u8; 32], AuthContext>,
     orgs: Ttl<OrgId, Arc<OrgView>>,
+    lists: Ttl<ListKey, (u64, Bytes)>,
+}
+
+/// What a `GET /conversations` answer depends on besides the data: the org, the
+/// number, the limit, and the timezone and local date its labels were made in.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub struct ListKey {
+    /// The org asking.
+    pub org: OrgId,
+    /// Its number.
+    pub account: AccountId,
+    /// Conversations asked for.
+    pub limit: u32,
+    /// The org's timezone.
+    pub zone: Tz,
+    /// Today in that timezone.
+    pub today: NaiveDate,
 }
 
 impl Default for ApiCache {
@@ -53,7 +79,19 @@ impl ApiCache {
         ApiCache {
             keys: Ttl::new(ttl),
             orgs: Ttl::new(ttl),
+            lists: Ttl::new(ttl),
         }
+    }
+
+    /// The answer kept for `key`, if it was read under `epoch`.
+    pub fn list(&self, key: &ListKey, epoch: u64) -> Option<Bytes> {
+        let (read_under, body) = self.lists.get(key)?;
+        (read_under == epoch).then_some(body)
+    }
+
+    /// Keeps `body`, read under `epoch`, as the answer for `key`.
+    pub fn put_list(&self, key: ListKey, epoch: u64, body: Bytes) {
+        self.lists.put(key, (epoch, body));
     }
 
     /// The valid, unrevoked key `key` (as presented), or `None`.

@@ -230,6 +230,10 @@ impl Store for SqliteStore {
         }
     }
 
+    async fn change_epoch(&self) -> StoreResult<Option<u64>> {
+        self.readers.epoch().map(Some)
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1")
             .execute(&self.reader)

@@ -13,9 +13,19 @@
 //! Connections are opened on demand and kept on an idle stack (at most [`KEEP`]); a
 //! read holds one only while it runs, so there are never more in use than threads
 //! reading at once. Each keeps its prepared statements.
+//!
+//! They also keep the change epoch ([`Readers::epoch`]): SQLite's `PRAGMA data_version`
+//! tells a connection whether any *other* connection — the writer, or another process
+//! — committed since that connection last asked. These connections never write, so a
+//! change seen by any of them moves the shared epoch on. A connection seeing a change
+//! for the first time only after another already did moves it again: harmless (one
+//! more miss). A commit that ends before a caller's `epoch()` began is always counted
+//! by the epoch that call returns: the first check after the commit on whichever
+//! connection — at the latest, this one — moved the epoch on.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rusqlite::{Connection, OpenFlags};
 use wakit_store::StoreResult;
@@ -33,7 +43,15 @@ const STATEMENTS: usize = 32;
 #[derive(Debug)]
 pub(crate) struct Readers {
     path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    idle: Mutex<Vec<Reader>>,
+    epoch: AtomicU64,
+}
+
+/// A connection and the `data_version` it saw last (`None`: never asked).
+#[derive(Debug)]
+struct Reader {
+    conn: Connection,
+    seen: Option<i64>,
 }
 
 impl Readers {
@@ -43,7 +61,11 @@ impl Readers {
         let first = connect(path)?;
         Ok(Readers {
             path: path.to_path_buf(),
-            idle: Mutex::new(vec![first]),
+            idle: Mutex::new(vec![Reader {
+                conn: first,
+                seen: None,
+            }]),
+            epoch: AtomicU64::new(0),
         })
     }
 
@@ -52,20 +74,43 @@ impl Readers {
         &self,
         read: impl FnOnce(&Connection) -> StoreResult<T>,
     ) -> StoreResult<T> {
+        self.with_reader(|r| read(&r.conn))
+    }
+
+    /// The change epoch (see the module documentation).
+    pub(crate) fn epoch(&self) -> StoreResult<u64> {
+        self.with_reader(|r| {
+            let version: i64 = r
+                .conn
+                .prepare_cached("PRAGMA data_version")
+                .and_then(|mut s| s.query_row([], |row| row.get(0)))
+                .map_err(read_db)?;
+            if r.seen != Some(version) {
+                r.seen = Some(version);
+                self.epoch.fetch_add(1, Ordering::SeqCst);
+            }
+            Ok(self.epoch.load(Ordering::SeqCst))
+        })
+    }
+
+    fn with_reader<T>(&self, read: impl FnOnce(&mut Reader) -> StoreResult<T>) -> StoreResult<T> {
         let taken = self.lock().pop();
-        let conn = match taken {
-            Some(c) => c,
-            None => connect(&self.path)?,
+        let mut reader = match taken {
+            Some(r) => r,
+            None => Reader {
+                conn: connect(&self.path)?,
+                seen: None,
+            },
         };
-        let result = read(&conn);
+        let result = read(&mut reader);
         let mut idle = self.lock();
         if idle.len() < KEEP {
-            idle.push(conn);
+            idle.push(reader);
         }
         result
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Reader>> {
         self.idle.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

@@ -140,6 +140,28 @@ impl TestStore {
             }
         }
     }
+
+    /// A second store on the same database, with connections of its own (as another
+    /// process would have).
+    pub async fn open_again(&self) -> Arc<dyn Store> {
+        if self.url.starts_with("sqlite:") {
+            Arc::new(
+                SqliteStore::open(&self.url, false)
+                    .await
+                    .expect("open sqlite again"),
+            )
+        } else {
+            let options = PgOptions {
+                max_connections: 5,
+                ..PgOptions::default()
+            };
+            Arc::new(
+                PgStore::connect(&self.url, options)
+                    .await
+                    .expect("connect postgres again"),
+            )
+        }
+    }
 }
 
 #[cfg(test)]

@@ -50,6 +50,7 @@ conformance!(
     conversations::paging_is_stable,
     conversations::newest_incoming_spans_whole_history,
     conversations::writes_append_events,
+    conversations::change_epoch_moves_with_every_commit,
     contacts::contact_search_folds_and_matches_digits,
     contacts::contact_search_handles_common_terms,
     contacts::contact_search_by_whole_number_in_any_form,

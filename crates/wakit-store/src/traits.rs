@@ -439,4 +439,11 @@ pub trait Store:
     async fn ping(&self) -> StoreResult<()>;
     /// The connection pools' state, for health endpoints and metrics.
     fn pool_status(&self) -> PoolStatus;
+    /// A number that differs from every earlier answer once the database has changed
+    /// (a commit by this process or any other) since that answer, so what was read
+    /// under one epoch may be reused while the epoch stays the same. `None` when the
+    /// backend cannot tell cheaply: then nothing read may be reused.
+    async fn change_epoch(&self) -> StoreResult<Option<u64>> {
+        Ok(None)
+    }
 }

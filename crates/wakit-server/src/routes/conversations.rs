@@ -1,7 +1,10 @@
 //! `GET /conversations` and `GET /conversation` (alias `GET /messages`).
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use chrono_tz::Tz;
 use serde_json::Value;
@@ -18,6 +21,7 @@ use super::labels::{label, rfc3339};
 use super::params::{Params, account_ref, phone, select_account};
 use crate::AppState;
 use crate::auth::ApiKeyAuth;
+use crate::cache::ListKey;
 use crate::error::ApiError;
 
 /// Default and largest `limit` of `GET /conversations`.
@@ -66,11 +70,22 @@ async fn list(
     State(state): State<AppState>,
     ApiKeyAuth(auth): ApiKeyAuth,
     params: Params,
-) -> Result<Json<ConversationsResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let limit = params.limit(CONVERSATIONS.0, CONVERSATIONS.1)?;
     let account = select_account(&state, auth.org_id, params.get("account_phone")).await?;
-    let tz = org_zone(&state, auth.org_id).await?;
+    let zone = org_zone(&state, auth.org_id).await?;
     let now = Utc::now();
+    let key = ListKey {
+        org: auth.org_id,
+        account: account.id,
+        limit,
+        zone,
+        today: now.with_timezone(&zone).date_naive(),
+    };
+    let epoch = state.store.change_epoch().await?;
+    if let Some(body) = epoch.and_then(|e| state.api.cache.list(&key, e)) {
+        return Ok(json_body(body));
+    }
     let summaries = state
         .store
         .list_conversations(auth.org_id, account.id, limit)
@@ -85,16 +100,28 @@ async fn list(
                 id: m.id.to_string(),
                 direction: m.direction.as_str().to_string(),
                 content: content(&m),
-                timestamp: label(m.timestamp, now, tz),
+                timestamp: label(m.timestamp, now, zone),
                 at: rfc3339(m.timestamp),
                 status: m.status.as_str().to_string(),
             }),
         })
         .collect();
-    Ok(Json(ConversationsResponse {
-        account: account_ref(&account),
-        conversations,
-    }))
+    let body = Bytes::from(
+        serde_json::to_vec(&ConversationsResponse {
+            account: account_ref(&account),
+            conversations,
+        })
+        .map_err(|e| ApiError::internal(format!("cannot encode the conversation list: {e}")))?,
+    );
+    if let Some(e) = epoch {
+        state.api.cache.put_list(key, e, body.clone());
+    }
+    Ok(json_body(body))
+}
+
+/// A JSON body already serialized.
+fn json_body(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// The last `limit` messages with a contact, oldest first, and the service window.

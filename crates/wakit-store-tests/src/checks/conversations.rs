@@ -220,3 +220,31 @@ pub async fn writes_append_events(store: &dyn Store) {
         .collect();
     assert_eq!(kinds, [("messages", "insert"), ("messages", "update")]);
 }
+
+/// The change epoch stays put while nothing is written and moves on with every commit,
+/// so a read reused under one epoch is never older than a write that came before it.
+pub async fn change_epoch_moves_with_every_commit(store: &dyn Store) {
+    let f = Fixture::new(store).await;
+    let Some(first) = store.change_epoch().await.expect("epoch") else {
+        return; // The backend cannot tell: nothing is ever reused.
+    };
+    let again = store.change_epoch().await.expect("epoch");
+    assert_eq!(again, Some(first), "no commit, same epoch");
+    let mut last = first;
+    for i in 0..3 {
+        f.receive_a("15550000009", &format!("w.epoch{i}"), i, "hi")
+            .await;
+        let now = store.change_epoch().await.expect("epoch").expect("some");
+        assert_ne!(now, last, "a commit moves the epoch on (message {i})");
+        last = now;
+    }
+    store
+        .enqueue_outgoing(
+            f.org_b,
+            Fixture::outgoing(f.acct_b.id, "15550000008", 9, "other org"),
+        )
+        .await
+        .unwrap();
+    let after_b = store.change_epoch().await.expect("epoch").expect("some");
+    assert_ne!(after_b, last, "any org's commit moves it on");
+}
