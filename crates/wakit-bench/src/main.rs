@@ -45,6 +45,11 @@ enum Bench {
     Api(api::Args),
 }
 
+/// mimalloc: the API's reads allocate a lot (rows, JSON), and glibc's malloc was a
+/// large share of their CPU.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {

@@ -8,15 +8,16 @@
 //! moment ago works at once, and an unknown key is looked up every time. Entries are
 //! keyed by the key hash or the org id alone, so one org's entry never answers another.
 //!
-//! A third map keeps answers of `GET /conversations` (the serialized body), reused only
-//! while the store's change epoch ([`wakit_store::Store::change_epoch`]) is the one they
-//! were read under — a commit by any process moves it on, so an answer is never older
-//! than a write that finished before the request — and only on the same org's local
-//! date (the time labels), for at most [`TTL`]. Backends that cannot tell the epoch
-//! (Postgres) never reuse one.
+//! A third map keeps answers of `GET /conversations` and `GET /conversation` (the
+//! serialized body), reused only while the store's change epoch
+//! ([`wakit_store::Store::change_epoch`]) is the one they were read under — a commit by
+//! any process moves it on, so an answer is never older than a write that finished
+//! before the request — only on the same org's local date (the time labels), before
+//! the service window they state closes, and for at most [`TTL`]. Backends that cannot
+//! tell the epoch (Postgres) never reuse one.
 
 use axum::body::Bytes;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -48,23 +49,35 @@ pub struct OrgView {
 pub struct ApiCache {
     keys: Ttl<[u8; 32], AuthContext>,
     orgs: Ttl<OrgId, Arc<OrgView>>,
-    lists: Ttl<ListKey, (u64, Bytes)>,
+    answers: Ttl<AnswerKey, Kept>,
 }
 
-/// What a `GET /conversations` answer depends on besides the data: the org, the
-/// number, the limit, and the timezone and local date its labels were made in.
-#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
-pub struct ListKey {
+/// What a conversation read's answer depends on besides the data: the org, the number,
+/// the contact (`None`: the list), the limit, and the timezone and local date its labels
+/// were made in.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub struct AnswerKey {
     /// The org asking.
     pub org: OrgId,
     /// Its number.
     pub account: AccountId,
-    /// Conversations asked for.
+    /// The contact's number key (`GET /conversation`), or `None` (`GET /conversations`).
+    pub contact: Option<String>,
+    /// Conversations or messages asked for.
     pub limit: u32,
     /// The org's timezone.
     pub zone: Tz,
     /// Today in that timezone.
     pub today: NaiveDate,
+}
+
+/// A kept answer: the epoch it was read under, when it stops being true regardless
+/// (the service window it states closes), and the body.
+#[derive(Clone)]
+struct Kept {
+    epoch: u64,
+    until: Option<DateTime<Utc>>,
+    body: Bytes,
 }
 
 impl Default for ApiCache {
@@ -79,19 +92,20 @@ impl ApiCache {
         ApiCache {
             keys: Ttl::new(ttl),
             orgs: Ttl::new(ttl),
-            lists: Ttl::new(ttl),
+            answers: Ttl::new(ttl),
         }
     }
 
-    /// The answer kept for `key`, if it was read under `epoch`.
-    pub fn list(&self, key: &ListKey, epoch: u64) -> Option<Bytes> {
-        let (read_under, body) = self.lists.get(key)?;
-        (read_under == epoch).then_some(body)
+    /// The answer kept for `key`, if it was read under `epoch` and is still true at `now`.
+    pub fn answer(&self, key: &AnswerKey, epoch: u64, now: DateTime<Utc>) -> Option<Bytes> {
+        let kept = self.answers.get(key)?;
+        (kept.epoch == epoch && kept.until.is_none_or(|t| now < t)).then_some(kept.body)
     }
 
-    /// Keeps `body`, read under `epoch`, as the answer for `key`.
-    pub fn put_list(&self, key: ListKey, epoch: u64, body: Bytes) {
-        self.lists.put(key, (epoch, body));
+    /// Keeps `body`, read under `epoch` and true until `until` (`None`: no end of its
+    /// own), as the answer for `key`.
+    pub fn keep(&self, key: AnswerKey, epoch: u64, until: Option<DateTime<Utc>>, body: Bytes) {
+        self.answers.put(key, Kept { epoch, until, body });
     }
 
     /// The valid, unrevoked key `key` (as presented), or `None`.
@@ -185,5 +199,49 @@ mod tests {
         let off = Ttl::new(Duration::ZERO);
         off.put(1u32, "a");
         assert_eq!(off.get(&1), None, "a zero TTL caches nothing");
+    }
+
+    #[test]
+    fn answers_are_reused_only_under_their_epoch_and_before_their_end() {
+        let cache = ApiCache::default();
+        let now = Utc::now();
+        let key = AnswerKey {
+            org: OrgId::from(uuid::Uuid::new_v4()),
+            account: AccountId::from(uuid::Uuid::new_v4()),
+            contact: Some("5215512345678".into()),
+            limit: 50,
+            zone: Tz::UTC,
+            today: now.date_naive(),
+        };
+        let body = Bytes::from_static(b"{}");
+        cache.keep(
+            key.clone(),
+            7,
+            Some(now + chrono::Duration::hours(1)),
+            body.clone(),
+        );
+        assert_eq!(cache.answer(&key, 7, now), Some(body.clone()));
+        assert_eq!(cache.answer(&key, 8, now), None, "another epoch");
+        let later = now + chrono::Duration::hours(2);
+        assert_eq!(
+            cache.answer(&key, 7, later),
+            None,
+            "the window it states has closed"
+        );
+        let other_org = AnswerKey {
+            org: OrgId::from(uuid::Uuid::new_v4()),
+            ..key.clone()
+        };
+        assert_eq!(cache.answer(&other_org, 7, now), None, "another org");
+        let list = AnswerKey {
+            contact: None,
+            ..key
+        };
+        cache.keep(list.clone(), 7, None, body.clone());
+        assert_eq!(
+            cache.answer(&list, 7, later),
+            Some(body),
+            "no end of its own"
+        );
     }
 }

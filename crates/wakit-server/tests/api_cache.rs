@@ -74,8 +74,8 @@ async fn revocation_and_new_numbers_take_effect_after_the_ttl(backend: Backend) 
     srv.task.await.unwrap().unwrap();
 }
 
-
-/// The conversation list is never older than a write that finished before the request,
+/// The conversation list and a conversation are never older than a write that finished
+/// before the request,
 /// whether this process wrote it or another one did (a second store on the same
 /// database stands for the other process): the answers the API keeps are reused only
 /// while nothing was committed.
@@ -119,7 +119,18 @@ async fn conversation_list_never_lags_a_finished_write(backend: Backend) {
             let list = body["conversations"].as_array().unwrap();
             assert_eq!(list.len(), i as usize + 1, "after write {i}: {body}");
             assert_eq!(list[0]["last_message"]["content"]["text"], text.as_str());
+            let url = format!("{}/conversation?contact_phone={to}", srv.base);
+            let (status, body) = get(&http, &url, &key).await;
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(body["messages"][0]["content"]["text"], text.as_str());
         }
+        // The first contact's conversation, asked again after others were written to.
+        let url = format!("{}/conversation?contact_phone=15550000000", srv.base);
+        let (status, body) = get(&http, &url, &key).await;
+        assert_eq!(
+            (status, body["messages"].as_array().map(Vec::len)),
+            (200, Some(1))
+        );
     }
 
     srv.shutdown.cancel();

@@ -1,6 +1,8 @@
 //! Message and conversation reads. The hot ones run on the [`crate::readers`]
 //! connections, on the calling thread; the event feed on the sqlx read pool.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use wakit_core::{AccountId, ConversationId, MessageId, OrgId, Phone};
@@ -33,6 +35,24 @@ pub(crate) fn list_sql() -> String {
          ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?3"
     )
 }
+
+/// The statements, formatted once (prepared statements are cached by their text).
+static LIST: LazyLock<String> = LazyLock::new(list_sql);
+static PAGE: LazyLock<[String; 2]> = LazyLock::new(|| [page_sql(false), page_sql(true)]);
+static MESSAGE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.id = ?1 AND m.organization_id = ?2"
+    )
+});
+static CONVERSATION: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT c.id, c.account_id, c.status, c.created_at, {CONTACT_COLUMNS} \
+         FROM conversations c \
+         JOIN contacts_addresses ca ON ca.organization_id = c.organization_id AND ca.address = c.contact_address \
+         LEFT JOIN contacts ct ON ct.id = ca.contact_id \
+         WHERE c.account_id = ?1 AND c.contact_address = ?2 AND c.status = 'active' AND c.organization_id = ?3"
+    )
+});
 
 /// Where [`list_sql`]'s message columns start.
 const LIST_MESSAGE: usize = 5;
@@ -72,11 +92,8 @@ fn exists(conn: &Connection, sql: &str, a: &str, b: &str) -> StoreResult<bool> {
 
 impl SqliteStore {
     pub(crate) async fn message(&self, org: OrgId, id: MessageId) -> StoreResult<MessageRecord> {
-        let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.id = ?1 AND m.organization_id = ?2"
-        );
         self.readers().with(|conn| {
-            let mut stmt = conn.prepare_cached(&sql).map_err(read_db)?;
+            let mut stmt = conn.prepare_cached(&MESSAGE).map_err(read_db)?;
             let mut rows = stmt
                 .query(params![id.to_string(), org.to_string()])
                 .map_err(read_db)?;
@@ -94,7 +111,7 @@ impl SqliteStore {
         n: u32,
     ) -> StoreResult<Vec<ConversationSummary>> {
         self.readers().with(|conn| {
-            let mut stmt = conn.prepare_cached(&list_sql()).map_err(read_db)?;
+            let mut stmt = conn.prepare_cached(&LIST).map_err(read_db)?;
             let mut rows = stmt
                 .query(params![account.to_string(), org.to_string(), limit(n)])
                 .map_err(read_db)?;
@@ -126,15 +143,8 @@ impl SqliteStore {
         account: AccountId,
         phone: &Phone,
     ) -> StoreResult<Option<Conversation>> {
-        let sql = format!(
-            "SELECT c.id, c.account_id, c.status, c.created_at, {CONTACT_COLUMNS} \
-             FROM conversations c \
-             JOIN contacts_addresses ca ON ca.organization_id = c.organization_id AND ca.address = c.contact_address \
-             LEFT JOIN contacts ct ON ct.id = ca.contact_id \
-             WHERE c.account_id = ?1 AND c.contact_address = ?2 AND c.status = 'active' AND c.organization_id = ?3"
-        );
         self.readers().with(|conn| {
-            let mut stmt = conn.prepare_cached(&sql).map_err(read_db)?;
+            let mut stmt = conn.prepare_cached(&CONVERSATION).map_err(read_db)?;
             let mut rows = stmt
                 .query(params![account.to_string(), phone.key(), org.to_string()])
                 .map_err(read_db)?;
@@ -158,10 +168,10 @@ impl SqliteStore {
         n: u32,
         older_than: Option<MessageCursor>,
     ) -> StoreResult<MessagePage> {
-        let sql = page_sql(older_than.is_some());
+        let sql = &PAGE[usize::from(older_than.is_some())];
         let (conv, org_id) = (conversation.to_string(), org.to_string());
         let mut messages = self.readers().with(|conn| {
-            let mut stmt = conn.prepare_cached(&sql).map_err(read_db)?;
+            let mut stmt = conn.prepare_cached(sql).map_err(read_db)?;
             let mut rows = match older_than {
                 Some(c) => stmt.query(params![
                     conv,

@@ -6,6 +6,11 @@ mod cli;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// mimalloc: the API's reads allocate a lot (rows, JSON), and glibc's malloc was a
+/// large share of their CPU.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     cli::init_tracing(args.command.is_server());

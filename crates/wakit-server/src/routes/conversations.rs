@@ -1,12 +1,12 @@
 //! `GET /conversations` and `GET /conversation` (alias `GET /messages`).
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use serde::Serialize;
 use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -15,13 +15,13 @@ use wakit_api::{
     MessageItem,
 };
 use wakit_core::{OrgId, ServiceWindow};
-use wakit_store::{ContactRef, MessageRecord};
+use wakit_store::{Account, ContactRef, MessageRecord};
 
 use super::labels::{label, rfc3339};
 use super::params::{Params, account_ref, phone, select_account};
 use crate::AppState;
 use crate::auth::ApiKeyAuth;
-use crate::cache::ListKey;
+use crate::cache::AnswerKey;
 use crate::error::ApiError;
 
 /// Default and largest `limit` of `GET /conversations`.
@@ -75,53 +75,35 @@ async fn list(
     let account = select_account(&state, auth.org_id, params.get("account_phone")).await?;
     let zone = org_zone(&state, auth.org_id).await?;
     let now = Utc::now();
-    let key = ListKey {
-        org: auth.org_id,
-        account: account.id,
-        limit,
-        zone,
-        today: now.with_timezone(&zone).date_naive(),
-    };
-    let epoch = state.store.change_epoch().await?;
-    if let Some(body) = epoch.and_then(|e| state.api.cache.list(&key, e)) {
-        return Ok(json_body(body));
-    }
-    let summaries = state
-        .store
-        .list_conversations(auth.org_id, account.id, limit)
-        .await?;
-    let conversations = summaries
-        .into_iter()
-        .map(|s| ConversationItem {
-            id: s.id.to_string(),
-            contact: contact_brief(&s.contact),
-            unread: s.unread,
-            last_message: s.last_message.map(|m| LastMessage {
-                id: m.id.to_string(),
-                direction: m.direction.as_str().to_string(),
-                content: content(&m),
-                timestamp: label(m.timestamp, now, zone),
-                at: rfc3339(m.timestamp),
-                status: m.status.as_str().to_string(),
-            }),
-        })
-        .collect();
-    let body = Bytes::from(
-        serde_json::to_vec(&ConversationsResponse {
+    let key = answer_key(auth.org_id, &account, None, limit, zone, now);
+    kept_or_built(&state, key, now, async {
+        let summaries = state
+            .store
+            .list_conversations(auth.org_id, account.id, limit)
+            .await?;
+        let conversations = summaries
+            .into_iter()
+            .map(|s| ConversationItem {
+                id: s.id.to_string(),
+                contact: contact_brief(&s.contact),
+                unread: s.unread,
+                last_message: s.last_message.map(|m| LastMessage {
+                    id: m.id.to_string(),
+                    direction: m.direction.as_str().to_string(),
+                    content: content(&m),
+                    timestamp: label(m.timestamp, now, zone),
+                    at: rfc3339(m.timestamp),
+                    status: m.status.as_str().to_string(),
+                }),
+            })
+            .collect();
+        let answer = ConversationsResponse {
             account: account_ref(&account),
             conversations,
-        })
-        .map_err(|e| ApiError::internal(format!("cannot encode the conversation list: {e}")))?,
-    );
-    if let Some(e) = epoch {
-        state.api.cache.put_list(key, e, body.clone());
-    }
-    Ok(json_body(body))
-}
-
-/// A JSON body already serialized.
-fn json_body(body: Bytes) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+        };
+        Ok((answer, None))
+    })
+    .await
 }
 
 /// The last `limit` messages with a contact, oldest first, and the service window.
@@ -133,7 +115,7 @@ async fn conversation(
     State(state): State<AppState>,
     ApiKeyAuth(auth): ApiKeyAuth,
     params: Params,
-) -> Result<Json<ConversationResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let limit = params.limit(MESSAGES.0, MESSAGES.1)?;
     let contact = match (params.get("contact_phone"), params.get("group_id")) {
         (Some(raw), _) => phone("contact_phone", raw)?,
@@ -148,49 +130,97 @@ async fn conversation(
     };
     let account = select_account(&state, auth.org_id, params.get("account_phone")).await?;
     let org = auth.org_id;
-    let Some(conv) = state
-        .store
-        .find_conversation(org, account.id, &contact)
-        .await?
-    else {
-        return Err(ApiError::not_found(format!(
-            "Conversation with contact {} not found",
-            contact.digits()
-        )));
-    };
-    let tz = org_zone(&state, org).await?;
-    let page = state.store.page_messages(org, conv.id, limit, None).await?;
-    let newest = state
-        .store
-        .newest_incoming_at(org, account.id, &contact)
-        .await?;
+    let zone = org_zone(&state, org).await?;
     let now = Utc::now();
-    let window = ServiceWindow::at(newest, now);
-    let messages = page
-        .messages
-        .iter()
-        .map(|m| MessageItem {
-            id: m.id.to_string(),
-            direction: m.direction.as_str().to_string(),
-            content: content(m),
-            time: label(m.timestamp, now, tz),
-            at: rfc3339(m.timestamp),
-            status: m.status.as_str().to_string(),
-            wamid: m.external_id.clone(),
-            errors: m.error.as_ref().map(errors_list),
-        })
-        .collect();
-    Ok(Json(ConversationResponse {
-        account: account_ref(&account),
-        contact: contact_brief(&conv.contact),
-        service_window: window.label().to_string(),
-        service_window_expires_at: window
-            .is_open()
-            .then(|| window.expires_at().map(rfc3339))
-            .flatten(),
-        conversation_id: conv.id.to_string(),
-        messages,
-    }))
+    let key = answer_key(org, &account, Some(contact.key()), limit, zone, now);
+    kept_or_built(&state, key, now, async {
+        let Some(conv) = state
+            .store
+            .find_conversation(org, account.id, &contact)
+            .await?
+        else {
+            return Err(ApiError::not_found(format!(
+                "Conversation with contact {} not found",
+                contact.digits()
+            )));
+        };
+        let page = state.store.page_messages(org, conv.id, limit, None).await?;
+        let newest = state
+            .store
+            .newest_incoming_at(org, account.id, &contact)
+            .await?;
+        let window = ServiceWindow::at(newest, now);
+        let messages = page
+            .messages
+            .iter()
+            .map(|m| MessageItem {
+                id: m.id.to_string(),
+                direction: m.direction.as_str().to_string(),
+                content: content(m),
+                time: label(m.timestamp, now, zone),
+                at: rfc3339(m.timestamp),
+                status: m.status.as_str().to_string(),
+                wamid: m.external_id.clone(),
+                errors: m.error.as_ref().map(errors_list),
+            })
+            .collect();
+        let open_until = window.is_open().then(|| window.expires_at()).flatten();
+        let answer = ConversationResponse {
+            account: account_ref(&account),
+            contact: contact_brief(&conv.contact),
+            service_window: window.label().to_string(),
+            service_window_expires_at: open_until.map(rfc3339),
+            conversation_id: conv.id.to_string(),
+            messages,
+        };
+        // An open window's answer stops being true when the window closes.
+        Ok((answer, open_until))
+    })
+    .await
+}
+
+/// The key of a conversation read's kept answer.
+fn answer_key(
+    org: OrgId,
+    account: &Account,
+    contact: Option<String>,
+    limit: u32,
+    zone: Tz,
+    now: DateTime<Utc>,
+) -> AnswerKey {
+    AnswerKey {
+        org,
+        account: account.id,
+        contact,
+        limit,
+        zone,
+        today: now.with_timezone(&zone).date_naive(),
+    }
+}
+
+/// The answer kept for `key` when the store's change epoch allows reusing it; else the
+/// one `build` makes (with when it stops being true), kept for the next request.
+async fn kept_or_built<T: Serialize>(
+    state: &AppState,
+    key: AnswerKey,
+    now: DateTime<Utc>,
+    build: impl Future<Output = Result<(T, Option<DateTime<Utc>>), ApiError>>,
+) -> Result<Response, ApiError> {
+    let epoch = state.store.change_epoch().await?;
+    if let Some(body) = epoch.and_then(|e| state.api.cache.answer(&key, e, now)) {
+        return Ok(json_body(body));
+    }
+    let (answer, until) = build.await?;
+    let body = Bytes::from(serde_json::to_vec(&answer).map_err(ApiError::internal)?);
+    if let Some(e) = epoch {
+        state.api.cache.keep(key, e, until, body.clone());
+    }
+    Ok(json_body(body))
+}
+
+/// A JSON body already serialized.
+fn json_body(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// Alias of `GET /conversation`.
@@ -202,7 +232,7 @@ async fn messages(
     state: State<AppState>,
     auth: ApiKeyAuth,
     params: Params,
-) -> Result<Json<ConversationResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     conversation(state, auth, params).await
 }
 
