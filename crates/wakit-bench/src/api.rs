@@ -7,7 +7,7 @@
 //! the same request.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use wakit_server::cache::{ApiCache, TTL};
 use wakit_server::{ApiConfig, AppState, ServeOptions};
@@ -19,6 +19,7 @@ use crate::corpus::{Corpus, Shape};
 use crate::floor::Floor;
 use crate::load::{Load, fire};
 use crate::scratch::{Databases, Scratch};
+use crate::writes::Writer;
 
 /// Options.
 #[derive(clap::Args)]
@@ -39,11 +40,17 @@ pub struct Args {
     /// Unmeasured load before each measured one, in seconds.
     #[arg(long, default_value_t = 1)]
     warmup: u64,
-    /// The API's key and org caches: on, off (every request looks its key, the org's
-    /// numbers and timezone up, as before the caches) or both (off first), to see what
-    /// they save.
+    /// The API's caches (keys, orgs' numbers and timezones, kept conversation answers):
+    /// on, off (every request looks its key, the org's numbers and timezone up and reads
+    /// its answer from the database, as before the caches) or both (off first), to see
+    /// what they save.
     #[arg(long, default_value = "on")]
     cache: String,
+    /// Inbound messages committed per second into the measured number's conversations
+    /// while the endpoints are measured (0: a read-only load). Every commit moves the
+    /// store's change epoch on, so the API's kept answers are read again after it.
+    #[arg(long, default_value_t = 0)]
+    writes_per_sec: u32,
     /// Distinct contacts `GET /conversation` cycles through.
     #[arg(long, default_value_t = 1000)]
     distinct_contacts: usize,
@@ -61,8 +68,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         args.concurrency, args.seconds, args.requests, args.warmup
     );
     println!(
-        "# the real server (wakit_server::serve, workers on), API caches {} (TTL {:?}); per-key rate limiter on at u32::MAX/s (never refuses); floor = same load on a trivial axum route; CPU µs/req = this process's CPU time (server and clients) per request, which other load on the machine does not inflate",
-        args.cache, TTL
+        "# the real server (wakit_server::serve, workers on), API caches {} (TTL {:?}); {} inbound messages/s committed during each endpoint's load; per-key rate limiter on at u32::MAX/s (never refuses); floor = same load on a trivial axum route; CPU µs/req = this process's CPU time (server and clients) per request, which other load on the machine does not inflate",
+        args.cache, TTL, args.writes_per_sec
     );
     let (mut rows, mut cli_rows) = (Vec::new(), Vec::new());
     for backend in backends {
@@ -76,9 +83,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     println!();
     println!(
-        "| backend | endpoint | requests | req/s | p50 / p99 ms | CPU µs/req | floor req/s | floor p50 / p99 ms | floor CPU µs/req | req/s / floor | non-200 |"
+        "| backend | endpoint | requests | req/s | p50 / p99 ms | CPU µs/req | writes/s meanwhile | floor req/s | floor p50 / p99 ms | floor CPU µs/req | req/s / floor | non-200 |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for row in rows {
         println!("{row}");
     }
@@ -126,30 +133,49 @@ async fn bench_one(args: &Args, db: &Scratch) -> anyhow::Result<(Vec<String>, St
         let server = Server::start(db, cached).await?;
         let digits = corpus.accounts[0].phone.digits().to_string();
         let list_url = format!("{}/conversations?account_phone={digits}", server.base);
+        let writing = || {
+            let account = corpus.accounts[0].id;
+            let writer = Writer::start(
+                db.store.clone(),
+                corpus.org,
+                account,
+                contacts.clone(),
+                args.writes_per_sec,
+            );
+            (writer, Instant::now())
+        };
+        let (writer, started) = writing();
         let list = {
             let url = list_url.clone();
             measured(args, Arc::new(move |_| url.clone()), &key).await
         };
-        let (base, contacts) = (server.base.clone(), contacts.clone());
+        let list_writes = writer.stop().await? as f64 / started.elapsed().as_secs_f64();
+        let (base, one_contacts) = (server.base.clone(), contacts.clone());
+        let (writer, started) = writing();
         let one = measured(
             args,
             Arc::new(move |i| {
-                let contact = &contacts[i % contacts.len()];
+                let contact = &one_contacts[i % one_contacts.len()];
                 format!("{base}/conversation?account_phone={digits}&contact_phone={contact}")
             }),
             &key,
         )
         .await;
+        let one_writes = writer.stop().await? as f64 / started.elapsed().as_secs_f64();
         if cached {
             cli = cli_curl::compare(&args.cli, &server.root, &key, &corpus.accounts, &list_url)
                 .await?;
         }
         server.stop().await?;
         let mode = if cached { "" } else { " (no cache)" };
-        for (name, load) in [("GET /conversations", list?), ("GET /conversation", one?)] {
+        let measured = [
+            ("GET /conversations", list?, list_writes),
+            ("GET /conversation", one?, one_writes),
+        ];
+        for (name, load, writes) in measured {
             let mut load = load;
             rows.push(format!(
-                "| {name}{mode} | {} | {:.0} | {:.2} / {:.2} | {:.0} | {floor_row} | {:.2} | {} |",
+                "| {name}{mode} | {} | {:.0} | {:.2} / {:.2} | {:.0} | {writes:.0} | {floor_row} | {:.2} | {} |",
                 load.ok + load.refused,
                 load.ok_per_sec(),
                 load.latency.pct_ms(50.0),

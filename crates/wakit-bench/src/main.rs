@@ -19,6 +19,7 @@ mod scratch;
 mod stats;
 mod storage;
 mod webhook;
+mod writes;
 
 use clap::{Parser, Subcommand};
 
