@@ -33,8 +33,14 @@ use crate::routes::labels::zone;
 /// How long an entry is used before it is looked up again.
 pub const TTL: Duration = Duration::from_secs(2);
 
-/// Entries a map holds at most; past that expired ones are dropped, then all.
+/// Entries the key and org maps hold at most; past a map's bound expired entries are
+/// dropped, then all.
 const MAX_ENTRIES: usize = 10_000;
+
+/// Kept answers held at most, and the largest answer kept (bytes): at most 64 MiB of
+/// bodies. A bigger answer (a long page of messages) is read again every time.
+const MAX_ANSWERS: usize = 2_000;
+const MAX_ANSWER_BYTES: usize = 32 * 1024;
 
 /// What an org's requests need besides their own query.
 #[derive(Debug)]
@@ -90,9 +96,9 @@ impl ApiCache {
     /// Caches whose entries live `ttl` (`Duration::ZERO`: nothing is cached).
     pub fn new(ttl: Duration) -> ApiCache {
         ApiCache {
-            keys: Ttl::new(ttl),
-            orgs: Ttl::new(ttl),
-            answers: Ttl::new(ttl),
+            keys: Ttl::new(ttl, MAX_ENTRIES),
+            orgs: Ttl::new(ttl, MAX_ENTRIES),
+            answers: Ttl::new(ttl, MAX_ANSWERS),
         }
     }
 
@@ -105,7 +111,9 @@ impl ApiCache {
     /// Keeps `body`, read under `epoch` and true until `until` (`None`: no end of its
     /// own), as the answer for `key`.
     pub fn keep(&self, key: AnswerKey, epoch: u64, until: Option<DateTime<Utc>>, body: Bytes) {
-        self.answers.put(key, Kept { epoch, until, body });
+        if body.len() <= MAX_ANSWER_BYTES {
+            self.answers.put(key, Kept { epoch, until, body });
+        }
     }
 
     /// The valid, unrevoked key `key` (as presented), or `None`.
@@ -148,13 +156,15 @@ impl ApiCache {
 /// A map whose entries expire `ttl` after they were put.
 struct Ttl<K, V> {
     ttl: Duration,
+    max: usize,
     map: RwLock<HashMap<K, (Instant, V)>>,
 }
 
 impl<K: Hash + Eq, V: Clone> Ttl<K, V> {
-    fn new(ttl: Duration) -> Self {
+    fn new(ttl: Duration, max: usize) -> Self {
         Ttl {
             ttl,
+            max,
             map: RwLock::new(HashMap::new()),
         }
     }
@@ -170,9 +180,9 @@ impl<K: Hash + Eq, V: Clone> Ttl<K, V> {
             return;
         }
         let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
-        if map.len() >= MAX_ENTRIES {
+        if map.len() >= self.max {
             map.retain(|_, (at, _)| at.elapsed() < self.ttl);
-            if map.len() >= MAX_ENTRIES {
+            if map.len() >= self.max {
                 map.clear();
             }
         }
@@ -186,7 +196,7 @@ mod tests {
 
     #[test]
     fn entries_expire_and_the_map_stays_bounded() {
-        let ttl = Ttl::new(Duration::from_millis(30));
+        let ttl = Ttl::new(Duration::from_millis(30), MAX_ENTRIES);
         ttl.put(1u32, "a");
         assert_eq!(ttl.get(&1), Some("a"));
         assert_eq!(ttl.get(&2), None);
@@ -196,7 +206,7 @@ mod tests {
             ttl.put(i, "b");
         }
         assert!(ttl.map.read().expect("lock").len() <= MAX_ENTRIES);
-        let off = Ttl::new(Duration::ZERO);
+        let off = Ttl::new(Duration::ZERO, MAX_ENTRIES);
         off.put(1u32, "a");
         assert_eq!(off.get(&1), None, "a zero TTL caches nothing");
     }
