@@ -65,6 +65,7 @@ pub fn app(state: AppState, inbox: InboxWriter) -> Router {
         .merge(routes::webhook::router().layer(Extension(inbox)))
         .fallback(error::not_found)
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
+        .layer(axum::middleware::from_fn(routes::body::refuse_oversized))
         .layer(axum::middleware::map_response(routes::json_errors))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

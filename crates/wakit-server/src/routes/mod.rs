@@ -1,7 +1,7 @@
 //! Routes under `/functions/v1/api`, one module per resource.
 
 mod accounts;
-mod body;
+pub(crate) mod body;
 mod contacts;
 mod conversations;
 mod health;
