@@ -137,7 +137,51 @@ async fn error_rows(backend: Backend) {
             .unwrap();
         assert_eq!(error_of(r).await.1, "payload_too_large");
     }
+    // The same for a chunked upload (no Content-Length), and a small chunked body is
+    // still read as JSON.
+    for _ in 0..3 {
+        let answer = chunked_post(&messages, &auth, &big).await;
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+        assert!(answer.contains("payload_too_large"), "{answer}");
+    }
+    let answer = chunked_post(&messages, &auth, "{\"text\": \"hi\"}").await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("contact_phone"), "{answer}");
     w.stop().await;
+}
+
+/// POSTs `body` to `url` as a chunked upload (64 KiB chunks, no Content-Length) over a
+/// plain connection, and returns the whole answer; a reset connection fails the test.
+async fn chunked_post(url: &str, auth: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let (host, path) = url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split_once('/'))
+        .unwrap();
+    let head = format!(
+        "POST /{path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: {auth}\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\
+         Connection: close\r\n\r\n"
+    );
+    let (host, body) = (host.to_string(), body.as_bytes().to_vec());
+    tokio::task::spawn_blocking(move || {
+        let mut conn = std::net::TcpStream::connect(&host).unwrap();
+        conn.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        conn.write_all(head.as_bytes()).unwrap();
+        for chunk in body.chunks(64 * 1024) {
+            conn.write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                .unwrap();
+            conn.write_all(chunk).unwrap();
+            conn.write_all(b"\r\n").unwrap();
+        }
+        conn.write_all(b"0\r\n\r\n").unwrap();
+        let mut answer = Vec::new();
+        conn.read_to_end(&mut answer).unwrap();
+        String::from_utf8_lossy(&answer).into_owned()
+    })
+    .await
+    .unwrap()
 }
 
 async fn rate_limit_per_key(backend: Backend) {
