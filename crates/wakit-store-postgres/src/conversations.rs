@@ -7,8 +7,8 @@ use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 use wakit_core::{AccountId, ConversationId, MessageId, OrgId, Phone};
 use wakit_store::{
-    Conversation, ConversationSummary, Event, MessageCursor, MessagePage, MessageRecord,
-    StoreError, StoreResult,
+    Conversation, ConversationRead, ConversationSummary, Event, MessageCursor, MessagePage,
+    MessageRecord, StoreError, StoreResult,
 };
 
 use crate::error::DbResultExt;
@@ -194,6 +194,18 @@ pub(crate) async fn page(
     .db()?
     .ok_or(StoreError::NotFound("conversation"))?;
     let phone = rows::phone(&conv.try_get::<String, _>("wa_id").db()?)?;
+    page_of(conn, org, conversation, &phone, limit, older_than).await
+}
+
+/// A page of a conversation whose contact's phone is known.
+async fn page_of(
+    conn: &mut PgConnection,
+    org: OrgId,
+    conversation: ConversationId,
+    phone: &Phone,
+    limit: u32,
+    older_than: Option<MessageCursor>,
+) -> StoreResult<MessagePage> {
     let cursor = if older_than.is_some() {
         "AND (m.\"timestamp\", m.id) < ($4, $5)"
     } else {
@@ -214,7 +226,7 @@ pub(crate) async fn page(
     let rows = q.fetch_all(&mut *conn).await.db()?;
     let mut messages = Vec::with_capacity(rows.len());
     for row in &rows {
-        messages.extend(rows::message(row, &phone)?);
+        messages.extend(rows::message(row, phone)?);
     }
     let more = messages.len() > limit as usize;
     messages.truncate(limit as usize);
@@ -238,6 +250,15 @@ pub(crate) async fn newest_incoming_at(
     contact: &Phone,
 ) -> StoreResult<Option<DateTime<Utc>>> {
     crate::accounts::ensure_account(&mut *conn, org, account).await?;
+    newest_incoming_of(conn, account, contact).await
+}
+
+/// Newest incoming message time, the number already known to be the org's.
+async fn newest_incoming_of(
+    conn: &mut PgConnection,
+    account: AccountId,
+    contact: &Phone,
+) -> StoreResult<Option<DateTime<Utc>>> {
     let row = sqlx::query(
         "SELECT m.\"timestamp\" FROM messages m \
          WHERE m.account_id = $1 AND m.contact_address = $2 AND m.direction = 'incoming' \
@@ -249,6 +270,28 @@ pub(crate) async fn newest_incoming_at(
     .await
     .db()?;
     row.map(|r| r.try_get("timestamp").db()).transpose()
+}
+
+/// What `GET /conversation` shows, in one transaction: the conversation, its newest
+/// page and the contact's newest incoming time (`find` checks the number is the org's).
+pub(crate) async fn read(
+    conn: &mut PgConnection,
+    org: OrgId,
+    account: AccountId,
+    contact: &Phone,
+    limit: u32,
+) -> StoreResult<Option<ConversationRead>> {
+    let Some(conversation) = find(&mut *conn, org, account, contact).await? else {
+        return Ok(None);
+    };
+    let phone = conversation.contact.phone.clone();
+    let page = page_of(&mut *conn, org, conversation.id, &phone, limit, None).await?;
+    let newest_incoming = newest_incoming_of(conn, account, contact).await?;
+    Ok(Some(ConversationRead {
+        conversation,
+        page,
+        newest_incoming,
+    }))
 }
 
 /// Appends one event to the change feed.

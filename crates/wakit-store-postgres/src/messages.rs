@@ -9,9 +9,9 @@ use wakit_core::{
     AccountId, ConversationId, MessageId, MessageStatus, OrgId, Phone, StatusHistory,
 };
 use wakit_store::{
-    Conversation, ConversationSummary, DispatchStart, Enqueued, Event, IdempotentSend,
-    InboundMessage, Ingested, MessageCursor, MessagePage, MessageRecord, MessageStore, NewJob,
-    NewOutgoing, StatusOutcome, StatusUpdate, StoreResult,
+    Conversation, ConversationRead, ConversationSummary, DispatchStart, Enqueued, Event,
+    IdempotentSend, InboundMessage, Ingested, MessageCursor, MessagePage, MessageRecord,
+    MessageStore, NewJob, NewOutgoing, StatusOutcome, StatusUpdate, StoreResult,
 };
 
 use crate::PgStore;
@@ -211,6 +211,17 @@ impl MessageStore for PgStore {
     ) -> StoreResult<Option<DateTime<Utc>>> {
         let mut tx = self.tenant(org).await?;
         conversations::newest_incoming_at(&mut tx, org, account, contact).await
+    }
+
+    async fn read_conversation(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        contact: &Phone,
+        limit: u32,
+    ) -> StoreResult<Option<ConversationRead>> {
+        let mut tx = self.tenant(org).await?;
+        conversations::read(&mut tx, org, account, contact, limit).await
     }
 
     async fn events_after(

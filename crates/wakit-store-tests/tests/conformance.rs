@@ -49,6 +49,7 @@ conformance!(
     conversations::conversations_ordered_by_newest_with_unread,
     conversations::paging_is_stable,
     conversations::newest_incoming_spans_whole_history,
+    conversations::read_conversation_matches_its_parts,
     conversations::writes_append_events,
     conversations::change_epoch_moves_with_every_commit,
     contacts::contact_search_folds_and_matches_digits,

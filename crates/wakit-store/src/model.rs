@@ -410,6 +410,18 @@ pub struct MessagePage {
     pub older: Option<MessageCursor>,
 }
 
+/// A conversation as `GET /conversation` shows it: the conversation, its newest page and
+/// the contact's newest incoming message time (the service window's source).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConversationRead {
+    /// The conversation.
+    pub conversation: Conversation,
+    /// Its newest messages, oldest first.
+    pub page: MessagePage,
+    /// The contact's newest incoming message to the number, across the whole history.
+    pub newest_incoming: Option<DateTime<Utc>>,
+}
+
 /// Contact search. `name` is case- and accent-insensitive partial; `number` is any part
 /// of the digits; both → AND; neither → all, ordered by name.
 #[derive(Clone, Debug, Default)]

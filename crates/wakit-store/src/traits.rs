@@ -243,6 +243,30 @@ pub trait MessageStore: Send + Sync {
         contact: &Phone,
     ) -> StoreResult<Option<DateTime<Utc>>>;
 
+    /// [`find_conversation`](Self::find_conversation), the newest `limit` messages of
+    /// what it finds and [`newest_incoming_at`](Self::newest_incoming_at), read together
+    /// (a backend may do it in one transaction). `None` when there is no conversation.
+    async fn read_conversation(
+        &self,
+        org: OrgId,
+        account: AccountId,
+        contact: &Phone,
+        limit: u32,
+    ) -> StoreResult<Option<ConversationRead>> {
+        let Some(conversation) = self.find_conversation(org, account, contact).await? else {
+            return Ok(None);
+        };
+        let page = self
+            .page_messages(org, conversation.id, limit, None)
+            .await?;
+        let newest_incoming = self.newest_incoming_at(org, account, contact).await?;
+        Ok(Some(ConversationRead {
+            conversation,
+            page,
+            newest_incoming,
+        }))
+    }
+
     /// Events after `after_seq`, oldest first.
     async fn events_after(&self, org: OrgId, after_seq: i64, limit: u32)
     -> StoreResult<Vec<Event>>;

@@ -134,9 +134,9 @@ async fn conversation(
     let now = Utc::now();
     let key = answer_key(org, &account, Some(contact.key()), limit, zone, now);
     kept_or_built(&state, key, now, async {
-        let Some(conv) = state
+        let Some(read) = state
             .store
-            .find_conversation(org, account.id, &contact)
+            .read_conversation(org, account.id, &contact, limit)
             .await?
         else {
             return Err(ApiError::not_found(format!(
@@ -144,13 +144,10 @@ async fn conversation(
                 contact.digits()
             )));
         };
-        let page = state.store.page_messages(org, conv.id, limit, None).await?;
-        let newest = state
-            .store
-            .newest_incoming_at(org, account.id, &contact)
-            .await?;
-        let window = ServiceWindow::at(newest, now);
-        let messages = page
+        let conv = read.conversation;
+        let window = ServiceWindow::at(read.newest_incoming, now);
+        let messages = read
+            .page
             .messages
             .iter()
             .map(|m| MessageItem {

@@ -182,6 +182,48 @@ pub async fn newest_incoming_spans_whole_history(store: &dyn Store) {
     );
 }
 
+/// `read_conversation` answers what its three parts answer: the conversation, its newest
+/// page (an older incoming message outside the page still sets the window) and `None`
+/// for a contact without a conversation.
+pub async fn read_conversation_matches_its_parts(store: &dyn Store) {
+    let f = Fixture::new(store).await;
+    let contact = phone("15553335555");
+    f.receive_a("15553335555", "w.read", 7, "hola").await;
+    for i in 0..12 {
+        store
+            .enqueue_outgoing(
+                f.org_a,
+                Fixture::outgoing(f.acct_a.id, "15553335555", 100 + i, "out"),
+            )
+            .await
+            .unwrap();
+    }
+    let read = store
+        .read_conversation(f.org_a, f.acct_a.id, &contact, 5)
+        .await
+        .unwrap()
+        .expect("a conversation");
+    let conv = store
+        .find_conversation(f.org_a, f.acct_a.id, &contact)
+        .await
+        .unwrap()
+        .expect("conv");
+    let page = store
+        .page_messages(f.org_a, conv.id, 5, None)
+        .await
+        .unwrap();
+    assert_eq!(read.conversation, conv);
+    assert_eq!(read.page, page);
+    assert_eq!(read.page.messages.len(), 5);
+    assert_eq!(read.page.messages[4].timestamp, at(111), "newest last");
+    assert_eq!(read.newest_incoming, Some(at(7)));
+    let other = store
+        .read_conversation(f.org_a, f.acct_a.id, &phone("15559999998"), 5)
+        .await
+        .unwrap();
+    assert_eq!(other, None);
+}
+
 /// Writes append events in order, per org.
 pub async fn writes_append_events(store: &dyn Store) {
     let f = Fixture::new(store).await;

@@ -89,6 +89,12 @@ pub async fn tenant_isolation_for_every_method(store: &dyn Store) {
             .await,
         "newest_incoming_at",
     );
+    assert_not_found(
+        store
+            .read_conversation(a, f.acct_b.id, &phone("5215551234567"), 50)
+            .await,
+        "read_conversation",
+    );
     assert!(
         store.events_after(a, 0, 100).await.unwrap().is_empty(),
         "events"
