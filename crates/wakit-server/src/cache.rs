@@ -253,5 +253,8 @@ mod tests {
             Some(body),
             "no end of its own"
         );
+        let long = Bytes::from(vec![b' '; MAX_ANSWER_BYTES + 1]);
+        cache.keep(list.clone(), 9, None, long);
+        assert_eq!(cache.answer(&list, 9, now), None, "too long to keep");
     }
 }

@@ -4,7 +4,9 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use wakit_core::{AccountId, MessageContent, OrgId, Phone};
 use wakit_store::secrets::SecretBox;
-use wakit_store::{Account, InboundMessage, Ingested, NewAccount, NewOutgoing, Priority, Store};
+use wakit_store::{
+    Account, Enqueued, InboundMessage, Ingested, NewAccount, NewOutgoing, Priority, Store,
+};
 
 /// Two orgs with a number each.
 pub struct Fixture<'a> {
@@ -113,6 +115,14 @@ impl<'a> Fixture<'a> {
             )
             .await
             .expect("ingest")
+    }
+
+    /// Queues a text from org A's number to `to`, scheduled at `t0 + secs`.
+    pub async fn send_a(&self, to: &str, secs: i64, text: &str) -> Enqueued {
+        self.store
+            .enqueue_outgoing(self.org_a, Self::outgoing(self.acct_a.id, to, secs, text))
+            .await
+            .expect("enqueue")
     }
 
     /// A pending text send on `account` to `to`, scheduled at `t0 + secs`.

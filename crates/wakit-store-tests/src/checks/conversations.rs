@@ -11,13 +11,7 @@ pub async fn conversations_ordered_by_newest_with_unread(store: &dyn Store) {
     // X: two incoming, a reply, one more incoming → unread 1, newest at 40.
     f.receive_a("15550000001", "w.x1", 0, "x1").await;
     f.receive_a("15550000001", "w.x2", 1, "x2").await;
-    store
-        .enqueue_outgoing(
-            f.org_a,
-            Fixture::outgoing(f.acct_a.id, "15550000001", 2, "reply"),
-        )
-        .await
-        .unwrap();
+    f.send_a("15550000001", 2, "reply").await;
     f.receive_a("15550000001", "w.x3", 40, "x3").await;
     // Y: three incoming, never answered → unread 3, newest at 30.
     for i in 0..3 {
@@ -25,13 +19,7 @@ pub async fn conversations_ordered_by_newest_with_unread(store: &dyn Store) {
             .await;
     }
     // Z: only an outgoing message → unread 0, newest at 50.
-    store
-        .enqueue_outgoing(
-            f.org_a,
-            Fixture::outgoing(f.acct_a.id, "15550000003", 50, "hello z"),
-        )
-        .await
-        .unwrap();
+    f.send_a("15550000003", 50, "hello z").await;
     // A message arriving late with an old timestamp does not move X up or count past the reply.
     f.receive_a("15550000001", "w.x0", 1, "late").await;
 
@@ -61,13 +49,7 @@ pub async fn conversations_ordered_by_newest_with_unread(store: &dyn Store) {
     assert_eq!(limited.len(), 2);
     assert_eq!(limited[0].id, list[0].id);
     // Replying resets unread.
-    store
-        .enqueue_outgoing(
-            f.org_a,
-            Fixture::outgoing(f.acct_a.id, "15550000002", 60, "ok"),
-        )
-        .await
-        .unwrap();
+    f.send_a("15550000002", 60, "ok").await;
     let list = store
         .list_conversations(f.org_a, f.acct_a.id, 10)
         .await
@@ -146,13 +128,7 @@ pub async fn newest_incoming_spans_whole_history(store: &dyn Store) {
     );
     f.receive_a("15553334444", "w.only", 7, "hola").await;
     for i in 0..30 {
-        store
-            .enqueue_outgoing(
-                f.org_a,
-                Fixture::outgoing(f.acct_a.id, "15553334444", 100 + i, "out"),
-            )
-            .await
-            .unwrap();
+        f.send_a("15553334444", 100 + i, "out").await;
     }
     let conv = store
         .find_conversation(f.org_a, f.acct_a.id, &phone("15553334444"))
@@ -190,13 +166,7 @@ pub async fn read_conversation_matches_its_parts(store: &dyn Store) {
     let contact = phone("15553335555");
     f.receive_a("15553335555", "w.read", 7, "hola").await;
     for i in 0..12 {
-        store
-            .enqueue_outgoing(
-                f.org_a,
-                Fixture::outgoing(f.acct_a.id, "15553335555", 100 + i, "out"),
-            )
-            .await
-            .unwrap();
+        f.send_a("15553335555", 100 + i, "out").await;
     }
     let read = store
         .read_conversation(f.org_a, f.acct_a.id, &contact, 5)
@@ -241,13 +211,7 @@ pub async fn writes_append_events(store: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(after.len(), 1);
-    let e = store
-        .enqueue_outgoing(
-            f.org_a,
-            Fixture::outgoing(f.acct_a.id, "15556667777", 1, "r"),
-        )
-        .await
-        .unwrap();
+    let e = f.send_a("15556667777", 1, "r").await;
     store
         .mark_sent(f.org_a, e.message.id, "w.ev.out", at(2))
         .await
