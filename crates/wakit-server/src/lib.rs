@@ -122,12 +122,21 @@ impl Default for ServeOptions {
 }
 
 /// Starts the background workers: webhook processing, and the dispatcher when Meta is
-/// configured. They stop at their next batch boundary once `shutdown` fires.
-fn spawn_workers(
+/// configured. They stop at their next batch boundary once `shutdown` fires. First, the
+/// leases of processes that are provably gone (a crash just before this restart) are
+/// resumed, so their work goes on now rather than when the leases run out.
+async fn spawn_workers(
     state: &AppState,
     options: &ServeOptions,
     shutdown: &CancellationToken,
 ) -> tokio_util::task::TaskTracker {
+    match state.store.resume_orphaned_leases(chrono::Utc::now()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(jobs = n, "resumed the jobs of a process that stopped"),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot resume a stopped process's jobs; they resume when their leases expire")
+        }
+    }
     let tracker = tokio_util::task::TaskTracker::new();
     let processor =
         workers::webhooks::WebhookProcessor::new(state.store.clone()).with_lease(options.job_lease);
@@ -156,7 +165,7 @@ pub async fn work(
     shutdown: CancellationToken,
     options: ServeOptions,
 ) -> std::io::Result<()> {
-    let tracker = spawn_workers(&state, &options, &shutdown);
+    let tracker = spawn_workers(&state, &options, &shutdown).await;
     tracker.close();
     shutdown.cancelled().await;
     if tokio::time::timeout(options.drain, tracker.wait())
@@ -178,7 +187,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let drain = options.drain;
     let tracker = if options.workers {
-        spawn_workers(&state, &options, &shutdown)
+        spawn_workers(&state, &options, &shutdown).await
     } else {
         tokio_util::task::TaskTracker::new()
     };

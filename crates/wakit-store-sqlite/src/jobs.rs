@@ -175,6 +175,10 @@ impl JobStore for SqliteStore {
             .map_err(db)
     }
 
+    async fn resume_orphaned_leases(&self, at: DateTime<Utc>) -> StoreResult<u64> {
+        self.resume_leases(at).await
+    }
+
     async fn get_job(&self, id: JobId) -> StoreResult<Job> {
         let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1");
         let row = sqlx::query(&sql)

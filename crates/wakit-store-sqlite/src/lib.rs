@@ -19,6 +19,7 @@ mod ingest;
 mod ingest_batch;
 mod jobs;
 mod keys;
+mod leases;
 mod messages;
 mod orgs;
 mod read_rows;
@@ -64,6 +65,11 @@ pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
     readers: Arc<Readers>,
+    /// The database file.
+    path: PathBuf,
+    /// This process's shared lock on `<database>-leases`, once its workers started
+    /// (`leases.rs`).
+    lease_lock: Arc<std::sync::Mutex<Option<std::fs::File>>>,
 }
 
 impl SqliteStore {
@@ -72,22 +78,15 @@ impl SqliteStore {
     /// `create_if_missing` is true, and is `StoreError::Unavailable` otherwise.
     /// Does not migrate: call [`Store::migrate`].
     pub async fn open(url: &str, create_if_missing: bool) -> StoreResult<SqliteStore> {
-        let path = path_of(url)?;
+        let path = database_path(url)?;
         if !path.exists() {
             if !create_if_missing {
                 return Err(StoreError::Unavailable(format!(
-                    "SQLite database file {} does not exist (create it first, or allow creating it)",
+                    "no SQLite database at {}",
                     path.display()
                 )));
             }
-            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    StoreError::Unavailable(format!(
-                        "cannot create directory {}: {e}",
-                        parent.display()
-                    ))
-                })?;
-            }
+            create_private(&path)?;
         }
         let base = SqliteConnectOptions::new()
             .filename(&path)
@@ -137,6 +136,8 @@ impl SqliteStore {
             writer,
             reader,
             readers: Arc::new(readers),
+            path,
+            lease_lock: Arc::default(),
         })
     }
 
@@ -156,7 +157,35 @@ impl SqliteStore {
     }
 }
 
-fn path_of(url: &str) -> StoreResult<PathBuf> {
+/// Creates an empty database file readable only by its owner (0600), and its missing
+/// parent directories 0700. SQLite gives the `-wal` and `-shm` files the database
+/// file's mode, so they are private too. A file that appeared meanwhile is kept.
+fn create_private(path: &Path) -> StoreResult<()> {
+    let unavailable = |what: &str, p: &Path, e: std::io::Error| {
+        StoreError::Unavailable(format!("cannot create {what} {}: {e}", p.display()))
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        let mut dir = std::fs::DirBuilder::new();
+        dir.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
+        dir.create(parent)
+            .map_err(|e| unavailable("directory", parent, e))?;
+    }
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);
+    match file.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(unavailable("database file", path, e)),
+    }
+}
+
+/// The file a `sqlite://path` (or `sqlite:path`, or plain path) URL names; query
+/// parameters such as `?mode=rwc` are ignored (wakit decides when to create the file).
+pub fn database_path(url: &str) -> StoreResult<PathBuf> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))

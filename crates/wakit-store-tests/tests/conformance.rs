@@ -72,3 +72,31 @@ conformance!(
     idempotency::idempotency_keys_name_one_message_per_org,
     pacing::shared_pacing_reserves_consecutive_blocks,
 );
+
+/// Checks that need the database's URL (other processes' connections to it).
+macro_rules! conformance_with_database {
+    ($($module:ident :: $check:ident),* $(,)?) => {
+        mod sqlite_database {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    let ts = TestStore::fresh(Backend::Sqlite).await.expect("sqlite always runs");
+                    checks::$module::$check(&ts).await;
+                }
+            )*
+        }
+        mod postgres_database {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    let Some(ts) = TestStore::fresh(Backend::Postgres).await else { return };
+                    checks::$module::$check(&ts).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance_with_database!(leases::leases_of_gone_processes_resume_at_start);

@@ -347,6 +347,13 @@ pub trait JobStore: Send + Sync {
     async fn get_job(&self, id: JobId) -> StoreResult<Job>;
     /// How many jobs are queued or running per (kind, state), for metrics.
     async fn job_counts(&self) -> StoreResult<Vec<(String, String, i64)>>;
+    /// Called by a process before its workers start: makes the jobs leased by processes
+    /// that are provably gone claimable `now` instead of when their leases expire, and
+    /// marks this process as alive for later callers. Never takes a lease from a live
+    /// process. Returns how many leases were resumed. SQLite: when no other process runs
+    /// workers on the file, every running lease is a dead process's. PostgreSQL: a
+    /// replica's liveness is not tracked, so 0 (leases expire after their time).
+    async fn resume_orphaned_leases(&self, now: DateTime<Utc>) -> StoreResult<u64>;
 }
 
 /// The raw Meta webhook inbox: bodies are stored before Meta gets its 200, and

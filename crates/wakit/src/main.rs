@@ -12,6 +12,7 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    cli::remember_parent();
     let args = cli::Cli::parse();
     cli::init_tracing(args.command.is_server());
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -1,8 +1,10 @@
 //! The admin flow through the real binary, on a fresh SQLite file and on PostgreSQL:
 //! org → number → key, the errors an operator can hit, and no secret readable in a dump.
 
+mod procs;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use wakit_store_tests::{Backend, TestStore};
 
 const TOKEN: &str = "EAAGm0PX4ZCpsBAPlainTextMetaToken123";
@@ -14,7 +16,7 @@ struct Env {
 
 impl Env {
     fn wakit(&self, args: &[&str]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wakit"));
+        let mut cmd = procs::wakit();
         cmd.args(args)
             .env("WAKIT_DATA_DIR", self.data_dir.path())
             .env_remove("WAKIT_SECRET_KEY")
@@ -228,11 +230,83 @@ fn admin_flow_on_a_fresh_sqlite_file() {
     );
     assert_no_secret(&read_sqlite_files(env.data_dir.path()), &key);
 
-    // An explicit URL to a missing file is an error, not a new empty database.
-    let missing = format!("sqlite://{}", env.data_dir.path().join("typo.db").display());
-    let out = env.wakit(&["migrate", "--database-url", &missing]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(!env.data_dir.path().join("typo.db").exists());
+    // An admin command on an explicit URL to a missing file is an error, not a new
+    // empty database.
+    let missing = env.data_dir.path().join("typo.db");
+    let url = format!("sqlite://{}", missing.display());
+    env.fails(
+        &[
+            "admin",
+            "org",
+            "create",
+            "--name",
+            "X",
+            "--database-url",
+            &url,
+        ],
+        1,
+        &format!(
+            "no database at {} — run `wakit migrate` first",
+            missing.display()
+        ),
+    );
+    assert!(!missing.exists());
+}
+
+#[cfg(unix)]
+fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// A fresh operator picks where the database lives: `wakit migrate` creates the file and
+/// its directories (private to the owner), then the admin commands use it.
+#[test]
+fn migrate_creates_an_explicit_sqlite_database() {
+    let env = Env {
+        data_dir: tempfile::tempdir().expect("tmp"),
+        database_url: None,
+    };
+    for (dir, query) in [("var/lib/wakit", ""), ("other", "?mode=rwc")] {
+        let path = env.data_dir.path().join(dir).join("wakit.db");
+        let url = format!("sqlite://{}{query}", path.display());
+        let out = env.wakit(&["migrate", "--database-url", &url]);
+        assert!(
+            out.status.success(),
+            "migrate {url}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(path.exists(), "{url} created");
+        let org = env.ok_json(&[
+            "admin",
+            "org",
+            "create",
+            "--name",
+            "Ops",
+            "--json",
+            "--database-url",
+            &url,
+        ]);
+        assert!(org["id"].is_string());
+        #[cfg(unix)]
+        {
+            assert_eq!(
+                mode_of(path.parent().expect("dir")),
+                0o700,
+                "{url}: directory"
+            );
+            for suffix in ["", "-wal", "-shm"] {
+                let file = format!("{}{suffix}", path.display());
+                if Path::new(&file).exists() {
+                    assert_eq!(mode_of(Path::new(&file)), 0o600, "{file}");
+                }
+            }
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -2,6 +2,7 @@
 //! `wakit demo`: health, conversations, chat, contacts, templates, and `--json`.
 
 mod cli_support;
+mod procs;
 
 use cli_support::{Demo, EMILY, MARIA, NUMBER, PHONE_NUMBER_ID, eventually};
 use serde_json::json;

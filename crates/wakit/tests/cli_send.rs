@@ -3,6 +3,7 @@
 //! errors a person can make.
 
 mod cli_support;
+mod procs;
 
 use cli_support::{Cli, Demo, MARIA, eventually};
 use serde_json::Value;

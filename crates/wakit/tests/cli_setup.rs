@@ -3,9 +3,9 @@
 //! config file, errors, exit codes, colour and completions.
 
 mod cli_support;
+mod procs;
 
 use cli_support::{Cli, Demo, NUMBER};
-use std::process::Command;
 
 #[test]
 fn init_with_flags_saves_a_private_config_in_the_hosted_shape() {
@@ -131,7 +131,7 @@ fn status_reports_an_unreachable_server() {
 /// An org with two numbers, made with the admin commands in the demo's database.
 fn two_number_org(demo: &Demo) -> String {
     let admin = |args: &[&str]| -> serde_json::Value {
-        let out = Command::new(env!("CARGO_BIN_EXE_wakit"))
+        let out = procs::wakit()
             .args(["admin", "--json", "--database-url", &demo.database_url()])
             .args(args)
             .env("WAKIT_DATA_DIR", demo.data_dir())

@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod common;
+mod procs;
 
 use common::rig::{Rig, WAIT, api_key, free_addr, kill9, until};
 use futures::StreamExt;

@@ -1,4 +1,7 @@
-//! `wakit serve` as a real process: it answers ping and exits cleanly on SIGTERM.
+//! `wakit serve` as a real process: it answers ping, exits cleanly on SIGTERM, and stops
+//! by itself when the process that started it dies (`WAKIT_EXIT_WITH_PARENT`).
+
+mod procs;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -6,14 +9,14 @@ use std::process::{Command, Stdio};
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_answers_ping_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().expect("tmp");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wakit"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("WAKIT_DATA_DIR", dir.path())
-        .env_remove("WAKIT_DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn wakit serve");
+    let mut child = procs::Proc::spawn(
+        procs::wakit()
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("WAKIT_DATA_DIR", dir.path())
+            .env_remove("WAKIT_DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+    );
     let stdout = child.stdout.take().expect("stdout");
     let line = tokio::task::spawn_blocking(move || {
         let mut line = String::new();
@@ -62,4 +65,49 @@ async fn serve_answers_ping_and_stops_on_sigterm() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
     assert!(status.success(), "clean exit on SIGTERM, got {status:?}");
+}
+
+/// A parent killed with SIGKILL cannot stop its children; `WAKIT_EXIT_WITH_PARENT=1` (set
+/// for every process the tests start) makes the orphaned server stop by itself.
+#[test]
+fn serve_stops_when_its_parent_is_killed() {
+    let dir = tempfile::tempdir().expect("tmp");
+    // sh starts wakit serve in the background, prints its pid, and waits.
+    let mut shell = procs::Proc::spawn(
+        Command::new("sh")
+            .args(["-c", "\"$0\" serve --listen 127.0.0.1:0 & echo $!; wait"])
+            .arg(env!("CARGO_BIN_EXE_wakit"))
+            .env(procs::MARKER, std::process::id().to_string())
+            .env("WAKIT_EXIT_WITH_PARENT", "1")
+            .env("WAKIT_DATA_DIR", dir.path())
+            .env_remove("WAKIT_DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+    );
+    let stdout = shell.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let pid: u32 = lines
+        .next()
+        .expect("a line")
+        .expect("read")
+        .trim()
+        .parse()
+        .expect("pid");
+    // The banner: the server is up.
+    let banner = lines.next().expect("banner").expect("read");
+    assert!(banner.contains("wakit listening"), "{banner}");
+    assert!(procs::alive(pid));
+
+    shell.kill().expect("SIGKILL the parent");
+    let _ = shell.wait();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while procs::alive(pid) {
+        if std::time::Instant::now() > deadline {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            panic!("wakit serve (pid {pid}) kept running 30 s after its parent died");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }

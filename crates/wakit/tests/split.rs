@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod common;
+mod procs;
 
 use common::rig::{Rig, kill9, until};
 use std::time::Duration;
@@ -53,10 +54,8 @@ async fn api_and_workers_in_separate_processes(backend: Backend) {
     );
 
     let metrics_addr = common::rig::free_addr();
-    let mut worker = rig
-        .command(&["worker", "--metrics-listen", &metrics_addr])
-        .spawn()
-        .expect("spawn wakit worker");
+    let mut worker =
+        procs::Proc::spawn(&mut rig.command(&["worker", "--metrics-listen", &metrics_addr]));
     until("the worker to store the message", || async {
         rig.messages()
             .await

@@ -9,6 +9,7 @@ pub mod ingest;
 pub mod ingest_batch;
 pub mod jobs;
 pub mod keys;
+pub mod leases;
 pub mod pacing;
 pub mod status;
 pub mod status_batch;

@@ -1,8 +1,9 @@
 //! Which database to use, and opening it.
 //!
 //! No URL → `sqlite://$WAKIT_DATA_DIR/wakit.db`, created on first use. An explicit
-//! `sqlite://` URL must exist (a typo should not silently start an empty database);
-//! `postgres://` URLs go to PostgreSQL.
+//! `sqlite://` file (and its directory) is created by `wakit migrate`, `serve` and
+//! `worker`; the admin commands refuse a missing one (a typo should not silently start
+//! an empty database). `postgres://` URLs go to PostgreSQL.
 
 use anyhow::{Context, bail};
 use clap::Args;
@@ -35,6 +36,18 @@ pub fn data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("wakit-data"))
 }
 
+/// Creates `dir` and its missing parents, readable only by the owner (0700 on Unix):
+/// it holds the database and the key that seals Meta tokens.
+pub fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .with_context(|| format!("creating {}", dir.display()))
+}
+
 /// The resolved database: its URL and whether it is the implicit default.
 pub struct Resolved {
     /// URL to open.
@@ -58,10 +71,30 @@ impl DbArgs {
         }
     }
 
-    /// Opens (and migrates) the database.
+    /// Opens (and migrates) an existing database; the default SQLite file is created.
+    /// A missing explicit SQLite file is an error that says to run `wakit migrate`.
     pub async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
         let resolved = self.resolve();
-        let store = open_url(&resolved.url, resolved.is_default).await?;
+        if !resolved.is_default && resolved.url.starts_with("sqlite:") {
+            let path = wakit_store_sqlite::database_path(&resolved.url)?;
+            if !path.exists() {
+                bail!(
+                    "no database at {} — run `wakit migrate` first",
+                    path.display()
+                );
+            }
+        }
+        self.open_with(resolved.is_default).await
+    }
+
+    /// Opens (and migrates) the database, creating a missing SQLite file and its
+    /// directory (`migrate`, `serve`, `worker`).
+    pub async fn open_or_create(&self) -> anyhow::Result<Arc<dyn Store>> {
+        self.open_with(true).await
+    }
+
+    async fn open_with(&self, create_if_missing: bool) -> anyhow::Result<Arc<dyn Store>> {
+        let store = open_url(&self.resolve().url, create_if_missing).await?;
         store.migrate().await.context("applying migrations")?;
         Ok(store)
     }
@@ -112,7 +145,7 @@ fn env_number(name: &str) -> anyhow::Result<Option<u64>> {
 
 /// `wakit migrate`.
 pub async fn migrate(args: DbArgs) -> anyhow::Result<()> {
-    let store = args.open().await?;
+    let store = args.open_or_create().await?;
     println!("migrations applied ({})", store.backend());
     Ok(())
 }

@@ -99,7 +99,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         }),
     };
     let shutdown = CancellationToken::new();
-    tokio::spawn(super::serve::wait_for_signal(shutdown.clone()));
+    tokio::spawn(super::stop::cancel_when_requested(shutdown.clone()));
     let options = ServeOptions {
         drain: Duration::from_secs(5),
         ..ServeOptions::default()
@@ -120,7 +120,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 
 /// Starts from an empty database each run, so the printed key and data always match.
 fn reset(dir: &std::path::Path, db: &std::path::Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    super::db::create_private_dir(dir)?;
     for suffix in ["", "-wal", "-shm"] {
         let path = format!("{}{suffix}", db.display());
         match std::fs::remove_file(&path) {

@@ -7,6 +7,7 @@ mod demo;
 mod secret;
 mod serve;
 mod sim;
+mod stop;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
@@ -77,6 +78,8 @@ pub fn init_tracing(server: bool) {
         .with_writer(std::io::stderr)
         .try_init();
 }
+
+pub use stop::remember_parent;
 
 /// Runs the parsed command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {

@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use std::io::Write;
 use wakit_store::secrets::SecretBox;
 
-use super::db::{DbArgs, data_dir};
+use super::db::{DbArgs, create_private_dir, data_dir};
 
 /// The secret box for this database.
 pub fn load(db: &DbArgs) -> anyhow::Result<SecretBox> {
@@ -29,8 +29,7 @@ pub fn load(db: &DbArgs) -> anyhow::Result<SecretBox> {
             SecretBox::from_encoded(&text).with_context(|| format!("reading {}", path.display()))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(data_dir())
-                .with_context(|| format!("creating {}", data_dir().display()))?;
+            create_private_dir(&data_dir())?;
             let text = SecretBox::generate_encoded();
             let mut file = open_private(&path)?;
             file.write_all(text.as_bytes())

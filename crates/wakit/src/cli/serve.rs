@@ -139,7 +139,7 @@ impl RunArgs {
     /// metrics listener when asked for (it stops with `shutdown`).
     async fn state(self, shutdown: &CancellationToken) -> anyhow::Result<(AppState, ServeOptions)> {
         let secrets = super::secret::load(&self.db)?;
-        let store = self.db.open().await?;
+        let store = self.db.open_or_create().await?;
         let graph = wakit_meta::GraphClient::new(self.graph_url.clone())
             .context("cannot build the Graph API client")?;
         tracing::info!(backend = store.backend(), graph_url = %self.graph_url, "wakit starting");
@@ -194,7 +194,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if state.webhook.app_secret.is_none() {
         tracing::warn!("WAKIT_APP_SECRET is not set: Meta webhook POSTs will be refused");
     }
-    tokio::spawn(wait_for_signal(shutdown.clone()));
+    tokio::spawn(super::stop::cancel_when_requested(shutdown.clone()));
     wakit_server::serve(listener, state, shutdown, options).await?;
     tracing::info!("wakit stopped");
     Ok(())
@@ -205,33 +205,8 @@ pub async fn run_worker(args: WorkerArgs) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let (state, options) = args.run.state(&shutdown).await?;
     println!("wakit worker running ({} database)", state.store.backend());
-    tokio::spawn(wait_for_signal(shutdown.clone()));
+    tokio::spawn(super::stop::cancel_when_requested(shutdown.clone()));
     wakit_server::work(state, shutdown, options).await?;
     tracing::info!("wakit worker stopped");
     Ok(())
-}
-
-pub(super) async fn wait_for_signal(shutdown: CancellationToken) {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot listen for SIGTERM");
-                    let _ = ctrl_c.await;
-                    shutdown.cancel();
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
-    tracing::info!("shutdown requested; draining");
-    shutdown.cancel();
 }

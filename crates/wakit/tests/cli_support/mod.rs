@@ -38,7 +38,7 @@ impl Demo {
     /// off so conversations only change when a test changes them.
     pub fn start() -> Demo {
         let data = tempfile::tempdir().expect("tmp");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wakit"))
+        let mut child = crate::procs::wakit()
             .args(["demo", "--listen", "127.0.0.1:0"])
             .env("WAKIT_DATA_DIR", data.path())
             .env_remove("WAKIT_DATABASE_URL")
@@ -231,7 +231,7 @@ impl Cli {
 
     /// `wakit <args>` with stdin closed and stdout/stderr captured (no terminal).
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wakit"));
+        let mut cmd = crate::procs::wakit();
         cmd.args(args)
             .env("WAKIT_CONFIG", self.config_path())
             .env("HOME", self.home.path())

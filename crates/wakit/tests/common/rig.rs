@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 use std::process::{Child, Command, Stdio};
+
+use crate::procs::{self, Proc};
 use std::time::{Duration, Instant};
 use wakit_sim::{NumberSpec, Quirks, RetryPolicy, Sim, SimConfig, SimHandle};
 use wakit_store::{Account, MessageRecord};
@@ -72,13 +74,13 @@ impl Rig {
     }
 
     /// Starts `wakit serve` and waits until it answers.
-    pub async fn serve(&self) -> Child {
+    pub async fn serve(&self) -> Proc {
         self.serve_with(&[]).await
     }
 
     /// `wakit` with `args` and the rig's environment (database, sandbox, secrets).
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wakit"));
+        let mut cmd = procs::wakit();
         cmd.args(args)
             .env("WAKIT_DATA_DIR", self.data_dir.path())
             .env("WAKIT_DATABASE_URL", &self.ts.url)
@@ -99,15 +101,15 @@ impl Rig {
     }
 
     /// Starts `wakit serve --listen <rig's> <extra>` and waits until it answers.
-    pub async fn serve_with(&self, extra: &[&str]) -> Child {
+    pub async fn serve_with(&self, extra: &[&str]) -> Proc {
         self.serve_at(&self.listen, extra).await
     }
 
     /// Starts `wakit serve --listen <listen> <extra>` and waits until it answers.
-    pub async fn serve_at(&self, listen: &str, extra: &[&str]) -> Child {
+    pub async fn serve_at(&self, listen: &str, extra: &[&str]) -> Proc {
         let mut args = vec!["serve", "--listen", listen];
         args.extend_from_slice(extra);
-        let mut child = self.command(&args).spawn().expect("spawn wakit serve");
+        let child = Proc::spawn(&mut self.command(&args));
         let ping = format!("http://{listen}/functions/v1/api/ping");
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(60) {
@@ -119,8 +121,7 @@ impl Rig {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let _ = child.kill();
-        let _ = child.wait();
+        drop(child);
         panic!("wakit serve did not answer within 60 s");
     }
 
