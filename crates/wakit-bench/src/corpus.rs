@@ -157,7 +157,7 @@ impl Corpus {
                 {
                     outgoing.push(NewOutgoing {
                         account_id: self.accounts[acct].id,
-                        to: Phone::parse(&data::phone(0, contact))?,
+                        to: Phone::parse(&data::phone(0, contact))?.into(),
                         content: MessageContent::text(data::body(&mut self.rng)),
                         scheduled_at: Some(at),
                         agent_id: None,
@@ -171,7 +171,7 @@ impl Corpus {
                     self.org,
                     InboundMessage {
                         account_id: self.accounts[acct].id,
-                        from: Phone::parse(&data::phone(0, contact))?,
+                        from: Phone::parse(&data::phone(0, contact))?.into(),
                         profile_name: Some(data::name(contact)),
                         wamid: format!("wamid.bench.{k}"),
                         timestamp: at,
@@ -185,7 +185,7 @@ impl Corpus {
                         self.noise_org,
                         InboundMessage {
                             account_id: self.noise_account.id,
-                            from: Phone::parse(&data::phone(1, nc))?,
+                            from: Phone::parse(&data::phone(1, nc))?.into(),
                             profile_name: Some(data::name(nc + 7)),
                             wamid: format!("wamid.noise.{k}"),
                             timestamp: at,

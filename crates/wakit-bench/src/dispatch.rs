@@ -102,7 +102,7 @@ async fn bench_one(args: &Args, backend: &str, db: &Scratch) -> anyhow::Result<(
     for i in 0..args.messages {
         let out = NewOutgoing {
             account_id: account.id,
-            to: Phone::parse(&customers[i % customers.len()])?,
+            to: Phone::parse(&customers[i % customers.len()])?.into(),
             content: MessageContent::text(format!("Promo {i}: 20% off this week")),
             scheduled_at: None,
             agent_id: None,

@@ -50,7 +50,7 @@ impl Writer {
                     let from = &contacts[written % contacts.len()];
                     let message = InboundMessage {
                         account_id: account,
-                        from: Phone::parse(from)?,
+                        from: Phone::parse(from)?.into(),
                         profile_name: None,
                         wamid: format!("wamid.bench.write.{}", uuid::Uuid::new_v4().simple()),
                         timestamp: Utc::now(),

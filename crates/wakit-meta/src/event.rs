@@ -5,6 +5,9 @@ use serde_json::Value;
 use wakit_core::{MessageContent, MessageStatus};
 
 /// One thing a webhook delivery told us.
+// Events live only while one body is processed; boxing the message fields would cost an
+// allocation per message for no memory that matters.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum WebhookEvent {
     /// An inbound user message.
@@ -13,8 +16,17 @@ pub enum WebhookEvent {
         phone_number_id: String,
         /// The business number's digits (`metadata.display_phone_number`).
         display_phone_number: String,
-        /// The sender's phone digits (or, when Meta omits `from`, its `from_user_id`).
-        from: String,
+        /// The sender's phone digits (`from`); Meta omits it for a customer who adopted
+        /// a username and shares no number.
+        from: Option<String>,
+        /// The sender's business-scoped user ID (`from_user_id`, else its contact's
+        /// `user_id`).
+        user_id: Option<String>,
+        /// The sender's parent BSUID (`from_parent_user_id`, else its contact's
+        /// `parent_user_id`).
+        parent_user_id: Option<String>,
+        /// The sender's WhatsApp username (`value.contacts[].profile.username`).
+        username: Option<String>,
         /// The sender's WhatsApp profile name from `value.contacts[]`.
         profile_name: Option<String>,
         /// Meta's message id (`wamid.…`).
@@ -36,6 +48,8 @@ pub enum WebhookEvent {
         timestamp: DateTime<Utc>,
         /// The recipient's phone digits (absent for BSUID sends).
         recipient_id: Option<String>,
+        /// The recipient's BSUID (`recipient_user_id`, 2026).
+        recipient_user_id: Option<String>,
         /// Meta's `errors[]` array (on `failed`).
         errors: Option<Value>,
         /// What wakit put in `biz_opaque_callback_data` when sending.

@@ -51,7 +51,13 @@ pub fn send_payload(
     let mut payload = Map::new();
     payload.insert("messaging_product".into(), json!("whatsapp"));
     payload.insert("recipient_type".into(), json!("individual"));
-    payload.insert("to".into(), json!(to));
+    // A customer who shares no phone number is addressed by BSUID (Meta 2026).
+    let field = if to.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        "recipient"
+    } else {
+        "to"
+    };
+    payload.insert(field.into(), json!(to));
     payload.insert("type".into(), json!(kind.as_str()));
     payload.insert(kind.as_str().into(), body);
     if kind != Kind::Reaction

@@ -141,16 +141,25 @@ fn message(pnid: &str, display: &str, value: &Value, item: &Value) -> WebhookEve
     let Some(wamid) = str_of(item, "id") else {
         return invalid(item, "message without id");
     };
-    let Some(from) = str_of(item, "from").or_else(|| str_of(item, "from_user_id")) else {
-        return invalid(item, "message without from");
-    };
+    let from = str_of(item, "from");
+    let from_user = str_of(item, "from_user_id");
+    if from.is_none() && from_user.is_none() {
+        return invalid(item, "message without from or from_user_id");
+    }
     let Some(timestamp) = timestamp(item.get("timestamp")) else {
         return invalid(item, "message without a valid timestamp");
     };
+    let contact = sender_contact(value, from.as_deref(), from_user.as_deref());
+    let of_contact = |key: &str| contact.and_then(|c| str_of(c, key));
+    let of_profile = |key: &str| contact.and_then(|c| str_of(c.get("profile")?, key));
     WebhookEvent::Message {
         phone_number_id: pnid.to_string(),
         display_phone_number: display.to_string(),
-        profile_name: profile_name(value, &from),
+        profile_name: of_profile("name"),
+        username: of_profile("username"),
+        user_id: from_user.or_else(|| of_contact("user_id")),
+        parent_user_id: str_of(item, "from_parent_user_id")
+            .or_else(|| of_contact("parent_user_id")),
         from,
         wamid,
         timestamp,
@@ -158,19 +167,20 @@ fn message(pnid: &str, display: &str, value: &Value, item: &Value) -> WebhookEve
     }
 }
 
-/// The `profile.name` of the contact whose `wa_id`/`user_id` is `from`; with a single
-/// contact and no id match, that contact's name.
-fn profile_name(value: &Value, from: &str) -> Option<String> {
+/// The `value.contacts[]` entry of the sender: the one whose `wa_id` is `from` or whose
+/// `user_id` is `from_user_id`; with a single contact and no id match, that contact.
+fn sender_contact<'v>(
+    value: &'v Value,
+    from: Option<&str>,
+    user: Option<&str>,
+) -> Option<&'v Value> {
     let contacts = value.get("contacts")?.as_array()?;
-    let name = |c: &Value| str_of(c.get("profile")?, "name");
+    let matches =
+        |c: &Value, key: &str, id: Option<&str>| id.is_some() && str_of(c, key).as_deref() == id;
     contacts
         .iter()
-        .find(|c| {
-            str_of(c, "wa_id").as_deref() == Some(from)
-                || str_of(c, "user_id").as_deref() == Some(from)
-        })
+        .find(|c| matches(c, "wa_id", from) || matches(c, "user_id", user))
         .or_else(|| (contacts.len() == 1).then(|| &contacts[0]))
-        .and_then(name)
 }
 
 fn status(pnid: &str, item: &Value) -> WebhookEvent {
@@ -194,6 +204,7 @@ fn status(pnid: &str, item: &Value) -> WebhookEvent {
         status,
         timestamp,
         recipient_id: str_of(item, "recipient_id"),
+        recipient_user_id: str_of(item, "recipient_user_id"),
         errors: item.get("errors").filter(|e| !e.is_null()).cloned(),
         biz_opaque_callback_data: str_of(item, "biz_opaque_callback_data"),
     }

@@ -34,7 +34,10 @@ fn reference_envelope_yields_one_message() {
         vec![WebhookEvent::Message {
             phone_number_id: "106540352242922".into(),
             display_phone_number: "15550783881".into(),
-            from: "16505551234".into(),
+            from: Some("16505551234".into()),
+            user_id: Some("US.13491208655302741918".into()),
+            parent_user_id: None,
+            username: None,
             profile_name: Some("Jane".into()),
             wamid: "wamid.A".into(),
             timestamp: DateTime::from_timestamp(1697043223, 0).expect("ts"),
@@ -231,22 +234,58 @@ fn profile_name_matches_the_sender() {
                          {"from_user_id": "US.1", "id": "wamid.C", "timestamp": "1", "type": "text", "text": {"body": "y"}}]
         })),
     );
-    let names: Vec<(String, Option<String>)> = parse_webhook_value(&body)
+    let names: Vec<(Option<String>, Option<String>, Option<String>)> = parse_webhook_value(&body)
         .into_iter()
         .filter_map(|e| match e {
             WebhookEvent::Message {
-                from, profile_name, ..
-            } => Some((from, profile_name)),
+                from,
+                user_id,
+                profile_name,
+                ..
+            } => Some((from, user_id, profile_name)),
             _ => None,
         })
         .collect();
     assert_eq!(
         names,
         [
-            ("2222222222".into(), Some("Bo".into())),
-            ("US.1".into(), None)
+            (Some("2222222222".into()), None, Some("Bo".into())),
+            (None, Some("US.1".into()), None)
         ]
     );
+}
+
+/// Meta 2026: a customer who adopted a username writes with no phone number.
+#[test]
+fn username_customer_without_a_phone() {
+    let body = envelope(
+        "messages",
+        meta_value(json!({
+            "contacts": [{"profile": {"name": "Ana Username", "username": "@ana"},
+                          "user_id": "MX.1234567890123456789", "parent_user_id": "MX.ENT.77"}],
+            "messages": [{"from_user_id": "MX.1234567890123456789", "id": "wamid.U",
+                          "timestamp": "1697043223", "type": "text", "text": {"body": "hola"}}]
+        })),
+    );
+    let events = parse_webhook_value(&body);
+    let [
+        WebhookEvent::Message {
+            from,
+            user_id,
+            parent_user_id,
+            username,
+            profile_name,
+            ..
+        },
+    ] = &events[..]
+    else {
+        panic!("one message: {events:?}");
+    };
+    assert_eq!(from, &None);
+    assert_eq!(user_id.as_deref(), Some("MX.1234567890123456789"));
+    assert_eq!(parent_user_id.as_deref(), Some("MX.ENT.77"));
+    assert_eq!(username.as_deref(), Some("@ana"));
+    assert_eq!(profile_name.as_deref(), Some("Ana Username"));
 }
 
 #[test]

@@ -72,7 +72,7 @@ async fn text_needs_an_open_window(backend: Backend) {
     for (wamid, hours) in [("wamid.old-1", 30), ("wamid.old-2", 25)] {
         let old = InboundMessage {
             account_id: w.account.id,
-            from: Phone::parse(LAPSED).unwrap(),
+            from: Phone::parse(LAPSED).unwrap().into(),
             profile_name: None,
             wamid: wamid.into(),
             timestamp: Utc::now() - Duration::hours(hours),

@@ -49,7 +49,7 @@ async fn inbound_reply_sent_delivered_read(backend: Backend) {
             .find_conversation(
                 w.account.org_id,
                 w.account.id,
-                &wakit_core::Phone::parse(CUSTOMER).unwrap(),
+                &wakit_core::Phone::parse(CUSTOMER).unwrap().into(),
             )
             .await
             .unwrap()
@@ -229,7 +229,7 @@ async fn interrupted_send_is_reconciled_not_resent(backend: Backend) {
     // Stop the dispatcher from racing us: park the message as "attempt in flight" first.
     let out = wakit_store::NewOutgoing {
         account_id: w.account.id,
-        to: wakit_core::Phone::parse(CUSTOMER).unwrap(),
+        to: wakit_core::Phone::parse(CUSTOMER).unwrap().into(),
         content: wakit_core::MessageContent::text("sent just before a crash"),
         scheduled_at: Some(chrono::Utc::now() + chrono::Duration::seconds(3600)),
         agent_id: None,
@@ -252,7 +252,7 @@ async fn interrupted_send_is_reconciled_not_resent(backend: Backend) {
     // "Meta" takes it (what the crashed process had sent).
     let m = w.message(id).await;
     let payload =
-        wakit_meta::send_payload(m.contact_phone.digits(), &m.content, Some(&id.to_string()))
+        wakit_meta::send_payload(m.contact_phone.as_str(), &m.content, Some(&id.to_string()))
             .unwrap();
     let graph = wakit_meta::GraphClient::new(w.sim.base_url()).unwrap();
     let ok = graph

@@ -127,7 +127,7 @@ async fn a_reply_overtakes_another_tenants_bulk_send(backend: Backend) {
     for i in 0..100 {
         let out = NewOutgoing {
             account_id: acct_a,
-            to: Phone::parse(&format!("52155500{i:05}")).unwrap(),
+            to: Phone::parse(&format!("52155500{i:05}")).unwrap().into(),
             content: MessageContent::text("promo"),
             scheduled_at: None,
             agent_id: None,
@@ -183,7 +183,7 @@ async fn scheduled_sends_wait_until_due(backend: Backend) {
     let due = Utc::now() + ChronoDuration::seconds(2);
     let out = NewOutgoing {
         account_id: w.account.id,
-        to: Phone::parse(CUSTOMER).unwrap(),
+        to: Phone::parse(CUSTOMER).unwrap().into(),
         content: MessageContent::text("recordatorio"),
         scheduled_at: Some(due),
         agent_id: None,
@@ -249,7 +249,7 @@ async fn a_number_connected_later_gets_its_kept_messages(backend: Backend) {
     let stored = eventually(|| async {
         store.inbox_retry_failed(100, Utc::now()).await.unwrap();
         let Some(conv) = store
-            .find_conversation(account.org_id, account.id, &phone)
+            .find_conversation(account.org_id, account.id, &phone.clone().into())
             .await
             .unwrap()
         else {

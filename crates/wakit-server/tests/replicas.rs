@@ -62,7 +62,7 @@ async fn three_replicas_hold_the_total_rate(backend: Backend) {
     for i in 0..MESSAGES {
         let out = NewOutgoing {
             account_id: acct,
-            to: Phone::parse(&format!("52155500{i:05}")).unwrap(),
+            to: Phone::parse(&format!("52155500{i:05}")).unwrap().into(),
             content: MessageContent::text("aviso"),
             scheduled_at: None,
             agent_id: None,

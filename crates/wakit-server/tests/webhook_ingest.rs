@@ -90,7 +90,10 @@ async fn webhooks_become_messages_once(backend: Backend) {
     eventually("two messages stored", || {
         let (store, contact) = (store.clone(), contact.clone());
         async move {
-            match store.find_conversation(org.id, acct.id, &contact).await {
+            match store
+                .find_conversation(org.id, acct.id, &contact.clone().into())
+                .await
+            {
                 Ok(Some(c)) => store
                     .page_messages(org.id, c.id, 50, None)
                     .await
@@ -119,7 +122,7 @@ async fn webhooks_become_messages_once(backend: Backend) {
             org.id,
             wakit_store::NewOutgoing {
                 account_id: acct.id,
-                to: contact.clone(),
+                to: contact.clone().into(),
                 content: MessageContent::text("Hola María"),
                 scheduled_at: None,
                 agent_id: None,
@@ -156,7 +159,7 @@ async fn webhooks_become_messages_once(backend: Backend) {
     let stray = Phone::parse("5215550000000").expect("phone");
     assert_eq!(
         ts.store
-            .find_conversation(org.id, acct.id, &stray)
+            .find_conversation(org.id, acct.id, &stray.clone().into())
             .await
             .expect("find"),
         None

@@ -60,7 +60,7 @@ async fn single_and_group_jobs_are_processed_together(backend: Backend) {
         let from = phone(from);
         async move {
             let c = store
-                .find_conversation(org, acct, &from)
+                .find_conversation(org, acct, &from.clone().into())
                 .await
                 .expect("find")
                 .expect("conversation");

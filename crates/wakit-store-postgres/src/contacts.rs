@@ -7,8 +7,8 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 use wakit_core::text::{escape_like, fold};
-use wakit_core::{ContactId, OrgId, Phone};
-use wakit_store::{ContactQuery, ContactRef, ContactStore, StoreResult};
+use wakit_core::{ContactId, OrgId, Sender};
+use wakit_store::{AddressFields, ContactQuery, ContactRef, ContactStore, StoreResult};
 
 use crate::PgStore;
 use crate::error::DbResultExt;
@@ -26,32 +26,35 @@ pub(crate) enum Touch<'a> {
     Outgoing,
 }
 
-/// Upserts `contacts_addresses` for `phone` in the caller's transaction. A new address
-/// gets a new `contacts` row (named after the profile name for inbound, unnamed for
-/// outgoing). Races resolve on the primary key: `ON CONFLICT DO NOTHING` waits for a
-/// concurrent inserter, then the row is locked and updated. Returns the canonical key
-/// (`Phone::key()`, the `address` column).
+/// Upserts `contacts_addresses` row `key` for `sender` in the caller's transaction. A
+/// new address gets a new `contacts` row (named after the profile name for inbound,
+/// unnamed for outgoing). Races resolve on the primary key: `ON CONFLICT DO NOTHING`
+/// waits for a concurrent inserter, then the row is locked and updated.
 pub(crate) async fn upsert_address(
     conn: &mut PgConnection,
     org: OrgId,
-    phone: &Phone,
+    key: &str,
+    sender: &Sender,
     touch: Touch<'_>,
-) -> StoreResult<String> {
-    let key = phone.key();
+) -> StoreResult<()> {
     let profile = match touch {
         Touch::Inbound { profile_name } => profile_name,
         Touch::Outgoing => None,
     };
-    let search_name = fold(profile.unwrap_or_default());
+    let new = AddressFields::created(sender, profile);
     let inserted = sqlx::query(
-        "INSERT INTO contacts_addresses (organization_id, address, wa_id, profile_name, search_name) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (organization_id, address) DO NOTHING RETURNING 1",
+        "INSERT INTO contacts_addresses (organization_id, address, wa_id, profile_name, search_name, \
+         user_id, parent_user_id, username) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (organization_id, address) DO NOTHING RETURNING 1",
     )
     .bind(org.0)
-    .bind(&key)
-    .bind(phone.digits())
-    .bind(profile)
-    .bind(&search_name)
+    .bind(key)
+    .bind(&new.wa_id)
+    .bind(&new.profile_name)
+    .bind(&new.search_name)
+    .bind(&new.user_id)
+    .bind(&new.parent_user_id)
+    .bind(&new.username)
     .fetch_optional(&mut *conn)
     .await
     .db()?
@@ -71,72 +74,45 @@ pub(crate) async fn upsert_address(
         .db()?;
         sqlx::query("UPDATE contacts_addresses SET contact_id = $3 WHERE organization_id = $1 AND address = $2")
             .bind(org.0)
-            .bind(&key)
+            .bind(key)
             .bind(contact.0)
             .execute(&mut *conn)
             .await
             .db()?;
-        return Ok(key);
+        return Ok(());
     }
     let Touch::Inbound { profile_name } = touch else {
-        return Ok(key);
+        return Ok(());
     };
-    let old = lock_address(conn, org, &key).await?;
-    let new = old.after_inbound(phone, profile_name);
+    let old = lock_address(conn, org, key).await?;
+    let new = old.after_inbound(sender, profile_name);
     if new != old {
-        write_address(conn, org, &key, &new).await?;
+        write_address(conn, org, key, &new).await?;
     }
-    Ok(key)
+    Ok(())
 }
 
-/// A contact address as stored, with its contact's name.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct AddressRow {
-    wa_id: String,
-    profile_name: Option<String>,
-    search_name: String,
-    contact_name: Option<String>,
+fn address_fields(row: &PgRow) -> StoreResult<AddressFields> {
+    Ok(AddressFields {
+        wa_id: row.try_get("wa_id").db()?,
+        profile_name: row.try_get("profile_name").db()?,
+        search_name: row.try_get("search_name").db()?,
+        contact_name: row.try_get("contact_name").db()?,
+        user_id: row.try_get("user_id").db()?,
+        parent_user_id: row.try_get("parent_user_id").db()?,
+        username: row.try_get("username").db()?,
+    })
 }
 
-impl AddressRow {
-    fn from_row(row: &PgRow) -> StoreResult<AddressRow> {
-        Ok(AddressRow {
-            wa_id: row.try_get("wa_id").db()?,
-            profile_name: row.try_get("profile_name").db()?,
-            search_name: row.try_get("search_name").db()?,
-            contact_name: row.try_get("contact_name").db()?,
-        })
-    }
-
-    /// The address after an inbound message: Meta's form of the number and the profile
-    /// name (when given) win; the search name follows (contact name, else profile name).
-    pub(crate) fn after_inbound(&self, phone: &Phone, profile: Option<&str>) -> AddressRow {
-        let profile_name = profile
-            .map(str::to_owned)
-            .or_else(|| self.profile_name.clone());
-        let search_name = fold(
-            self.contact_name
-                .as_deref()
-                .or(profile_name.as_deref())
-                .unwrap_or_default(),
-        );
-        AddressRow {
-            wa_id: phone.digits().to_string(),
-            profile_name,
-            search_name,
-            contact_name: self.contact_name.clone(),
-        }
-    }
-}
-
-const ADDRESS_COLUMNS: &str = "ca.organization_id, ca.address, ca.wa_id, ca.profile_name, ca.search_name, c.name AS contact_name";
+const ADDRESS_COLUMNS: &str = "ca.organization_id, ca.address, ca.wa_id, ca.profile_name, \
+     ca.search_name, c.name AS contact_name, ca.user_id, ca.parent_user_id, ca.username";
 
 /// Reads an address and locks its row until the transaction ends.
 pub(crate) async fn lock_address(
     conn: &mut PgConnection,
     org: OrgId,
     key: &str,
-) -> StoreResult<AddressRow> {
+) -> StoreResult<AddressFields> {
     let row = sqlx::query(&format!(
         "SELECT {ADDRESS_COLUMNS} FROM contacts_addresses ca LEFT JOIN contacts c ON c.id = ca.contact_id \
          WHERE ca.organization_id = $1 AND ca.address = $2 FOR UPDATE OF ca"
@@ -146,7 +122,7 @@ pub(crate) async fn lock_address(
     .fetch_one(&mut *conn)
     .await
     .db()?;
-    AddressRow::from_row(&row)
+    address_fields(&row)
 }
 
 /// Reads the existing addresses among `keys` and locks their rows, in key order: batches
@@ -154,7 +130,7 @@ pub(crate) async fn lock_address(
 pub(crate) async fn lock_addresses(
     conn: &mut PgConnection,
     keys: &BTreeSet<(OrgId, String)>,
-) -> StoreResult<HashMap<(OrgId, String), AddressRow>> {
+) -> StoreResult<HashMap<(OrgId, String), AddressFields>> {
     let orgs: Vec<Uuid> = keys.iter().map(|(org, _)| org.0).collect();
     let addresses: Vec<&str> = keys.iter().map(|(_, key)| key.as_str()).collect();
     let rows = sqlx::query(&format!(
@@ -173,7 +149,7 @@ pub(crate) async fn lock_addresses(
         .map(|row| {
             let org = OrgId(row.try_get("organization_id").db()?);
             let key: String = row.try_get("address").db()?;
-            Ok(((org, key), AddressRow::from_row(row)?))
+            Ok(((org, key), address_fields(row)?))
         })
         .collect()
 }
@@ -183,10 +159,11 @@ pub(crate) async fn write_address(
     conn: &mut PgConnection,
     org: OrgId,
     key: &str,
-    new: &AddressRow,
+    new: &AddressFields,
 ) -> StoreResult<()> {
     sqlx::query(
         "UPDATE contacts_addresses SET wa_id = $3, profile_name = $4, search_name = $5, \
+         user_id = $6, parent_user_id = $7, username = $8, \
          updated_at = now() WHERE organization_id = $1 AND address = $2",
     )
     .bind(org.0)
@@ -194,6 +171,9 @@ pub(crate) async fn write_address(
     .bind(&new.wa_id)
     .bind(&new.profile_name)
     .bind(&new.search_name)
+    .bind(&new.user_id)
+    .bind(&new.parent_user_id)
+    .bind(&new.username)
     .execute(&mut *conn)
     .await
     .db()?;
@@ -222,7 +202,7 @@ impl ContactStore for PgStore {
         // (52… vs 521…) onto it.
         let mut tx = self.tenant(org).await?;
         sqlx::query(
-            "SELECT contact_id, contact_name, profile_name, wa_id \
+            "SELECT contact_id, contact_name, profile_name, wa_id, user_id, username \
              FROM wakit_search_contacts($1, $2, $3)",
         )
         .bind(name.as_deref().map(pattern))

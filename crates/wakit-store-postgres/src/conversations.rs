@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
-use wakit_core::{AccountId, ConversationId, MessageId, OrgId, Phone};
+use wakit_core::{AccountId, ConversationId, CustomerRef, MessageId, OrgId};
 use wakit_store::{
     Conversation, ConversationRead, ConversationSummary, Event, MessageCursor, MessagePage,
     MessageRecord, StoreError, StoreResult,
@@ -60,6 +60,12 @@ pub(crate) async fn find_or_create(
     ))
 }
 
+/// The contact key `$2` names in org `$3`: a phone key as is; a BSUID becomes the address
+/// it is stored under (itself when unknown). Phone keys are digits and BSUIDs start with
+/// a letter, so the two never collide.
+const KEY_OF_2_IN_3: &str = "COALESCE((SELECT k.address FROM contacts_addresses k \
+     WHERE k.organization_id = $3 AND k.user_id = $2), $2)";
+
 /// One message of the org, with the contact's phone as stored.
 pub(crate) async fn load_message(
     conn: &mut PgConnection,
@@ -89,7 +95,7 @@ pub(crate) async fn load_messages(
     let rows = fetch_pairs(conn, &sql, pairs).await?;
     let mut out = HashMap::with_capacity(rows.len());
     for row in &rows {
-        let phone = rows::phone(&row.try_get::<String, _>("contact_phone").db()?)?;
+        let phone = rows::customer(&row.try_get::<String, _>("contact_phone").db()?)?;
         if let Some(m) = rows::message(row, &phone)? {
             out.insert((OrgId(row.try_get("org_id").db()?), m.id), m);
         }
@@ -108,7 +114,8 @@ pub(crate) async fn list(
     crate::accounts::ensure_account(&mut *conn, org, account).await?;
     let rows = sqlx::query(&format!(
         "SELECT c.id AS conversation_id, c.unread_count, ca.contact_id, ct.name AS contact_name, \
-                ca.profile_name, COALESCE(ca.wa_id, c.contact_address) AS wa_id, {MESSAGE_COLUMNS} \
+                ca.profile_name, COALESCE(ca.wa_id, c.contact_address) AS wa_id, ca.user_id, \
+                ca.username, {MESSAGE_COLUMNS} \
          FROM conversations c \
          LEFT JOIN contacts_addresses ca \
            ON ca.organization_id = c.organization_id AND ca.address = c.contact_address \
@@ -142,19 +149,19 @@ pub(crate) async fn find(
     conn: &mut PgConnection,
     org: OrgId,
     account: AccountId,
-    contact: &Phone,
+    contact: &CustomerRef,
 ) -> StoreResult<Option<Conversation>> {
     crate::accounts::ensure_account(&mut *conn, org, account).await?;
-    let row = sqlx::query(
+    let row = sqlx::query(&format!(
         "SELECT c.id, c.account_id, c.status, c.created_at, ca.contact_id, ct.name AS contact_name, \
-                ca.profile_name, COALESCE(ca.wa_id, c.contact_address) AS wa_id \
+                ca.profile_name, COALESCE(ca.wa_id, c.contact_address) AS wa_id, ca.user_id, ca.username \
          FROM conversations c \
          LEFT JOIN contacts_addresses ca \
            ON ca.organization_id = c.organization_id AND ca.address = c.contact_address \
          LEFT JOIN contacts ct ON ct.id = ca.contact_id \
-         WHERE c.account_id = $1 AND c.contact_address = $2 AND c.status = 'active' \
-           AND c.organization_id = $3",
-    )
+         WHERE c.account_id = $1 AND c.contact_address = {KEY_OF_2_IN_3} AND c.status = 'active' \
+           AND c.organization_id = $3"
+    ))
     .bind(account.0)
     .bind(contact.key())
     .bind(org.0)
@@ -193,7 +200,7 @@ pub(crate) async fn page(
     .await
     .db()?
     .ok_or(StoreError::NotFound("conversation"))?;
-    let phone = rows::phone(&conv.try_get::<String, _>("wa_id").db()?)?;
+    let phone = rows::customer(&conv.try_get::<String, _>("wa_id").db()?)?;
     page_of(conn, org, conversation, &phone, limit, older_than).await
 }
 
@@ -202,7 +209,7 @@ async fn page_of(
     conn: &mut PgConnection,
     org: OrgId,
     conversation: ConversationId,
-    phone: &Phone,
+    phone: &CustomerRef,
     limit: u32,
     older_than: Option<MessageCursor>,
 ) -> StoreResult<MessagePage> {
@@ -247,25 +254,27 @@ pub(crate) async fn newest_incoming_at(
     conn: &mut PgConnection,
     org: OrgId,
     account: AccountId,
-    contact: &Phone,
+    contact: &CustomerRef,
 ) -> StoreResult<Option<DateTime<Utc>>> {
     crate::accounts::ensure_account(&mut *conn, org, account).await?;
-    newest_incoming_of(conn, account, contact).await
+    newest_incoming_of(conn, org, account, contact).await
 }
 
 /// Newest incoming message time, the number already known to be the org's.
 async fn newest_incoming_of(
     conn: &mut PgConnection,
+    org: OrgId,
     account: AccountId,
-    contact: &Phone,
+    contact: &CustomerRef,
 ) -> StoreResult<Option<DateTime<Utc>>> {
-    let row = sqlx::query(
+    let row = sqlx::query(&format!(
         "SELECT m.\"timestamp\" FROM messages m \
-         WHERE m.account_id = $1 AND m.contact_address = $2 AND m.direction = 'incoming' \
-         ORDER BY m.\"timestamp\" DESC LIMIT 1",
-    )
+         WHERE m.account_id = $1 AND m.contact_address = {KEY_OF_2_IN_3} AND m.direction = 'incoming' \
+         ORDER BY m.\"timestamp\" DESC LIMIT 1"
+    ))
     .bind(account.0)
     .bind(contact.key())
+    .bind(org.0)
     .fetch_optional(&mut *conn)
     .await
     .db()?;
@@ -278,7 +287,7 @@ pub(crate) async fn read(
     conn: &mut PgConnection,
     org: OrgId,
     account: AccountId,
-    contact: &Phone,
+    contact: &CustomerRef,
     limit: u32,
 ) -> StoreResult<Option<ConversationRead>> {
     let Some(conversation) = find(&mut *conn, org, account, contact).await? else {
@@ -286,7 +295,7 @@ pub(crate) async fn read(
     };
     let phone = conversation.contact.phone.clone();
     let page = page_of(&mut *conn, org, conversation.id, &phone, limit, None).await?;
-    let newest_incoming = newest_incoming_of(conn, account, contact).await?;
+    let newest_incoming = newest_incoming_of(conn, org, account, contact).await?;
     Ok(Some(ConversationRead {
         conversation,
         page,

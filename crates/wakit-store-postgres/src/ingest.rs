@@ -12,6 +12,7 @@ use crate::accounts::ensure_account;
 use crate::contacts::{Touch, upsert_address};
 use crate::conversations::find_or_create;
 use crate::error::DbResultExt;
+use crate::identities::resolve_keys;
 use crate::scope::{self, Scope};
 
 /// The stored message with this wamid on this number, if any.
@@ -86,7 +87,11 @@ async fn ingest_in_tx(
     let touch = Touch::Inbound {
         profile_name: msg.profile_name.as_deref(),
     };
-    let key = upsert_address(&mut *tx, org, &msg.from, touch).await?;
+    let key = resolve_keys(&mut *tx, &[(org, &msg.from)])
+        .await?
+        .pop()
+        .unwrap_or_else(|| msg.from.key());
+    upsert_address(&mut *tx, org, &key, &msg.from, touch).await?;
     let (conversation, conv_created) = find_or_create(&mut *tx, org, msg.account_id, &key).await?;
     let id = MessageId::new();
     let history = StatusHistory::starting(MessageStatus::Delivered, msg.timestamp);

@@ -22,6 +22,7 @@ use crate::accounts::ensure_account;
 use crate::contacts::{Touch, lock_address, lock_addresses, upsert_address, write_address};
 use crate::conversations::find_or_create;
 use crate::error::DbResultExt;
+use crate::identities::resolve_keys;
 use crate::ingest::{INSERT_AND_TOUCH, existing, vanished};
 use crate::rows::fetch_keyed;
 use crate::scope::{self, Scope};
@@ -65,7 +66,8 @@ pub(crate) async fn ingest_batch(
             ensure_account(&mut tx, *org, msg.account_id).await?;
         }
     }
-    let keys: Vec<String> = batch.iter().map(|(_, m)| m.from.key()).collect();
+    let senders: Vec<_> = batch.iter().map(|(org, m)| (*org, &m.from)).collect();
+    let keys = resolve_keys(&mut tx, &senders).await?;
     let contacts: BTreeSet<(OrgId, String)> = batch
         .iter()
         .zip(&keys)
@@ -88,7 +90,7 @@ pub(crate) async fn ingest_batch(
             let touch = Touch::Inbound {
                 profile_name: msg.profile_name.as_deref(),
             };
-            upsert_address(&mut tx, *org, &msg.from, touch).await?;
+            upsert_address(&mut tx, *org, key, &msg.from, touch).await?;
             // Read back (locked already): a concurrent batch may have created it first.
             let row = lock_address(&mut tx, *org, key).await?;
             addresses.insert((*org, key.clone()), row);

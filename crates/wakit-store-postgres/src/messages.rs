@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use sqlx::types::Json;
 use wakit_core::{
-    AccountId, ConversationId, MessageId, MessageStatus, OrgId, Phone, StatusHistory,
+    AccountId, ConversationId, CustomerRef, MessageId, MessageStatus, OrgId, Sender, StatusHistory,
 };
 use wakit_store::{
     Conversation, ConversationRead, ConversationSummary, DispatchStart, Enqueued, Event,
@@ -19,6 +19,7 @@ use crate::accounts::ensure_account;
 use crate::contacts::{Touch, upsert_address};
 use crate::conversations::{self, append_event, find_or_create};
 use crate::error::DbResultExt;
+use crate::identities::resolve_keys;
 use crate::rows::micros;
 use crate::scope::Scope;
 use crate::{idempotency, ingest, ingest_batch, jobs, status, status_batch};
@@ -29,7 +30,12 @@ impl PgStore {
         let ts = msg.scheduled_at.unwrap_or(now);
         let mut tx = self.tenant(org).await?;
         ensure_account(&mut tx, org, msg.account_id).await?;
-        let key = upsert_address(&mut tx, org, &msg.to, Touch::Outgoing).await?;
+        let to = Sender::from(msg.to.clone());
+        let key = resolve_keys(&mut tx, &[(org, &to)])
+            .await?
+            .pop()
+            .unwrap_or_else(|| msg.to.key());
+        upsert_address(&mut tx, org, &key, &to, Touch::Outgoing).await?;
         let (conversation, conv_created) =
             find_or_create(&mut tx, org, msg.account_id, &key).await?;
         let id = MessageId::new();
@@ -186,7 +192,7 @@ impl MessageStore for PgStore {
         &self,
         org: OrgId,
         account: AccountId,
-        contact: &Phone,
+        contact: &CustomerRef,
     ) -> StoreResult<Option<Conversation>> {
         let mut tx = self.tenant(org).await?;
         conversations::find(&mut tx, org, account, contact).await
@@ -207,7 +213,7 @@ impl MessageStore for PgStore {
         &self,
         org: OrgId,
         account: AccountId,
-        contact: &Phone,
+        contact: &CustomerRef,
     ) -> StoreResult<Option<DateTime<Utc>>> {
         let mut tx = self.tenant(org).await?;
         conversations::newest_incoming_at(&mut tx, org, account, contact).await
@@ -217,7 +223,7 @@ impl MessageStore for PgStore {
         &self,
         org: OrgId,
         account: AccountId,
-        contact: &Phone,
+        contact: &CustomerRef,
         limit: u32,
     ) -> StoreResult<Option<ConversationRead>> {
         let mut tx = self.tenant(org).await?;

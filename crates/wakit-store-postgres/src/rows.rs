@@ -7,8 +7,8 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 use wakit_core::{
-    AccountId, AgentId, ApiKeyId, ContactId, ConversationId, Direction, JobId, MessageContent,
-    MessageId, MessageStatus, OrgId, Phone, Role, StatusHistory,
+    AccountId, AgentId, ApiKeyId, ContactId, ConversationId, CustomerRef, Direction, JobId,
+    MessageContent, MessageId, MessageStatus, OrgId, Phone, Role, StatusHistory,
 };
 use wakit_store::{
     Account, AccountStatus, ApiKeyRecord, ContactRef, Event, Job, JobState, MessageRecord, Org,
@@ -58,6 +58,11 @@ pub(crate) async fn fetch_keyed<'a>(
 
 pub(crate) fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
     t.trunc_subsecs(6)
+}
+
+/// A stored contact address form: phone digits, or a BSUID.
+pub(crate) fn customer(s: &str) -> StoreResult<CustomerRef> {
+    CustomerRef::parse(s).map_err(|e| corrupt(format!("stored contact: {e}")))
 }
 
 pub(crate) fn phone(s: &str) -> StoreResult<Phone> {
@@ -129,7 +134,10 @@ pub(crate) const MESSAGE_COLUMNS: &str = "m.id AS m_id, m.conversation_id AS m_c
      m.agent_id AS m_agent_id";
 
 /// A message from [`MESSAGE_COLUMNS`]; `None` when `m_id` is NULL (an outer join missed).
-pub(crate) fn message(row: &PgRow, contact_phone: &Phone) -> StoreResult<Option<MessageRecord>> {
+pub(crate) fn message(
+    row: &PgRow,
+    contact_phone: &CustomerRef,
+) -> StoreResult<Option<MessageRecord>> {
     let Some(id) = row.try_get::<Option<Uuid>, _>("m_id").db()? else {
         return Ok(None);
     };
@@ -158,7 +166,8 @@ pub(crate) fn message(row: &PgRow, contact_phone: &Phone) -> StoreResult<Option<
     }))
 }
 
-/// A contact from columns `contact_id`, `contact_name`, `profile_name`, `wa_id`.
+/// A contact from columns `contact_id`, `contact_name`, `profile_name`, `wa_id`,
+/// `user_id`, `username`.
 pub(crate) fn contact_ref(row: &PgRow) -> StoreResult<ContactRef> {
     let name: Option<String> = row.try_get("contact_name").db()?;
     let profile: Option<String> = row.try_get("profile_name").db()?;
@@ -168,7 +177,9 @@ pub(crate) fn contact_ref(row: &PgRow) -> StoreResult<ContactRef> {
             .db()?
             .map(ContactId),
         name: name.or(profile),
-        phone: phone(&row.try_get::<String, _>("wa_id").db()?)?,
+        phone: customer(&row.try_get::<String, _>("wa_id").db()?)?,
+        user_id: row.try_get("user_id").db()?,
+        username: row.try_get("username").db()?,
     })
 }
 

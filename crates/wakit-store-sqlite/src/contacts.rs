@@ -44,7 +44,8 @@ pub(crate) fn search_sql(fts: bool, filters: &[&str]) -> String {
     };
     // Rank and cut on contacts_addresses alone; only the winners fetch their contact.
     format!(
-        "SELECT ca.contact_id, ca.wa_id, COALESCE(ct.name, ca.profile_name) AS display_name \
+        "SELECT ca.contact_id, ca.wa_id, COALESCE(ct.name, ca.profile_name) AS display_name, \
+         ca.user_id, ca.username \
          FROM (SELECT ca.rid FROM {from} \
                WHERE {matching} ca.organization_id = ? AND ca.status = 'active' {} \
                ORDER BY ca.search_name, ca.address LIMIT ?) AS hit \

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
-use wakit_core::{AccountId, ConversationId, MessageId, OrgId, Phone};
+use wakit_core::{AccountId, ConversationId, CustomerRef, MessageId, OrgId};
 use wakit_store::{
     Conversation, ConversationSummary, Event, MessageCursor, MessagePage, MessageRecord,
     StoreError, StoreResult,
@@ -55,7 +55,7 @@ static CONVERSATION: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// Where [`list_sql`]'s message columns start.
-const LIST_MESSAGE: usize = 5;
+const LIST_MESSAGE: usize = 7;
 
 /// A page of messages: messages_conversation_time_idx gives the order, and the cursor is a
 /// row-value range on it.
@@ -82,6 +82,24 @@ fn require_account(conn: &Connection, org: OrgId, account: AccountId) -> StoreRe
     )?
     .then_some(())
     .ok_or(StoreError::NotFound("account"))
+}
+
+/// The key of the org's contact `who` names: a phone's canonical key, or the address a
+/// BSUID is stored under (itself when the store does not know it).
+fn key_of(conn: &Connection, org: OrgId, who: &CustomerRef) -> StoreResult<String> {
+    let CustomerRef::UserId(user) = who else {
+        return Ok(who.key());
+    };
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT address FROM contacts_addresses WHERE organization_id = ?1 AND user_id = ?2",
+        )
+        .map_err(read_db)?;
+    let found: Option<String> = stmt
+        .query_row(params![org.to_string(), user.as_str()], |row| row.get(0))
+        .optional()
+        .map_err(read_db)?;
+    Ok(found.unwrap_or_else(|| who.key()))
 }
 
 /// Whether `sql` (with parameters `a`, `b`) returns a row.
@@ -141,12 +159,13 @@ impl SqliteStore {
         &self,
         org: OrgId,
         account: AccountId,
-        phone: &Phone,
+        who: &CustomerRef,
     ) -> StoreResult<Option<Conversation>> {
         self.readers().with(|conn| {
+            let key = key_of(conn, org, who)?;
             let mut stmt = conn.prepare_cached(&CONVERSATION).map_err(read_db)?;
             let mut rows = stmt
-                .query(params![account.to_string(), phone.key(), org.to_string()])
+                .query(params![account.to_string(), key, org.to_string()])
                 .map_err(read_db)?;
             let Some(row) = rows.next().map_err(read_db)? else {
                 return require_account(conn, org, account).map(|()| None);
@@ -216,9 +235,10 @@ impl SqliteStore {
         &self,
         org: OrgId,
         account: AccountId,
-        phone: &Phone,
+        who: &CustomerRef,
     ) -> StoreResult<Option<DateTime<Utc>>> {
         self.readers().with(|conn| {
+            let key = key_of(conn, org, who)?;
             let mut stmt = conn
                 .prepare_cached(
                     "SELECT timestamp FROM messages \
@@ -228,7 +248,7 @@ impl SqliteStore {
                 .map_err(read_db)?;
             let newest: Option<Option<i64>> = stmt
                 .query_row(
-                    params![account.to_string(), phone.key(), org.to_string()],
+                    params![account.to_string(), key, org.to_string()],
                     |row| row.get(0),
                 )
                 .optional()

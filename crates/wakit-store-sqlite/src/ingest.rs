@@ -17,6 +17,7 @@ use wakit_store::{InboundMessage, Ingested, StoreError, StoreResult};
 
 use crate::SqliteStore;
 use crate::error::db;
+use crate::identities::resolve_keys;
 use crate::messages::{INSERT_MESSAGE, NewRow, TOUCH_CONVERSATION, bind_row};
 use crate::rows::{get_opt_uuid, now, to_json, us};
 use crate::shared::{
@@ -54,14 +55,19 @@ async fn ingest_in(
         });
     }
 
-    let key = msg.from.key();
+    let key = resolve_keys(conn, &[(org, &msg.from)], at)
+        .await?
+        .pop()
+        .unwrap_or_else(|| msg.from.key());
     let profile = msg.profile_name.as_deref();
     let found = find_contact(conn, org, msg.account_id, &key).await?;
     match &found.address {
         Some(old) => {
-            refresh_contact(conn, org, &msg.from, old, profile, at).await?;
+            refresh_contact(conn, org, &key, &msg.from, old, profile, at).await?;
         }
-        None => create_contact(conn, org, &msg.from, profile, at).await?,
+        None => {
+            create_contact(conn, org, &key, &msg.from, profile, at).await?;
+        }
     }
     let conversation = match found.conversation {
         Some(c) => c,

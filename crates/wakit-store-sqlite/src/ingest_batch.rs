@@ -18,44 +18,54 @@ use wakit_store::{InboundMessage, Ingested, StoreError, StoreResult};
 
 use crate::SqliteStore;
 use crate::error::db;
+use crate::identities::resolve_keys;
 use crate::ingest::{Insert, insert_messages};
 use crate::rows::{get, get_opt_uuid, now, to_json};
-use crate::shared::{Address, create_contact, create_conversation, refresh_contact};
+use crate::shared::{
+    ADDRESS_COLUMNS, address_from_row, create_contact, create_conversation, refresh_contact,
+};
+use wakit_store::AddressFields;
 
 /// What the batch's lookup found for one message (as the database was before the batch).
 struct Seen {
     account_in_org: bool,
     existing: Option<Ingested>,
-    address: Option<Address>,
+    address: Option<AddressFields>,
     conversation: Option<ConversationId>,
 }
 
 /// One row per message, in order: the `(o)rg`, `(a)ccount`, `(w)amid` and contact
 /// `(k)ey` travel as one JSON array.
-const LOOKUP: &str = "SELECT \
+static LOOKUP: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT \
      EXISTS (SELECT 1 FROM organizations_addresses a \
              WHERE a.id = j.value ->> 'a' AND a.organization_id = j.value ->> 'o') AS account_in_org, \
      m.id AS message_id, m.conversation_id AS message_conversation_id, \
-     ca.wa_id, ca.profile_name, ca.search_name, ct.name AS contact_name, \
+     {ADDRESS_COLUMNS}, \
      (SELECT c.id FROM conversations c WHERE c.account_id = j.value ->> 'a' \
         AND c.contact_address = j.value ->> 'k' AND c.status = 'active') AS conversation_id \
      FROM json_each(?1) AS j \
      LEFT JOIN messages m ON m.account_id = j.value ->> 'a' AND m.external_id = j.value ->> 'w' \
      LEFT JOIN contacts_addresses ca ON ca.organization_id = j.value ->> 'o' AND ca.address = j.value ->> 'k' \
      LEFT JOIN contacts ct ON ct.id = ca.contact_id \
-     ORDER BY j.key";
+     ORDER BY j.key"
+    )
+});
 
 async fn lookup(
     conn: &mut SqliteConnection,
     batch: &[(OrgId, InboundMessage)],
+    keys: &[String],
 ) -> StoreResult<Vec<Seen>> {
     let keys: Vec<_> = batch
         .iter()
-        .map(|(org, m)| {
-            json!({"o": org.to_string(), "a": m.account_id.to_string(), "w": m.wamid, "k": m.from.key()})
+        .zip(keys)
+        .map(|((org, m), k)| {
+            json!({"o": org.to_string(), "a": m.account_id.to_string(), "w": m.wamid, "k": k})
         })
         .collect();
-    let rows = sqlx::query(LOOKUP)
+    let rows = sqlx::query(&LOOKUP)
         .bind(to_json(&keys)?)
         .fetch_all(&mut *conn)
         .await
@@ -83,7 +93,7 @@ async fn lookup(
             Ok(Seen {
                 account_in_org: get(row, "account_in_org")?,
                 existing,
-                address: Address::from_row(row)?,
+                address: address_from_row(row)?,
                 conversation: get_opt_uuid(row, "conversation_id")?.map(Into::into),
             })
         })
@@ -100,14 +110,16 @@ impl SqliteStore {
         }
         let at = now();
         let mut tx = self.write_tx().await?;
-        let seen = lookup(&mut tx, &batch).await?;
+        let senders: Vec<_> = batch.iter().map(|(org, m)| (*org, &m.from)).collect();
+        let keys = resolve_keys(&mut tx, &senders, at).await?;
+        let seen = lookup(&mut tx, &batch, &keys).await?;
         // What the batch itself wrote, which the lookup could not see.
-        let mut addresses: HashMap<(OrgId, String), Address> = HashMap::new();
+        let mut addresses: HashMap<(OrgId, String), AddressFields> = HashMap::new();
         let mut conversations: HashMap<(AccountId, String), ConversationId> = HashMap::new();
         let mut stored: HashMap<(AccountId, String), Ingested> = HashMap::new();
         let mut pending: Vec<Insert> = Vec::new();
         let mut out = Vec::with_capacity(batch.len());
-        for ((org, msg), seen) in batch.into_iter().zip(seen) {
+        for (((org, msg), seen), key) in batch.into_iter().zip(seen).zip(keys) {
             if !seen.account_in_org {
                 return Err(StoreError::NotFound("account"));
             }
@@ -119,7 +131,6 @@ impl SqliteStore {
                 });
                 continue;
             }
-            let key = msg.from.key();
             let profile = msg.profile_name.as_deref();
             let known = addresses.get(&(org, key.clone())).cloned().or(seen.address);
             // Earlier messages' inserts go first, so every write lands in message order
@@ -128,12 +139,11 @@ impl SqliteStore {
                 Some(old) if old.after_inbound(&msg.from, profile) == old => old,
                 Some(old) => {
                     insert_messages(&mut tx, &std::mem::take(&mut pending), at).await?;
-                    refresh_contact(&mut tx, org, &msg.from, &old, profile, at).await?
+                    refresh_contact(&mut tx, org, &key, &msg.from, &old, profile, at).await?
                 }
                 None => {
                     insert_messages(&mut tx, &std::mem::take(&mut pending), at).await?;
-                    create_contact(&mut tx, org, &msg.from, profile, at).await?;
-                    Address::created(&msg.from, profile)
+                    create_contact(&mut tx, org, &key, &msg.from, profile, at).await?
                 }
             };
             addresses.insert((org, key.clone()), address);

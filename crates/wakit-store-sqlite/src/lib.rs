@@ -14,6 +14,7 @@ mod conversations;
 mod dispatch;
 mod error;
 mod idempotency;
+mod identities;
 mod inbox;
 mod ingest;
 mod ingest_batch;

@@ -9,8 +9,8 @@ use sqlx::Sqlite;
 use sqlx::query::Query;
 use sqlx::sqlite::SqliteArguments;
 use wakit_core::{
-    AccountId, ConversationId, Direction, JobId, MessageId, MessageStatus, OrgId, Phone,
-    StatusHistory,
+    AccountId, ConversationId, CustomerRef, Direction, JobId, MessageId, MessageStatus, OrgId,
+    Sender, StatusHistory,
 };
 use wakit_store::{
     Conversation, ConversationSummary, DispatchStart, Enqueued, Event, IdempotentSend,
@@ -20,6 +20,7 @@ use wakit_store::{
 
 use crate::SqliteStore;
 use crate::error::{corrupt, db};
+use crate::identities::resolve_keys;
 use crate::rows::{now, time, to_json, us};
 use crate::shared::{create_contact, create_conversation, event_sql, find_contact};
 
@@ -118,7 +119,7 @@ impl MessageStore for SqliteStore {
         &self,
         org: OrgId,
         account: AccountId,
-        contact: &Phone,
+        contact: &CustomerRef,
     ) -> StoreResult<Option<Conversation>> {
         self.conversation(org, account, contact).await
     }
@@ -137,7 +138,7 @@ impl MessageStore for SqliteStore {
         &self,
         org: OrgId,
         account: AccountId,
-        contact: &Phone,
+        contact: &CustomerRef,
     ) -> StoreResult<Option<DateTime<Utc>>> {
         self.newest_incoming(org, account, contact).await
     }
@@ -218,15 +219,19 @@ impl SqliteStore {
         // As stored (microseconds), so the returned record equals a later read.
         let timestamp = time(us(msg.scheduled_at.unwrap_or(at)))?;
         let mut tx = self.write_tx().await?;
-        let key = msg.to.key();
+        let to = Sender::from(msg.to.clone());
+        let key = resolve_keys(&mut tx, &[(org, &to)], at)
+            .await?
+            .pop()
+            .unwrap_or_else(|| msg.to.key());
         let found = find_contact(&mut tx, org, msg.account_id, &key).await?;
         if !found.account_in_org {
             return Err(StoreError::NotFound("account"));
         }
         let contact_phone = match &found.address {
-            Some(a) => Phone::parse(&a.wa_id).map_err(|e| corrupt("wa_id", e))?,
+            Some(a) => CustomerRef::parse(&a.wa_id).map_err(|e| corrupt("wa_id", e))?,
             None => {
-                create_contact(&mut tx, org, &msg.to, None, at).await?;
+                create_contact(&mut tx, org, &key, &to, None, at).await?;
                 msg.to.clone()
             }
         };

@@ -5,7 +5,7 @@ use rusqlite::Row;
 use rusqlite::types::ValueRef;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
-use wakit_core::{Direction, Phone};
+use wakit_core::{CustomerRef, Direction};
 use wakit_store::{ContactRef, MessageRecord, StoreResult};
 
 use crate::error::{corrupt, read_db};
@@ -25,8 +25,8 @@ pub(crate) const MESSAGE_FROM: &str = "messages m JOIN contacts_addresses ca \
 
 /// Contact columns, in the order [`contact`] reads them; needs the `ca` (address) and
 /// `ct` (contact, LEFT JOIN) aliases.
-pub(crate) const CONTACT_COLUMNS: &str =
-    "ca.contact_id, ca.wa_id, COALESCE(ct.name, ca.profile_name) AS display_name";
+pub(crate) const CONTACT_COLUMNS: &str = "ca.contact_id, ca.wa_id, \
+     COALESCE(ct.name, ca.profile_name) AS display_name, ca.user_id, ca.username";
 
 /// A text column, borrowed (`None` for NULL).
 fn text<'r>(row: &'r Row<'_>, i: usize) -> StoreResult<Option<&'r str>> {
@@ -120,9 +120,11 @@ pub(crate) fn contact(row: &Row<'_>, first: usize) -> StoreResult<ContactRef> {
         contact_id: opt_uuid(row, first)?.map(Into::into),
         phone: phone(row, first + 1)?,
         name: text(row, first + 2)?.map(str::to_owned),
+        user_id: text(row, first + 3)?.map(str::to_owned),
+        username: text(row, first + 4)?.map(str::to_owned),
     })
 }
 
-fn phone(row: &Row<'_>, i: usize) -> StoreResult<Phone> {
-    Phone::parse(required(row, i)?).map_err(|e| corrupt(column(row, i), e))
+fn phone(row: &Row<'_>, i: usize) -> StoreResult<CustomerRef> {
+    CustomerRef::parse(required(row, i)?).map_err(|e| corrupt(column(row, i), e))
 }

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
-use wakit_core::{MessageStatus, Phone, Role};
+use wakit_core::{CustomerRef, MessageStatus, Phone, Role};
 use wakit_store::{
     Account, AccountStatus, ApiKeyRecord, ContactRef, Event, Job, JobState, StoreResult,
 };
@@ -171,12 +171,15 @@ pub(crate) fn event(row: &SqliteRow) -> StoreResult<Event> {
     })
 }
 
-/// A contact selected as `contact_id`, `display_name` (contact name else profile name)
-/// and `wa_id`.
+/// A contact selected as `contact_id`, `display_name` (contact name else profile name),
+/// `wa_id`, `user_id` and `username`.
 pub(crate) fn contact_ref(row: &SqliteRow) -> StoreResult<ContactRef> {
+    let wa_id: String = get(row, "wa_id")?;
     Ok(ContactRef {
         contact_id: get_opt_uuid(row, "contact_id")?.map(Into::into),
         name: get(row, "display_name")?,
-        phone: get_phone(row, "wa_id")?,
+        phone: CustomerRef::parse(&wa_id).map_err(|e| corrupt("wa_id", e))?,
+        user_id: get(row, "user_id")?,
+        username: get(row, "username")?,
     })
 }

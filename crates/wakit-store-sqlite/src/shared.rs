@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{SqliteConnection, SqliteExecutor};
 use wakit_core::text::fold;
-use wakit_core::{AccountId, ContactId, ConversationId, OrgId, Phone};
-use wakit_store::{StoreError, StoreResult};
+use wakit_core::{AccountId, ContactId, ConversationId, OrgId, Sender};
+use wakit_store::{AddressFields, StoreError, StoreResult};
 
 use crate::error::db;
 use crate::rows::{get, get_opt_uuid, us};
@@ -38,60 +38,27 @@ pub(crate) async fn require_account(
     found.map(|_| ()).ok_or(StoreError::NotFound("account"))
 }
 
-/// A contact address as found, with its display name.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Address {
-    /// The form of the number Meta last used.
-    pub(crate) wa_id: String,
-    profile_name: Option<String>,
-    search_name: String,
-    contact_name: Option<String>,
+/// The address fields of a row with columns `wa_id` (NULL = no address),
+/// `profile_name`, `search_name`, `contact_name`, `user_id`, `parent_user_id` and
+/// `username`.
+pub(crate) fn address_from_row(row: &SqliteRow) -> StoreResult<Option<AddressFields>> {
+    let Some(wa_id) = get::<Option<String>>(row, "wa_id")? else {
+        return Ok(None);
+    };
+    Ok(Some(AddressFields {
+        wa_id,
+        profile_name: get(row, "profile_name")?,
+        search_name: get(row, "search_name")?,
+        contact_name: get(row, "contact_name")?,
+        user_id: get(row, "user_id")?,
+        parent_user_id: get(row, "parent_user_id")?,
+        username: get(row, "username")?,
+    }))
 }
 
-impl Address {
-    /// The address in a row with columns `wa_id` (NULL = none), `profile_name`,
-    /// `search_name` and `contact_name`.
-    pub(crate) fn from_row(row: &SqliteRow) -> StoreResult<Option<Address>> {
-        let Some(wa_id) = get::<Option<String>>(row, "wa_id")? else {
-            return Ok(None);
-        };
-        Ok(Some(Address {
-            wa_id,
-            profile_name: get(row, "profile_name")?,
-            search_name: get(row, "search_name")?,
-            contact_name: get(row, "contact_name")?,
-        }))
-    }
-
-    /// The address [`create_contact`] stores.
-    pub(crate) fn created(phone: &Phone, profile: Option<&str>) -> Address {
-        Address {
-            wa_id: phone.digits().to_string(),
-            profile_name: profile.map(str::to_string),
-            search_name: fold(profile.unwrap_or("")),
-            contact_name: profile.map(str::to_string),
-        }
-    }
-
-    /// The address after an inbound message: Meta's form of the number, the profile name
-    /// when given, and the search name following (contact name, else profile name).
-    pub(crate) fn after_inbound(&self, phone: &Phone, profile: Option<&str>) -> Address {
-        let profile_name = profile
-            .map(str::to_string)
-            .or_else(|| self.profile_name.clone());
-        let display = self
-            .contact_name
-            .as_deref()
-            .or(profile_name.as_deref())
-            .unwrap_or("");
-        Address {
-            wa_id: phone.digits().to_string(),
-            search_name: fold(display),
-            profile_name,
-            contact_name: self.contact_name.clone(),
-        }
-    }
-}
+/// The address columns [`address_from_row`] reads, from `ca` (address) and `ct` (contact).
+pub(crate) const ADDRESS_COLUMNS: &str = "ca.wa_id, ca.profile_name, ca.search_name, \
+     ct.name AS contact_name, ca.user_id, ca.parent_user_id, ca.username";
 
 /// What exists for (account, contact key): the org's contact address and the number's
 /// active conversation with it.
@@ -99,7 +66,7 @@ pub(crate) struct Found {
     /// Whether the number belongs to the org.
     pub(crate) account_in_org: bool,
     /// The contact address, if any.
-    pub(crate) address: Option<Address>,
+    pub(crate) address: Option<AddressFields>,
     /// The active conversation, if any.
     pub(crate) conversation: Option<ConversationId>,
 }
@@ -111,22 +78,22 @@ pub(crate) async fn find_contact(
     account: AccountId,
     key: &str,
 ) -> StoreResult<Found> {
-    let row = sqlx::query(
-        "SELECT ca.wa_id, ca.profile_name, ca.search_name, ct.name AS contact_name, \
+    let row = sqlx::query(&format!(
+        "SELECT {ADDRESS_COLUMNS}, \
          (SELECT c.id FROM conversations c \
           WHERE c.account_id = ?3 AND c.contact_address = ?2 AND c.status = 'active') AS conversation_id, \
          EXISTS (SELECT 1 FROM organizations_addresses a WHERE a.id = ?3 AND a.organization_id = ?1) AS account_in_org \
          FROM (SELECT 1) AS one \
          LEFT JOIN contacts_addresses ca ON ca.organization_id = ?1 AND ca.address = ?2 \
-         LEFT JOIN contacts ct ON ct.id = ca.contact_id",
-    )
+         LEFT JOIN contacts ct ON ct.id = ca.contact_id"
+    ))
     .bind(org.to_string())
     .bind(key)
     .bind(account.to_string())
     .fetch_one(conn)
     .await
     .map_err(db)?;
-    let address = Address::from_row(&row)?;
+    let address = address_from_row(&row)?;
     let conversation = get_opt_uuid(&row, "conversation_id")?.map(Into::into);
     Ok(Found {
         account_in_org: get(&row, "account_in_org")?,
@@ -135,21 +102,24 @@ pub(crate) async fn find_contact(
     })
 }
 
-/// Creates the org's contact address for `phone` and a contact named `profile` (or
-/// unnamed), linked to it.
+/// Creates the org's contact address `key` for `sender` and a contact named `profile`
+/// (or unnamed), linked to it. Returns the address as stored.
 pub(crate) async fn create_contact(
     conn: &mut SqliteConnection,
     org: OrgId,
-    phone: &Phone,
+    key: &str,
+    sender: &Sender,
     profile: Option<&str>,
     now: DateTime<Utc>,
-) -> StoreResult<()> {
+) -> StoreResult<AddressFields> {
+    let new = AddressFields::created(sender, profile);
     let contact = ContactId::new().to_string();
     sqlx::query(
         "INSERT INTO contacts (id, organization_id, name, name_folded, created_at, updated_at) \
          VALUES (?, ?, ?, ?, ?, ?); \
          INSERT INTO contacts_addresses (organization_id, address, wa_id, contact_id, profile_name, \
-         search_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         search_name, user_id, parent_user_id, username, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&contact)
     .bind(org.to_string())
@@ -158,36 +128,40 @@ pub(crate) async fn create_contact(
     .bind(us(now))
     .bind(us(now))
     .bind(org.to_string())
-    .bind(phone.key())
-    .bind(phone.digits())
+    .bind(key)
+    .bind(&new.wa_id)
     .bind(&contact)
-    .bind(profile)
-    .bind(fold(profile.unwrap_or("")))
+    .bind(&new.profile_name)
+    .bind(&new.search_name)
+    .bind(&new.user_id)
+    .bind(&new.parent_user_id)
+    .bind(&new.username)
     .bind(us(now))
     .bind(us(now))
     .execute(conn)
     .await
     .map_err(db)?;
-    Ok(())
+    Ok(new)
 }
 
-/// After an inbound message: the address takes Meta's form of the number and the
-/// profile name (when given); the search name follows (contact name, else profile name).
-/// Writes only when something changed. Returns the address as it now is.
+/// After an inbound message: see [`AddressFields::after_inbound`]. Writes only when
+/// something changed. Returns the address as it now is.
 pub(crate) async fn refresh_contact(
     conn: &mut SqliteConnection,
     org: OrgId,
-    phone: &Phone,
-    old: &Address,
+    key: &str,
+    sender: &Sender,
+    old: &AddressFields,
     profile: Option<&str>,
     now: DateTime<Utc>,
-) -> StoreResult<Address> {
-    let new = old.after_inbound(phone, profile);
+) -> StoreResult<AddressFields> {
+    let new = old.after_inbound(sender, profile);
     if new == *old {
         return Ok(new);
     }
     sqlx::query(
-        "UPDATE contacts_addresses SET wa_id = ?1, profile_name = ?2, search_name = ?3, updated_at = ?4 \
+        "UPDATE contacts_addresses SET wa_id = ?1, profile_name = ?2, search_name = ?3, updated_at = ?4, \
+         user_id = ?7, parent_user_id = ?8, username = ?9 \
          WHERE organization_id = ?5 AND address = ?6",
     )
     .bind(&new.wa_id)
@@ -195,7 +169,10 @@ pub(crate) async fn refresh_contact(
     .bind(&new.search_name)
     .bind(us(now))
     .bind(org.to_string())
-    .bind(phone.key())
+    .bind(key)
+    .bind(&new.user_id)
+    .bind(&new.parent_user_id)
+    .bind(&new.username)
     .execute(conn)
     .await
     .map_err(db)?;

@@ -127,7 +127,7 @@ async fn fts_index_follows_name_changes_and_deletes() {
     // An outgoing message creates the address with no name.
     let out = NewOutgoing {
         account_id: account,
-        to: phone("5215551234567"),
+        to: phone("5215551234567").into(),
         content: MessageContent::text("hola"),
         scheduled_at: None,
         agent_id: None,
@@ -139,7 +139,7 @@ async fn fts_index_follows_name_changes_and_deletes() {
     // The contact answers with a profile name: the search name changes, and the index too.
     let inbound = InboundMessage {
         account_id: account,
-        from: phone("525551234567"),
+        from: phone("525551234567").into(),
         profile_name: Some("María García".into()),
         wamid: "wamid.1".into(),
         timestamp: Utc.timestamp_opt(1_700_000_000, 0).single().expect("time"),
@@ -229,7 +229,7 @@ async fn a_failing_batch_stores_nothing() {
     let account = store.add_account(org, account).await.expect("account").id;
     let msg = |wamid: &str, account| InboundMessage {
         account_id: account,
-        from: phone("15550002222"),
+        from: phone("15550002222").into(),
         profile_name: None,
         wamid: wamid.into(),
         timestamp: Utc.timestamp_opt(1_700_000_000, 0).single().expect("time"),

@@ -35,6 +35,11 @@ pub fn at(s: i64) -> DateTime<Utc> {
 }
 
 /// Parses a phone, panicking on bad test data.
+pub fn customer(s: &str) -> wakit_core::CustomerRef {
+    phone(s).into()
+}
+
+/// A phone number (test input, known valid).
 pub fn phone(s: &str) -> Phone {
     Phone::parse(s).expect("valid test phone")
 }
@@ -98,7 +103,7 @@ impl<'a> Fixture<'a> {
     ) -> InboundMessage {
         InboundMessage {
             account_id: account,
-            from: phone(from),
+            from: phone(from).into(),
             profile_name: None,
             wamid: wamid.to_string(),
             timestamp: at(secs),
@@ -129,7 +134,7 @@ impl<'a> Fixture<'a> {
     pub fn outgoing(account: AccountId, to: &str, secs: i64, text: &str) -> NewOutgoing {
         NewOutgoing {
             account_id: account,
-            to: phone(to),
+            to: phone(to).into(),
             content: MessageContent::text(text),
             scheduled_at: Some(at(secs)),
             agent_id: None,

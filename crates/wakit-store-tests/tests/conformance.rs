@@ -70,6 +70,10 @@ conformance!(
     dispatch::account_health_and_settings_are_recorded,
     dispatch::dispatch_batches_answer_per_item,
     idempotency::idempotency_keys_name_one_message_per_org,
+    identities::username_customer_joins_their_phone_later,
+    identities::phone_contact_absorbs_its_username_history,
+    identities::racing_identity_forms_end_in_one_contact,
+    identities::bsuids_stay_in_their_org,
     pacing::shared_pacing_reserves_consecutive_blocks,
 );
 

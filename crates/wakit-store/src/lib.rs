@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod idempotency;
+pub mod identity;
 pub mod job;
 pub mod model;
 pub mod secrets;
@@ -14,6 +15,7 @@ pub mod traits;
 
 pub use error::{ConflictKey, StoreError, StoreResult};
 pub use idempotency::*;
+pub use identity::{AddressFields, Merge, plan_keys};
 pub use job::*;
 pub use model::*;
 pub use traits::*;

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 use wakit_core::{
-    AccountId, AgentId, ApiKeyId, ContactId, ConversationId, Direction, JobId, MessageContent,
-    MessageId, MessageStatus, OrgId, Phone, Role, StatusHistory,
+    AccountId, AgentId, ApiKeyId, ContactId, ConversationId, CustomerRef, Direction, JobId,
+    MessageContent, MessageId, MessageStatus, OrgId, Phone, Role, Sender, StatusHistory,
 };
 
 use crate::secrets::{KeyHash, SealedSecret};
@@ -169,8 +169,9 @@ pub struct AuthContext {
 pub struct InboundMessage {
     /// The org number it arrived on.
     pub account_id: AccountId,
-    /// The sender, as Meta wrote it (`from` / `wa_id`).
-    pub from: Phone,
+    /// The sender, as Meta wrote it: phone (`from` / `wa_id`), BSUID
+    /// (`from_user_id`), or both, with the username when Meta sent one.
+    pub from: Sender,
     /// The sender's WhatsApp profile name, if given.
     pub profile_name: Option<String>,
     /// Meta's message id.
@@ -299,8 +300,8 @@ pub struct PoolStatus {
 pub struct NewOutgoing {
     /// The org number to send from.
     pub account_id: AccountId,
-    /// Recipient.
-    pub to: Phone,
+    /// Recipient: a phone number or a BSUID.
+    pub to: CustomerRef,
     /// Content.
     pub content: MessageContent,
     /// Not before this time (scheduled message); `None` = now.
@@ -331,8 +332,8 @@ pub struct MessageRecord {
     pub conversation_id: ConversationId,
     /// Org number.
     pub account_id: AccountId,
-    /// The contact's number (the form Meta uses).
-    pub contact_phone: Phone,
+    /// The contact's number (the form Meta uses), or its BSUID when it shared no number.
+    pub contact_phone: CustomerRef,
     /// incoming/outgoing/internal.
     pub direction: Direction,
     /// Normalized content.
@@ -360,8 +361,12 @@ pub struct ContactRef {
     pub contact_id: Option<ContactId>,
     /// Display name.
     pub name: Option<String>,
-    /// The number (the form Meta uses).
-    pub phone: Phone,
+    /// The number (the form Meta uses), or the BSUID of a customer who shared none.
+    pub phone: CustomerRef,
+    /// The customer's business-scoped user ID, when known.
+    pub user_id: Option<String>,
+    /// The customer's WhatsApp username, when known.
+    pub username: Option<String>,
 }
 
 /// A conversation with what a list needs.

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 use uuid::Uuid;
-use wakit_core::{AccountId, ApiKeyId, ConversationId, JobId, MessageId, OrgId, Phone};
+use wakit_core::{AccountId, ApiKeyId, ConversationId, CustomerRef, JobId, MessageId, OrgId};
 
 use crate::error::StoreResult;
 use crate::idempotency::*;
@@ -221,7 +221,7 @@ pub trait MessageStore: Send + Sync {
         &self,
         org: OrgId,
         account: AccountId,
-        contact: &Phone,
+        contact: &CustomerRef,
     ) -> StoreResult<Option<Conversation>>;
 
     /// Up to `limit` messages older than `older_than` (or the newest), returned oldest
@@ -240,7 +240,7 @@ pub trait MessageStore: Send + Sync {
         &self,
         org: OrgId,
         account: AccountId,
-        contact: &Phone,
+        contact: &CustomerRef,
     ) -> StoreResult<Option<DateTime<Utc>>>;
 
     /// [`find_conversation`](Self::find_conversation), the newest `limit` messages of
@@ -250,7 +250,7 @@ pub trait MessageStore: Send + Sync {
         &self,
         org: OrgId,
         account: AccountId,
-        contact: &Phone,
+        contact: &CustomerRef,
         limit: u32,
     ) -> StoreResult<Option<ConversationRead>> {
         let Some(conversation) = self.find_conversation(org, account, contact).await? else {

@@ -92,7 +92,7 @@ async fn bulk_send_survives_kill_9_without_duplicates(backend: Backend) {
     for i in 0..400 {
         let out = NewOutgoing {
             account_id: rig.account.id,
-            to: Phone::parse(customer).unwrap(),
+            to: Phone::parse(customer).unwrap().into(),
             content: MessageContent::text(format!("promo {i}")),
             scheduled_at: None,
             agent_id: None,

@@ -79,7 +79,7 @@ async fn api_and_workers_in_separate_processes(backend: Backend) {
         let conv = rig
             .ts
             .store
-            .find_conversation(org, acct, &phone)
+            .find_conversation(org, acct, &phone.clone().into())
             .await
             .unwrap()
             .unwrap();

@@ -18,7 +18,7 @@ use wakit_core::{OrgId, ServiceWindow};
 use wakit_store::{Account, ContactRef, MessageRecord};
 
 use super::labels::{label, rfc3339};
-use super::params::{Params, account_ref, phone, select_account};
+use super::params::{Params, account_ref, customer, select_account};
 use crate::AppState;
 use crate::auth::ApiKeyAuth;
 use crate::cache::AnswerKey;
@@ -45,7 +45,7 @@ pub async fn org_zone(state: &AppState, org: OrgId) -> Result<Tz, ApiError> {
 pub(super) fn contact_brief(c: &ContactRef) -> ContactBrief {
     ContactBrief {
         name: c.name.clone(),
-        phone: c.phone.digits().to_string(),
+        phone: c.phone.as_str().to_string(),
     }
 }
 
@@ -118,7 +118,7 @@ async fn conversation(
 ) -> Result<Response, ApiError> {
     let limit = params.limit(MESSAGES.0, MESSAGES.1)?;
     let contact = match (params.get("contact_phone"), params.get("group_id")) {
-        (Some(raw), _) => phone("contact_phone", raw)?,
+        (Some(raw), _) => customer("contact_phone", raw)?,
         (None, Some(group)) => {
             return Err(ApiError::not_found(format!("Group {group} not found")));
         }
@@ -141,7 +141,7 @@ async fn conversation(
         else {
             return Err(ApiError::not_found(format!(
                 "Conversation with contact {} not found",
-                contact.digits()
+                contact.as_str()
             )));
         };
         let conv = read.conversation;

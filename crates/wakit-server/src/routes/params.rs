@@ -5,7 +5,7 @@ use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
 use std::collections::HashMap;
 use wakit_api::AccountRef;
-use wakit_core::{OrgId, Phone};
+use wakit_core::{CustomerRef, OrgId, Phone};
 use wakit_store::{Account, AccountStatus};
 
 use crate::AppState;
@@ -51,6 +51,16 @@ pub fn parse_limit(raw: Option<&str>, default: u32, max: u32) -> Result<u32, Api
 }
 
 /// A phone input (`+`, spaces, dashes accepted) → digits, or 400 naming the parameter.
+/// A contact parameter: a phone number in any accepted form, or a customer's
+/// business-scoped user ID (a customer who shares no phone number).
+pub fn customer(name: &str, raw: &str) -> Result<CustomerRef, ApiError> {
+    CustomerRef::parse(raw).map_err(|e| {
+        ApiError::bad_request(format!(
+            "{name} is not a valid phone number or WhatsApp user ID: {e}"
+        ))
+    })
+}
+
 pub fn phone(name: &str, raw: &str) -> Result<Phone, ApiError> {
     Phone::parse(raw)
         .map_err(|e| ApiError::bad_request(format!("{name} is not a valid phone number: {e}")))

@@ -13,14 +13,14 @@ use sha2::{Digest, Sha256};
 use wakit_api::{DocumentRequest, IDEMPOTENCY_HEADER, SendRequest};
 use wakit_core::content::{FileRef, Kind};
 use wakit_core::template::ParamSpec;
-use wakit_core::{MessageContent, Phone, ServiceWindow};
+use wakit_core::{CustomerRef, MessageContent, ServiceWindow};
 use wakit_store::{
     Account, ConflictKey, IDEMPOTENCY_TTL_HOURS, Idempotency, NewOutgoing, Priority, StoreError,
 };
 
 use super::body::JsonBody;
 use super::outcome::{answer, await_outcome};
-use super::params::{phone, select_account};
+use super::params::{customer, select_account};
 use super::templates::number_templates;
 use crate::AppState;
 use crate::auth::ApiKeyAuth;
@@ -65,7 +65,7 @@ pub async fn send(
         }
     }
     let to = match (&req.contact_phone, &req.group_id) {
-        (Some(raw), _) => phone("contact_phone", raw)?,
+        (Some(raw), _) => customer("contact_phone", raw)?,
         (None, Some(group)) => {
             return Err(ApiError::not_found(format!("Group {group} not found")));
         }
@@ -172,7 +172,7 @@ async fn replay(
 async fn text_content(
     state: &AppState,
     account: &Account,
-    to: &Phone,
+    to: &CustomerRef,
     text: &str,
 ) -> Result<MessageContent, ApiError> {
     if text.trim().is_empty() {
@@ -190,7 +190,11 @@ async fn text_content(
 
 /// Free-form messages (text, documents) need the contact's 24 h window open, judged
 /// from the contact's newest incoming message across the whole history.
-async fn window_open(state: &AppState, account: &Account, to: &Phone) -> Result<(), ApiError> {
+async fn window_open(
+    state: &AppState,
+    account: &Account,
+    to: &CustomerRef,
+) -> Result<(), ApiError> {
     let newest = state
         .store
         .newest_incoming_at(account.org_id, account.id, to)

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
-use wakit_core::{JobId, Phone};
+use wakit_core::{JobId, Sender};
 use wakit_meta::WebhookEvent;
 
 mod statuses;
@@ -279,6 +279,9 @@ impl WebhookProcessor {
                 WebhookEvent::Message {
                     phone_number_id,
                     from,
+                    user_id,
+                    parent_user_id,
+                    username,
                     profile_name,
                     wamid,
                     timestamp,
@@ -291,7 +294,13 @@ impl WebhookProcessor {
                         ));
                         continue;
                     };
-                    match Phone::parse(&from) {
+                    let from = Sender::parse(
+                        from.as_deref(),
+                        user_id.as_deref(),
+                        parent_user_id.as_deref(),
+                        username.as_deref(),
+                    );
+                    match from {
                         Ok(from) => found.inbound.push((
                             slot,
                             account.org_id,

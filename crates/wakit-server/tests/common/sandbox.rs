@@ -148,7 +148,7 @@ impl World {
     pub async fn send(&self, to: &str, text: &str, priority: Priority) -> MessageId {
         let out = NewOutgoing {
             account_id: self.account.id,
-            to: Phone::parse(to).expect("phone"),
+            to: Phone::parse(to).expect("phone").into(),
             content: MessageContent::text(text),
             scheduled_at: None,
             agent_id: None,
@@ -221,7 +221,7 @@ impl World {
         while start.elapsed() < STORE_WAIT {
             let store = &self.ts.store;
             if let Some(conv) = store
-                .find_conversation(org, acct, &phone)
+                .find_conversation(org, acct, &phone.clone().into())
                 .await
                 .expect("find")
             {

@@ -138,7 +138,7 @@ pub(super) async fn org_with_account(store: &PgStore, pnid: &str) -> (OrgId, Acc
 pub(super) fn outgoing(account: &Account, to: &str) -> NewOutgoing {
     NewOutgoing {
         account_id: account.id,
-        to: Phone::parse(to).expect("phone"),
+        to: Phone::parse(to).expect("phone").into(),
         content: MessageContent::text("hola"),
         scheduled_at: Some(at(0)),
         agent_id: None,

@@ -41,7 +41,7 @@ async fn populated_org(store: &PgStore, pnid: &str) -> OrgId {
     store.enqueue_outgoing(org, send).await.expect("enqueue");
     let inbound = InboundMessage {
         account_id: account.id,
-        from: Phone::parse("5215533334444").expect("phone"),
+        from: Phone::parse("5215533334444").expect("phone").into(),
         profile_name: Some("Ana".into()),
         wamid: format!("wamid.in.{pnid}"),
         timestamp: at(1),

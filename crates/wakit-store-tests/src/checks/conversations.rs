@@ -1,6 +1,6 @@
 //! Conversation lists, paging and the service-window source.
 
-use crate::fixture::{Fixture, at, phone};
+use crate::fixture::{Fixture, at, customer};
 use std::collections::HashSet;
 use wakit_core::{Direction, MessageContent};
 use wakit_store::Store;
@@ -29,7 +29,7 @@ pub async fn conversations_ordered_by_newest_with_unread(store: &dyn Store) {
         .unwrap();
     let order: Vec<_> = list
         .iter()
-        .map(|c| c.contact.phone.digits().to_string())
+        .map(|c| c.contact.phone.as_str().to_string())
         .collect();
     assert_eq!(order, ["15550000003", "15550000001", "15550000002"]);
     let unread: Vec<_> = list.iter().map(|c| c.unread).collect();
@@ -55,7 +55,7 @@ pub async fn conversations_ordered_by_newest_with_unread(store: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(
-        (list[0].contact.phone.digits(), list[0].unread),
+        (list[0].contact.phone.as_str(), list[0].unread),
         ("15550000002", 0)
     );
 }
@@ -121,7 +121,7 @@ pub async fn newest_incoming_spans_whole_history(store: &dyn Store) {
     let f = Fixture::new(store).await;
     assert_eq!(
         store
-            .newest_incoming_at(f.org_a, f.acct_a.id, &phone("15553334444"))
+            .newest_incoming_at(f.org_a, f.acct_a.id, &customer("15553334444"))
             .await
             .unwrap(),
         None
@@ -131,7 +131,7 @@ pub async fn newest_incoming_spans_whole_history(store: &dyn Store) {
         f.send_a("15553334444", 100 + i, "out").await;
     }
     let conv = store
-        .find_conversation(f.org_a, f.acct_a.id, &phone("15553334444"))
+        .find_conversation(f.org_a, f.acct_a.id, &customer("15553334444"))
         .await
         .unwrap()
         .expect("conv");
@@ -145,13 +145,13 @@ pub async fn newest_incoming_spans_whole_history(store: &dyn Store) {
             .all(|m| m.direction == Direction::Outgoing)
     );
     let newest = store
-        .newest_incoming_at(f.org_a, f.acct_a.id, &phone("15553334444"))
+        .newest_incoming_at(f.org_a, f.acct_a.id, &customer("15553334444"))
         .await
         .unwrap();
     assert_eq!(newest, Some(at(7)));
     assert_eq!(
         store
-            .find_conversation(f.org_a, f.acct_a.id, &phone("15559999999"))
+            .find_conversation(f.org_a, f.acct_a.id, &customer("15559999999"))
             .await
             .unwrap(),
         None
@@ -163,7 +163,7 @@ pub async fn newest_incoming_spans_whole_history(store: &dyn Store) {
 /// for a contact without a conversation.
 pub async fn read_conversation_matches_its_parts(store: &dyn Store) {
     let f = Fixture::new(store).await;
-    let contact = phone("15553335555");
+    let contact = customer("15553335555");
     f.receive_a("15553335555", "w.read", 7, "hola").await;
     for i in 0..12 {
         f.send_a("15553335555", 100 + i, "out").await;
@@ -188,7 +188,7 @@ pub async fn read_conversation_matches_its_parts(store: &dyn Store) {
     assert_eq!(read.page.messages[4].timestamp, at(111), "newest last");
     assert_eq!(read.newest_incoming, Some(at(7)));
     let other = store
-        .read_conversation(f.org_a, f.acct_a.id, &phone("15559999998"), 5)
+        .read_conversation(f.org_a, f.acct_a.id, &customer("15559999998"), 5)
         .await
         .unwrap();
     assert_eq!(other, None);

@@ -1,6 +1,6 @@
 //! Inbound ingest: contact + conversation creation, idempotency on wamid, phone forms.
 
-use crate::fixture::{Fixture, at, phone};
+use crate::fixture::{Fixture, at, customer};
 use futures::future::join_all;
 use wakit_core::{Direction, MessageContent, MessageStatus};
 use wakit_store::{ContactQuery, InboundMessage, Store};
@@ -25,7 +25,7 @@ pub async fn ingest_creates_contact_conversation_and_message(store: &dyn Store) 
     assert_eq!(m.status, MessageStatus::Delivered);
     assert_eq!(m.content, MessageContent::text("Hola, necesito ayuda"));
     assert_eq!(m.external_id.as_deref(), Some("wamid.1"));
-    assert_eq!(m.contact_phone.digits(), "5215551234567");
+    assert_eq!(m.contact_phone.as_str(), "5215551234567");
     assert_eq!(m.timestamp, at(0));
     assert_eq!(m.conversation_id, got.conversation_id);
 
@@ -36,7 +36,7 @@ pub async fn ingest_creates_contact_conversation_and_message(store: &dyn Store) 
     assert_eq!(convs.len(), 1);
     assert_eq!(convs[0].id, got.conversation_id);
     assert_eq!(convs[0].contact.name.as_deref(), Some("María García"));
-    assert_eq!(convs[0].contact.phone.digits(), "5215551234567");
+    assert_eq!(convs[0].contact.phone.as_str(), "5215551234567");
     assert_eq!(convs[0].unread, 1);
 
     let hits = store
@@ -51,7 +51,7 @@ pub async fn ingest_creates_contact_conversation_and_message(store: &dyn Store) 
         .await
         .unwrap();
     assert_eq!(hits.len(), 1);
-    assert_eq!(hits[0].phone.digits(), "5215551234567");
+    assert_eq!(hits[0].phone.as_str(), "5215551234567");
 
     // A later profile name does not overwrite the contact's name.
     let mut again = Fixture::inbound(f.acct_a.id, "5215551234567", "wamid.2", 5, "¿Hay alguien?");
@@ -180,12 +180,12 @@ pub async fn phone_forms_are_one_contact(store: &dyn Store) {
     assert_eq!(a.conversation_id, b.conversation_id);
     for form in ["525551234567", "5215551234567", "+52 1 55 5123 4567"] {
         let conv = store
-            .find_conversation(f.org_a, f.acct_a.id, &phone(form))
+            .find_conversation(f.org_a, f.acct_a.id, &customer(form))
             .await
             .unwrap();
         assert_eq!(conv.map(|c| c.id), Some(a.conversation_id), "{form}");
         let newest = store
-            .newest_incoming_at(f.org_a, f.acct_a.id, &phone(form))
+            .newest_incoming_at(f.org_a, f.acct_a.id, &customer(form))
             .await
             .unwrap();
         assert_eq!(newest, Some(at(10)));
@@ -203,7 +203,7 @@ pub async fn phone_forms_are_one_contact(store: &dyn Store) {
         .unwrap();
     assert_eq!(hits.len(), 1);
     // Replies go to the form Meta used last.
-    assert_eq!(hits[0].phone.digits(), "5215551234567");
+    assert_eq!(hits[0].phone.as_str(), "5215551234567");
 
     let ar1 = f.receive_a("541123456789", "wamid.ar1", 20, "x").await;
     let ar2 = f.receive_a("5491123456789", "wamid.ar2", 21, "y").await;

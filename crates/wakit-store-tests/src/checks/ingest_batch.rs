@@ -2,7 +2,7 @@
 //! answers, whatever the batch mixes (new contacts, phone forms, profile changes,
 //! duplicates of stored and of earlier batch messages, older timestamps).
 
-use crate::fixture::{Fixture, phone};
+use crate::fixture::{Fixture, customer};
 use wakit_core::{AccountId, OrgId};
 use wakit_store::{ContactQuery, InboundMessage, Ingested, Store};
 
@@ -51,7 +51,7 @@ async fn state(store: &dyn Store, org: OrgId, account: AccountId) -> Vec<String>
         out.push(format!(
             "{:?} {} unread={} last={last:?} {texts:?}",
             c.contact.name,
-            c.contact.phone.digits(),
+            c.contact.phone.as_str(),
             c.unread
         ));
     }
@@ -64,7 +64,7 @@ async fn state(store: &dyn Store, org: OrgId, account: AccountId) -> Vec<String>
         let found = store.search_contacts(org, query).await.unwrap();
         let names: Vec<_> = found
             .iter()
-            .map(|c| (c.name.clone(), c.phone.digits().to_string()))
+            .map(|c| (c.name.clone(), c.phone.as_str().to_string()))
             .collect();
         out.push(format!("search {name}: {names:?}"));
     }
@@ -121,7 +121,7 @@ pub async fn batch_ingest_matches_one_by_one(store: &dyn Store) {
     );
     assert!(
         store
-            .find_conversation(f.org_b, f.acct_b.id, &phone("525551234567"))
+            .find_conversation(f.org_b, f.acct_b.id, &customer("525551234567"))
             .await
             .unwrap()
             .is_some()

@@ -4,6 +4,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod dispatch;
 pub mod idempotency;
+pub mod identities;
 pub mod inbox;
 pub mod ingest;
 pub mod ingest_batch;

@@ -1,7 +1,7 @@
 //! No org sees or touches another org's rows, through any method.
 
 use crate::checks::assert_not_found;
-use crate::fixture::{Fixture, at, phone};
+use crate::fixture::{Fixture, at, customer};
 use wakit_core::Role;
 use wakit_store::secrets::generate_api_key;
 use wakit_store::{ContactQuery, NewApiKey, StatusOutcome, StatusUpdate, Store, TemplateRecord};
@@ -73,7 +73,7 @@ pub async fn tenant_isolation_for_every_method(store: &dyn Store) {
     );
     assert_not_found(
         store
-            .find_conversation(a, f.acct_b.id, &phone("5215551234567"))
+            .find_conversation(a, f.acct_b.id, &customer("5215551234567"))
             .await,
         "find_conversation",
     );
@@ -85,13 +85,13 @@ pub async fn tenant_isolation_for_every_method(store: &dyn Store) {
     );
     assert_not_found(
         store
-            .newest_incoming_at(a, f.acct_b.id, &phone("5215551234567"))
+            .newest_incoming_at(a, f.acct_b.id, &customer("5215551234567"))
             .await,
         "newest_incoming_at",
     );
     assert_not_found(
         store
-            .read_conversation(a, f.acct_b.id, &phone("5215551234567"), 50)
+            .read_conversation(a, f.acct_b.id, &customer("5215551234567"), 50)
             .await,
         "read_conversation",
     );

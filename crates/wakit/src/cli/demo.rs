@@ -235,7 +235,7 @@ async fn chat(store: &dyn Store, sim: &SimHandle, account: &Account) -> anyhow::
                 account.org_id,
                 NewOutgoing {
                     account_id: account.id,
-                    to: Phone::parse(to)?,
+                    to: Phone::parse(to)?.into(),
                     content: MessageContent::text(text),
                     scheduled_at: None,
                     agent_id: None,

@@ -62,7 +62,7 @@ impl Dispatcher {
             }
         };
         let payload = match wakit_meta::send_payload(
-            message.contact_phone.digits(),
+            message.contact_phone.as_str(),
             &message.content,
             Some(&id.to_string()),
         ) {
