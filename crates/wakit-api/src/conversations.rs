@@ -69,7 +69,8 @@ pub struct LastMessage {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct ConversationQuery {
-    /// The contact's phone (digits with country code; `+`, spaces, dashes accepted).
+    /// The contact's phone (digits with country code; `+`, spaces, dashes accepted), or
+    /// the business-scoped user ID of a customer who shares no phone number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_phone: Option<String>,
     /// A group instead of a contact (where groups exist).

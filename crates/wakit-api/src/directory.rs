@@ -10,7 +10,7 @@ use crate::ContactBrief;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct ContactsQuery {
-    /// Part of the name (case- and accent-insensitive).
+    /// Part of the name or WhatsApp username (case- and accent-insensitive).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Part of the digits.

@@ -105,6 +105,13 @@ pub struct AccountsResponse {
 pub struct ContactBrief {
     /// The address-book name, else the WhatsApp profile name; null when neither is known.
     pub name: Option<String>,
-    /// Digits with country code.
+    /// Digits with country code; for a customer who shares no phone number (Meta
+    /// 2026 usernames), their business-scoped user ID — either works as `contact_phone`.
     pub phone: String,
+    /// The customer's business-scoped user ID (BSUID), when Meta sent it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// The customer's WhatsApp username, when they adopted one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
 }

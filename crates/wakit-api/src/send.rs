@@ -8,7 +8,8 @@ use serde_json::Value;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SendRequest {
-    /// The contact's phone.
+    /// The contact's phone, or the business-scoped user ID (BSUID) of a customer who
+    /// shares no phone number (sent to Meta as `recipient`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_phone: Option<String>,
     /// A group instead of a contact (where groups exist).

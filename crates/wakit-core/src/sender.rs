@@ -29,13 +29,17 @@ pub struct UserId(String);
 pub struct UserIdError(pub String);
 
 impl UserId {
-    /// Parses a BSUID: 4–128 characters of letters, digits, `.`, `_`, `-`, starting with
-    /// a letter and containing a dot.
+    /// Parses a BSUID: a two-letter upper-case country code, a dot, then letters,
+    /// digits, `.`, `_` or `-` with at least one digit (4–128 characters in all), so a
+    /// name such as `Dr.Smith` is never taken for one.
     pub fn parse(input: &str) -> Result<UserId, UserIdError> {
         let s = input.trim();
+        let b = s.as_bytes();
         let ok = (4..=MAX_USER_ID).contains(&s.len())
-            && s.starts_with(|c: char| c.is_ascii_alphabetic())
-            && s.contains('.')
+            && b[0].is_ascii_uppercase()
+            && b[1].is_ascii_uppercase()
+            && b[2] == b'.'
+            && s.bytes().skip(3).any(|c| c.is_ascii_digit())
             && s.chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
         if ok {
@@ -283,6 +287,7 @@ mod tests {
     #[test]
     fn sender_keys_prefer_the_phone() {
         let u = UserId::parse("MX.1").unwrap();
+        assert!(UserId::parse("mx.1").is_err());
         let p = Phone::parse("5215512345678").unwrap();
         let both = Sender::new(Some(p.clone()), Some(u.clone())).unwrap();
         assert_eq!(both.key(), p.key());

@@ -46,6 +46,8 @@ pub(super) fn contact_brief(c: &ContactRef) -> ContactBrief {
     ContactBrief {
         name: c.name.clone(),
         phone: c.phone.as_str().to_string(),
+        user_id: c.user_id.clone(),
+        username: c.username.clone(),
     }
 }
 

@@ -59,6 +59,9 @@ pub fn answer(message: &MessageRecord) -> Result<Response, ApiError> {
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }
 
+/// Meta's "BSUID recipients not supported for this message".
+const BSUID_NOT_SUPPORTED: i64 = 131062;
+
 /// A failed send as an error: Meta's refusal of the request is 400 `meta_rejected`;
 /// Meta refusing the number's token, or a failure on Meta's side or wakit's way to it,
 /// is 502 `upstream_error`. Both carry the message id and Meta's code and message.
@@ -75,12 +78,17 @@ fn refused(error: Option<&Value>, id: String) -> ApiError {
         .to_string();
     let code = field("code").and_then(Value::as_i64);
     let permanent = code.map(wakit_meta::classify) == Some(wakit_meta::ErrorClass::Permanent);
-    let (status, machine) = if permanent {
-        (StatusCode::BAD_REQUEST, "meta_rejected")
-    } else {
-        (StatusCode::BAD_GATEWAY, "upstream_error")
+    let (status, machine) = match code {
+        Some(BSUID_NOT_SUPPORTED) => (StatusCode::BAD_REQUEST, "bsuid_not_supported"),
+        _ if permanent => (StatusCode::BAD_REQUEST, "meta_rejected"),
+        _ => (StatusCode::BAD_GATEWAY, "upstream_error"),
     };
     let sentence = match code {
+        Some(BSUID_NOT_SUPPORTED) => format!(
+            "This message cannot be sent to a customer known only by their WhatsApp user ID \
+             (Meta requires a phone number for it, e.g. authentication templates): {message} \
+             (Meta error {BSUID_NOT_SUPPORTED})"
+        ),
         Some(c) => format!("{message} (Meta error {c})"),
         None => message.clone(),
     };

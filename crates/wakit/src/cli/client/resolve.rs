@@ -11,7 +11,8 @@ use super::{Ctx, call, digits};
 const NAME_MATCHES: u32 = 20;
 
 /// A contact's phone: the argument itself when it looks like a number (≥ 7 digits once
-/// `+`, spaces and dashes are removed), else the only contact whose name matches it.
+/// `+`, spaces and dashes are removed) or is a BSUID, else the only contact whose name
+/// or username matches it.
 /// Several matches are listed and fail (exit 1), unless exactly one name is an exact match.
 pub async fn contact_phone(ctx: &Ctx, arg: &str) -> anyhow::Result<String> {
     if let Some(phone) = as_phone(arg) {
@@ -120,6 +121,8 @@ mod tests {
         ContactBrief {
             name: Some(name.into()),
             phone: phone.into(),
+            user_id: None,
+            username: None,
         }
     }
 

@@ -221,7 +221,12 @@ pub fn describe(content: &Value) -> String {
 
 /// `+digits`, the way numbers are shown.
 pub fn plus(phone: &str) -> String {
-    format!("+{phone}")
+    // A customer who shares no phone number is shown by their BSUID, as is.
+    if phone.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("+{phone}")
+    } else {
+        phone.to_string()
+    }
 }
 
 /// A contact's label: its name, else its number.
@@ -232,9 +237,13 @@ pub fn contact_label(name: Option<&str>, phone: &str) -> String {
     }
 }
 
-/// The digits of a phone-like argument when it is one (≥ 7 digits once `+`, spaces and
+/// A customer's BSUID as typed (`MX.1234567890123456789`), else the digits of a
+/// phone-like argument when it is one (≥ 7 digits once `+`, spaces and
 /// dashes are removed), else `None` (it is a name).
 pub fn as_phone(arg: &str) -> Option<String> {
+    if let Ok(user) = wakit_core::UserId::parse(arg) {
+        return Some(user.to_string());
+    }
     let digits: String = arg
         .chars()
         .filter(|c| !matches!(c, '+' | ' ' | '-'))

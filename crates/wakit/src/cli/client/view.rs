@@ -281,7 +281,8 @@ pub async fn contacts(args: ContactsArgs) -> anyhow::Result<()> {
 
 /// Digits, possibly written with `+`, spaces or dashes (any length: a partial number).
 fn is_numeric(q: &str) -> bool {
-    as_phone(q).is_some() || super::digits(q).chars().all(|c| c.is_ascii_digit())
+    wakit_core::UserId::parse(q).is_err()
+        && (as_phone(q).is_some() || super::digits(q).chars().all(|c| c.is_ascii_digit()))
 }
 
 /// `wakit templates`: the number's templates.
