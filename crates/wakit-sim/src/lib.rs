@@ -27,8 +27,10 @@ mod config;
 mod control;
 mod core;
 mod customer;
+mod customers;
 mod error;
 mod graph;
+mod identity;
 mod ids;
 mod json;
 mod lifecycle;
@@ -44,6 +46,10 @@ pub use config::{Chatty, Quirks, RetryPolicy, SimConfig, StatusDelays};
 pub use core::BatchItem;
 pub use customer::{CustomerMessage, Inbound};
 pub use error::SimError;
+pub use identity::{
+    CustomerIdentity, Sender, bsuid_for_phone, bsuid_for_username, country_of_phone, is_bsuid,
+    parent_bsuid,
+};
 pub use json::to_meta_json;
 pub use number::{
     CanSend, DEFAULT_MPS, MAX_MPS, MessagingLimit, Number, NumberSpec, Quality, format_phone,
