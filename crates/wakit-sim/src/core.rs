@@ -271,6 +271,36 @@ impl Core {
         Ok(t)
     }
 
+    /// Changes a template's quality score and emits `message_template_quality_update`.
+    pub(crate) fn set_template_quality(
+        &self,
+        template_id: &str,
+        quality: Quality,
+    ) -> Result<Template, SimError> {
+        let score = match quality {
+            Quality::Green | Quality::Yellow | Quality::Red | Quality::Unknown => quality.as_str(),
+            Quality::Na => {
+                return Err(invalid(
+                    "quality_score must be GREEN, YELLOW, RED or UNKNOWN",
+                ));
+            }
+        };
+        let (previous, t) = {
+            let mut st = self.state();
+            let t = st
+                .templates
+                .values_mut()
+                .flatten()
+                .find(|t| t.id == template_id)
+                .ok_or_else(|| SimError::UnknownTemplate(template_id.to_string()))?;
+            let previous = std::mem::replace(&mut t.quality_score, score.to_string());
+            (previous, t.clone())
+        };
+        self.webhooks
+            .enqueue(&payload::template_quality_body(&t, &previous));
+        Ok(t)
+    }
+
     /// Sets a quality rating; emits `phone_number_quality_update` (FLAGGED when it
     /// worsens, UNFLAGGED when it improves).
     pub(crate) fn set_quality(&self, id: &str, quality: Quality) -> Result<Number, SimError> {

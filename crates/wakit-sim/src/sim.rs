@@ -227,6 +227,16 @@ impl SimHandle {
         self.core.set_template_status(template_id, status)
     }
 
+    /// Changes a template's quality score (`GREEN`, `YELLOW`, `RED`, `UNKNOWN`) and
+    /// emits `message_template_quality_update`.
+    pub fn set_template_quality(
+        &self,
+        template_id: &str,
+        quality: Quality,
+    ) -> Result<Template, SimError> {
+        self.core.set_template_quality(template_id, quality)
+    }
+
     /// The WABA's templates in creation order.
     pub fn templates(&self, waba_id: &str) -> Vec<Template> {
         self.core

@@ -7,18 +7,6 @@ use common::*;
 use serde_json::{Value, json};
 use wakit_sim::{Inbound, Quirks, Sender, SimHandle, TemplateSpec, bsuid_for_phone};
 
-async fn post(sim: &SimHandle, path: &str, body: Value) -> (u16, Value) {
-    let resp = reqwest::Client::new()
-        .post(format!("{}{path}", sim.base_url()))
-        .bearer_auth(TOKEN)
-        .json(&body)
-        .send()
-        .await
-        .expect("post");
-    let status = resp.status().as_u16();
-    (status, resp.json().await.expect("json"))
-}
-
 async fn control(sim: &SimHandle, method: reqwest::Method, path: &str, body: Value) -> Value {
     let resp = reqwest::Client::new()
         .request(method, format!("{}{path}", sim.control_url()))
@@ -123,7 +111,7 @@ async fn phone_customers_get_the_predicted_bsuid_in_messages_and_statuses() {
     assert_eq!(sim.customer_bsuid(CUSTOMER), Some(expected.clone()));
     sim.customer_writes(PNID, CUSTOMER, Some("Jane"), Inbound::text("hi"))
         .expect("write");
-    let (status, answer) = post(
+    let (status, answer) = graph_post(
         &sim,
         &format!("/{PNID}/messages"),
         json!({"messaging_product": "whatsapp", "to": CUSTOMER, "type": "text",
@@ -174,7 +162,7 @@ async fn sends_to_a_bsuid_answer_user_id_and_statuses_omit_recipient_id() {
         }
         body
     };
-    let (status, answer) = post(&sim, &format!("/{PNID}/messages"), send(&bsuid, None)).await;
+    let (status, answer) = graph_post(&sim, &format!("/{PNID}/messages"), send(&bsuid, None)).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(
         answer["contacts"],
@@ -204,12 +192,12 @@ async fn sends_to_a_bsuid_answer_user_id_and_statuses_omit_recipient_id() {
 
     // A parent BSUID reaches the same customer; `to` wins over `recipient`.
     let parent = ana["parent_user_id"].as_str().expect("parent");
-    let (status, answer) = post(&sim, &format!("/{PNID}/messages"), send(parent, None)).await;
+    let (status, answer) = graph_post(&sim, &format!("/{PNID}/messages"), send(parent, None)).await;
     assert_eq!(
         (status, &answer["contacts"][0]["input"]),
         (200, &json!(parent))
     );
-    let (status, answer) = post(
+    let (status, answer) = graph_post(
         &sim,
         &format!("/{PNID}/messages"),
         send(&bsuid, Some(CUSTOMER)),
@@ -227,7 +215,8 @@ async fn sends_to_a_bsuid_answer_user_id_and_statuses_omit_recipient_id() {
         "the phone customer never wrote"
     );
 
-    let (status, answer) = post(&sim, &format!("/{PNID}/messages"), send("US.12", None)).await;
+    let (status, answer) =
+        graph_post(&sim, &format!("/{PNID}/messages"), send("US.12", None)).await;
     assert_eq!((status, &answer["error"]["code"]), (400, &json!(100)));
 }
 
@@ -253,7 +242,7 @@ async fn window_is_per_customer_and_auth_templates_need_a_phone() {
     )
     .expect("write");
     let bsuid = sim.customer_bsuid(CUSTOMER).expect("bsuid");
-    let (status, _) = post(
+    let (status, _) = graph_post(
         &sim,
         &format!("/{PNID}/messages"),
         json!({"messaging_product": "whatsapp", "recipient": bsuid, "type": "text",
@@ -272,7 +261,7 @@ async fn window_is_per_customer_and_auth_templates_need_a_phone() {
         }
         body
     };
-    let (status, answer) = post(
+    let (status, answer) = graph_post(
         &sim,
         &format!("/{PNID}/messages"),
         auth(json!({"recipient": bsuid})),
@@ -280,7 +269,7 @@ async fn window_is_per_customer_and_auth_templates_need_a_phone() {
     .await;
     assert_eq!(status, 400, "{answer}");
     assert_eq!(answer["error"]["code"], json!(131062));
-    let (status, _) = post(
+    let (status, _) = graph_post(
         &sim,
         &format!("/{PNID}/messages"),
         auth(json!({"to": CUSTOMER})),

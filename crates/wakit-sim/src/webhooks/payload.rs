@@ -163,10 +163,7 @@ pub(crate) fn status_body(t: &StatusTarget, kind: StatusKind, timestamp: i64) ->
 
 /// `message_template_status_update` for `t` with `event` (its status).
 pub(crate) fn template_status_body(t: &Template, event: &str) -> Value {
-    let id: Value =
-        t.id.parse::<u64>()
-            .map(Value::from)
-            .unwrap_or_else(|_| json!(t.id));
+    let id = template_id_json(t);
     let reason = if event == "REJECTED" {
         "INVALID_FORMAT"
     } else {
@@ -179,6 +176,24 @@ pub(crate) fn template_status_body(t: &Template, event: &str) -> Value {
                "message_template_name": t.name, "message_template_language": t.language,
                "reason": reason, "message_template_category": t.category}),
     )
+}
+
+/// `message_template_quality_update`: `t` went from `previous` to its quality score.
+pub(crate) fn template_quality_body(t: &Template, previous: &str) -> Value {
+    envelope(
+        &t.waba_id,
+        "message_template_quality_update",
+        json!({"previous_quality_score": previous, "new_quality_score": t.quality_score,
+               "message_template_id": template_id_json(t),
+               "message_template_name": t.name, "message_template_language": t.language}),
+    )
+}
+
+/// Meta sends template ids in webhooks as numbers.
+fn template_id_json(t: &Template) -> Value {
+    t.id.parse::<u64>()
+        .map(Value::from)
+        .unwrap_or_else(|_| json!(t.id))
 }
 
 /// `phone_number_quality_update` for `n` with `event`.
