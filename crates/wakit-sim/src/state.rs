@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::config::{Chatty, Quirks};
 use crate::customers::Customers;
+use crate::graph::PhoneAdmin;
 use crate::ids::IdGen;
 use crate::number::{CanSend, MAX_MPS, Number, NumberSpec, normalize_phone};
 use crate::records::{ReadReceipt, SentMessage};
@@ -45,6 +46,8 @@ pub(crate) struct State {
     /// Download hash → (media id, expiry).
     pub media_urls: HashMap<String, (String, DateTime<Utc>)>,
     pub customers: Customers,
+    /// Phone-number id → profile, settings, block list, registration.
+    pub admin: HashMap<String, PhoneAdmin>,
     /// Inbound wamid → the number it was sent to.
     pub inbound: HashMap<String, String>,
     /// Expired token → when it expired.
@@ -77,6 +80,7 @@ impl State {
             media: HashMap::new(),
             media_urls: HashMap::new(),
             customers: Customers::default(),
+            admin: HashMap::new(),
             inbound: HashMap::new(),
             expired_tokens: HashMap::new(),
             sent: Vec::new(),

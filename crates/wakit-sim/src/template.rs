@@ -129,11 +129,8 @@ impl Template {
             "language": self.language,
             "status": self.status,
             "category": self.category,
-            "sub_category": if self.category == "AUTHENTICATION" { None } else { Some("CUSTOM") },
             "quality_score": {"score": self.quality_score, "date": 1_750_000_000},
             "rejected_reason": rejected_reason,
-            "previous_category": Value::Null,
-            "message_send_ttl_seconds": Value::Null,
             "id": self.id,
         })
     }

@@ -286,7 +286,13 @@ fn interactive(o: &Map<String, Value>) -> Result<(), GraphError> {
     let kind = text_field(o, "interactive", "type")?;
     let needs_body = matches!(
         kind,
-        "button" | "list" | "cta_url" | "flow" | "product_list"
+        "button"
+            | "list"
+            | "cta_url"
+            | "flow"
+            | "product_list"
+            | "voice_call"
+            | "request_contact_info"
     );
     match kind {
         "button"
@@ -297,7 +303,9 @@ fn interactive(o: &Map<String, Value>) -> Result<(), GraphError> {
         | "product_list"
         | "catalog_message"
         | "location_request_message"
-        | "call_permission_request" => {}
+        | "call_permission_request"
+        | "voice_call"
+        | "request_contact_info" => {}
         other => {
             return Err(GraphError::invalid(format!(
                 "interactive type {other} is not valid"
@@ -347,7 +355,24 @@ fn interactive(o: &Map<String, Value>) -> Result<(), GraphError> {
             }
             Ok(())
         }
+        "voice_call" => voice_call(action),
         _ => Ok(()),
+    }
+}
+
+/// `voice_call` action: `{"name": "voice_call", "parameters": {"display_text"? (≤ 20),
+/// "ttl_minutes"? (1..=43200)}}`.
+fn voice_call(action: &Map<String, Value>) -> Result<(), GraphError> {
+    let Some(Value::Object(params)) = action.get("parameters") else {
+        return Ok(());
+    };
+    max_len(params, "action['parameters']", "display_text", 20)?;
+    match params.get("ttl_minutes") {
+        None | Some(Value::Null) => Ok(()),
+        Some(v) if v.as_f64().is_some_and(|m| (1.0..=43200.0).contains(&m)) => Ok(()),
+        Some(_) => Err(GraphError::invalid(
+            "action['parameters']['ttl_minutes'] must be 1-43200",
+        )),
     }
 }
 
