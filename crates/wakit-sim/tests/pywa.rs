@@ -309,3 +309,57 @@ async fn pywa_parses_every_webhook_kind() {
         "kinds never checked by pywa: {missing:?}"
     );
 }
+
+#[tokio::test]
+async fn pywa_client_calls_behave_against_the_sandbox() {
+    if !pywa_or_skip() {
+        return;
+    }
+    let rx = Receiver::start(&[]).await;
+    let (sim, _n) = sim_with(Some(&rx.url), Quirks::none()).await;
+    for (name, category, body) in [
+        ("order_update", "UTILITY", "Hi {{1}}, order {{2}}"),
+        ("login_code", "AUTHENTICATION", "Your code is {{1}}"),
+    ] {
+        sim.add_template(WABA, TemplateSpec::body(name, "en_US", category, body))
+            .expect("template");
+    }
+    let inbound = sim
+        .sender_writes(
+            PNID,
+            Sender::phone(CUSTOMER).with_username("@jane"),
+            Inbound::text("hi"),
+        )
+        .expect("customer writes");
+    let cfg = json!({"origin": sim.base_url().trim_end_matches(wakit_sim::GRAPH_VERSION)
+                        .trim_end_matches('/'),
+        "token": TOKEN, "phone_id": PNID, "waba_id": WABA, "customer": CUSTOMER,
+        "customer_bsuid": sim.customer_bsuid(CUSTOMER), "inbound_wamid": inbound,
+        "template": "order_update", "auth_template": "login_code"});
+    let input =
+        std::env::temp_dir().join(format!("wakit-sim-pywa-client-{}.json", std::process::id()));
+    std::fs::write(&input, serde_json::to_vec(&cfg).expect("json")).expect("write input");
+    // The client is synchronous: run it off the runtime the sandbox serves on.
+    let arg = input.to_str().expect("path").to_string();
+    let out = tokio::task::spawn_blocking(move || run_python("check_client.py", &[&arg]))
+        .await
+        .expect("python task");
+    let _ = std::fs::remove_file(&input);
+    let results = out["results"].as_array().expect("results");
+    let failures: Vec<&Value> = results.iter().filter(|r| r["ok"] != true).collect();
+    eprintln!(
+        "pywa {} client: {} of {} calls behave as Meta documents",
+        out["pywa"],
+        results.len() - failures.len(),
+        results.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "pywa client calls misbehaved: {failures:#?}"
+    );
+    assert!(
+        results.len() >= 40,
+        "the call list shrank: {}",
+        results.len()
+    );
+}
