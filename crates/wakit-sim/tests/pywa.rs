@@ -33,10 +33,9 @@ fn pywa_available() -> Result<(), String> {
         .map_err(|e| format!("python3 cannot run: {e}"))?;
     let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
     if !out.status.success() {
-        return Err(format!(
-            "python3 cannot import pywa: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let last = stderr.trim().lines().last().unwrap_or_default().to_string();
+        return Err(format!("python3 cannot import pywa: {last}"));
     }
     if version != PYWA_VERSION {
         return Err(format!("pywa {version} is installed, not {PYWA_VERSION}"));
