@@ -1,6 +1,9 @@
 //! Shared test helpers: a webhook receiver that verifies signatures, and sandbox setup.
 #![allow(dead_code)]
 
+pub mod emit;
+pub mod external;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Query, State};

@@ -3,7 +3,7 @@ documents it (answers parse, values round-trip, documented errors come with Meta
 
 argv[1]: a JSON file {"origin", "token", "phone_id", "waba_id", "customer",
 "customer_bsuid", "inbound_wamid", "template", "auth_template"}.
-Output (stdout): {"pywa": version, "results": [{"call", "ok", "error"?}]}.
+Output (stdout): {"version": pywa's version, "results": [{"call", "ok", "error"?}]}.
 Run by crates/wakit-sim/tests/pywa.rs.
 """
 
@@ -317,7 +317,7 @@ def main():
         except Exception as e:  # noqa: BLE001 - every failure is reported, not raised
             results.append({"call": fn.__name__, "ok": False,
                             "error": f"{type(e).__name__}: {e}"})
-    json.dump({"pywa": pywa.__version__, "results": results}, sys.stdout)
+    json.dump({"version": pywa.__version__, "results": results}, sys.stdout)
 
 
 if __name__ == "__main__":

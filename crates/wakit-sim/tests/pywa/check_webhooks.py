@@ -3,7 +3,7 @@ against the JSON.
 
 Input (argv[1]): a JSON file {"app_secret": str, "bodies": [{"kind", "body", "signature"}]}
 where `body` is the exact text that was posted. Output (stdout): one JSON object
-{"pywa": version, "results": [{"kind", "ok", "typed", "error"?}]}.
+{"version": pywa's version, "results": [{"kind", "ok", "typed", "error"?}]}.
 Run by crates/wakit-sim/tests/pywa.rs.
 """
 
@@ -205,7 +205,7 @@ def main():
         except Exception as e:  # noqa: BLE001 - every failure is reported, not raised
             results.append({"kind": item["kind"], "ok": False, "typed": False,
                             "error": f"{type(e).__name__}: {e}"})
-    json.dump({"pywa": pywa.__version__, "results": results}, sys.stdout)
+    json.dump({"version": pywa.__version__, "results": results}, sys.stdout)
 
 
 if __name__ == "__main__":
