@@ -185,7 +185,11 @@ pub(crate) async fn get_node(
         if !wabas.contains(&t.waba_id) {
             return Err(denied());
         }
-        return Ok(ok(tolerant(t.to_graph(), fields)));
+        let mut v = t.to_graph();
+        if fields.is_some_and(|f| f.iter().any(|f| f == "health_status")) {
+            v["health_status"] = template_health(&t.id, &t.waba_id);
+        }
+        return Ok(ok(tolerant(v, fields)));
     }
     if st.media.contains_key(&id) {
         let (waba, owner) = st
@@ -286,4 +290,13 @@ fn waba_json(id: &str) -> Value {
             {"entity_type": "WABA", "id": id, "can_send_message": "AVAILABLE"},
             {"entity_type": "BUSINESS", "id": "506914307656634", "can_send_message": "AVAILABLE"},
             {"entity_type": "APP", "id": "634974688087057", "can_send_message": "AVAILABLE"}]}})
+}
+
+/// A template's `health_status` (reference §5.2: MESSAGE_TEMPLATE, WABA, BUSINESS, APP).
+fn template_health(id: &str, waba: &str) -> Value {
+    json!({"can_send_message": "AVAILABLE", "entities": [
+        {"entity_type": "MESSAGE_TEMPLATE", "id": id, "can_send_message": "AVAILABLE"},
+        {"entity_type": "WABA", "id": waba, "can_send_message": "AVAILABLE"},
+        {"entity_type": "BUSINESS", "id": "506914307656634", "can_send_message": "AVAILABLE"},
+        {"entity_type": "APP", "id": "634974688087057", "can_send_message": "AVAILABLE"}]})
 }

@@ -45,6 +45,14 @@ pub(crate) async fn messages(
         if req.get("status").is_some() {
             return mark_read(&mut st, &number, &req, now);
         }
+        if st.admin.get(&id).is_some_and(|a| !a.registered) {
+            return Err(GraphError::wa(
+                133010,
+                axum::http::StatusCode::BAD_REQUEST,
+                "Phone number not registered",
+                "The phone number is not registered on the Cloud API (POST /register).",
+            ));
+        }
         let env = validate::envelope(&req, &number.display_phone_number)?;
         let (template, media) = if env.kind == "template" {
             (

@@ -150,8 +150,9 @@ pub(crate) async fn delete(
     Ok(ok(json!({"success": true})))
 }
 
-/// `POST /{id}`: edits a template (`components`, `category`) or takes a number's
-/// `new_display_name` (both answer `{"success": true}`).
+/// `POST /{id}`: edits a template (`components`, `category`, `parameter_format`; answers
+/// `{"success": true, "id", "name", "category"}`) or takes a number's `new_display_name`
+/// (`{"success": true}`).
 pub(crate) async fn edit(
     State(core): State<Arc<Core>>,
     Path((ver, id)): Path<(String, String)>,
@@ -190,5 +191,16 @@ pub(crate) async fn edit(
         }
         t.category = cat;
     }
-    Ok(ok(json!({"success": true})))
+    if let Some(f) = req.get("parameter_format").and_then(Value::as_str) {
+        let f = f.to_ascii_uppercase();
+        if f != "POSITIONAL" && f != "NAMED" {
+            return Err(GraphError::param(
+                "Param parameter_format must be one of {POSITIONAL, NAMED}.",
+            ));
+        }
+        t.parameter_format = f;
+    }
+    Ok(ok(
+        json!({"success": true, "id": t.id, "name": t.name, "category": t.category}),
+    ))
 }

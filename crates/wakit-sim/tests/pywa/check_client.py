@@ -264,7 +264,32 @@ def calls(wa, cfg):
 
     def deregister():
         expect("success", wa.deregister_phone_number().success)
+        expect_error(133010, lambda: wa.send_message(to=to, text="not registered"))
         expect("registered again", wa.register_phone_number(pin="123456").success)
+
+    def reply():
+        sent(wa.send_message(to=to, text="answering", reply_to_message_id=cfg["inbound_wamid"]))
+
+    def template_to_bsuid():
+        sent(wa.send_template(to=bsuid, name=cfg["template"],
+                              language=TemplateLanguage.ENGLISH_US,
+                              params=[BodyText.params("Ana", "A-2")]))
+
+    def update_template():
+        updated = wa.update_template(state["created_id"], new_components=[
+            BodyText("Hi {{1}}, order {{2}} is on its way", "Ana", "A-1")])
+        expect("success", updated.success and updated.name == "pywa_created")
+        t = wa.get_template(state["created_id"])
+        expect("new text", "on its way" in json.dumps([c.to_dict() for c in t.components]))
+
+    def template_health():
+        data = wa.api._request("GET", f"/{state['created_id']}",
+                               params={"fields": "health_status"})
+        entities = [e["entity_type"] for e in data["health_status"]["entities"]]
+        expect("MESSAGE_TEMPLATE entity", entities[0] == "MESSAGE_TEMPLATE")
+
+    def display_name():
+        expect("success", wa.update_display_name("Acme Support 2").success)
 
     def request_code():
         expect("success", wa.request_verification_code(code_method="SMS",
@@ -300,8 +325,9 @@ def calls(wa, cfg):
             upload_unsupported, media_url, media_bytes, delete_media, business_account,
             phone_number, phone_numbers, settings, update_settings,
             conversational_automation, business_profile, update_business_profile,
-            create_template, templates, template, send_template, auth_template_to_bsuid,
-            delete_template, register, deregister, request_code, verify_code, block,
+            create_template, templates, template, update_template, template_health,
+            send_template, template_to_bsuid, auth_template_to_bsuid, delete_template,
+            reply, display_name, register, deregister, request_code, verify_code, block,
             blocked, unblock]
 
 
