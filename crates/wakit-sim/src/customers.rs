@@ -79,6 +79,14 @@ fn check(sender: &Sender) -> Result<Wanted, String> {
         }
         other => other.clone(),
     };
+    if let Some(cc) = &sender.country {
+        let fine = cc.len() == 2 && cc.bytes().all(|b| b.is_ascii_alphabetic());
+        if !fine {
+            return Err(format!(
+                "country {cc:?} must be an ISO 3166 alpha-2 code like MX"
+            ));
+        }
+    }
     if phone.is_none() && username.is_none() && user_id.is_none() {
         return Err("a customer needs a phone, a username or a user_id".into());
     }
@@ -93,6 +101,20 @@ impl Customers {
     /// The customer with BSUID `id`.
     pub(crate) fn get(&self, id: &str) -> Option<&Customer> {
         self.by_id.get(id)
+    }
+
+    /// The known customer `sender` names (by BSUID, phone or username, in that order).
+    pub(crate) fn find(&self, sender: &Sender) -> Option<&Customer> {
+        let by_user_id = sender
+            .user_id
+            .as_deref()
+            .and_then(|id| self.by_recipient(id));
+        let by_phone = || {
+            let digits = normalize_phone(sender.phone.as_deref()?)?;
+            self.by_id.get(self.by_phone.get(&digits)?)
+        };
+        let by_username = || self.by_username(sender.username.as_deref()?);
+        by_user_id.or_else(by_phone).or_else(by_username)
     }
 
     /// The customer with `username` (any case, `@` optional).
@@ -136,7 +158,11 @@ impl Customers {
         .into_iter()
         .flatten()
         .collect();
-        if known.windows(2).any(|pair| pair[0] != pair[1]) {
+        let new_user_id = w
+            .user_id
+            .as_ref()
+            .is_some_and(|id| !self.by_id.contains_key(id));
+        if known.windows(2).any(|pair| pair[0] != pair[1]) || (new_user_id && !known.is_empty()) {
             return Err(
                 "that phone, username and user_id belong to different customers".to_string(),
             );
@@ -232,6 +258,27 @@ mod tests {
         cs.resolve(&Sender::phone("16505551234")).expect("bob");
         let clash = cs.resolve(&Sender::phone("16505551234").with_username("ana"));
         assert!(clash.is_err());
+        let other_id = Sender::phone("16505551234").with_username("bob");
+        let bob = cs
+            .resolve(&other_id)
+            .expect("bob gets a username")
+            .user_id
+            .clone();
+        assert_eq!(
+            cs.find(&Sender::username("@BOB"))
+                .map(|c| c.user_id.clone()),
+            Some(bob)
+        );
+        let mut wrong = Sender::phone("16505551234");
+        wrong.user_id = Some("US.11111111111111111111".into());
+        assert!(
+            cs.resolve(&wrong).is_err(),
+            "a new user_id for a known phone"
+        );
+        assert!(
+            cs.resolve(&Sender::username("@zed").country("Mexico"))
+                .is_err()
+        );
         assert!(cs.resolve(&Sender::default()).is_err());
     }
 }

@@ -169,19 +169,9 @@ pub(crate) async fn sender_write(
         input.country,
         input.profile_name,
     );
-    let h = handle(&core);
-    let wamid = h.sender_writes(&input.phone_number_id, who.clone(), msg)?;
+    let wamid = core.sender_writes(&input.phone_number_id, who.clone(), msg)?;
     let mut out = json!({ "wamid": wamid });
-    let id = match (&who.user_id, &who.phone) {
-        (Some(id), _) => Some(id.clone()),
-        (None, Some(p)) => h.customer_bsuid(p),
-        (None, None) => None,
-    };
-    let found = id.and_then(|id| h.customer(&id)).or_else(|| {
-        who.username
-            .as_deref()
-            .and_then(|u| core.state().customers.by_username(u).map(|c| c.identity()))
-    });
+    let found = core.state().customers.find(&who).map(|c| c.identity());
     if let Some(c) = found
         && let (Value::Object(o), Value::Object(extra)) = (&mut out, identity_json(&c))
     {
