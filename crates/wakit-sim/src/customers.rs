@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
+use crate::error::SimError;
 use crate::identity::{
     CustomerIdentity, Sender, bsuid_for_phone, bsuid_for_username, is_bsuid, is_parent_bsuid,
     normalize_username, parent_bsuid, valid_username,
@@ -101,6 +102,32 @@ impl Customers {
     /// The customer with BSUID `id`.
     pub(crate) fn get(&self, id: &str) -> Option<&Customer> {
         self.by_id.get(id)
+    }
+
+    /// The customer `id` names: a phone (created when new), a BSUID (created when new),
+    /// a parent BSUID or an `@username` (both must be known).
+    pub(crate) fn by_any_mut(&mut self, id: &str) -> Result<&mut Customer, SimError> {
+        let found = if id.starts_with('@') || is_parent_bsuid(id) {
+            let known = if id.starts_with('@') {
+                self.by_username(id)
+            } else {
+                self.by_recipient(id)
+            };
+            let user_id = known
+                .map(|c| c.user_id.clone())
+                .ok_or_else(|| SimError::UnknownCustomer(id.to_string()))?;
+            self.resolve(&Sender::user_id(user_id))
+        } else if is_bsuid(id) {
+            self.resolve(&Sender::user_id(id))
+        } else {
+            let digits = normalize_phone(id).ok_or_else(|| {
+                SimError::Invalid(
+                    "customer must be a phone (7-15 digits), a BSUID or an @username".into(),
+                )
+            })?;
+            self.by_phone_mut(&digits)
+        };
+        found.map_err(SimError::Invalid)
     }
 
     /// The known customer `sender` names (by BSUID, phone or username, in that order).

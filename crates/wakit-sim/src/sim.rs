@@ -270,23 +270,19 @@ impl SimHandle {
         self.core.customer_writes_batch(phone_number_id, messages)
     }
 
-    /// Sets when `customer` last wrote to the number (`None`: never), moving Meta's
-    /// 24 h window without sending a webhook.
+    /// Sets when `customer` (a phone, a BSUID or parent BSUID, or an `@username`) last
+    /// wrote to the number (`None`: never), moving Meta's 24 h window without sending a
+    /// webhook.
     pub fn set_last_inbound(
         &self,
         phone_number_id: &str,
         customer: &str,
         at: Option<DateTime<Utc>>,
     ) -> Result<(), SimError> {
-        let phone = normalize_phone(customer)
-            .ok_or_else(|| invalid("customer phone must be 7-15 digits"))?;
         let mut st = self.core.state();
         st.number(phone_number_id)
             .ok_or_else(|| SimError::UnknownNumber(phone_number_id.to_string()))?;
-        let c = st
-            .customers
-            .by_phone_mut(&phone)
-            .map_err(SimError::Invalid)?;
+        let c = st.customers.by_any_mut(customer)?;
         match at {
             Some(t) => c.last_inbound.insert(phone_number_id.to_string(), t),
             None => c.last_inbound.remove(phone_number_id),
@@ -294,16 +290,10 @@ impl SimHandle {
         Ok(())
     }
 
-    /// Whether `customer` reads business messages (a `read` status follows `delivered`).
+    /// Whether `customer` (phone, BSUID or `@username`) reads business messages (a
+    /// `read` status follows `delivered`).
     pub fn set_customer_reads(&self, customer: &str, reads: bool) -> Result<(), SimError> {
-        let phone = normalize_phone(customer)
-            .ok_or_else(|| invalid("customer phone must be 7-15 digits"))?;
-        self.core
-            .state()
-            .customers
-            .by_phone_mut(&phone)
-            .map_err(SimError::Invalid)?
-            .reads = Some(reads);
+        self.core.state().customers.by_any_mut(customer)?.reads = Some(reads);
         Ok(())
     }
 

@@ -278,3 +278,55 @@ async fn window_is_per_customer_and_auth_templates_need_a_phone() {
     assert_eq!(status, 200);
     assert_eq!(sim.stats().rejected_with(131062), 1);
 }
+
+#[tokio::test]
+async fn username_customers_in_batches_and_window_control() {
+    let rx = Receiver::start(&[]).await;
+    let (sim, _n) = sim_with(Some(&rx.url), Quirks::none()).await;
+    let batch = control(
+        &sim,
+        reqwest::Method::POST,
+        "/batch",
+        json!({"phone_number_id": PNID, "messages": [
+            {"username": "@ana", "profile_name": "Ana", "text": "one"},
+            {"from": CUSTOMER, "text": "two"}]}),
+    )
+    .await;
+    assert_eq!(batch["wamids"].as_array().map(Vec::len), Some(2));
+    assert!(rx.wait_for(WAIT, |b| !b.is_empty()).await);
+    let body = &rx.accepted()[0].json["entry"][0]["changes"][0]["value"];
+    assert_eq!(body["contacts"].as_array().map(Vec::len), Some(2), "{body}");
+    assert!(body["messages"][0].get("from").is_none());
+    assert_eq!(body["messages"][1]["from"], json!(CUSTOMER));
+
+    // Close Ana's window by username: a free-form send to her BSUID then fails (131047).
+    control(
+        &sim,
+        reqwest::Method::POST,
+        "/customers/@ana/window",
+        json!({"phone_number_id": PNID, "hours_ago": 25}),
+    )
+    .await;
+    let ana = sim
+        .customer(
+            &control(&sim, reqwest::Method::GET, "/customers/@ana", json!({})).await["user_id"]
+                .as_str()
+                .expect("user_id")
+                .to_string(),
+        )
+        .expect("ana is known");
+    assert_eq!(ana.username.as_deref(), Some("@ana"));
+    let (status, _) = graph_post(
+        &sim,
+        &format!("/{PNID}/messages"),
+        json!({"messaging_product": "whatsapp", "recipient": ana.user_id, "type": "text",
+               "text": {"body": "late"}}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(sim.sent_messages()[0].failure, Some(131047));
+    let missing = reqwest::get(format!("{}/customers/@nobody", sim.control_url()))
+        .await
+        .expect("get");
+    assert_eq!(missing.status().as_u16(), 404);
+}
