@@ -307,13 +307,9 @@ async fn username_customers_in_batches_and_window_control() {
         json!({"phone_number_id": PNID, "hours_ago": 25}),
     )
     .await;
+    let found = control(&sim, reqwest::Method::GET, "/customers/@ana", json!({})).await;
     let ana = sim
-        .customer(
-            &control(&sim, reqwest::Method::GET, "/customers/@ana", json!({})).await["user_id"]
-                .as_str()
-                .expect("user_id")
-                .to_string(),
-        )
+        .customer(found["user_id"].as_str().expect("user_id"))
         .expect("ana is known");
     assert_eq!(ana.username.as_deref(), Some("@ana"));
     let (status, _) = graph_post(
