@@ -11,6 +11,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::StatusDelays;
 use crate::customer::{CustomerMessage, Inbound, default_mime, is_media_kind, message_item};
 use crate::error::{SimError, invalid};
+use crate::identity::{CustomerIdentity, Sender};
 use crate::number::{MAX_MPS, MessagingLimit, Number, Quality, normalize_phone};
 use crate::state::State;
 use crate::template::{STATUSES, Template, TemplateSpec};
@@ -77,6 +78,24 @@ impl Core {
         id: &str,
         items: Vec<BatchItem>,
     ) -> Result<Vec<String>, SimError> {
+        let items = items
+            .into_iter()
+            .map(|(from, profile, msg)| {
+                let mut sender = Sender::phone(from);
+                sender.profile_name = profile;
+                (sender, msg)
+            })
+            .collect();
+        self.senders_write(id, items)
+    }
+
+    /// Customers identified by phone, username and/or BSUID write to number `id`, every
+    /// message in ONE webhook body. Returns the wamids in order.
+    pub(crate) fn senders_write(
+        &self,
+        id: &str,
+        items: Vec<(Sender, CustomerMessage)>,
+    ) -> Result<Vec<String>, SimError> {
         if items.is_empty() {
             return Err(invalid("at least one message is required"));
         }
@@ -87,28 +106,28 @@ impl Core {
                 .number(id)
                 .cloned()
                 .ok_or_else(|| SimError::UnknownNumber(id.to_string()))?;
-            let mut senders = Vec::with_capacity(items.len());
-            for (from, _, _) in &items {
-                let digits = normalize_phone(from).ok_or_else(|| {
-                    invalid(format!("customer phone {from:?} must be 7-15 digits"))
-                })?;
-                if digits == number.display_phone_number {
+            for (sender, _) in &items {
+                let own = sender
+                    .phone
+                    .as_deref()
+                    .and_then(normalize_phone)
+                    .is_some_and(|d| d == number.display_phone_number);
+                if own {
                     return Err(invalid("a customer cannot be the business number itself"));
                 }
-                senders.push(digits);
             }
-            let mut contacts: Vec<(String, String)> = Vec::new();
+            let mut contacts: Vec<CustomerIdentity> = Vec::new();
             let mut messages = Vec::with_capacity(items.len());
             let mut wamids = Vec::with_capacity(items.len());
-            for ((_, profile, msg), from) in items.into_iter().zip(senders) {
-                let customer = st.customer(&from, profile.as_deref());
+            for (sender, msg) in items {
+                let customer = st.customers.resolve(&sender).map_err(SimError::Invalid)?;
                 customer.last_inbound.insert(id.to_string(), now);
-                let name = customer.profile_name.clone();
-                match contacts.iter_mut().find(|(w, _)| *w == from) {
-                    Some(c) => c.1 = name,
-                    None => contacts.push((from.clone(), name)),
+                let who = customer.identity();
+                match contacts.iter_mut().find(|c| c.user_id == who.user_id) {
+                    Some(c) => *c = who.clone(),
+                    None => contacts.push(who.clone()),
                 }
-                let wamid = st.ids.wamid(&from);
+                let wamid = st.ids.wamid(who.phone.as_deref().unwrap_or(&who.user_id));
                 let (kind, mut body) = msg.content.meta_parts();
                 if is_media_kind(&kind) {
                     fill_media(&mut st, &number, &kind, &mut body);
@@ -118,7 +137,7 @@ impl Core {
                     .as_deref()
                     .map(|c| (number.display_phone_number.as_str(), c));
                 messages.push(message_item(
-                    &from,
+                    &who,
                     &wamid,
                     now.timestamp(),
                     &kind,
@@ -151,8 +170,19 @@ impl Core {
         profile_name: Option<&str>,
         msg: CustomerMessage,
     ) -> Result<String, SimError> {
-        let item = (from.to_string(), profile_name.map(str::to_string), msg);
-        let mut wamids = self.customer_writes_batch(id, vec![item])?;
+        let mut sender = Sender::phone(from);
+        sender.profile_name = profile_name.map(str::to_string);
+        self.sender_writes(id, sender, msg)
+    }
+
+    /// One message from `sender`; returns its wamid.
+    pub(crate) fn sender_writes(
+        &self,
+        id: &str,
+        sender: Sender,
+        msg: CustomerMessage,
+    ) -> Result<String, SimError> {
+        let mut wamids = self.senders_write(id, vec![(sender, msg)])?;
         wamids.pop().ok_or_else(|| invalid("no message was built"))
     }
 
@@ -238,6 +268,36 @@ impl Core {
         };
         self.webhooks
             .enqueue(&payload::template_status_body(&t, &status));
+        Ok(t)
+    }
+
+    /// Changes a template's quality score and emits `message_template_quality_update`.
+    pub(crate) fn set_template_quality(
+        &self,
+        template_id: &str,
+        quality: Quality,
+    ) -> Result<Template, SimError> {
+        let score = match quality {
+            Quality::Green | Quality::Yellow | Quality::Red | Quality::Unknown => quality.as_str(),
+            Quality::Na => {
+                return Err(invalid(
+                    "quality_score must be GREEN, YELLOW, RED or UNKNOWN",
+                ));
+            }
+        };
+        let (previous, t) = {
+            let mut st = self.state();
+            let t = st
+                .templates
+                .values_mut()
+                .flatten()
+                .find(|t| t.id == template_id)
+                .ok_or_else(|| SimError::UnknownTemplate(template_id.to_string()))?;
+            let previous = std::mem::replace(&mut t.quality_score, score.to_string());
+            (previous, t.clone())
+        };
+        self.webhooks
+            .enqueue(&payload::template_quality_body(&t, &previous));
         Ok(t)
     }
 

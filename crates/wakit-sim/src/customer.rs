@@ -3,6 +3,8 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::identity::CustomerIdentity;
+
 /// The content of one customer message.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Inbound {
@@ -213,17 +215,26 @@ pub(crate) fn default_mime(kind: &str) -> &'static str {
     }
 }
 
-/// One `value.messages[]` item (without media filling, done by the caller).
+/// One `value.messages[]` item (without media filling, done by the caller): `from`
+/// only when the customer shows a phone; `from_user_id` and `from_parent_user_id`
+/// always (reference §3.4).
 pub(crate) fn message_item(
-    from: &str,
+    from: &CustomerIdentity,
     wamid: &str,
     timestamp: i64,
     kind: &str,
     body: Value,
     context: Option<(&str, &str)>,
 ) -> Value {
-    let mut item =
-        json!({"from": from, "id": wamid, "timestamp": timestamp.to_string(), "type": kind});
+    let mut item = json!({});
+    if let Some(phone) = &from.phone {
+        item["from"] = json!(phone);
+    }
+    item["from_user_id"] = json!(from.user_id);
+    item["from_parent_user_id"] = json!(from.parent_user_id);
+    item["id"] = json!(wamid);
+    item["timestamp"] = json!(timestamp.to_string());
+    item["type"] = json!(kind);
     if kind == "unsupported" {
         item["errors"] = json!([{"code": 131051, "title": "Message type unknown",
             "message": "Message type unknown",

@@ -28,6 +28,9 @@ pub enum SimError {
     /// No template has this id.
     #[error("unknown template {0}")]
     UnknownTemplate(String),
+    /// No customer has this phone, BSUID or username.
+    #[error("unknown customer {0}")]
+    UnknownCustomer(String),
     /// An input was invalid; the sentence says which and why.
     #[error("{0}")]
     Invalid(String),
@@ -39,7 +42,8 @@ impl SimError {
         match self {
             SimError::UnknownNumber(_)
             | SimError::UnknownWaba(_)
-            | SimError::UnknownTemplate(_) => StatusCode::NOT_FOUND,
+            | SimError::UnknownTemplate(_)
+            | SimError::UnknownCustomer(_) => StatusCode::NOT_FOUND,
             SimError::Invalid(_) => StatusCode::BAD_REQUEST,
             SimError::Bind { .. } | SimError::Http(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -50,7 +54,8 @@ impl SimError {
         match self {
             SimError::UnknownNumber(_)
             | SimError::UnknownWaba(_)
-            | SimError::UnknownTemplate(_) => "not_found",
+            | SimError::UnknownTemplate(_)
+            | SimError::UnknownCustomer(_) => "not_found",
             SimError::Invalid(_) => "invalid_parameter",
             SimError::Bind { .. } | SimError::Http(_) => "internal",
         }

@@ -27,8 +27,10 @@ mod config;
 mod control;
 mod core;
 mod customer;
+mod customers;
 mod error;
 mod graph;
+mod identity;
 mod ids;
 mod json;
 mod lifecycle;
@@ -44,6 +46,10 @@ pub use config::{Chatty, Quirks, RetryPolicy, SimConfig, StatusDelays};
 pub use core::BatchItem;
 pub use customer::{CustomerMessage, Inbound};
 pub use error::SimError;
+pub use identity::{
+    CustomerIdentity, Sender, bsuid_for_phone, bsuid_for_username, country_of_phone, is_bsuid,
+    parent_bsuid,
+};
 pub use json::to_meta_json;
 pub use number::{
     CanSend, DEFAULT_MPS, MAX_MPS, MessagingLimit, Number, NumberSpec, Quality, format_phone,
@@ -51,4 +57,7 @@ pub use number::{
 };
 pub use records::{ReadReceipt, SentMessage, SimStats, WebhookRecord, WebhookStats};
 pub use sim::{GRAPH_VERSION, Sim, SimHandle, StormReport};
-pub use template::{Template, TemplateSpec, placeholders};
+pub use template::{STATUSES as TEMPLATE_STATUSES, Template, TemplateSpec, placeholders};
+pub use webhooks::kinds::{
+    INBOUND_KINDS, QUALITY_EVENTS, STATUS_KINDS, TEMPLATE_QUALITIES, webhook_kind, webhook_kinds,
+};

@@ -10,6 +10,7 @@ use tokio::time::Instant;
 use crate::config::{Chatty, Quirks, StatusDelays};
 use crate::core::Core;
 use crate::customer::Inbound;
+use crate::identity::Sender;
 use crate::ids::IdGen;
 use crate::webhooks::payload::{StatusKind, StatusTarget, status_body};
 
@@ -147,14 +148,14 @@ fn maybe_reply(core: &Arc<Core>, target: &StatusTarget, chatty: &Chatty) {
     let guard = core.webhooks.schedule();
     let core2 = core.clone();
     let id = target.number.phone_number_id.clone();
-    let customer = target.recipient_id.clone();
+    let customer = Sender::user_id(target.recipient.user_id.clone());
     core.tracker.spawn(async move {
         let _guard = guard;
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
             _ = core2.cancel.cancelled() => return,
         }
-        if let Err(e) = core2.customer_writes(&id, &customer, None, Inbound::Text(line).into()) {
+        if let Err(e) = core2.sender_writes(&id, customer, Inbound::Text(line).into()) {
             tracing::debug!(error = %e, "chatty customer could not answer");
         }
     });
@@ -175,7 +176,14 @@ mod tests {
         StatusTarget {
             number,
             wamid: "wamid.x".into(),
-            recipient_id: "15551234567".into(),
+            recipient: crate::identity::CustomerIdentity {
+                user_id: "US.13491208655302741918".into(),
+                parent_user_id: "US.ENT.11815799212886844830".into(),
+                phone: Some("15551234567".into()),
+                username: None,
+                profile_name: "Ana".into(),
+            },
+            by_phone: true,
             biz_opaque_callback_data: None,
             billing: Billing {
                 category: "service".into(),

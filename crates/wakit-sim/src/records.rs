@@ -15,8 +15,10 @@ pub struct SentMessage {
     pub phone_number_id: String,
     /// `to` as given.
     pub to: String,
-    /// The resolved WhatsApp id (digits).
+    /// The resolved WhatsApp id (digits); empty for a send to a BSUID (`recipient`).
     pub wa_id: String,
+    /// The recipient's BSUID (whichever way the send addressed them).
+    pub user_id: String,
     /// The message `type`.
     #[serde(rename = "type")]
     pub kind: String,

@@ -13,6 +13,7 @@ use crate::config::{Chatty, Quirks, SimConfig};
 use crate::core::{BatchItem, Core};
 use crate::customer::CustomerMessage;
 use crate::error::{SimError, invalid};
+use crate::identity::{CustomerIdentity, Sender};
 use crate::number::{CanSend, MessagingLimit, Number, NumberSpec, Quality, normalize_phone};
 use crate::records::{ReadReceipt, SentMessage, SimStats, WebhookRecord};
 use crate::state::State;
@@ -226,6 +227,16 @@ impl SimHandle {
         self.core.set_template_status(template_id, status)
     }
 
+    /// Changes a template's quality score (`GREEN`, `YELLOW`, `RED`, `UNKNOWN`) and
+    /// emits `message_template_quality_update`.
+    pub fn set_template_quality(
+        &self,
+        template_id: &str,
+        quality: Quality,
+    ) -> Result<Template, SimError> {
+        self.core.set_template_quality(template_id, quality)
+    }
+
     /// The WABA's templates in creation order.
     pub fn templates(&self, waba_id: &str) -> Vec<Template> {
         self.core
@@ -259,20 +270,19 @@ impl SimHandle {
         self.core.customer_writes_batch(phone_number_id, messages)
     }
 
-    /// Sets when `customer` last wrote to the number (`None`: never), moving Meta's
-    /// 24 h window without sending a webhook.
+    /// Sets when `customer` (a phone, a BSUID or parent BSUID, or an `@username`) last
+    /// wrote to the number (`None`: never), moving Meta's 24 h window without sending a
+    /// webhook.
     pub fn set_last_inbound(
         &self,
         phone_number_id: &str,
         customer: &str,
         at: Option<DateTime<Utc>>,
     ) -> Result<(), SimError> {
-        let phone = normalize_phone(customer)
-            .ok_or_else(|| invalid("customer phone must be 7-15 digits"))?;
         let mut st = self.core.state();
         st.number(phone_number_id)
             .ok_or_else(|| SimError::UnknownNumber(phone_number_id.to_string()))?;
-        let c = st.customer(&phone, None);
+        let c = st.customers.by_any_mut(customer)?;
         match at {
             Some(t) => c.last_inbound.insert(phone_number_id.to_string(), t),
             None => c.last_inbound.remove(phone_number_id),
@@ -280,12 +290,50 @@ impl SimHandle {
         Ok(())
     }
 
-    /// Whether `customer` reads business messages (a `read` status follows `delivered`).
+    /// Whether `customer` (phone, BSUID or `@username`) reads business messages (a
+    /// `read` status follows `delivered`).
     pub fn set_customer_reads(&self, customer: &str, reads: bool) -> Result<(), SimError> {
-        let phone = normalize_phone(customer)
-            .ok_or_else(|| invalid("customer phone must be 7-15 digits"))?;
-        self.core.state().customer(&phone, None).reads = Some(reads);
+        self.core.state().customers.by_any_mut(customer)?.reads = Some(reads);
         Ok(())
+    }
+
+    /// A customer identified by phone, username and/or BSUID writes to number
+    /// `phone_number_id` (a username-only [`Sender`] arrives without `from` and `wa_id`).
+    /// The same customer keeps one BSUID whichever identity they write with. Returns the
+    /// message's wamid.
+    pub fn sender_writes(
+        &self,
+        phone_number_id: &str,
+        sender: Sender,
+        message: impl Into<CustomerMessage>,
+    ) -> Result<String, SimError> {
+        self.core
+            .sender_writes(phone_number_id, sender, message.into())
+    }
+
+    /// Several messages from [`Sender`]s in ONE webhook body. Returns the wamids in order.
+    pub fn senders_write_batch(
+        &self,
+        phone_number_id: &str,
+        messages: Vec<(Sender, CustomerMessage)>,
+    ) -> Result<Vec<String>, SimError> {
+        self.core.senders_write(phone_number_id, messages)
+    }
+
+    /// The BSUID of the customer with phone `phone`: the one they already have, else
+    /// the one they will get ([`crate::bsuid_for_phone`]). `None` for an invalid phone.
+    pub fn customer_bsuid(&self, phone: &str) -> Option<String> {
+        let digits = normalize_phone(phone)?;
+        self.core.state().customers.bsuid_of_phone(&digits)
+    }
+
+    /// The known customer with BSUID or parent BSUID `user_id`.
+    pub fn customer(&self, user_id: &str) -> Option<CustomerIdentity> {
+        self.core
+            .state()
+            .customers
+            .by_recipient(user_id)
+            .map(|c| c.identity())
     }
 
     /// Sets the quality rating; emits `phone_number_quality_update`.

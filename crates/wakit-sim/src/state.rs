@@ -7,6 +7,8 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::config::{Chatty, Quirks};
+use crate::customers::Customers;
+use crate::graph::PhoneAdmin;
 use crate::ids::IdGen;
 use crate::number::{CanSend, MAX_MPS, Number, NumberSpec, normalize_phone};
 use crate::records::{ReadReceipt, SentMessage};
@@ -22,15 +24,6 @@ pub(crate) const MEDIA_URL_MINUTES: i64 = 5;
 pub(crate) struct NumberState {
     pub info: Number,
     pub bucket: Bucket,
-}
-
-/// A simulated customer.
-pub(crate) struct Customer {
-    pub profile_name: String,
-    /// Last time they wrote to each business number (phone-number id → time).
-    pub last_inbound: HashMap<String, DateTime<Utc>>,
-    /// Overrides the sandbox-wide `customers_read`.
-    pub reads: Option<bool>,
 }
 
 /// One stored media object.
@@ -52,7 +45,9 @@ pub(crate) struct State {
     pub media: HashMap<String, Media>,
     /// Download hash → (media id, expiry).
     pub media_urls: HashMap<String, (String, DateTime<Utc>)>,
-    pub customers: HashMap<String, Customer>,
+    pub customers: Customers,
+    /// Phone-number id → profile, settings, block list, registration.
+    pub admin: HashMap<String, PhoneAdmin>,
     /// Inbound wamid → the number it was sent to.
     pub inbound: HashMap<String, String>,
     /// Expired token → when it expired.
@@ -84,7 +79,8 @@ impl State {
             templates: BTreeMap::new(),
             media: HashMap::new(),
             media_urls: HashMap::new(),
-            customers: HashMap::new(),
+            customers: Customers::default(),
+            admin: HashMap::new(),
             inbound: HashMap::new(),
             expired_tokens: HashMap::new(),
             sent: Vec::new(),
@@ -198,35 +194,19 @@ impl State {
         Some(n.info.clone())
     }
 
-    /// Whether `customer` wrote to number `id` within the last 24 h.
-    pub(crate) fn window_open(&self, id: &str, customer: &str, now: DateTime<Utc>) -> bool {
+    /// Whether the customer with BSUID `user_id` wrote to number `id` within the last
+    /// 24 h (whatever identity they wrote with).
+    pub(crate) fn window_open(&self, id: &str, user_id: &str, now: DateTime<Utc>) -> bool {
         self.customers
-            .get(customer)
+            .get(user_id)
             .and_then(|c| c.last_inbound.get(id))
             .is_some_and(|t| now - *t < ChronoDuration::hours(WINDOW_HOURS))
     }
 
-    /// The customer, created with a default profile name when new; `profile_name`
-    /// replaces the stored one when given.
-    pub(crate) fn customer(&mut self, phone: &str, profile_name: Option<&str>) -> &mut Customer {
-        let c = self
-            .customers
-            .entry(phone.to_string())
-            .or_insert_with(|| Customer {
-                profile_name: format!("Customer {}", &phone[phone.len().saturating_sub(4)..]),
-                last_inbound: HashMap::new(),
-                reads: None,
-            });
-        if let Some(name) = profile_name.filter(|n| !n.is_empty()) {
-            c.profile_name = name.to_string();
-        }
-        c
-    }
-
-    /// Whether `customer` reads what they get.
-    pub(crate) fn customer_reads(&self, customer: &str) -> bool {
+    /// Whether the customer with BSUID `user_id` reads what they get.
+    pub(crate) fn customer_reads(&self, user_id: &str) -> bool {
         self.customers
-            .get(customer)
+            .get(user_id)
             .and_then(|c| c.reads)
             .unwrap_or(self.customers_read)
     }

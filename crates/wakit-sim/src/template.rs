@@ -81,8 +81,10 @@ pub struct Template {
     pub category: String,
     /// `POSITIONAL` or `NAMED`.
     pub parameter_format: String,
-    /// Definition components.
+    /// Definition components (each with Meta's `example` when it has placeholders).
     pub components: Vec<Value>,
+    /// `GREEN`, `YELLOW`, `RED` or `UNKNOWN` (new templates).
+    pub quality_score: String,
 }
 
 impl Template {
@@ -103,13 +105,23 @@ impl Template {
             language: spec.language.clone(),
             status: spec.status.to_ascii_uppercase(),
             category: spec.category.to_ascii_uppercase(),
+            components: spec
+                .components
+                .iter()
+                .map(|c| with_example(c, &parameter_format))
+                .collect(),
             parameter_format,
-            components: spec.components.clone(),
+            quality_score: "UNKNOWN".to_string(),
         }
     }
 
-    /// The Graph object (`GET /{waba}/message_templates` item).
+    /// The Graph object (`GET /{waba}/message_templates` item, reference §4.2).
     pub fn to_graph(&self) -> Value {
+        let rejected_reason = if self.status == "REJECTED" {
+            "INVALID_FORMAT"
+        } else {
+            "NONE"
+        };
         json!({
             "name": self.name,
             "parameter_format": self.parameter_format,
@@ -117,6 +129,8 @@ impl Template {
             "language": self.language,
             "status": self.status,
             "category": self.category,
+            "quality_score": {"score": self.quality_score, "date": 1_750_000_000},
+            "rejected_reason": rejected_reason,
             "id": self.id,
         })
     }
@@ -138,6 +152,43 @@ impl Template {
             .map(placeholders)
             .unwrap_or_default()
     }
+}
+
+/// `component` with Meta's `example` added when it has placeholders (or a media
+/// header) and none was given: what Meta returns for an approved template.
+fn with_example(component: &Value, parameter_format: &str) -> Value {
+    let mut c = component.clone();
+    if c.get("example").is_some() {
+        return c;
+    }
+    let kind = c
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    let format = c
+        .get("format")
+        .and_then(Value::as_str)
+        .unwrap_or("TEXT")
+        .to_ascii_uppercase();
+    let params = placeholders(c.get("text").and_then(Value::as_str).unwrap_or_default());
+    let named = parameter_format == "NAMED";
+    let sample = |p: &String| format!("sample {p}");
+    let example = match (kind.as_str(), format.as_str()) {
+        ("HEADER", "IMAGE" | "VIDEO" | "DOCUMENT" | "GIF") => {
+            json!({"header_handle": ["4::aW1hZ2UvanBlZw==:ARZsandbox"]})
+        }
+        (_, _) if params.is_empty() => return c,
+        ("HEADER", _) if named => json!({"header_text_named_params":
+            params.iter().map(|p| json!({"param_name": p, "example": sample(p)})).collect::<Vec<_>>()}),
+        ("HEADER", _) => json!({"header_text": params.iter().map(sample).collect::<Vec<_>>()}),
+        ("BODY", _) if named => json!({"body_text_named_params":
+            params.iter().map(|p| json!({"param_name": p, "example": sample(p)})).collect::<Vec<_>>()}),
+        ("BODY", _) => json!({"body_text": [params.iter().map(sample).collect::<Vec<_>>()]}),
+        _ => return c,
+    };
+    c["example"] = example;
+    c
 }
 
 /// Validates a spec; the error is a sentence for a 400 answer.
@@ -211,5 +262,15 @@ mod tests {
         let t = Template::from_spec("1".into(), "9", &spec);
         assert_eq!(t.parameter_format, "NAMED");
         assert_eq!(t.component_params("body"), vec!["first_name"]);
+        assert_eq!(
+            t.components[0]["example"],
+            json!({"body_text_named_params": [{"param_name": "first_name", "example": "sample first_name"}]})
+        );
+        let p = TemplateSpec::body("p", "en", "UTILITY", "Hi {{1}} {{2}}");
+        let t = Template::from_spec("2".into(), "9", &p);
+        assert_eq!(
+            t.components[0]["example"],
+            json!({"body_text": [["sample 1", "sample 2"]]})
+        );
     }
 }

@@ -10,9 +10,11 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 use super::{handle, parse};
-use crate::core::{BatchItem, Core};
+use crate::core::Core;
 use crate::customer::{CustomerMessage, Inbound};
 use crate::error::{SimError, invalid};
+use crate::identity::{CustomerIdentity, Sender, is_bsuid, parent_bsuid};
+use crate::number::normalize_phone;
 
 /// One message as the control API takes it: `text`, or `type` + `body` (Meta's object
 /// for that type, as in `value.messages[]`).
@@ -56,9 +58,44 @@ message_fields!(WriteIn {
 });
 
 message_fields!(BatchMessageIn {
-    from: String,
+    from: Option<String>,
+    username: Option<String>,
+    user_id: Option<String>,
+    country: Option<String>,
     profile_name: Option<String>,
 });
+
+message_fields!(SenderWriteIn {
+    phone_number_id: String,
+    from: Option<String>,
+    username: Option<String>,
+    user_id: Option<String>,
+    country: Option<String>,
+    profile_name: Option<String>,
+});
+
+/// A [`Sender`] from the identity fields of a control input.
+fn sender(
+    from: Option<String>,
+    username: Option<String>,
+    user_id: Option<String>,
+    country: Option<String>,
+    profile_name: Option<String>,
+) -> Sender {
+    Sender {
+        phone: from,
+        username,
+        user_id,
+        profile_name,
+        country,
+    }
+}
+
+/// What the control API answers about a customer.
+fn identity_json(c: &CustomerIdentity) -> Value {
+    json!({"user_id": c.user_id, "parent_user_id": c.parent_user_id, "wa_id": c.phone,
+           "username": c.username, "profile_name": c.profile_name})
+}
 
 impl MessageIn {
     fn into_message(self) -> Result<CustomerMessage, SimError> {
@@ -110,7 +147,66 @@ pub(crate) async fn write(
         input.profile_name.as_deref(),
         msg,
     )?;
-    Ok((StatusCode::CREATED, Json(json!({ "wamid": wamid }))))
+    let user_id = handle(&core).customer_bsuid(&phone);
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "wamid": wamid, "user_id": user_id })),
+    ))
+}
+
+/// `POST /_sim/messages`: a customer identified by `from` (phone), `username` and/or
+/// `user_id` (BSUID) writes; answers the wamid and the customer's identity.
+pub(crate) async fn sender_write(
+    State(core): State<Arc<Core>>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), SimError> {
+    let mut input: SenderWriteIn = parse(&body)?;
+    let msg = input.message().into_message()?;
+    let who = sender(
+        input.from,
+        input.username,
+        input.user_id,
+        input.country,
+        input.profile_name,
+    );
+    let wamid = core.sender_writes(&input.phone_number_id, who.clone(), msg)?;
+    let mut out = json!({ "wamid": wamid });
+    let found = core.state().customers.find(&who).map(|c| c.identity());
+    if let Some(c) = found
+        && let (Value::Object(o), Value::Object(extra)) = (&mut out, identity_json(&c))
+    {
+        o.extend(extra);
+    }
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+/// `GET /_sim/customers/{id}`: a customer by phone, BSUID, parent BSUID or `@username`.
+/// For a phone the sandbox has not seen yet, the BSUID it will get (`"known": false`).
+pub(crate) async fn show(
+    State(core): State<Arc<Core>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, SimError> {
+    let st = core.state();
+    let known = if id.starts_with('@') {
+        st.customers.by_username(&id)
+    } else if is_bsuid(&id) {
+        st.customers.by_recipient(&id)
+    } else {
+        let digits = normalize_phone(&id)
+            .ok_or_else(|| invalid("give a phone (7-15 digits), a BSUID or an @username"))?;
+        let bsuid = st.customers.bsuid_of_phone(&digits).unwrap_or_default();
+        match st.customers.get(&bsuid) {
+            Some(c) => Some(c),
+            None => {
+                return Ok(Json(json!({"known": false, "user_id": bsuid,
+                    "parent_user_id": parent_bsuid(&bsuid), "wa_id": digits})));
+            }
+        }
+    };
+    let c = known.ok_or_else(|| SimError::UnknownCustomer(id.clone()))?;
+    let mut out = identity_json(&c.identity());
+    out["known"] = json!(true);
+    Ok(Json(out))
 }
 
 #[derive(Deserialize)]
@@ -130,10 +226,11 @@ pub(crate) async fn batch(
         .into_iter()
         .map(|mut m| {
             let msg = m.message().into_message()?;
-            Ok((m.from, m.profile_name, msg))
+            let who = sender(m.from, m.username, m.user_id, m.country, m.profile_name);
+            Ok((who, msg))
         })
-        .collect::<Result<Vec<BatchItem>, SimError>>()?;
-    let wamids = core.customer_writes_batch(&input.phone_number_id, items)?;
+        .collect::<Result<Vec<(Sender, CustomerMessage)>, SimError>>()?;
+    let wamids = core.senders_write(&input.phone_number_id, items)?;
     Ok((StatusCode::CREATED, Json(json!({ "wamids": wamids }))))
 }
 

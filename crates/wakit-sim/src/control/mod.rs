@@ -44,6 +44,12 @@ pub(crate) fn router() -> Router<Arc<Core>> {
             "/_sim/templates/{id}/status",
             post(numbers::template_status),
         )
+        .route(
+            "/_sim/templates/{id}/quality",
+            post(numbers::template_quality),
+        )
+        .route("/_sim/messages", post(customers::sender_write))
+        .route("/_sim/customers/{phone}", get(customers::show))
         .route("/_sim/customers/{phone}/messages", post(customers::write))
         .route("/_sim/customers/{phone}/window", post(customers::window))
         .route(

@@ -243,3 +243,22 @@ pub(crate) async fn template_status(
     let t = handle(&core).set_template_status(&id, &input.status)?;
     Ok(Json(t.to_graph()))
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TemplateQualityIn {
+    quality_score: String,
+}
+
+/// `POST /_sim/templates/{id}/quality`: `{"quality_score": "RED"}`.
+pub(crate) async fn template_quality(
+    State(core): State<Arc<Core>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, SimError> {
+    let input: TemplateQualityIn = parse(&body)?;
+    let q = Quality::parse(&input.quality_score)
+        .ok_or_else(|| invalid("quality_score must be GREEN, YELLOW, RED or UNKNOWN"))?;
+    let t = handle(&core).set_template_quality(&id, q)?;
+    Ok(Json(t.to_graph()))
+}

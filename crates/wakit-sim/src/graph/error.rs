@@ -147,6 +147,16 @@ impl GraphError {
         }
     }
 
+    /// 131062: the message cannot go to a BSUID (e.g. authentication templates).
+    pub(crate) fn bsuid_not_supported(details: &str) -> Self {
+        GraphError::wa(
+            131062,
+            StatusCode::BAD_REQUEST,
+            "BSUID recipients not supported for this message",
+            details,
+        )
+    }
+
     /// 130429: the number's throughput is exhausted.
     pub(crate) fn throughput() -> Self {
         GraphError {

@@ -18,11 +18,36 @@ use crate::json::ok;
 /// Largest accepted upload (documents), in bytes.
 pub(crate) const MAX_UPLOAD: usize = 100 * 1024 * 1024;
 
+/// The MIME types Meta accepts, in the order its error message lists them.
+const SUPPORTED: &[&str] = &[
+    "audio/aac",
+    "audio/mp4",
+    "audio/mpeg",
+    "audio/amr",
+    "audio/ogg",
+    "audio/opus",
+    "application/vnd.ms-powerpoint",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/pdf",
+    "text/plain",
+    "application/vnd.ms-excel",
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "video/mp4",
+    "video/3gpp",
+];
+
 /// Max size per supported MIME type (reference §6).
 fn max_size(mime: &str) -> Option<usize> {
     const MB: usize = 1024 * 1024;
     Some(match mime {
-        "audio/aac" | "audio/amr" | "audio/mpeg" | "audio/mp4" | "audio/ogg" => 16 * MB,
+        "audio/aac" | "audio/amr" | "audio/mpeg" | "audio/mp4" | "audio/ogg" | "audio/opus" => {
+            16 * MB
+        }
         "text/plain"
         | "application/pdf"
         | "application/msword"
@@ -98,8 +123,9 @@ pub(crate) async fn upload(
         .trim()
         .to_ascii_lowercase();
     let limit = max_size(&base).ok_or_else(|| {
-        upload_error(format!(
-            "Param file must be a file with one of the supported types; {mime} is not supported."
+        GraphError::param(format!(
+            "Param file must be a file with one of the following types: {}. Received file of type '{base}'.",
+            SUPPORTED.join(", ")
         ))
     })?;
     if file.data.is_empty() {
@@ -166,4 +192,15 @@ pub(crate) async fn download(
         resp.headers_mut().insert(header::CONTENT_TYPE, v);
     }
     Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_type_has_a_size() {
+        assert!(SUPPORTED.iter().all(|m| max_size(m).is_some()));
+        assert_eq!(max_size("application/x-foo"), None);
+    }
 }

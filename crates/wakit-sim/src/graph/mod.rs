@@ -5,7 +5,9 @@ mod error;
 mod media;
 mod multipart;
 mod nodes;
+mod phone_admin;
 mod send;
+mod template_admin;
 mod template_check;
 mod templates;
 mod validate;
@@ -22,6 +24,7 @@ use std::sync::Arc;
 use crate::core::Core;
 use crate::state::State as SimState;
 pub(crate) use error::{GraphError, RejectedCode};
+pub(crate) use phone_admin::PhoneAdmin;
 
 /// The Graph routes (the media download route included).
 pub(crate) fn router() -> Router<Arc<Core>> {
@@ -31,9 +34,41 @@ pub(crate) fn router() -> Router<Arc<Core>> {
             "/{ver}/{id}/media",
             post(media::upload).layer(DefaultBodyLimit::max(media::MAX_UPLOAD + (1 << 20))),
         )
-        .route("/{ver}/{id}/message_templates", get(templates::list))
+        .route(
+            "/{ver}/{id}/message_templates",
+            get(templates::list)
+                .post(template_admin::create)
+                .delete(template_admin::delete),
+        )
+        .route(
+            "/{ver}/{id}/whatsapp_business_profile",
+            get(phone_admin::profile).post(phone_admin::profile),
+        )
+        .route("/{ver}/{id}/register", post(phone_admin::register))
+        .route("/{ver}/{id}/deregister", post(phone_admin::register))
+        .route("/{ver}/{id}/request_code", post(phone_admin::verification))
+        .route("/{ver}/{id}/verify_code", post(phone_admin::verification))
+        .route(
+            "/{ver}/{id}/settings",
+            get(phone_admin::settings).post(phone_admin::settings),
+        )
+        .route(
+            "/{ver}/{id}/conversational_automation",
+            post(phone_admin::automation),
+        )
+        .route(
+            "/{ver}/{id}/block_users",
+            get(phone_admin::block_users)
+                .post(phone_admin::block_users)
+                .delete(phone_admin::block_users),
+        )
         .route("/{ver}/{id}/phone_numbers", get(nodes::phone_numbers))
-        .route("/{ver}/{id}", get(nodes::get_node).delete(media::delete))
+        .route(
+            "/{ver}/{id}",
+            get(nodes::get_node)
+                .post(template_admin::edit)
+                .delete(media::delete),
+        )
         .route("/whatsapp_business/attachments/", get(media::download))
         .route("/whatsapp_business/attachments", get(media::download))
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use super::{GraphError, access_token, authorize, check_version, requested_fields};
 use crate::core::Core;
+use crate::graph::PhoneAdmin;
 use crate::json::ok;
 use crate::number::Number;
 
@@ -25,9 +26,73 @@ const DEFAULT_NUMBER_FIELDS: &[&str] = &[
     "id",
 ];
 
-/// The phone-number object with the requested fields; an unknown field is Meta's 100.
-fn number_json(n: &Number, fields: Option<&[String]>) -> Result<Value, GraphError> {
-    let all = n.graph_fields();
+/// Fields that depend on the number's administration and the webhook URL.
+fn admin_fields(
+    n: &Number,
+    admin: Option<&PhoneAdmin>,
+    webhook_url: Option<&str>,
+) -> Vec<(&'static str, Value)> {
+    let default = PhoneAdmin::default();
+    let a = admin.unwrap_or(&default);
+    let mut automation = Value::Object(a.automation.clone());
+    automation["id"] = json!(n.phone_number_id);
+    let cc = crate::identity::country_of_phone(&n.display_phone_number);
+    let dial = n
+        .formatted_number()
+        .trim_start_matches('+')
+        .split(' ')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let code_status = if a.verified {
+        "VERIFIED"
+    } else {
+        "NOT_VERIFIED"
+    };
+    vec![
+        ("conversational_automation", automation),
+        (
+            "webhook_configuration",
+            webhook_url.map_or(Value::Null, |u| json!({"application": u})),
+        ),
+        ("new_name_status", json!("NONE")),
+        ("code_verification_status", json!(code_status)),
+        ("is_on_biz_app", json!(false)),
+        ("is_pin_enabled", json!(a.pin_enabled)),
+        ("is_preverified_number", json!(false)),
+        (
+            "eligibility_for_api_business_global_search",
+            json!("NON_ELIGIBLE_UNDEFINED_COUNTRY"),
+        ),
+        (
+            "certificate",
+            json!(base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                format!("wakit-sim certificate for {}", n.display_phone_number)
+            )),
+        ),
+        ("new_certificate", Value::Null),
+        ("last_onboarded_time", json!("2026-01-05T10:00:00+0000")),
+        ("country_code", json!(cc)),
+        ("country_dial_code", json!(dial)),
+    ]
+}
+
+/// The phone-number object with the requested fields (fields without a value are
+/// left out, as Graph does); an unknown field is Meta's 100.
+fn number_json(
+    n: &Number,
+    admin: Option<&PhoneAdmin>,
+    webhook_url: Option<&str>,
+    fields: Option<&[String]>,
+) -> Result<Value, GraphError> {
+    let mut all = admin_fields(n, admin, webhook_url);
+    let base: Vec<_> = n
+        .graph_fields()
+        .into_iter()
+        .filter(|(k, _)| !all.iter().any(|(a, _)| a == k))
+        .collect();
+    all.extend(base);
     let mut out = Map::new();
     match fields {
         None => {
@@ -45,7 +110,9 @@ fn number_json(n: &Number, fields: Option<&[String]>) -> Result<Value, GraphErro
                         "Tried accessing nonexisting field ({f}) on node type (WhatsAppBusinessPhoneNumber)"
                     ))
                 })?;
-                out.insert(k.to_string(), v.clone());
+                if !v.is_null() {
+                    out.insert(k.to_string(), v.clone());
+                }
             }
             out.insert("id".into(), json!(n.phone_number_id));
         }
@@ -106,13 +173,23 @@ pub(crate) async fn get_node(
         if !wabas.contains(&n.waba_id) {
             return Err(denied());
         }
-        return Ok(ok(number_json(n, fields)?));
+        let url = core.webhooks.url();
+        return Ok(ok(number_json(
+            n,
+            st.admin.get(&id),
+            url.as_deref(),
+            fields,
+        )?));
     }
     if let Some(t) = st.template_by_id(&id) {
         if !wabas.contains(&t.waba_id) {
             return Err(denied());
         }
-        return Ok(ok(tolerant(t.to_graph(), fields)));
+        let mut v = t.to_graph();
+        if fields.is_some_and(|f| f.iter().any(|f| f == "health_status")) {
+            v["health_status"] = template_health(&t.id, &t.waba_id);
+        }
+        return Ok(ok(tolerant(v, fields)));
     }
     if st.media.contains_key(&id) {
         let (waba, owner) = st
@@ -139,9 +216,7 @@ pub(crate) async fn get_node(
             "mime_type": m.mime_type, "sha256": m.sha256, "file_size": m.bytes.len(), "id": m.id})));
     }
     if wabas.contains(&id) && st.waba_exists(&id) {
-        let waba = json!({"id": id, "name": format!("Sandbox WABA {id}"), "currency": "USD",
-            "timezone_id": "1", "message_template_namespace": format!("sandbox_{id}")});
-        return Ok(ok(tolerant(waba, fields)));
+        return Ok(ok(tolerant(waba_json(&id), fields)));
     }
     Err(denied())
 }
@@ -161,11 +236,19 @@ pub(crate) async fn phone_numbers(
         return Err(GraphError::no_object("get", &id));
     }
     let fields = requested_fields(&query);
+    let url = core.webhooks.url();
     let data = st
         .numbers
         .values()
         .filter(|n| n.info.waba_id == id)
-        .map(|n| number_json(&n.info, fields.as_deref()))
+        .map(|n| {
+            number_json(
+                &n.info,
+                st.admin.get(&n.info.phone_number_id),
+                url.as_deref(),
+                fields.as_deref(),
+            )
+        })
         .collect::<Result<Vec<Value>, GraphError>>()?;
     let mut body = json!({ "data": data });
     if let (Some(first), Some(last)) = (data_id(&body, 0), data_id(&body, usize::MAX)) {
@@ -187,4 +270,33 @@ fn data_id(body: &Value, index: usize) -> Option<String> {
         &base64::engine::general_purpose::URL_SAFE_NO_PAD,
         id,
     ))
+}
+
+/// The WABA object with the fields Meta returns (pywa asks for all of them).
+fn waba_json(id: &str) -> Value {
+    json!({"id": id, "name": format!("Sandbox WABA {id}"), "currency": "USD",
+        "timezone_id": "1", "message_template_namespace": format!("sandbox_{id}"),
+        "status": "ACTIVE", "business_verification_status": "verified",
+        "account_review_status": "APPROVED", "ownership_type": "SELF", "country": "US",
+        "is_enabled_for_insights": true,
+        "marketing_messages_lite_api_status": "INELIGIBLE",
+        "marketing_messages_onboarding_status": "INELIGIBLE_COUNTRY_NOT_SUPPORTED",
+        "disable_marketing_messages_on_cloud_api": false,
+        "owner_business_info": {"id": "506914307656634", "name": "Sandbox Business"},
+        "subscribed_apps": {"data": [{"whatsapp_business_api_data": {
+            "id": "634974688087057", "name": "wakit sandbox",
+            "link": "https://developers.facebook.com/apps/634974688087057"}}]},
+        "health_status": {"can_send_message": "AVAILABLE", "entities": [
+            {"entity_type": "WABA", "id": id, "can_send_message": "AVAILABLE"},
+            {"entity_type": "BUSINESS", "id": "506914307656634", "can_send_message": "AVAILABLE"},
+            {"entity_type": "APP", "id": "634974688087057", "can_send_message": "AVAILABLE"}]}})
+}
+
+/// A template's `health_status` (reference §5.2: MESSAGE_TEMPLATE, WABA, BUSINESS, APP).
+fn template_health(id: &str, waba: &str) -> Value {
+    json!({"can_send_message": "AVAILABLE", "entities": [
+        {"entity_type": "MESSAGE_TEMPLATE", "id": id, "can_send_message": "AVAILABLE"},
+        {"entity_type": "WABA", "id": waba, "can_send_message": "AVAILABLE"},
+        {"entity_type": "BUSINESS", "id": "506914307656634", "can_send_message": "AVAILABLE"},
+        {"entity_type": "APP", "id": "634974688087057", "can_send_message": "AVAILABLE"}]})
 }

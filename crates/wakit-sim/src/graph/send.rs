@@ -10,9 +10,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::validate::{self, MediaRef};
+use super::validate::{self, Address, MediaRef};
 use super::{GraphError, access_token, authorize, check_version, template_check};
 use crate::core::Core;
+use crate::identity::{CustomerIdentity, Sender, is_parent_bsuid};
 use crate::json::ok;
 use crate::lifecycle;
 use crate::number::Number;
@@ -44,6 +45,14 @@ pub(crate) async fn messages(
         if req.get("status").is_some() {
             return mark_read(&mut st, &number, &req, now);
         }
+        if st.admin.get(&id).is_some_and(|a| !a.registered) {
+            return Err(GraphError::wa(
+                133010,
+                axum::http::StatusCode::BAD_REQUEST,
+                "Phone number not registered",
+                "The phone number is not registered on the Cloud API (POST /register).",
+            ));
+        }
         let env = validate::envelope(&req, &number.display_phone_number)?;
         let (template, media) = if env.kind == "template" {
             (
@@ -53,6 +62,16 @@ pub(crate) async fn messages(
         } else {
             (None, validate::body(&env.kind, &req)?)
         };
+        if template
+            .as_ref()
+            .is_some_and(|t| t.category.eq_ignore_ascii_case("AUTHENTICATION"))
+            && matches!(env.address, Address::Bsuid(_))
+        {
+            return Err(GraphError::bsuid_not_supported(
+                "Authentication templates can only be sent to a phone number (to).",
+            ));
+        }
+        let customer = recipient(&mut st, &env.address)?;
         let mps = number.throughput_mps;
         let fits = st
             .numbers
@@ -61,7 +80,7 @@ pub(crate) async fn messages(
         if !fits {
             return Err(GraphError::throughput());
         }
-        let window_open = st.window_open(&id, &env.wa_id, now);
+        let window_open = st.window_open(&id, &customer.user_id, now);
         let failure = if template.is_none() && !window_open {
             Some(131047)
         } else {
@@ -73,13 +92,21 @@ pub(crate) async fn messages(
             .unwrap_or_else(|| "service".to_string());
         let free = category == "service" || (category == "utility" && window_open);
         let conversation = (core.webhook_version <= 23)
-            .then(|| conversation(&mut st, &number, &env.wa_id, &category, now));
-        let wamid = st.ids.wamid(&env.wa_id);
+            .then(|| conversation(&mut st, &number, &customer.user_id, &category, now));
+        let by_phone = matches!(env.address, Address::Phone(_));
+        let wa_id = match &env.address {
+            Address::Phone(digits) => digits.clone(),
+            Address::Bsuid(_) => String::new(),
+        };
+        let wamid = st
+            .ids
+            .wamid(if by_phone { &wa_id } else { &customer.user_id });
         st.sent.push(SentMessage {
             wamid: wamid.clone(),
             phone_number_id: id.clone(),
             to: env.to.clone(),
-            wa_id: env.wa_id.clone(),
+            wa_id: wa_id.clone(),
+            user_id: customer.user_id.clone(),
             kind: env.kind.clone(),
             request: req.clone(),
             biz_opaque_callback_data: env.biz_opaque_callback_data.clone(),
@@ -87,10 +114,12 @@ pub(crate) async fn messages(
             failure,
         });
         st.accepted += 1;
+        let user_id = customer.user_id.clone();
         let target = StatusTarget {
             number,
             wamid: wamid.clone(),
-            recipient_id: env.wa_id.clone(),
+            recipient: customer,
+            by_phone,
             biz_opaque_callback_data: env.biz_opaque_callback_data,
             billing: Billing {
                 category,
@@ -102,7 +131,7 @@ pub(crate) async fn messages(
                 conversation,
             },
         };
-        let reads = st.customer_reads(&env.wa_id);
+        let reads = st.customer_reads(&user_id);
         let (quirks, chatty) = (st.quirks.clone(), st.chatty.clone());
         let plan = lifecycle::plan(
             &mut st.ids,
@@ -117,8 +146,13 @@ pub(crate) async fn messages(
         if template.is_some() {
             msg["message_status"] = json!("accepted");
         }
+        let contact = if by_phone {
+            json!({"input": env.to, "wa_id": wa_id})
+        } else {
+            json!({"input": env.to, "user_id": user_id})
+        };
         let response = json!({"messaging_product": "whatsapp",
-            "contacts": [{"input": env.to, "wa_id": env.wa_id}], "messages": [msg]});
+            "contacts": [contact], "messages": [msg]});
         (response, plan)
     };
     if let Some(early) = lifecycle::start(core.clone(), plan) {
@@ -126,6 +160,24 @@ pub(crate) async fn messages(
         let _ = early.await;
     }
     Ok(ok(response))
+}
+
+/// The customer a send reaches: by phone (created when new), by BSUID (created when
+/// new) or by parent BSUID (must be known: 100 otherwise).
+fn recipient(st: &mut SimState, address: &Address) -> Result<CustomerIdentity, GraphError> {
+    let found = match address {
+        Address::Phone(digits) => st.customers.by_phone_mut(digits).map(|c| c.identity()),
+        Address::Bsuid(b) if is_parent_bsuid(b) => st
+            .customers
+            .by_recipient(b)
+            .map(|c| c.identity())
+            .ok_or_else(|| format!("recipient ({b}) is not a parent BSUID of a known user.")),
+        Address::Bsuid(b) => st
+            .customers
+            .resolve(&Sender::user_id(b.clone()))
+            .map(|c| c.identity()),
+    };
+    found.map_err(|e| GraphError::param(format!("Invalid parameter: {e}")))
 }
 
 /// `{"status": "read", "message_id": ...}` (reference §1.4).

@@ -18,6 +18,8 @@ use crate::json::ok;
 /// Default and largest page sizes.
 const DEFAULT_LIMIT: usize = 25;
 const MAX_LIMIT: usize = 1000;
+/// How many templates a WABA may hold (`summary.message_template_limit`).
+const TEMPLATE_LIMIT: usize = 250;
 
 /// The handler.
 pub(crate) async fn list(
@@ -65,6 +67,7 @@ pub(crate) async fn list(
         .filter(|t| matches(&t.category, &category))
         .map(|t| t.to_graph())
         .collect();
+    let in_waba = st.templates.get(&id).map_or(0, Vec::len);
     drop(st);
 
     let cursor = |key: &str| -> Result<Option<usize>, GraphError> {
@@ -119,11 +122,19 @@ pub(crate) async fn list(
         }
         body["paging"] = paging;
     }
-    if query
-        .get("summary")
-        .is_some_and(|s| s.contains("total_count"))
-    {
-        body["summary"] = json!({"total_count": all.len()});
+    if let Some(wanted) = query.get("summary") {
+        let mut summary = Map::new();
+        for key in wanted.split(',').map(str::trim) {
+            let v = match key {
+                "total_count" => json!(all.len()),
+                "message_template_count" => json!(in_waba),
+                "message_template_limit" => json!(TEMPLATE_LIMIT),
+                "are_translations_complete" => json!(true),
+                _ => continue,
+            };
+            summary.insert(key.to_string(), v);
+        }
+        body["summary"] = Value::Object(summary);
     }
     Ok(ok(body))
 }

@@ -5,12 +5,23 @@ use serde_json::{Map, Value};
 use std::collections::HashSet;
 
 use super::GraphError;
+use crate::identity::is_bsuid;
 use crate::number::normalize_phone;
+
+/// Whom a send addresses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Address {
+    /// `to`: phone digits.
+    Phone(String),
+    /// `recipient`: a BSUID or parent BSUID.
+    Bsuid(String),
+}
 
 /// What the envelope says.
 pub(crate) struct Envelope {
+    /// `to` or `recipient` as given (the answer's `contacts[].input`).
     pub to: String,
-    pub wa_id: String,
+    pub address: Address,
     pub kind: String,
     pub biz_opaque_callback_data: Option<String>,
 }
@@ -111,24 +122,7 @@ pub(crate) fn envelope(req: &Value, business_digits: &str) -> Result<Envelope, G
             )));
         }
     }
-    let to = match req.get("to") {
-        Some(Value::String(s)) if !s.is_empty() => s.clone(),
-        Some(Value::Null) | None => return Err(GraphError::param("The parameter to is required.")),
-        Some(_) => return Err(GraphError::param("Param to must be a string.")),
-    };
-    let wa_id = normalize_phone(&to).ok_or_else(|| {
-        GraphError::param(format!(
-            "Invalid parameter: to ({to}) is not a valid phone number."
-        ))
-    })?;
-    if wa_id == business_digits {
-        return Err(GraphError::wa(
-            131021,
-            axum::http::StatusCode::BAD_REQUEST,
-            "Recipient cannot be sender",
-            "Sender and recipient phone number is the same.",
-        ));
-    }
+    let (to, address) = address(req, business_digits)?;
     let kind = match req.get("type") {
         None | Some(Value::Null) => "text".to_string(),
         Some(Value::String(t)) => t.to_ascii_lowercase(),
@@ -167,7 +161,7 @@ pub(crate) fn envelope(req: &Value, business_digits: &str) -> Result<Envelope, G
     }
     Ok(Envelope {
         to,
-        wa_id,
+        address,
         kind,
         biz_opaque_callback_data,
     })
@@ -292,7 +286,13 @@ fn interactive(o: &Map<String, Value>) -> Result<(), GraphError> {
     let kind = text_field(o, "interactive", "type")?;
     let needs_body = matches!(
         kind,
-        "button" | "list" | "cta_url" | "flow" | "product_list"
+        "button"
+            | "list"
+            | "cta_url"
+            | "flow"
+            | "product_list"
+            | "voice_call"
+            | "request_contact_info"
     );
     match kind {
         "button"
@@ -303,7 +303,9 @@ fn interactive(o: &Map<String, Value>) -> Result<(), GraphError> {
         | "product_list"
         | "catalog_message"
         | "location_request_message"
-        | "call_permission_request" => {}
+        | "call_permission_request"
+        | "voice_call"
+        | "request_contact_info" => {}
         other => {
             return Err(GraphError::invalid(format!(
                 "interactive type {other} is not valid"
@@ -353,7 +355,24 @@ fn interactive(o: &Map<String, Value>) -> Result<(), GraphError> {
             }
             Ok(())
         }
+        "voice_call" => voice_call(action),
         _ => Ok(()),
+    }
+}
+
+/// `voice_call` action: `{"name": "voice_call", "parameters": {"display_text"? (≤ 20),
+/// "ttl_minutes"? (1..=43200)}}`.
+fn voice_call(action: &Map<String, Value>) -> Result<(), GraphError> {
+    let Some(Value::Object(params)) = action.get("parameters") else {
+        return Ok(());
+    };
+    max_len(params, "action['parameters']", "display_text", 20)?;
+    match params.get("ttl_minutes") {
+        None | Some(Value::Null) => Ok(()),
+        Some(v) if v.as_f64().is_some_and(|m| (1.0..=43200.0).contains(&m)) => Ok(()),
+        Some(_) => Err(GraphError::invalid(
+            "action['parameters']['ttl_minutes'] must be 1-43200",
+        )),
     }
 }
 
@@ -439,4 +458,38 @@ fn list(action: &Map<String, Value>) -> Result<(), GraphError> {
         return Err(GraphError::invalid("Too many rows. Max is 10 in total"));
     }
     Ok(())
+}
+
+/// `to` (phone) wins over `recipient` (BSUID or parent BSUID) when both are given.
+fn address(req: &Value, business_digits: &str) -> Result<(String, Address), GraphError> {
+    let given = |key: &str| match req.get(key) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
+        Some(Value::Null) | None => Ok(None),
+        Some(_) => Err(GraphError::param(format!("Param {key} must be a string."))),
+    };
+    let (to, recipient) = (given("to")?, given("recipient")?);
+    let Some(to) = to else {
+        let recipient =
+            recipient.ok_or_else(|| GraphError::param("The parameter to is required."))?;
+        if !is_bsuid(&recipient) {
+            return Err(GraphError::param(format!(
+                "Invalid parameter: recipient ({recipient}) is not a valid business-scoped user ID."
+            )));
+        }
+        return Ok((recipient.clone(), Address::Bsuid(recipient)));
+    };
+    let wa_id = normalize_phone(&to).ok_or_else(|| {
+        GraphError::param(format!(
+            "Invalid parameter: to ({to}) is not a valid phone number."
+        ))
+    })?;
+    if wa_id == business_digits {
+        return Err(GraphError::wa(
+            131021,
+            axum::http::StatusCode::BAD_REQUEST,
+            "Recipient cannot be sender",
+            "Sender and recipient phone number is the same.",
+        ));
+    }
+    Ok((to, Address::Phone(wa_id)))
 }

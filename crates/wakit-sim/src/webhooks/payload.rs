@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use crate::identity::CustomerIdentity;
 use crate::number::Number;
 use crate::template::Template;
 
@@ -9,12 +10,29 @@ use crate::template::Template;
 const ERRORS_HREF: &str =
     "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/";
 
-/// `{"object":"whatsapp_business_account","entry":[{"id":waba,"changes":[{field,value}]}]}`.
+/// `{"object":"whatsapp_business_account","entry":[{"id":waba,"time":unix,"changes":[{field,value}]}]}`.
 pub(crate) fn envelope(waba_id: &str, field: &str, value: Value) -> Value {
     json!({
         "object": "whatsapp_business_account",
-        "entry": [{"id": waba_id, "changes": [{"value": value, "field": field}]}]
+        "entry": [{"id": waba_id, "time": chrono::Utc::now().timestamp(),
+                   "changes": [{"value": value, "field": field}]}]
     })
+}
+
+/// One `value.contacts[]` item: `profile` (name, username), `wa_id` when the customer's
+/// phone is shown (`show_phone`), `user_id` and `parent_user_id` (reference §3.3).
+pub(crate) fn contact(c: &CustomerIdentity, show_phone: bool) -> Value {
+    let mut profile = json!({"name": c.profile_name});
+    if let Some(u) = &c.username {
+        profile["username"] = json!(u);
+    }
+    let mut v = json!({"profile": profile});
+    if let Some(phone) = c.phone.as_ref().filter(|_| show_phone) {
+        v["wa_id"] = json!(phone);
+    }
+    v["user_id"] = json!(c.user_id);
+    v["parent_user_id"] = json!(c.parent_user_id);
+    v
 }
 
 fn metadata(number: &Number) -> Value {
@@ -22,16 +40,13 @@ fn metadata(number: &Number) -> Value {
            "phone_number_id": number.phone_number_id})
 }
 
-/// A `messages` change carrying inbound messages from `contacts` (wa_id, profile name).
+/// A `messages` change carrying inbound messages from `contacts`.
 pub(crate) fn inbound_body(
     number: &Number,
-    contacts: &[(String, String)],
+    contacts: &[CustomerIdentity],
     messages: Vec<Value>,
 ) -> Value {
-    let contacts: Vec<Value> = contacts
-        .iter()
-        .map(|(wa_id, name)| json!({"profile": {"name": name}, "wa_id": wa_id}))
-        .collect();
+    let contacts: Vec<Value> = contacts.iter().map(|c| contact(c, true)).collect();
     envelope(
         &number.waba_id,
         "messages",
@@ -62,7 +77,11 @@ pub(crate) struct Billing {
 pub(crate) struct StatusTarget {
     pub number: Number,
     pub wamid: String,
-    pub recipient_id: String,
+    /// The customer the send reached.
+    pub recipient: CustomerIdentity,
+    /// Whether the send addressed a phone number (`to`): then `recipient_id` and
+    /// `wa_id` appear; a send to a BSUID (`recipient`) omits them.
+    pub by_phone: bool,
     pub biz_opaque_callback_data: Option<String>,
     pub billing: Billing,
 }
@@ -103,10 +122,15 @@ pub(crate) fn failure_text(code: i64) -> (&'static str, &'static str) {
     }
 }
 
-/// A `messages` change with one `statuses[]` item.
+/// A `messages` change with one `statuses[]` item and the recipient in `contacts`.
 pub(crate) fn status_body(t: &StatusTarget, kind: StatusKind, timestamp: i64) -> Value {
     let mut s = json!({"id": t.wamid, "status": kind.as_str(),
-        "timestamp": timestamp.to_string(), "recipient_id": t.recipient_id});
+        "timestamp": timestamp.to_string()});
+    if let Some(phone) = t.recipient.phone.as_ref().filter(|_| t.by_phone) {
+        s["recipient_id"] = json!(phone);
+    }
+    s["recipient_user_id"] = json!(t.recipient.user_id);
+    s["parent_recipient_user_id"] = json!(t.recipient.parent_user_id);
     if let Some(data) = &t.biz_opaque_callback_data {
         s["biz_opaque_callback_data"] = json!(data);
     }
@@ -132,16 +156,14 @@ pub(crate) fn status_body(t: &StatusTarget, kind: StatusKind, timestamp: i64) ->
     envelope(
         &t.number.waba_id,
         "messages",
-        json!({"messaging_product": "whatsapp", "metadata": metadata(&t.number), "statuses": [s]}),
+        json!({"messaging_product": "whatsapp", "metadata": metadata(&t.number),
+               "contacts": [contact(&t.recipient, t.by_phone)], "statuses": [s]}),
     )
 }
 
 /// `message_template_status_update` for `t` with `event` (its status).
 pub(crate) fn template_status_body(t: &Template, event: &str) -> Value {
-    let id: Value =
-        t.id.parse::<u64>()
-            .map(Value::from)
-            .unwrap_or_else(|_| json!(t.id));
+    let id = template_id_json(t);
     let reason = if event == "REJECTED" {
         "INVALID_FORMAT"
     } else {
@@ -154,6 +176,24 @@ pub(crate) fn template_status_body(t: &Template, event: &str) -> Value {
                "message_template_name": t.name, "message_template_language": t.language,
                "reason": reason, "message_template_category": t.category}),
     )
+}
+
+/// `message_template_quality_update`: `t` went from `previous` to its quality score.
+pub(crate) fn template_quality_body(t: &Template, previous: &str) -> Value {
+    envelope(
+        &t.waba_id,
+        "message_template_quality_update",
+        json!({"previous_quality_score": previous, "new_quality_score": t.quality_score,
+               "message_template_id": template_id_json(t),
+               "message_template_name": t.name, "message_template_language": t.language}),
+    )
+}
+
+/// Meta sends template ids in webhooks as numbers.
+fn template_id_json(t: &Template) -> Value {
+    t.id.parse::<u64>()
+        .map(Value::from)
+        .unwrap_or_else(|_| json!(t.id))
 }
 
 /// `phone_number_quality_update` for `n` with `event`.

@@ -1,6 +1,9 @@
 //! Shared test helpers: a webhook receiver that verifies signatures, and sandbox setup.
 #![allow(dead_code)]
 
+pub mod emit;
+pub mod external;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -25,6 +28,8 @@ pub struct Received {
     pub raw: Bytes,
     pub json: Value,
     pub signature_ok: bool,
+    /// The `X-Hub-Signature-256` header as sent.
+    pub signature: Option<String>,
     pub status_answered: u16,
 }
 
@@ -52,6 +57,7 @@ async fn receive(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> St
         raw: body,
         json,
         signature_ok,
+        signature: sig.map(str::to_string),
         status_answered: status,
     });
     StatusCode::from_u16(status).expect("status")
@@ -199,3 +205,16 @@ pub fn graph(sim: &SimHandle) -> wakit_meta::GraphClient {
 }
 
 pub const WAIT: Duration = Duration::from_secs(10);
+
+/// POSTs `body` as JSON to `{base_url}{path}` with the standard token: (status, JSON).
+pub async fn graph_post(sim: &SimHandle, path: &str, body: Value) -> (u16, Value) {
+    let resp = reqwest::Client::new()
+        .post(format!("{}{path}", sim.base_url()))
+        .bearer_auth(TOKEN)
+        .json(&body)
+        .send()
+        .await
+        .expect("post");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.expect("json"))
+}
