@@ -8,8 +8,8 @@ mod common;
 use common::meta::{eventually, post_signed};
 use common::sandbox::{fast_dispatch, world};
 use serde_json::{Value, json};
-use wakit_api::{ContactsQuery, ConversationQuery, ConversationsQuery};
-use wakit_sim::Quirks;
+use wakit_api::{ContactsQuery, ConversationQuery, ConversationsQuery, SendRequest};
+use wakit_sim::{Quirks, TemplateSpec};
 use wakit_store_tests::{Backend, TestStore};
 
 const BSUID: &str = "MX.1234567890123456789";
@@ -18,7 +18,8 @@ const PHONE: &str = "5215512345678";
 /// A `messages` webhook as Meta sends it in 2026: the contact's BSUID (and username);
 /// `from` only when `phone` is given.
 fn body(pnid: &str, phone: Option<&str>, wamid: &str, text: &str) -> Vec<u8> {
-    let mut contact = json!({"profile": {"name": "Ana Username", "username": "@ana"}, "user_id": BSUID});
+    let mut contact =
+        json!({"profile": {"name": "Ana Username", "username": "@ana"}, "user_id": BSUID});
     let now = chrono::Utc::now().timestamp();
     let mut message = json!({"from_user_id": BSUID, "id": wamid, "timestamp": now.to_string(),
                              "type": "text", "text": {"body": text}});
@@ -45,9 +46,13 @@ async fn username_customer_is_served(backend: Backend) {
     let api = w.client().await;
     let http = reqwest::Client::new();
     let pnid = w.account.phone_number_id.clone();
-    let answer = post_signed(&http, &w.server.webhook, body(&pnid, None, "wamid.u1", "hola"))
-        .await
-        .expect("post");
+    let answer = post_signed(
+        &http,
+        &w.server.webhook,
+        body(&pnid, None, "wamid.u1", "hola"),
+    )
+    .await
+    .expect("post");
     assert_eq!(answer.status(), 200);
     eventually("the username-only message to be stored", || async {
         api.conversations(&ConversationsQuery::default())
@@ -133,4 +138,85 @@ async fn username_customer_is_served(backend: Backend) {
     w.stop().await;
 }
 
-on_both_backends!(username_customer_is_served);
+/// The "done when", through the sandbox: a customer with only a username writes
+/// in, shows in `GET /conversations`, gets an answer (Meta's `recipient` field), the
+/// answer's statuses (by `recipient_user_id`) land on it, and an authentication
+/// template to them is refused with a clear 400 (Meta's 131062).
+async fn sandbox_username_customer_gets_an_answer(backend: Backend) {
+    let Some(ts) = TestStore::fresh(backend).await else {
+        return;
+    };
+    let w = world(ts, Quirks::none(), fast_dispatch()).await;
+    let api = w.client().await;
+    let pnid = w.account.phone_number_id.clone();
+    let customer = wakit_sim::Sender::username("@ana")
+        .named("Ana")
+        .country("MX");
+    w.sim
+        .sender_writes(&pnid, customer, wakit_sim::Inbound::text("hola"))
+        .expect("customer writes");
+    eventually("the username-only customer to appear", || async {
+        api.conversations(&ConversationsQuery::default())
+            .await
+            .is_ok_and(|r| !r.value.conversations.is_empty())
+    })
+    .await;
+    let list = api
+        .conversations(&ConversationsQuery::default())
+        .await
+        .expect("conversations")
+        .value;
+    let contact = &list.conversations[0].contact;
+    let bsuid = contact.user_id.clone().expect("the BSUID is shown");
+    assert_eq!(contact.phone, bsuid);
+    assert_eq!(contact.username.as_deref(), Some("@ana"));
+
+    let reply = SendRequest {
+        contact_phone: Some(bsuid.clone()),
+        text: Some("¡Hola Ana!".into()),
+        ..Default::default()
+    };
+    let sent = api.send(&reply, None).await.expect("send").value;
+    assert_eq!(sent.status, "sent");
+    let at_meta = w
+        .sim
+        .sent_messages()
+        .into_iter()
+        .find(|m| Some(&m.wamid) == sent.wamid.as_ref())
+        .expect("the sandbox took the send");
+    assert_eq!(at_meta.request["recipient"], json!(bsuid));
+    assert!(at_meta.request.get("to").is_none(), "{}", at_meta.request);
+    eventually("the reply's delivery status to land", || async {
+        api.conversation(&ConversationQuery {
+            contact_phone: Some(bsuid.clone()),
+            ..Default::default()
+        })
+        .await
+        .is_ok_and(|r| {
+            r.value
+                .messages
+                .last()
+                .is_some_and(|m| m.status == "delivered" || m.status == "read")
+        })
+    })
+    .await;
+
+    let auth = TemplateSpec::body("login_code", "es", "AUTHENTICATION", "Tu código es {{1}}");
+    w.sim
+        .add_template(&w.account.waba_id, auth)
+        .expect("template");
+    let code = SendRequest {
+        contact_phone: Some(bsuid.clone()),
+        template: Some(json!({"name": "login_code", "language": {"code": "es"},
+            "components": [{"type": "body", "parameters": [{"type": "text", "text": "123456"}]}]})),
+        ..Default::default()
+    };
+    let e = common::api::expect_error(api.send(&code, None).await, 400, "bsuid_not_supported");
+    assert!(e.error.contains("131062"), "{}", e.error);
+    w.stop().await;
+}
+
+on_both_backends!(
+    username_customer_is_served,
+    sandbox_username_customer_gets_an_answer
+);

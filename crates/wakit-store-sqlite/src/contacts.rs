@@ -5,14 +5,27 @@
 //! contacts_addresses. Both parts → AND; neither → every active address of the org.
 
 use async_trait::async_trait;
+use std::time::Instant;
 use wakit_core::OrgId;
 use wakit_core::text::{escape_like, fold};
-use wakit_store::{ContactQuery, ContactRef, ContactStore, StoreResult};
+use wakit_store::{
+    ContactQuery, ContactRef, ContactStore, SEARCH_TIMEOUT, StoreError, StoreResult,
+};
 
 use crate::SqliteStore;
 use crate::error::db;
 use crate::rows::contact_ref;
 use crate::shared::limit;
+
+/// SQLite virtual-machine steps between deadline checks (~1 ms of work).
+const PROGRESS_OPS: i32 = 10_000;
+
+fn busy() -> StoreError {
+    StoreError::Unavailable(format!(
+        "the contact search did not finish within {} s",
+        SEARCH_TIMEOUT.as_secs()
+    ))
+}
 
 /// Shortest query part the trigram index can answer.
 const TRIGRAM: usize = 3;
@@ -63,6 +76,9 @@ impl ContactStore for SqliteStore {
         org: OrgId,
         query: ContactQuery,
     ) -> StoreResult<Vec<ContactRef>> {
+        if let Some(problem) = query.problem() {
+            return Err(StoreError::Other(problem));
+        }
         let name = query.name.as_deref().map(fold).filter(|n| !n.is_empty());
         let number = query
             .number
@@ -100,11 +116,29 @@ impl ContactStore for SqliteStore {
         for arg in like_args {
             q = q.bind(arg);
         }
-        let rows = q
-            .bind(limit(query.limit))
-            .fetch_all(self.reads())
+        let q = q.bind(limit(query.limit));
+        // At most SEARCH_SLOTS searches hold reader connections at once, so a burst of
+        // searches never takes every connection from key checks and conversation reads;
+        // each is stopped after SEARCH_TIMEOUT.
+        let _slot = tokio::time::timeout(SEARCH_TIMEOUT, self.search_slots().acquire())
             .await
-            .map_err(db)?;
-        rows.iter().map(contact_ref).collect()
+            .map_err(|_| busy())?
+            .map_err(|_| busy())?;
+        let mut conn = self.reads().acquire().await.map_err(db)?;
+        let deadline = Instant::now() + SEARCH_TIMEOUT;
+        conn.lock_handle()
+            .await
+            .map_err(db)?
+            .set_progress_handler(PROGRESS_OPS, move || Instant::now() < deadline);
+        let rows = q.fetch_all(&mut *conn).await;
+        conn.lock_handle()
+            .await
+            .map_err(db)?
+            .remove_progress_handler();
+        match rows {
+            Ok(rows) => rows.iter().map(contact_ref).collect(),
+            Err(_) if Instant::now() >= deadline => Err(busy()),
+            Err(e) => Err(db(e)),
+        }
     }
 }

@@ -48,6 +48,8 @@ use crate::readers::Readers;
 
 /// Connections in the read pool.
 const READERS: u32 = 4;
+/// Contact searches that may hold a reader connection at once.
+const SEARCH_SLOTS: usize = 2;
 /// How long a connection waits on a lock held by another process before giving up.
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Page cache of the writer connection, in KiB: index inserts into a large database
@@ -68,6 +70,8 @@ pub struct SqliteStore {
     readers: Arc<Readers>,
     /// The database file.
     path: PathBuf,
+    /// Contact searches running at once (fewer than the reader connections).
+    search_slots: Arc<tokio::sync::Semaphore>,
     /// This process's shared lock on `<database>-leases`, once its workers started
     /// (`leases.rs`).
     lease_lock: Arc<std::sync::Mutex<Option<std::fs::File>>>,
@@ -138,6 +142,7 @@ impl SqliteStore {
             reader,
             readers: Arc::new(readers),
             path,
+            search_slots: Arc::new(tokio::sync::Semaphore::new(SEARCH_SLOTS)),
             lease_lock: Arc::default(),
         })
     }
@@ -150,6 +155,11 @@ impl SqliteStore {
     /// The read pool.
     pub(crate) fn reads(&self) -> &SqlitePool {
         &self.reader
+    }
+
+    /// Permits for contact searches.
+    pub(crate) fn search_slots(&self) -> &tokio::sync::Semaphore {
+        &self.search_slots
     }
 
     /// The hot reads' connections (used on the calling thread).

@@ -22,7 +22,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(search))
 }
 
-/// Contacts by name (case- and accent-insensitive), number (any part), both or neither.
+/// Contacts by name or username (case- and accent-insensitive, at most 64 characters),
+/// number (any part, at most 20 digits), both or neither.
 #[utoipa::path(get, path = "/contacts", tag = "contacts", security(("api_key" = [])),
     params(wakit_api::ContactsQuery), responses(
         (status = 200, description = "Matching contacts, by name", body = ContactsResponse),
@@ -47,6 +48,9 @@ async fn search(
         number,
         limit,
     };
+    if let Some(problem) = query.problem() {
+        return Err(ApiError::bad_request(problem));
+    }
     let found = state.store.search_contacts(auth.org_id, query).await?;
     Ok(Json(ContactsResponse {
         contacts: found.iter().map(contact_brief).collect(),

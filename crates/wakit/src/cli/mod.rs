@@ -68,15 +68,35 @@ impl Command {
     }
 }
 
-/// Logs to stderr; `RUST_LOG` overrides. Servers log at info, one-shot commands at warn.
+/// Logs to stderr. Levels: `WAKIT_LOG`, else `RUST_LOG` (e.g. `info,wakit_server=debug`);
+/// servers log at info, one-shot commands at warn. `WAKIT_LOG_FORMAT=json` writes one
+/// JSON object a line (time, level, target, message, fields) for a collector; otherwise
+/// text, with colours only when stderr is a terminal.
 pub fn init_tracing(server: bool) {
+    use std::io::IsTerminal;
     let default = if server { "info" } else { "warn" };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let filter = ["WAKIT_LOG", "RUST_LOG"]
+        .iter()
+        .find_map(|name| {
+            let value = std::env::var(name).ok()?;
+            tracing_subscriber::EnvFilter::try_new(value.trim()).ok()
+        })
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new(default));
+    let json = std::env::var("WAKIT_LOG_FORMAT").is_ok_and(|v| v.trim() == "json");
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init()
+    } else {
+        builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init()
+    };
 }
 
 pub use stop::remember_parent;
