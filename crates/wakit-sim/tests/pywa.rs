@@ -38,7 +38,7 @@ async fn pywa_parses_every_webhook_kind() {
         return;
     }
     let bodies = capture_every_kind().await;
-    let input = webhook_input(bodies.clone());
+    let input = webhook_input(common::SECRET, bodies.clone());
     let out = run_on(
         "python3",
         &script("pywa", "check_webhooks.py"),

@@ -47,7 +47,7 @@ async fn whatsapp_api_js_parses_every_webhook_kind() {
         "node",
         &script("whatsapp-api-js", "check_webhooks.mjs"),
         "whatsapp-api-js",
-        &webhook_input(bodies.clone()),
+        &webhook_input(common::SECRET, bodies.clone()),
     );
     assert_every_kind_parsed("whatsapp-api-js", &bodies, &out);
 }

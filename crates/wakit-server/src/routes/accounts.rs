@@ -17,7 +17,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The org's connected WhatsApp numbers.
-#[utoipa::path(get, path = "/accounts", tag = "accounts", security(("api_key" = [])), responses(
+#[utoipa::path(get, path = "/accounts", operation_id = "listAccounts", tag = "accounts", security(("api_key" = [])), responses(
         (status = 200, description = "Connected numbers", body = AccountsResponse),
         (status = 401, description = "Missing or invalid API key", body = wakit_api::ErrorBody),
         (status = 429, description = "Rate limit of the API key (Retry-After)", body = wakit_api::ErrorBody),

@@ -24,7 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Contacts by name or username (case- and accent-insensitive, at most 64 characters),
 /// number (any part, at most 20 digits), both or neither.
-#[utoipa::path(get, path = "/contacts", tag = "contacts", security(("api_key" = [])),
+#[utoipa::path(get, path = "/contacts", operation_id = "searchContacts", tag = "contacts", security(("api_key" = [])),
     params(wakit_api::ContactsQuery), responses(
         (status = 200, description = "Matching contacts, by name", body = ContactsResponse),
         (status = 400, description = "Invalid parameter, or account_required when the org has several numbers", body = wakit_api::ErrorBody),

@@ -64,7 +64,7 @@ fn content(m: &MessageRecord) -> Value {
 }
 
 /// Active conversations of a number, newest message first, with previews.
-#[utoipa::path(get, path = "/conversations", tag = "conversations", security(("api_key" = [])),
+#[utoipa::path(get, path = "/conversations", operation_id = "listConversations", tag = "conversations", security(("api_key" = [])),
     params(wakit_api::ConversationsQuery), responses(
         (status = 200, description = "Conversations", body = ConversationsResponse),
         super::openapi::ReadErrors))]
@@ -109,7 +109,7 @@ async fn list(
 }
 
 /// The last `limit` messages with a contact, oldest first, and the service window.
-#[utoipa::path(get, path = "/conversation", tag = "conversations", security(("api_key" = [])),
+#[utoipa::path(get, path = "/conversation", operation_id = "getConversation", tag = "conversations", security(("api_key" = [])),
     params(wakit_api::ConversationQuery), responses(
         (status = 200, description = "The conversation", body = ConversationResponse),
         super::openapi::ReadErrors))]
@@ -223,7 +223,7 @@ fn json_body(body: Bytes) -> Response {
 }
 
 /// Alias of `GET /conversation`.
-#[utoipa::path(get, path = "/messages", tag = "conversations", security(("api_key" = [])),
+#[utoipa::path(get, path = "/messages", operation_id = "listMessages", tag = "conversations", security(("api_key" = [])),
     params(wakit_api::ConversationQuery), responses(
         (status = 200, description = "The conversation", body = ConversationResponse),
         super::openapi::ReadErrors))]

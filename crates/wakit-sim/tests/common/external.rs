@@ -118,7 +118,8 @@ pub fn assert_every_kind_parsed(label: &str, bodies: &[Value], out: &Value) {
     );
 }
 
-/// The JSON a webhook checker reads.
-pub fn webhook_input(bodies: Vec<Value>) -> Value {
-    json!({"app_secret": super::SECRET, "bodies": bodies})
+/// The JSON a webhook checker reads: the app secret the bodies are signed with, and the
+/// bodies.
+pub fn webhook_input(app_secret: &str, bodies: Vec<Value>) -> Value {
+    json!({"app_secret": app_secret, "bodies": bodies})
 }
