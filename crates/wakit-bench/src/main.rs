@@ -5,6 +5,7 @@
 //! cargo run --release -p wakit-bench -- dispatch --backend both --mps 1000
 //! cargo run --release -p wakit-bench -- webhook --backend both
 //! cargo build --release -p wakit && cargo run --release -p wakit-bench -- api --backend both
+//! cargo build --release -p wakit && cargo run --release -p wakit-bench -- restart --backend sqlite
 //! ```
 #![forbid(unsafe_code)]
 
@@ -15,6 +16,7 @@ mod data;
 mod dispatch;
 mod floor;
 mod load;
+mod restart;
 mod scratch;
 mod stats;
 mod storage;
@@ -44,6 +46,9 @@ enum Bench {
     /// REST API reads: req/s and latency of GET /conversations and /conversation over a
     /// 1M-message database against an HTTP floor; CLI wall time against curl.
     Api(api::Args),
+    /// Restart recovery: SIGKILL `wakit serve` mid-storm, restart it, time until every
+    /// acknowledged message is visible.
+    Restart(restart::Args),
 }
 
 /// mimalloc: the API's reads allocate a lot (rows, JSON), and glibc's malloc was a
@@ -58,5 +63,6 @@ async fn main() -> anyhow::Result<()> {
         Bench::Dispatch(args) => dispatch::run(args).await,
         Bench::Webhook(args) => webhook::run(args).await,
         Bench::Api(args) => api::run(args).await,
+        Bench::Restart(args) => restart::run(args).await,
     }
 }

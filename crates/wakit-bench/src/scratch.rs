@@ -57,6 +57,8 @@ fn backends(arg: &str) -> anyhow::Result<Vec<&'static str>> {
 pub struct Scratch {
     /// The store.
     pub store: Arc<dyn Store>,
+    /// The URL a `wakit` process opens the same database with.
+    pub url: String,
     _dir: tempfile::TempDir,
     postgres: Option<Postgres>,
 }
@@ -71,10 +73,10 @@ impl Scratch {
     /// Creates the database and migrates it.
     pub async fn create(backend: &str, postgres_url: &str) -> anyhow::Result<Scratch> {
         let dir = tempfile::tempdir()?;
-        let (store, postgres): (Arc<dyn Store>, _) = match backend {
+        let (store, postgres, url): (Arc<dyn Store>, _, _) = match backend {
             "sqlite" => {
                 let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-                (Arc::new(SqliteStore::open(&url, true).await?), None)
+                (Arc::new(SqliteStore::open(&url, true).await?), None, url)
             }
             "postgres" => {
                 let name = format!("wakit_bench_{}", uuid::Uuid::new_v4().simple());
@@ -85,20 +87,21 @@ impl Scratch {
                     .execute(&admin)
                     .await?;
                 admin.close().await;
-                let pg = PgStore::connect(&replace_db(postgres_url, &name), PgOptions::default())
-                    .await?;
+                let url = replace_db(postgres_url, &name);
+                let pg = PgStore::connect(&url, PgOptions::default()).await?;
                 let postgres = Postgres {
                     pool: pg.pool().clone(),
                     admin_url: postgres_url.to_string(),
                     name,
                 };
-                (Arc::new(pg), Some(postgres))
+                (Arc::new(pg), Some(postgres), url)
             }
             other => anyhow::bail!("unknown backend {other}"),
         };
         store.migrate().await?;
         Ok(Scratch {
             store,
+            url,
             _dir: dir,
             postgres,
         })

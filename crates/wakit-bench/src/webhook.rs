@@ -200,7 +200,7 @@ async fn bench_one(
 }
 
 /// An org with the number the bodies are addressed to.
-async fn connect_number(store: &dyn Store) -> anyhow::Result<(OrgId, AccountId)> {
+pub(crate) async fn connect_number(store: &dyn Store) -> anyhow::Result<(OrgId, AccountId)> {
     let org = store.create_org("Bench", "UTC").await?.id;
     let account = NewAccount {
         phone: Phone::parse("15550783881")?,
@@ -214,8 +214,19 @@ async fn connect_number(store: &dyn Store) -> anyhow::Result<(OrgId, AccountId)>
 
 /// Signed bodies (§3.3 envelope, §3.4 text messages), built before timing starts.
 fn make_bodies(args: &Args, per_body: usize) -> Vec<(Vec<u8>, String)> {
-    let count = args.messages.div_ceil(per_body);
-    let contacts = args.contacts.max(1);
+    signed_bodies(args.messages, per_body, args.contacts, APP_SECRET)
+}
+
+/// `messages` text messages from `contacts` senders, `per_body` to a body, each signed
+/// with `secret`; wamid `wamid.bench.{per_body}.{n}` for message `n`.
+pub(crate) fn signed_bodies(
+    messages: usize,
+    per_body: usize,
+    contacts: usize,
+    secret: &[u8],
+) -> Vec<(Vec<u8>, String)> {
+    let count = messages.div_ceil(per_body);
+    let contacts = contacts.max(1);
     (0..count)
         .map(|b| {
             let senders: Vec<usize> = (0..per_body)
@@ -252,7 +263,7 @@ fn make_bodies(args: &Args, per_body: usize) -> Vec<(Vec<u8>, String)> {
                 }}]}]
             });
             let bytes = serde_json::to_vec(&body).unwrap_or_default();
-            let signature = wakit_meta::signature::sign(APP_SECRET, &bytes);
+            let signature = wakit_meta::signature::sign(secret, &bytes);
             (bytes, signature)
         })
         .collect()

@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 use wakit_store::Store;
+use workers::supervisor::supervise;
 
 /// Largest request body accepted (bytes).
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -83,6 +84,8 @@ pub struct ApiConfig {
     pub limiter: Arc<workers::pacing::Pacer<wakit_core::ApiKeyId>>,
     /// Authenticated keys and the orgs' numbers and timezones, for [`cache::TTL`].
     pub cache: Arc<cache::ApiCache>,
+    /// The background workers' states (`GET /ready` names the ones that are down).
+    pub workers: Arc<workers::supervisor::Health>,
 }
 
 impl Default for ApiConfig {
@@ -92,6 +95,7 @@ impl Default for ApiConfig {
             rate_limit: Some(DEFAULT_API_RATE),
             limiter: Arc::default(),
             cache: Arc::default(),
+            workers: Arc::default(),
         }
     }
 }
@@ -138,10 +142,18 @@ async fn spawn_workers(
         }
     }
     let tracker = tokio_util::task::TaskTracker::new();
+    let health = state.api.workers.clone();
     let processor =
         workers::webhooks::WebhookProcessor::new(state.store.clone()).with_lease(options.job_lease);
-    for _ in 0..processor.parallelism() {
-        tracker.spawn(processor.clone().run(shutdown.clone()));
+    for n in 1..=processor.parallelism() {
+        let (processor, cancel) = (processor.clone(), shutdown.clone());
+        supervise(
+            &tracker,
+            health.clone(),
+            format!("webhooks-{n}"),
+            shutdown.clone(),
+            move || processor.clone().run(cancel.clone()),
+        );
     }
     if let Some(meta) = &state.meta {
         let dispatcher = workers::dispatch::Dispatcher::new(
@@ -153,7 +165,14 @@ async fn spawn_workers(
                 ..meta.dispatch.clone()
             },
         );
-        tracker.spawn(dispatcher.run(shutdown.clone()));
+        let cancel = shutdown.clone();
+        supervise(
+            &tracker,
+            health,
+            "dispatcher".into(),
+            shutdown.clone(),
+            move || dispatcher.clone().run(cancel.clone()),
+        );
     }
     tracker
 }

@@ -4,4 +4,5 @@
 pub mod dispatch;
 pub mod meta_events;
 pub mod pacing;
+pub mod supervisor;
 pub mod webhooks;
