@@ -199,3 +199,45 @@ fn templates_table_lists_names_statuses_categories_and_languages() {
     let (_, api) = demo.get(&format!("/templates?account_phone={NUMBER}"));
     assert_eq!(json, api);
 }
+
+/// Meta 2026: a customer with only a username writes in through the sandbox; the CLI
+/// lists them by BSUID (with their name), shows the chat, and answers them by BSUID.
+#[test]
+fn username_only_customer_in_the_cli() {
+    let demo = Demo::start();
+    demo.wait_for_seed();
+    let cli = demo.configured_cli();
+    let wrote = demo.sim(
+        "/messages",
+        json!({"phone_number_id": PHONE_NUMBER_ID, "username": "@anita", "country": "MX",
+               "profile_name": "Anita Username", "text": "hola, soy Anita"}),
+    );
+    let bsuid = wrote["user_id"]
+        .as_str()
+        .expect("the sandbox names the BSUID")
+        .to_string();
+    let out = eventually("the username-only customer to be listed", || {
+        let out = cli.ok(&["conversations", "--limit", "50"]);
+        out.contains("Anita Username").then_some(out)
+    });
+    let row = out
+        .lines()
+        .find(|r| r.starts_with("Anita Username"))
+        .expect("Anita's row");
+    assert!(row.contains(&bsuid), "{row}");
+    assert!(
+        !row.contains(&format!("+{bsuid}")),
+        "a BSUID is not a phone: {row}"
+    );
+    let chat = cli.ok(&["chat", &bsuid]);
+    assert!(chat.contains("hola, soy Anita"), "{chat}");
+    // By name too (the username is searchable).
+    let chat = cli.ok(&["chat", "@anita"]);
+    assert!(chat.contains("hola, soy Anita"), "{chat}");
+    cli.ok(&["send", &bsuid, "¡Hola Anita!"]);
+    let chat = eventually("the answer to show", || {
+        let chat = cli.ok(&["chat", &bsuid]);
+        chat.contains("¡Hola Anita!").then_some(chat)
+    });
+    assert!(chat.contains("hola, soy Anita"), "{chat}");
+}
