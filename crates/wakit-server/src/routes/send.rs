@@ -255,6 +255,11 @@ async fn template_content(
     ParamSpec::from_definition(&found.components)
         .check(&components)
         .map_err(|e| ApiError::bad_request(format!("Template {name} ({code}): {e}")))?;
+    if let Some(why) = super::template_limits::check(&found.components, &components) {
+        return Err(ApiError::bad_request(format!(
+            "Template {name} ({code}): {why}"
+        )));
+    }
     Ok(MessageContent::template(json!({
         "name": name,
         "language": { "code": code },
