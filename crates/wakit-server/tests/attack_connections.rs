@@ -127,3 +127,29 @@ async fn a_stalled_webhook_body_times_out() {
         other => panic!("a stalled webhook body was not cut off: {other:?}"),
     }
 }
+
+/// An authenticated upload that stalls is answered 408 after the body timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_api_body_times_out() {
+    let (ts, srv) = server().await;
+    let org = ts.store.create_org("Org", "UTC").await.expect("org");
+    let key = common::sandbox::new_key(&*ts.store, org.id).await;
+    let auth = format!("Authorization: Bearer {key}");
+    let url = format!("{}/messages", srv.base);
+    let mut req = head(
+        "POST",
+        &url,
+        &[
+            "Content-Type: application/json",
+            "Content-Length: 5000",
+            &auth,
+        ],
+    )
+    .into_bytes();
+    req.extend_from_slice(b"{\"text\":");
+    let mut conn = send_raw(&url, &req).await;
+    match seen(&mut conn, BOUND).await {
+        Seen::Answered(answer) => assert!(answer.starts_with("HTTP/1.1 408"), "{answer}"),
+        other => panic!("a stalled API body was not cut off: {other:?}"),
+    }
+}

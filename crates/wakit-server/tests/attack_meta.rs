@@ -70,6 +70,17 @@ async fn unreachable_meta_is_said_plainly_and_not_hammered() {
         error, "Meta could not be reached; try again shortly.",
         "{body}"
     );
+    let r = client()
+        .get(format!("{}/health", srv.base))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("health");
+    let body: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(
+        body["accounts"][0]["error"], "Meta could not be reached",
+        "{body}"
+    );
 
     // Counting calls needs a listener: a hanging fake, asked by a burst at once.
     let ts = TestStore::fresh(Backend::Sqlite).await.expect("sqlite");
@@ -133,4 +144,57 @@ async fn oversized_template_parameters_are_refused() {
         .await
         .expect("list");
     assert!(convs.is_empty(), "nothing stored");
+}
+
+/// With a stale cache and Meta hanging, `/templates` answers within the fetch bound with
+/// the cached list and a warning; without a cache, with a 502 (not after Meta's 15 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_meta_gets_the_stale_cache_with_a_warning() {
+    let ts = TestStore::fresh(Backend::Sqlite).await.expect("sqlite");
+    let (fake, graph) = start_fake().await;
+    let api = ApiConfig {
+        template_ttl: Duration::ZERO,
+        ..ApiConfig::default()
+    };
+    let (srv, _account, key) = start_with_meta(&ts, &graph, api).await;
+    // Less than the Graph client's own 15 s timeout: only the server's bound answers.
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(12))
+        .build()
+        .expect("client");
+    let url = format!("{}/templates", srv.base);
+    let first: serde_json::Value = http
+        .get(&url)
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("first")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(first["templates"][0]["name"], "hello", "{first}");
+    assert!(first.get("warning").is_none(), "{first}");
+
+    fake.hang.store(true, Ordering::SeqCst);
+    let r = http
+        .get(&url)
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("answered while Meta hangs");
+    assert_eq!(r.status(), 200);
+    let stale: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(stale["templates"][0]["name"], "hello", "{stale}");
+    let warning = stale["warning"].as_str().unwrap_or_default();
+    assert!(warning.contains("Meta did not answer"), "{stale}");
+
+    let ts = TestStore::fresh(Backend::Sqlite).await.expect("sqlite");
+    let (srv, _account, key) = start_with_meta(&ts, &graph, ApiConfig::default()).await;
+    let r = http
+        .get(format!("{}/templates", srv.base))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("uncached: answered while Meta hangs");
+    assert_eq!(r.status(), 502);
 }

@@ -117,10 +117,7 @@ fn serve_stops_when_its_parent_is_killed() {
 /// webhook POSTs as it does without one).
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_refuses_short_secrets_and_treats_an_empty_one_as_unset() {
-    for (name, value) in [
-        ("WAKIT_APP_SECRET", "short"),
-        ("WAKIT_VERIFY_TOKEN", "abc"),
-    ] {
+    for (name, value) in [("WAKIT_APP_SECRET", "short"), ("WAKIT_VERIFY_TOKEN", "abc")] {
         let dir = tempfile::tempdir().expect("tmp");
         let err = dir.path().join("stderr");
         let mut child = procs::Proc::spawn(
@@ -146,7 +143,10 @@ async fn serve_refuses_short_secrets_and_treats_an_empty_one_as_unset() {
         };
         assert!(!status.success());
         let stderr = std::fs::read_to_string(&err).expect("stderr");
-        assert!(stderr.contains(name) && stderr.contains("at least 16"), "{stderr}");
+        assert!(
+            stderr.contains(name) && stderr.contains("at least 16"),
+            "{stderr}"
+        );
     }
 
     let dir = tempfile::tempdir().expect("tmp");

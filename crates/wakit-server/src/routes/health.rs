@@ -79,6 +79,11 @@ async fn check(state: AppState, account: Account) -> HealthItem {
                 CHECK_TIMEOUT.as_secs()
             ))
         }
+        Ok(Err(e)) if e.http_status.is_none() => {
+            // A transport failure: the detail (DNS, socket) is for the log only.
+            tracing::warn!(number = %account.phone_number_id, error = %e, "health: Meta could not be reached");
+            item.error = Some("Meta could not be reached".into());
+        }
         Ok(Err(e)) => {
             item.error = Some(e.message.clone());
             item.error_code = e.code;
