@@ -5,6 +5,7 @@
 //! cargo run --release -p wakit-bench -- dispatch --backend both --mps 1000
 //! cargo run --release -p wakit-bench -- webhook --backend both
 //! cargo build --release -p wakit && cargo run --release -p wakit-bench -- api --backend both
+//! cargo build --release -p wakit && cargo run --release -p wakit-bench -- slowloris
 //! ```
 #![forbid(unsafe_code)]
 
@@ -16,6 +17,7 @@ mod dispatch;
 mod floor;
 mod load;
 mod scratch;
+mod slowloris;
 mod stats;
 mod storage;
 mod webhook;
@@ -44,6 +46,9 @@ enum Bench {
     /// REST API reads: req/s and latency of GET /conversations and /conversation over a
     /// 1M-message database against an HTTP floor; CLI wall time against curl.
     Api(api::Args),
+    /// Slow-connection attack on a release `wakit serve`: the server's peak RSS and a
+    /// bystander's p99 latency during it.
+    Slowloris(slowloris::Args),
 }
 
 /// mimalloc: the API's reads allocate a lot (rows, JSON), and glibc's malloc was a
@@ -58,5 +63,6 @@ async fn main() -> anyhow::Result<()> {
         Bench::Dispatch(args) => dispatch::run(args).await,
         Bench::Webhook(args) => webhook::run(args).await,
         Bench::Api(args) => api::run(args).await,
+        Bench::Slowloris(args) => slowloris::run(args).await,
     }
 }
