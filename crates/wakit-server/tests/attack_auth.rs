@@ -218,3 +218,47 @@ async fn forged_signatures_run_into_a_budget() {
         other => panic!("no answer while the body stalls: {other:?}"),
     }
 }
+
+/// The transactions the test database has committed, as PostgreSQL counts them (an idle
+/// backend reports its counts within 10 s: PGSTAT_IDLE_INTERVAL).
+async fn commits(url: &str) -> i64 {
+    use sqlx::Connection;
+    tokio::time::sleep(Duration::from_millis(11_000)).await;
+    let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+    sqlx::query("SELECT pg_stat_clear_snapshot()")
+        .execute(&mut conn)
+        .await
+        .expect("clear");
+    sqlx::query_scalar(
+        "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .expect("stats")
+}
+
+/// A burst of `/ping` is answered from a shared database probe, not a query each
+/// (PostgreSQL only: counted in its statistics).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pings_share_one_database_probe() {
+    let Some(ts) = TestStore::fresh(Backend::Postgres).await else {
+        return;
+    };
+    let srv = start(&ts, false).await;
+    let http = reqwest::Client::new();
+    let ping = format!("{}/ping", srv.base);
+    assert_eq!(http.get(&ping).send().await.expect("ping").status(), 200);
+    let before = commits(&ts.url).await;
+    for _ in 0..10 {
+        let burst = (0..20).map(|_| http.get(&ping).send());
+        for r in futures::future::join_all(burst).await {
+            assert_eq!(r.expect("ping").status(), 200);
+        }
+    }
+    let after = commits(&ts.url).await;
+    assert!(
+        after - before < 50,
+        "200 pings cost {} transactions",
+        after - before
+    );
+}
