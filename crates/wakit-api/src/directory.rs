@@ -51,6 +51,9 @@ pub struct TemplateItem {
 pub struct TemplatesResponse {
     /// By name, then language.
     pub templates: Vec<TemplateItem>,
+    /// Set when Meta could not be asked for a fresh list and this is the cached one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 /// `GET /templates?template_id=...`.

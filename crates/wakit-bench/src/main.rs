@@ -6,6 +6,7 @@
 //! cargo run --release -p wakit-bench -- webhook --backend both
 //! cargo build --release -p wakit && cargo run --release -p wakit-bench -- api --backend both
 //! cargo build --release -p wakit && cargo run --release -p wakit-bench -- restart --backend sqlite
+//! cargo build --release -p wakit && cargo run --release -p wakit-bench -- slowloris
 //! ```
 #![forbid(unsafe_code)]
 
@@ -18,6 +19,7 @@ mod floor;
 mod load;
 mod restart;
 mod scratch;
+mod slowloris;
 mod stats;
 mod storage;
 mod webhook;
@@ -49,6 +51,9 @@ enum Bench {
     /// Restart recovery: SIGKILL `wakit serve` mid-storm, restart it, time until every
     /// acknowledged message is visible.
     Restart(restart::Args),
+    /// Slow-connection attack on a release `wakit serve`: the server's peak RSS and a
+    /// bystander's p99 latency during it.
+    Slowloris(slowloris::Args),
 }
 
 /// mimalloc: the API's reads allocate a lot (rows, JSON), and glibc's malloc was a
@@ -64,5 +69,6 @@ async fn main() -> anyhow::Result<()> {
         Bench::Webhook(args) => webhook::run(args).await,
         Bench::Api(args) => api::run(args).await,
         Bench::Restart(args) => restart::run(args).await,
+        Bench::Slowloris(args) => slowloris::run(args).await,
     }
 }

@@ -1,4 +1,6 @@
-//! The API-key extractor: `Authorization: Bearer sk_...` or `api-key: sk_...`.
+//! The API-key extractor: `Authorization: Bearer sk_...` or `api-key: sk_...`. A key not
+//! known good is looked up only while the client's IP is within its budget of failed
+//! authentications (429 past it, see [`crate::refusals`]); a failure counts against it.
 
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
@@ -9,6 +11,19 @@ use wakit_store::secrets::looks_like_api_key;
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::refusals::{Kind, client_ip};
+
+/// An IP for a log line (`unknown` when the request did not come over TCP).
+struct DisplayIp(Option<std::net::IpAddr>);
+
+impl std::fmt::Display for DisplayIp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(ip) => write!(f, "from {ip}"),
+            None => f.write_str("from an unknown address"),
+        }
+    }
+}
 
 /// A request authenticated by a valid, unrevoked API key.
 #[derive(Clone, Copy, Debug)]
@@ -42,11 +57,25 @@ impl FromRequestParts<AppState> for ApiKeyAuth {
             return Err(ApiError::unauthorized("Missing Authorization header"));
         }
         let key = presented_key(parts).filter(|k| looks_like_api_key(k));
-        let Some(key) = key else {
-            return Err(ApiError::unauthorized("Invalid API key"));
-        };
-        let Some(ctx) = state.api.cache.authenticate(state, key).await? else {
-            return Err(ApiError::unauthorized("Invalid API key"));
+        let cached = key.and_then(|k| state.api.cache.known_key(k));
+        let ctx = match (cached, key) {
+            (Some(ctx), _) => ctx,
+            (None, key) => {
+                // Not known good: within the IP's budget of failures only.
+                let refusals = &state.api.refusals;
+                let ip = client_ip(&parts.extensions);
+                refusals.check(ip)?;
+                let found = match key {
+                    Some(key) => state.api.cache.authenticate(state, key).await?,
+                    None => None,
+                };
+                let Some(ctx) = found else {
+                    refusals.failed(ip);
+                    refusals.note(Kind::InvalidKey, &DisplayIp(ip));
+                    return Err(ApiError::unauthorized("Invalid API key"));
+                };
+                ctx
+            }
         };
         if let Some(rate) = state.api.rate_limit {
             // A bucket of 2 s worth of requests, refilled at `rate` per second.

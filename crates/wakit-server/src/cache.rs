@@ -4,8 +4,9 @@
 //!
 //! Entries live [`TTL`] (2 s). So on each replica a revoked key stops working, and a
 //! number connected or disconnected or a timezone changed (by `wakit admin`, possibly
-//! in another process) is seen, within 2 s. Only successes are cached: a key created a
-//! moment ago works at once, and an unknown key is looked up every time. Entries are
+//! in another process) is seen, within 2 s. A key that failed is remembered (by its hash)
+//! for as long, so repeating it costs no lookup; a key created a moment ago works at once
+//! (it was never presented before: keys are random). Entries are
 //! keyed by the key hash or the org id alone, so one org's entry never answers another.
 //!
 //! A third map keeps answers of `GET /conversations` and `GET /conversation` (the
@@ -54,6 +55,7 @@ pub struct OrgView {
 /// The API's caches (one per process, shared by every request).
 pub struct ApiCache {
     keys: Ttl<[u8; 32], AuthContext>,
+    failed_keys: Ttl<[u8; 32], ()>,
     orgs: Ttl<OrgId, Arc<OrgView>>,
     answers: Ttl<AnswerKey, Kept>,
 }
@@ -97,6 +99,7 @@ impl ApiCache {
     pub fn new(ttl: Duration) -> ApiCache {
         ApiCache {
             keys: Ttl::new(ttl, MAX_ENTRIES),
+            failed_keys: Ttl::new(ttl, MAX_ENTRIES),
             orgs: Ttl::new(ttl, MAX_ENTRIES),
             answers: Ttl::new(ttl, MAX_ANSWERS),
         }
@@ -116,7 +119,13 @@ impl ApiCache {
         }
     }
 
-    /// The valid, unrevoked key `key` (as presented), or `None`.
+    /// The key `key` (as presented) if it was valid a moment ago (no lookup).
+    pub fn known_key(&self, key: &str) -> Option<AuthContext> {
+        self.keys.get(&Sha256::digest(key.as_bytes()).into())
+    }
+
+    /// The valid, unrevoked key `key` (as presented), or `None`. A key that failed a
+    /// moment ago is refused without a lookup.
     pub async fn authenticate(
         &self,
         state: &AppState,
@@ -126,10 +135,14 @@ impl ApiCache {
         if let Some(ctx) = self.keys.get(&digest) {
             return Ok(Some(ctx));
         }
+        if self.failed_keys.get(&digest).is_some() {
+            return Ok(None);
+        }
         let hash = wakit_store::secrets::KeyHash(hex::encode(digest));
         let found = state.store.authenticate(&hash).await?;
-        if let Some(ctx) = found {
-            self.keys.put(digest, ctx);
+        match found {
+            Some(ctx) => self.keys.put(digest, ctx),
+            None => self.failed_keys.put(digest, ()),
         }
         Ok(found)
     }

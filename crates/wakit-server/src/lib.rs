@@ -4,10 +4,13 @@
 
 pub mod auth;
 pub mod cache;
+pub mod conn;
 pub mod error;
+pub mod flights;
 pub mod graph;
 pub mod inbox_writer;
 pub mod metrics;
+pub mod refusals;
 pub mod routes;
 pub mod workers;
 
@@ -17,13 +20,15 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 use wakit_store::Store;
 use workers::supervisor::supervise;
 
 /// Largest request body accepted (bytes).
 pub const MAX_BODY: usize = 1024 * 1024;
+
+/// Default time a request body may take to arrive, whole (seconds).
+pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 10;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -59,14 +64,15 @@ pub struct WebhookConfig {
     pub verify_token: Option<String>,
 }
 
-/// The whole HTTP application; Meta webhook bodies are stored through `inbox`.
+/// The whole HTTP application; Meta webhook bodies are stored through `inbox`. No body
+/// is read before its request is authenticated (API key) or, for the webhook, before
+/// the server can check a signature at all; each is read with [`MAX_BODY`] and
+/// [`ApiConfig::body_timeout`] as limits (see `routes::body`).
 pub fn app(state: AppState, inbox: InboxWriter) -> Router {
     Router::new()
         .nest(wakit_api::API_PREFIX, routes::api_router())
         .merge(routes::webhook::router().layer(Extension(inbox)))
         .fallback(error::not_found)
-        .layer(RequestBodyLimitLayer::new(MAX_BODY))
-        .layer(axum::middleware::from_fn(routes::body::refuse_oversized))
         .layer(axum::middleware::map_response(routes::json_errors))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -86,6 +92,14 @@ pub struct ApiConfig {
     pub cache: Arc<cache::ApiCache>,
     /// The background workers' states (`GET /ready` names the ones that are down).
     pub workers: Arc<workers::supervisor::Health>,
+    /// How long a request body (API or webhook) may take to arrive, whole; later → 408.
+    pub body_timeout: Duration,
+    /// Failed authentications per IP, and sampled logging of refusals.
+    pub refusals: Arc<refusals::Refusals>,
+    /// Shared runs of the database probe and of Meta calls (single-flight).
+    pub probes: Arc<flights::Probes>,
+    /// Age after which a number's template cache is refreshed from Meta on the next read.
+    pub template_ttl: Duration,
 }
 
 impl Default for ApiConfig {
@@ -96,6 +110,10 @@ impl Default for ApiConfig {
             limiter: Arc::default(),
             cache: Arc::default(),
             workers: Arc::default(),
+            body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECS),
+            refusals: Arc::default(),
+            probes: Arc::default(),
+            template_ttl: Duration::from_secs(15 * 60),
         }
     }
 }
@@ -113,6 +131,8 @@ pub struct ServeOptions {
     /// How long a worker owns a claimed job; a crashed replica's jobs return to the
     /// queue after this. Sends stay at most once whatever it is (attempt markers).
     pub job_lease: Duration,
+    /// Caps on open connections and their timeouts.
+    pub connections: conn::ConnLimits,
 }
 
 impl Default for ServeOptions {
@@ -121,6 +141,7 @@ impl Default for ServeOptions {
             drain: Duration::from_secs(10),
             workers: true,
             job_lease: Duration::from_secs(30),
+            connections: conn::ConnLimits::default(),
         }
     }
 }
@@ -216,10 +237,14 @@ pub async fn serve(
         inbox_writer::MAX_GROUP,
         inbox_writer::QUEUE,
     );
-    let signal = shutdown.clone();
-    let server = axum::serve(listener, app(state, inbox))
-        .with_graceful_shutdown(async move { signal.cancelled().await });
-    let server = tokio::spawn(async move { server.await });
+    let refusals = Arc::clone(&state.api.refusals);
+    let server = tokio::spawn(conn::serve(
+        listener,
+        app(state, inbox),
+        options.connections,
+        refusals,
+        shutdown.clone(),
+    ));
     shutdown.cancelled().await;
     let finished = tokio::time::timeout(drain, async {
         let served = server.await;
@@ -231,7 +256,7 @@ pub async fn serve(
     })
     .await;
     match finished {
-        Ok(Ok(result)) => result,
+        Ok(Ok(())) => Ok(()),
         Ok(Err(join)) => Err(std::io::Error::other(join)),
         Err(_) => {
             tracing::warn!("in-flight work did not finish within {drain:?}; closing");

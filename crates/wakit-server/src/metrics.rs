@@ -54,16 +54,24 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `/metrics` on `listener` until `shutdown`.
+/// Connections the metrics listener keeps open at once (scrapers are few).
+const MAX_SCRAPERS: usize = 64;
+
+/// Serves `/metrics` on `listener` until `shutdown`, with the API's timeouts and a
+/// small connection cap.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     handle();
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
+    let limits = crate::conn::ConnLimits {
+        max_connections: MAX_SCRAPERS,
+        ..crate::conn::ConnLimits::default()
+    };
+    let refusals = state.api.refusals.clone();
+    crate::conn::serve(listener, router(state), limits, refusals, shutdown).await;
+    Ok(())
 }
 
 async fn scrape(State(state): State<AppState>) -> (StatusCode, String) {

@@ -111,3 +111,76 @@ fn serve_stops_when_its_parent_is_killed() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+/// Meta secrets shorter than the minimum stop the start with a sentence naming the
+/// setting; an empty app secret counts as unset (the server starts, warns, and refuses
+/// webhook POSTs as it does without one).
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_refuses_short_secrets_and_treats_an_empty_one_as_unset() {
+    for (name, value) in [("WAKIT_APP_SECRET", "short"), ("WAKIT_VERIFY_TOKEN", "abc")] {
+        let dir = tempfile::tempdir().expect("tmp");
+        let err = dir.path().join("stderr");
+        let mut child = procs::Proc::spawn(
+            procs::wakit()
+                .args(["serve", "--listen", "127.0.0.1:0"])
+                .env("WAKIT_DATA_DIR", dir.path())
+                .env_remove("WAKIT_DATABASE_URL")
+                .env(name, value)
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&err).expect("stderr file")),
+        );
+        // Bounded: a server that accepts the secret keeps running and fails the test.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                break status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{name}={value} was accepted: the server is running"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        assert!(!status.success());
+        let stderr = std::fs::read_to_string(&err).expect("stderr");
+        assert!(
+            stderr.contains(name) && stderr.contains("at least 16"),
+            "{stderr}"
+        );
+    }
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut child = procs::Proc::spawn(
+        procs::wakit()
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("WAKIT_DATA_DIR", dir.path())
+            .env_remove("WAKIT_DATABASE_URL")
+            .env("WAKIT_APP_SECRET", "")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+    );
+    let stdout = child.stdout.take().expect("stdout");
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).map(|_| line)
+    })
+    .await
+    .expect("join")
+    .expect("read banner");
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("banner has the URL")
+        .to_string();
+    let body = b"{\"object\":\"whatsapp_business_account\",\"entry\":[]}".to_vec();
+    let forged = wakit_meta::signature::sign(b"", &body);
+    let r = reqwest::Client::new()
+        .post(format!("{base}/functions/v1/whatsapp-webhook"))
+        .header("X-Hub-Signature-256", forged)
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 503, "signed with an empty key, yet not refused");
+}

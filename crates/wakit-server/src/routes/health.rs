@@ -1,5 +1,7 @@
 //! `GET /health`: every connected number checked against Meta at once, each with a
 //! timeout; a token Meta refuses is reported with Meta's message, a timeout as a timeout.
+//! Concurrent requests share one check per number (single-flight) and its result is
+//! reused for [`CACHE_TTL`], so a burst of requests is one Meta call per number.
 
 use axum::Json;
 use axum::extract::State;
@@ -18,6 +20,9 @@ use crate::{AppState, graph};
 /// How long one number's check may take.
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(8);
 
+/// How long a number's check is reused.
+pub const CACHE_TTL: Duration = Duration::from_secs(3);
+
 /// The health route.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(health))
@@ -34,13 +39,16 @@ async fn health(
     ApiKeyAuth(auth): ApiKeyAuth,
 ) -> Result<Json<HealthResponse>, ApiError> {
     let accounts = connected_accounts(&state, auth.org_id).await?;
-    let checks = accounts.iter().map(|a| check(&state, a));
+    let checks = accounts.iter().map(|a| {
+        let work = || check(state.clone(), a.clone());
+        state.api.probes.numbers.run(a.id, |_| CACHE_TTL, work)
+    });
     Ok(Json(HealthResponse {
         accounts: join_all(checks).await,
     }))
 }
 
-async fn check(state: &AppState, account: &Account) -> HealthItem {
+async fn check(state: AppState, account: Account) -> HealthItem {
     let mut item = HealthItem {
         phone: account.phone.digits().to_string(),
         name: account.name.clone(),
@@ -55,7 +63,7 @@ async fn check(state: &AppState, account: &Account) -> HealthItem {
         item.error = Some("Meta is not configured on this server (WAKIT_GRAPH_URL)".into());
         return item;
     };
-    let token = match graph::open_token(&*state.store, &meta.secrets, account).await {
+    let token = match graph::open_token(&*state.store, &meta.secrets, &account).await {
         Ok(t) => t,
         Err(e) => {
             tracing::error!(number = %account.phone_number_id, error = %e, "health: cannot open token");
@@ -70,6 +78,11 @@ async fn check(state: &AppState, account: &Account) -> HealthItem {
                 "timeout: Meta did not answer within {}s",
                 CHECK_TIMEOUT.as_secs()
             ))
+        }
+        Ok(Err(e)) if e.http_status.is_none() => {
+            // A transport failure: the detail (DNS, socket) is for the log only.
+            tracing::warn!(number = %account.phone_number_id, error = %e, "health: Meta could not be reached");
+            item.error = Some("Meta could not be reached".into());
         }
         Ok(Err(e)) => {
             item.error = Some(e.message.clone());

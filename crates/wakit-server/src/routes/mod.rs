@@ -11,7 +11,10 @@ mod outcome;
 mod params;
 mod ping;
 mod send;
+mod template_limits;
 mod templates;
+pub use health::CACHE_TTL as HEALTH_CACHE_TTL;
+pub use templates::FetchError;
 pub mod webhook;
 
 use crate::AppState;

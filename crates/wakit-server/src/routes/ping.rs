@@ -1,6 +1,8 @@
 //! `GET /ping` (uptime: is the server up, does the database answer) and `GET /ready`
 //! (readiness for a load balancer: 503 while the database does not answer within
-//! [`DB_TIMEOUT`]). Neither needs a key; both report the connection pool.
+//! [`DB_TIMEOUT`]). Neither needs a key; both report the connection pool. Both answer
+//! from one shared database probe at most [`PROBE_EVERY`] old (single-flight), so a
+//! flood of pings costs one query a second, not one each.
 
 use axum::Json;
 use axum::extract::State;
@@ -14,6 +16,9 @@ use crate::AppState;
 
 /// How long the database may take to answer a health check.
 pub const DB_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long a database probe's result is reused.
+pub const PROBE_EVERY: Duration = Duration::from_secs(1);
 
 /// The ping and readiness routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -39,8 +44,12 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, Json<PingResponse>
 }
 
 async fn check(state: &AppState, up: &str, down: &str) -> (StatusCode, Json<PingResponse>) {
-    let answered = tokio::time::timeout(DB_TIMEOUT, state.store.ping()).await;
-    let db_ok = matches!(answered, Ok(Ok(())));
+    let store = state.store.clone();
+    let probe = || async move {
+        let answered = tokio::time::timeout(DB_TIMEOUT, store.ping()).await;
+        matches!(answered, Ok(Ok(())))
+    };
+    let db_ok = state.api.probes.db.run((), |_| PROBE_EVERY, probe).await;
     let status = if db_ok {
         StatusCode::OK
     } else {

@@ -42,10 +42,11 @@ const MAX_KEY_LEN: usize = 255;
         (status = 400, description = "Invalid request, service_window_closed, or meta_rejected (Meta's code in `meta`)", body = wakit_api::ErrorBody),
         (status = 401, description = "Missing or invalid API key", body = wakit_api::ErrorBody),
         (status = 404, description = "Unknown account_phone or template (name/language)", body = wakit_api::ErrorBody),
+        (status = 408, description = "The body did not arrive whole within the body timeout", body = wakit_api::ErrorBody),
         (status = 413, description = "Body too large", body = wakit_api::ErrorBody),
         (status = 415, description = "Not JSON", body = wakit_api::ErrorBody),
         (status = 422, description = "Idempotency-Key reused with a different request", body = wakit_api::ErrorBody),
-        (status = 429, description = "Rate limit of the API key (Retry-After)", body = wakit_api::ErrorBody),
+        (status = 429, description = "Rate limit of the API key, or too many failed authentications from the client's IP (Retry-After)", body = wakit_api::ErrorBody),
         (status = 502, description = "Meta failing or refusing the number's token", body = wakit_api::ErrorBody),
         (status = 503, description = "Database unavailable", body = wakit_api::ErrorBody)))]
 pub async fn send(
@@ -259,6 +260,11 @@ async fn template_content(
     ParamSpec::from_definition(&found.components)
         .check(&components)
         .map_err(|e| ApiError::bad_request(format!("Template {name} ({code}): {e}")))?;
+    if let Some(why) = super::template_limits::check(&found.components, &components) {
+        return Err(ApiError::bad_request(format!(
+            "Template {name} ({code}): {why}"
+        )));
+    }
     Ok(MessageContent::template(json!({
         "name": name,
         "language": { "code": code },

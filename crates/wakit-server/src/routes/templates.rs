@@ -1,26 +1,25 @@
 //! `GET /templates` (the number's templates) and `GET /templates?template_id=` (one, with
 //! its components). The list comes from a per-number cache of Meta's templates, fetched
-//! on first use, refreshed when older than [`TEMPLATE_TTL_MINUTES`] and at once when a
-//! template status webhook arrives.
+//! on first use, refreshed when older than [`crate::ApiConfig::template_ttl`] (15 min) and
+//! at once when a template status webhook arrives. When Meta cannot be asked, a stale
+//! cache is served with a `warning`; without one the answer is 502 saying so.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{Duration, Utc};
+use chrono::Utc;
+use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use wakit_api::{TemplateDetail, TemplateItem, TemplatesResponse};
 use wakit_meta::MetaError;
-use wakit_store::{Account, TemplateRecord};
+use wakit_store::{Account, StoreError, TemplateRecord};
 
 use super::params::{Params, select_account};
 use crate::auth::ApiKeyAuth;
 use crate::error::ApiError;
 use crate::{AppState, graph};
-
-/// Age after which the cache is refreshed from Meta on the next read.
-pub const TEMPLATE_TTL_MINUTES: i64 = 15;
 
 /// The template routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -43,7 +42,7 @@ async fn templates(
     params: Params,
 ) -> Result<Response, ApiError> {
     let account = select_account(&state, auth.org_id, params.get("account_phone")).await?;
-    let list = number_templates(&state, &account).await?;
+    let (list, warning) = number_templates_or_stale(&state, &account).await?;
     if let Some(id) = params.get("template_id") {
         let Some(t) = list.into_iter().find(|t| t.id == id) else {
             return Err(ApiError::not_found(format!("Template {id} not found")));
@@ -68,42 +67,137 @@ async fn templates(
             language: t.language,
         })
         .collect();
-    Ok(Json(TemplatesResponse { templates }).into_response())
+    if let Some(warning) = &warning {
+        tracing::warn!(number = %account.phone_number_id, "{warning}");
+    }
+    Ok(Json(TemplatesResponse { templates, warning }).into_response())
 }
 
-/// The number's templates: the cache, fetched from Meta first when it never was or is
-/// stale. A failed refresh of a stale cache serves the cache (and logs); a failed first
-/// fetch is Meta's error.
+/// The number's templates: the cache, refreshed from Meta first when it never was or is
+/// stale (see [`number_templates_or_stale`]).
 pub async fn number_templates(
     state: &AppState,
     account: &Account,
 ) -> Result<Vec<TemplateRecord>, ApiError> {
+    Ok(number_templates_or_stale(state, account).await?.0)
+}
+
+/// The number's templates, and a warning when they are a stale cache served because
+/// Meta could not be asked. A refresh is shared by concurrent requests (single-flight)
+/// and bounded by [`FETCH_TIMEOUT`]; a failed one is remembered for [`FAILED_FETCH_TTL`]
+/// so a burst of requests does not hammer Meta. Without any cache, the failure is a 502.
+pub async fn number_templates_or_stale(
+    state: &AppState,
+    account: &Account,
+) -> Result<(Vec<TemplateRecord>, Option<String>), ApiError> {
     let store = &state.store;
     let (cached, fetched_at) = store.list_templates(account.org_id, account.id).await?;
-    let fresh =
-        fetched_at.is_some_and(|at| Utc::now() - at < Duration::minutes(TEMPLATE_TTL_MINUTES));
-    let Some(meta) = state.meta.as_ref().filter(|_| !fresh) else {
-        return Ok(cached);
+    let fresh = fetched_at
+        .is_some_and(|at| (Utc::now() - at).to_std().unwrap_or_default() < state.api.template_ttl);
+    if fresh || state.meta.is_none() {
+        return Ok((cached, None));
+    }
+    let work = || refresh(state.clone(), account.clone());
+    let keep = |r: &Result<(), FetchError>| match r {
+        Ok(()) => std::time::Duration::ZERO,
+        Err(_) => FAILED_FETCH_TTL,
     };
-    let token = graph::open_token(&**store, &meta.secrets, account).await?;
-    match meta.graph.list_templates(&account.waba_id, &token).await {
-        Ok(list) => {
-            let records: Vec<TemplateRecord> =
-                list.into_iter().map(graph::template_record).collect();
-            store
-                .replace_templates(account.org_id, account.id, records)
-                .await?;
-            Ok(store.list_templates(account.org_id, account.id).await?.0)
-        }
-        Err(e) if fetched_at.is_some() => {
-            tracing::warn!(number = %account.phone_number_id, error = %e, "template refresh failed; serving the cache");
-            Ok(cached)
-        }
-        Err(e) => Err(upstream(&e)),
+    match state.api.probes.templates.run(account.id, keep, work).await {
+        Ok(()) => Ok((
+            store.list_templates(account.org_id, account.id).await?.0,
+            None,
+        )),
+        Err(e) => match fetched_at {
+            Some(at) => {
+                let warning = format!(
+                    "{} These templates are the copy fetched at {}.",
+                    e.sentence(),
+                    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                );
+                Ok((cached, Some(warning)))
+            }
+            None => Err(e.into()),
+        },
     }
 }
 
-/// Meta could not answer (or refused): 502 with Meta's message and code.
+/// How long a template fetch from Meta may take.
+pub const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long a failed fetch is remembered (no new one for that number meanwhile).
+pub const FAILED_FETCH_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Why the templates could not be refreshed (shared by every request that waited).
+#[derive(Clone, Debug)]
+pub enum FetchError {
+    /// Meta answered with an error, or could not be reached.
+    Meta(Arc<MetaError>),
+    /// Meta did not answer within [`FETCH_TIMEOUT`].
+    TimedOut,
+    /// The token could not be read or the cache not written.
+    Store(Arc<StoreError>),
+}
+
+impl FetchError {
+    fn sentence(&self) -> String {
+        match self {
+            FetchError::Meta(e) if e.http_status.is_none() => {
+                "Meta could not be reached; try again shortly.".into()
+            }
+            FetchError::Meta(e) => format!("Meta API error: {}", e.message),
+            FetchError::TimedOut => format!(
+                "Meta did not answer within {}s; try again shortly.",
+                FETCH_TIMEOUT.as_secs()
+            ),
+            FetchError::Store(_) => "The templates could not be refreshed.".into(),
+        }
+    }
+}
+
+impl From<FetchError> for ApiError {
+    fn from(e: FetchError) -> Self {
+        match e {
+            FetchError::Store(e) => match &*e {
+                StoreError::Unavailable(d) => StoreError::Unavailable(d.clone()).into(),
+                other => ApiError::internal(other),
+            },
+            FetchError::Meta(ref meta) if meta.http_status.is_some() => upstream(meta),
+            other => ApiError::new(StatusCode::BAD_GATEWAY, "upstream_error", other.sentence())
+                .retry_after(FAILED_FETCH_TTL.as_secs()),
+        }
+    }
+}
+
+/// Fetches the number's templates from Meta into the cache.
+async fn refresh(state: AppState, account: Account) -> Result<(), FetchError> {
+    let Some(meta) = &state.meta else {
+        return Ok(());
+    };
+    let store = |e: StoreError| FetchError::Store(Arc::new(e));
+    let token = graph::open_token(&*state.store, &meta.secrets, &account)
+        .await
+        .map_err(store)?;
+    let number = &account.phone_number_id;
+    let call = meta.graph.list_templates(&account.waba_id, &token);
+    let list = match tokio::time::timeout(FETCH_TIMEOUT, call).await {
+        Ok(Ok(list)) => list,
+        Ok(Err(e)) => {
+            tracing::warn!(%number, error = %e, "template fetch from Meta failed");
+            return Err(FetchError::Meta(Arc::new(e)));
+        }
+        Err(_) => {
+            tracing::warn!(%number, timeout = ?FETCH_TIMEOUT, "template fetch from Meta timed out");
+            return Err(FetchError::TimedOut);
+        }
+    };
+    let records = list.into_iter().map(graph::template_record).collect();
+    state
+        .store
+        .replace_templates(account.org_id, account.id, records)
+        .await
+        .map_err(store)
+}
+
+/// Meta refused: 502 with Meta's message and code.
 pub fn upstream(e: &MetaError) -> ApiError {
     ApiError::new(
         StatusCode::BAD_GATEWAY,

@@ -2,20 +2,23 @@
 //! delivery (POST). A POST is answered 200 only after its exact bytes are durable in
 //! the inbox together with the job that will process them (group-committed with other
 //! POSTs by the [`InboxWriter`]); a bad or missing signature is 401 and nothing is
-//! stored; a body that could not be stored is 503 with `Retry-After`.
+//! stored (and counts against the sender's IP, see [`crate::refusals`]); a body that
+//! could not be stored is 503 with `Retry-After`. The body is read only when a secret
+//! is configured and the IP is within its budget, bounded in size and time.
 
-use axum::body::Bytes;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, Request, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
 use std::collections::HashMap;
 use wakit_store::NewInboxItem;
 
+use super::body::{Oversized, read_bounded};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::inbox_writer::InboxWriter;
+use crate::refusals::{Kind, client_ip};
 
 /// Path of the Meta webhook.
 pub const WEBHOOK_PATH: &str = "/functions/v1/whatsapp-webhook";
@@ -50,10 +53,15 @@ async fn verify(
 async fn receive(
     State(state): State<AppState>,
     Extension(inbox): Extension<InboxWriter>,
-    headers: HeaderMap,
-    body: Bytes,
+    request: Request,
 ) -> Response {
-    let Some(secret) = state.webhook.app_secret.as_deref() else {
+    // An empty secret would accept bodies signed with an empty key: it counts as none.
+    let Some(secret) = state
+        .webhook
+        .app_secret
+        .as_deref()
+        .filter(|s| !s.is_empty())
+    else {
         tracing::error!("Meta webhook POST refused: WAKIT_APP_SECRET is not set");
         return ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -62,14 +70,29 @@ async fn receive(
         )
         .into_response();
     };
-    let signature = headers
+    let refusals = &state.api.refusals;
+    let ip = client_ip(request.extensions());
+    if let Err(refused) = refusals.check(ip) {
+        return refused.into_response();
+    }
+    let (parts, body) = request.into_parts();
+    let body = match read_bounded(body, &parts.headers, &state, Oversized::Close).await {
+        Ok(body) => body,
+        Err(refused) => return refused.into_response(),
+    };
+    let signature = parts
+        .headers
         .get("x-hub-signature-256")
         .and_then(|v| v.to_str().ok());
     if !wakit_meta::signature::verify(secret, &body, signature) {
-        tracing::warn!(
-            bytes = body.len(),
-            has_signature = signature.is_some(),
-            "Meta webhook with a bad signature refused"
+        refusals.failed(ip);
+        refusals.note(
+            Kind::BadSignature,
+            &format_args!(
+                "{} bytes, signature present: {}",
+                body.len(),
+                signature.is_some()
+            ),
         );
         return ApiError::unauthorized("Invalid or missing X-Hub-Signature-256").into_response();
     }

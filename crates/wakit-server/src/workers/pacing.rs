@@ -22,7 +22,22 @@ impl<K> Default for Pacer<K> {
     }
 }
 
+/// Keys a [`Pacer`] tracks before it forgets those with no reservation ahead.
+const MAX_KEYS: usize = 10_000;
+
 impl<K: Hash + Eq> Pacer<K> {
+    /// How long until `key` has a slot within `horizon` again (`None`: it has one now).
+    /// Reserves nothing.
+    pub fn over(&self, key: &K, horizon: Duration) -> Option<Duration> {
+        let now = Instant::now();
+        let slots = self
+            .next_free
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let wait = slots.get(key).copied()?.saturating_duration_since(now);
+        (wait > horizon).then(|| wait - horizon)
+    }
+
     /// Reserves the number's next send slot at `mps` messages per second. `Ok(wait)`:
     /// the slot is yours after `wait`. `Err(later)`: the next free slot is more than
     /// `horizon` away (nothing reserved); come back after `later`.
@@ -33,6 +48,10 @@ impl<K: Hash + Eq> Pacer<K> {
             .next_free
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if slots.len() >= MAX_KEYS {
+            // A key whose slots are all in the past carries nothing: forget it.
+            slots.retain(|_, next| *next > now);
+        }
         let slot = slots.get(&account).copied().unwrap_or(now).max(now);
         let wait = slot - now;
         if wait > horizon {

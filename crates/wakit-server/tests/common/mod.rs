@@ -2,7 +2,9 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod fake_meta;
 pub mod meta;
+pub mod raw;
 pub mod sandbox;
 
 use std::sync::Arc;

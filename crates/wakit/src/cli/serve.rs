@@ -4,8 +4,11 @@
 
 use anyhow::Context;
 use clap::Args;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+use wakit_server::conn::{self, ConnLimits};
+use wakit_server::refusals::{self, Refusals};
 use wakit_server::workers::dispatch::DispatchConfig;
 use wakit_server::{ApiConfig, AppState, MetaConfig, ServeOptions, WebhookConfig};
 
@@ -22,7 +25,46 @@ pub struct ServeArgs {
     #[arg(long, env = "WAKIT_NO_WORKERS")]
     pub no_workers: bool,
     #[command(flatten)]
+    pub connections: ConnArgs,
+    #[command(flatten)]
     pub run: RunArgs,
+}
+
+/// Caps on open connections and their timeouts (`wakit serve`).
+#[derive(Debug, Args)]
+pub struct ConnArgs {
+    /// Connections open at once; further ones wait (in the kernel's backlog) until one
+    /// closes. Keep it under the process's file-descriptor limit (`ulimit -n`).
+    #[arg(long, env = "WAKIT_MAX_CONNECTIONS", default_value_t = conn::DEFAULT_MAX_CONNECTIONS,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_connections: usize,
+    /// Connections open at once from one client IP; 0 = no per-IP cap. Behind a proxy or
+    /// load balancer every client has its address: raise it or set 0 there.
+    #[arg(long, env = "WAKIT_MAX_CONNECTIONS_PER_IP", default_value_t = conn::DEFAULT_MAX_CONNECTIONS_PER_IP)]
+    pub max_connections_per_ip: usize,
+    /// How long a request's headers may take to arrive, counted from the connection's
+    /// start or the previous answer (so it is also how long a keep-alive connection may
+    /// sit idle).
+    #[arg(long, env = "WAKIT_HEADER_TIMEOUT_SECONDS", default_value_t = conn::DEFAULT_HEADER_TIMEOUT_SECS,
+          value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_seconds: u64,
+    /// How long a connection may wait on a read or a write with no byte moving (a stalled
+    /// upload, a client that stops reading its answer) before it is closed.
+    #[arg(long, env = "WAKIT_IDLE_TIMEOUT_SECONDS", default_value_t = conn::DEFAULT_IDLE_TIMEOUT_SECS,
+          value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout_seconds: u64,
+}
+
+impl ConnArgs {
+    /// The connection limits these options describe.
+    pub fn limits(&self) -> ConnLimits {
+        ConnLimits {
+            max_connections: self.max_connections,
+            max_connections_per_ip: self.max_connections_per_ip,
+            header_timeout: Duration::from_secs(self.header_timeout_seconds),
+            idle_timeout: Duration::from_secs(self.idle_timeout_seconds),
+        }
+    }
 }
 
 /// Options of `wakit worker`.
@@ -44,10 +86,12 @@ pub struct RunArgs {
         default_value = "https://graph.facebook.com/v24.0"
     )]
     pub graph_url: String,
-    /// Meta app secret: verifies the X-Hub-Signature-256 of webhook POSTs.
+    /// Meta app secret: verifies the X-Hub-Signature-256 of webhook POSTs. At least 16
+    /// characters (Meta's are 32); empty counts as unset (webhook POSTs are refused).
     #[arg(long, env = "WAKIT_APP_SECRET", hide_env_values = true)]
     pub app_secret: Option<String>,
-    /// Token Meta presents in the webhook verification handshake.
+    /// Token Meta presents in the webhook verification handshake. At least 16
+    /// characters; empty counts as unset (the handshake is refused).
     #[arg(long, env = "WAKIT_VERIFY_TOKEN", hide_env_values = true)]
     pub verify_token: Option<String>,
     /// How long in-flight requests and the workers' current batch may take after SIGTERM.
@@ -109,6 +153,16 @@ pub struct ApiArgs {
         value_name = "MS"
     )]
     pub send_wait_ms: u64,
+    /// How long a request body (API or webhook) may take to arrive, whole; later → 408.
+    #[arg(long, env = "WAKIT_BODY_TIMEOUT_SECONDS", default_value_t = wakit_server::DEFAULT_BODY_TIMEOUT_SECS,
+          value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout_seconds: u64,
+    /// Failed authentications (invalid API key, bad webhook signature) per second per
+    /// client IP, bursts of twice that; past it the IP's requests that need a lookup get
+    /// 429 with Retry-After. 0 = unlimited.
+    #[arg(long, env = "WAKIT_AUTH_FAILURES_PER_IP", default_value_t = refusals::DEFAULT_AUTH_FAILURES_PER_IP,
+          value_name = "PER_SECOND")]
+    pub auth_failures_per_ip: u32,
 }
 
 impl ApiArgs {
@@ -117,6 +171,8 @@ impl ApiArgs {
         ApiConfig {
             send_wait: Duration::from_millis(self.send_wait_ms),
             rate_limit: (self.api_rate_limit > 0).then_some(self.api_rate_limit),
+            body_timeout: Duration::from_secs(self.body_timeout_seconds),
+            refusals: Arc::new(Refusals::new(Some(self.auth_failures_per_ip))),
             ..ApiConfig::default()
         }
     }
@@ -144,8 +200,9 @@ impl RunArgs {
             .context("cannot build the Graph API client")?;
         tracing::info!(backend = store.backend(), graph_url = %self.graph_url, "wakit starting");
         let webhook = WebhookConfig {
-            app_secret: self.app_secret.map(String::into_bytes),
-            verify_token: self.verify_token,
+            app_secret: checked_secret("WAKIT_APP_SECRET", self.app_secret)?
+                .map(String::into_bytes),
+            verify_token: checked_secret("WAKIT_VERIFY_TOKEN", self.verify_token)?,
         };
         let meta = Some(MetaConfig {
             graph,
@@ -156,6 +213,7 @@ impl RunArgs {
             drain: Duration::from_secs(self.drain_seconds),
             workers: true,
             job_lease: Duration::from_secs(self.job_lease_seconds),
+            ..ServeOptions::default()
         };
         let state = AppState {
             store,
@@ -179,11 +237,32 @@ impl RunArgs {
     }
 }
 
+/// Shortest app secret or verify token accepted (characters).
+pub const MIN_SECRET_CHARS: usize = 16;
+
+/// A Meta secret from the settings: empty counts as unset (an empty HMAC key would
+/// accept bodies signed with an empty key); shorter than [`MIN_SECRET_CHARS`] stops the
+/// start.
+fn checked_secret(name: &str, value: Option<String>) -> anyhow::Result<Option<String>> {
+    match value {
+        Some(v) if v.trim().is_empty() => {
+            tracing::warn!("{name} is empty: treated as unset");
+            Ok(None)
+        }
+        Some(v) if v.chars().count() < MIN_SECRET_CHARS => anyhow::bail!(
+            "{name} is {} characters; at least {MIN_SECRET_CHARS} are required",
+            v.chars().count()
+        ),
+        other => Ok(other),
+    }
+}
+
 /// Runs the server until SIGINT/SIGTERM.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let (state, mut options) = args.run.state(&shutdown).await?;
     options.workers = !args.no_workers;
+    options.connections = args.connections.limits();
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
