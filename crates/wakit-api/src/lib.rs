@@ -67,6 +67,10 @@ pub struct PingResponse {
     /// The database connection pool (addition).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pool: Option<PoolInfo>,
+    /// `GET /ready`: the background workers of this process that are down now (between
+    /// a panic and their restart); absent when none is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workers_down: Option<Vec<String>>,
 }
 
 /// Database connections of one server process.

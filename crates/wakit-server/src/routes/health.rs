@@ -29,7 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Every connected number checked against Meta (token, quality, messaging limit).
-#[utoipa::path(get, path = "/health", tag = "accounts", security(("api_key" = [])), responses(
+#[utoipa::path(get, path = "/health", operation_id = "checkHealth", tag = "accounts", security(("api_key" = [])), responses(
         (status = 200, description = "One entry per number: active, or error with Meta's message", body = HealthResponse),
         (status = 401, description = "Missing or invalid API key", body = wakit_api::ErrorBody),
         (status = 429, description = "Rate limit of the API key (Retry-After)", body = wakit_api::ErrorBody),

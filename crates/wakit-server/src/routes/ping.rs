@@ -28,19 +28,27 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Whether the server and its database answer (no API key needed).
-#[utoipa::path(get, path = "/ping", tag = "meta", responses(
+#[utoipa::path(get, path = "/ping", operation_id = "ping", tag = "meta", responses(
         (status = 200, description = "Server and database up", body = PingResponse),
         (status = 503, description = "Database unavailable", body = PingResponse)))]
 async fn ping(State(state): State<AppState>) -> (StatusCode, Json<PingResponse>) {
     check(&state, "ok", "degraded").await
 }
 
-/// Readiness: 200 while this replica can serve (its database answers within 2 s).
-#[utoipa::path(get, path = "/ready", tag = "meta", responses(
+/// Readiness: 200 while this replica can serve (its database answers within 2 s and
+/// none of its workers is down after a panic; `workers_down` names those that are).
+#[utoipa::path(get, path = "/ready", operation_id = "ready", tag = "meta", responses(
         (status = 200, description = "Ready", body = PingResponse),
-        (status = 503, description = "Not ready: the database does not answer", body = PingResponse)))]
+        (status = 503, description = "Not ready: the database does not answer, or a worker is down (`workers_down`)", body = PingResponse)))]
 async fn ready(State(state): State<AppState>) -> (StatusCode, Json<PingResponse>) {
-    check(&state, "ready", "unavailable").await
+    let (mut status, Json(mut body)) = check(&state, "ready", "unavailable").await;
+    let down = state.api.workers.down();
+    if !down.is_empty() {
+        status = StatusCode::SERVICE_UNAVAILABLE;
+        body.status = "unavailable".into();
+        body.workers_down = Some(down);
+    }
+    (status, Json(body))
 }
 
 async fn check(state: &AppState, up: &str, down: &str) -> (StatusCode, Json<PingResponse>) {
@@ -66,6 +74,7 @@ async fn check(state: &AppState, up: &str, down: &str) -> (StatusCode, Json<Ping
             idle: pool.idle,
             max: pool.max,
         }),
+        workers_down: None,
     };
     (status, Json(body))
 }

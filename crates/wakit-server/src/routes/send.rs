@@ -33,7 +33,7 @@ const MAX_KEY_LEN: usize = 255;
 
 /// Sends a text (open window), a template or a document; answers once Meta accepted
 /// it, refused it, or after a short wait while it is still being sent.
-#[utoipa::path(post, path = "/messages", tag = "messages", security(("api_key" = [])),
+#[utoipa::path(post, path = "/messages", operation_id = "sendMessage", tag = "messages", security(("api_key" = [])),
     request_body = SendRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key returns the first answer and never sends twice (24 h)")),
     responses(

@@ -27,7 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The number's templates (cached from Meta), or one with its components.
-#[utoipa::path(get, path = "/templates", tag = "templates", security(("api_key" = [])),
+#[utoipa::path(get, path = "/templates", operation_id = "listTemplates", tag = "templates", security(("api_key" = [])),
     params(wakit_api::TemplatesQuery), responses(
         (status = 200, description = "The list, or one template's details with `template_id`", body = wakit_api::TemplatesAnswer),
         (status = 400, description = "Invalid parameter, or account_required when the org has several numbers", body = wakit_api::ErrorBody),
