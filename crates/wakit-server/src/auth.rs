@@ -77,6 +77,9 @@ impl FromRequestParts<AppState> for ApiKeyAuth {
                 ctx
             }
         };
+        if let Some(slot) = parts.extensions.get::<crate::access_log::OrgSlot>() {
+            slot.set(ctx.org_id);
+        }
         if let Some(rate) = state.api.rate_limit {
             // A bucket of 2 s worth of requests, refilled at `rate` per second.
             let burst = Duration::from_secs(2);

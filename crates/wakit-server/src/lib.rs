@@ -2,6 +2,7 @@
 //! to wire types; they know no SQL.
 #![forbid(unsafe_code)]
 
+pub mod access_log;
 pub mod auth;
 pub mod cache;
 pub mod conn;
@@ -74,6 +75,7 @@ pub fn app(state: AppState, inbox: InboxWriter) -> Router {
         .merge(routes::webhook::router().layer(Extension(inbox)))
         .fallback(error::not_found)
         .layer(axum::middleware::map_response(routes::json_errors))
+        .layer(axum::middleware::from_fn(access_log::log))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
