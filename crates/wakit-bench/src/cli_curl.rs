@@ -29,6 +29,22 @@ pub struct CliRuns {
     wakit: Option<PathBuf>,
 }
 
+/// The `wakit` binary to run: `path`, else `wakit` beside this benchmark's binary
+/// (target/release/wakit after `cargo build --release -p wakit`); an error saying how to
+/// get one when it is missing.
+pub fn wakit_binary(path: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
+    let wakit = match path {
+        Some(p) => p.clone(),
+        None => std::env::current_exe()?.with_file_name("wakit"),
+    };
+    anyhow::ensure!(
+        wakit.is_file(),
+        "no wakit binary at {} (cargo build --release -p wakit, or --wakit PATH)",
+        wakit.display()
+    );
+    Ok(wakit)
+}
+
 /// Times both against the server at `root` (the CLI's `base_url`) with `key`; `url` is
 /// the request the CLI makes. Returns the table row after the backend column; a
 /// missing binary or a CLI without `conversations` is a row saying so, not an error.
@@ -42,18 +58,13 @@ pub async fn compare(
     if opts.cli_runs == 0 {
         return Ok("| skipped (--cli-runs 0) | | | |".into());
     }
-    let wakit = match &opts.wakit {
-        Some(p) => p.clone(),
-        None => std::env::current_exe()?.with_file_name("wakit"),
+    let wakit = match wakit_binary(opts.wakit.as_ref()) {
+        Ok(path) => path,
+        Err(why) => {
+            println!("# CLI vs curl skipped: {why}");
+            return Ok(format!("| skipped: {why} | | | |"));
+        }
     };
-    if !wakit.is_file() {
-        let why = format!(
-            "no wakit binary at {} (cargo build --release -p wakit, or --wakit PATH)",
-            wakit.display()
-        );
-        println!("# CLI vs curl skipped: {why}");
-        return Ok(format!("| skipped: {why} | | | |"));
-    }
     let dir = tempfile::tempdir()?;
     let config = dir.path().join("config.json");
     let accounts_json: Vec<_> = accounts

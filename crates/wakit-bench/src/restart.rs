@@ -54,15 +54,7 @@ pub struct Args {
 
 /// Runs the benchmark and prints a table.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let wakit = match &args.wakit {
-        Some(p) => p.clone(),
-        None => std::env::current_exe()?.with_file_name("wakit"),
-    };
-    anyhow::ensure!(
-        wakit.is_file(),
-        "no wakit binary at {} (cargo build --release -p wakit, or --wakit PATH)",
-        wakit.display()
-    );
+    let wakit = crate::cli_curl::wakit_binary(args.wakit.as_ref())?;
     println!(
         "# restart recovery: {} one-message webhooks from {} clients, SIGKILL after {} acknowledged, restart; job lease {} s; binary {}",
         args.messages,

@@ -60,15 +60,7 @@ impl Drop for Server {
 
 /// Runs the benchmark.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let wakit = match &args.wakit {
-        Some(p) => p.clone(),
-        None => std::env::current_exe()?.with_file_name("wakit"),
-    };
-    anyhow::ensure!(
-        wakit.is_file(),
-        "no wakit binary at {} (cargo build --release -p wakit, or --wakit PATH)",
-        wakit.display()
-    );
+    let wakit = crate::cli_curl::wakit_binary(args.wakit.as_ref())?;
     let dir = tempfile::tempdir()?;
     let mut cmd = match args.nofile {
         Some(n) => {

@@ -4,23 +4,9 @@
 
 mod common;
 
+use common::log::Captured;
 use common::start;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use wakit_store_tests::{Backend, TestStore};
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_request_is_one_line_without_secrets() {
@@ -47,7 +33,7 @@ async fn each_request_is_one_line_without_secrets() {
         .expect("GET");
     assert_eq!(answer.headers()["x-request-id"], "req-abc-123");
     let status = answer.status().as_u16();
-    let text = String::from_utf8(log.0.lock().expect("lock").clone()).expect("utf8");
+    let text = log.text();
     let line: serde_json::Value = text
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())

@@ -6,17 +6,11 @@ mod common;
 use common::Running;
 use common::raw::{Seen, head, seen, send_raw};
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 use wakit_server::conn::ConnLimits;
 use wakit_server::{AppState, ServeOptions};
 use wakit_store_tests::{Backend, TestStore};
 
 async fn start_limited(ts: &TestStore, connections: ConnLimits) -> Running {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let shutdown = CancellationToken::new();
     let state = AppState {
         api: Default::default(),
         store: ts.store.clone(),
@@ -28,18 +22,7 @@ async fn start_limited(ts: &TestStore, connections: ConnLimits) -> Running {
         connections,
         ..ServeOptions::default()
     };
-    let task = tokio::spawn(wakit_server::serve(
-        listener,
-        state,
-        shutdown.clone(),
-        options,
-    ));
-    Running {
-        base: format!("http://{addr}/functions/v1/api"),
-        webhook: format!("http://{addr}/functions/v1/whatsapp-webhook"),
-        shutdown,
-        task,
-    }
+    common::serve_state(state, options).await
 }
 
 /// With the global cap reached by idle connections, the next request is not served

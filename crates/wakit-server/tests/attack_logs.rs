@@ -5,35 +5,10 @@
 
 mod common;
 
+use common::log::Captured;
 use common::start;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use wakit_store_tests::{Backend, TestStore};
-
-/// The captured log.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn lines_with(&self, text: &str) -> usize {
-        let log = self.0.lock().expect("lock");
-        String::from_utf8_lossy(&log)
-            .lines()
-            .filter(|l| l.contains(text))
-            .count()
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_requests_are_logged_by_sample() {

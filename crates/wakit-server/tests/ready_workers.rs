@@ -6,7 +6,6 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use wakit_server::workers::supervisor::{Health, supervise};
 use wakit_server::{ApiConfig, AppState, ServeOptions};
@@ -16,11 +15,6 @@ use wakit_store_tests::{Backend, TestStore};
 async fn ready_names_a_worker_that_is_down() {
     let ts = TestStore::fresh(Backend::Sqlite).await.expect("sqlite");
     let health = Arc::new(Health::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let shutdown = CancellationToken::new();
     let state = AppState {
         api: ApiConfig {
             workers: health.clone(),
@@ -34,13 +28,9 @@ async fn ready_names_a_worker_that_is_down() {
         workers: false,
         ..ServeOptions::default()
     };
-    let server = tokio::spawn(wakit_server::serve(
-        listener,
-        state,
-        shutdown.clone(),
-        options,
-    ));
-    let ready = format!("http://{addr}/functions/v1/api/ready");
+    let server = common::serve_state(state, options).await;
+    let shutdown = server.shutdown.clone();
+    let ready = format!("{}/ready", server.base);
     let get = || async {
         let r = reqwest::get(&ready).await.expect("GET /ready");
         let status = r.status().as_u16();
@@ -84,5 +74,5 @@ async fn ready_names_a_worker_that_is_down() {
     assert!(body.get("workers_down").is_none(), "{body}");
     shutdown.cancel();
     tracker.close();
-    let _ = server.await;
+    let _ = server.task.await;
 }

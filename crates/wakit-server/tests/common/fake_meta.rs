@@ -9,7 +9,6 @@ use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 use wakit_server::workers::dispatch::DispatchConfig;
 use wakit_server::{ApiConfig, AppState, MetaConfig, ServeOptions, WebhookConfig};
 use wakit_store::Account;
@@ -84,11 +83,6 @@ pub async fn start_with_meta(
         .await
         .expect("account");
     let key = super::sandbox::new_key(&*ts.store, org.id).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let shutdown = CancellationToken::new();
     let state = AppState {
         api,
         store: ts.store.clone(),
@@ -107,17 +101,5 @@ pub async fn start_with_meta(
         workers: false,
         ..ServeOptions::default()
     };
-    let task = tokio::spawn(wakit_server::serve(
-        listener,
-        state,
-        shutdown.clone(),
-        options,
-    ));
-    let running = Running {
-        base: format!("http://{addr}/functions/v1/api"),
-        webhook: format!("http://{addr}/functions/v1/whatsapp-webhook"),
-        shutdown,
-        task,
-    };
-    (running, account, key)
+    (super::serve_state(state, options).await, account, key)
 }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod fake_meta;
+pub mod log;
 pub mod meta;
 pub mod raw;
 pub mod sandbox;
@@ -46,19 +47,13 @@ pub async fn start(ts: &TestStore, workers: bool) -> Running {
 /// Starts the server over `store` (a second handle on a test database, for tests that
 /// break it), with or without its workers.
 pub async fn start_with(store: Arc<dyn Store>, workers: bool) -> Running {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let shutdown = CancellationToken::new();
-    let webhook = WebhookConfig {
-        app_secret: Some(APP_SECRET.to_vec()),
-        verify_token: Some("verify-me".into()),
-    };
     let state = AppState {
         api: Default::default(),
         store,
-        webhook,
+        webhook: WebhookConfig {
+            app_secret: Some(APP_SECRET.to_vec()),
+            verify_token: Some("verify-me".into()),
+        },
         meta: None,
     };
     let options = ServeOptions {
@@ -66,6 +61,16 @@ pub async fn start_with(store: Arc<dyn Store>, workers: bool) -> Running {
         workers,
         ..ServeOptions::default()
     };
+    serve_state(state, options).await
+}
+
+/// Serves `state` with `options` on 127.0.0.1:0.
+pub async fn serve_state(state: AppState, options: ServeOptions) -> Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let shutdown = CancellationToken::new();
     let task = tokio::spawn(wakit_server::serve(
         listener,
         state,
