@@ -10,6 +10,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod job;
 pub mod model;
+pub mod search;
 pub mod secrets;
 pub mod traits;
 
@@ -18,4 +19,5 @@ pub use idempotency::*;
 pub use identity::{AddressFields, Merge, plan_keys};
 pub use job::*;
 pub use model::*;
+pub use search::*;
 pub use traits::*;

@@ -19,6 +19,7 @@ use crate::error::StoreResult;
 use crate::idempotency::*;
 use crate::job::*;
 use crate::model::*;
+use crate::search::ContactQuery;
 use crate::secrets::{KeyHash, SealedSecret};
 
 /// Organizations.
