@@ -11,7 +11,8 @@ use sqlx::postgres::PgRow;
 use uuid::Uuid;
 use wakit_core::JobId;
 use wakit_store::{
-    InboxItem, InboxStore, NewInboxItem, NewJob, PROCESS_WEBHOOK, Priority, StoreError, StoreResult,
+    InboxItem, InboxStore, NewInboxItem, NewJob, PROCESS_WEBHOOK, Priority, StoreError,
+    StoreResult, body_digest,
 };
 
 use crate::PgStore;
@@ -34,6 +35,83 @@ fn read_item(row: &PgRow) -> StoreResult<InboxItem> {
     })
 }
 
+impl PgStore {
+    /// Stores the bodies not stored before and queues one job for them (payload
+    /// `inbox_id` for `single`, else `inbox_ids`); replays carry the stored ids.
+    async fn put(&self, items: Vec<NewInboxItem>, single: bool) -> StoreResult<Vec<InboxItem>> {
+        let Some(first) = items.first() else {
+            return Ok(Vec::new());
+        };
+        let run_at = micros(first.received_at);
+        let mut stored: Vec<InboxItem> = items
+            .into_iter()
+            .map(|item| InboxItem {
+                id: Uuid::now_v7(),
+                body: item.body,
+                signature: item.signature,
+                received_at: micros(item.received_at),
+                state: "pending".into(),
+                attempts: 0,
+                last_error: None,
+            })
+            .collect();
+        let ids: Vec<Uuid> = stored.iter().map(|i| i.id).collect();
+        let times: Vec<DateTime<Utc>> = stored.iter().map(|i| i.received_at).collect();
+        let bodies: Vec<&[u8]> = stored.iter().map(|i| i.body.as_slice()).collect();
+        let signatures: Vec<Option<&str>> = stored.iter().map(|i| i.signature.as_deref()).collect();
+        let digests: Vec<String> = stored.iter().map(|i| body_digest(&i.body)).collect();
+        let mut tx = self.pool.begin().await.db()?;
+        // One statement for the whole group: a round trip per row would cost more than
+        // the commit it shares. A body stored before (a replay) is skipped.
+        let inserted: HashSet<Uuid> = sqlx::query_scalar(
+            "INSERT INTO webhook_inbox (id, received_at, body, signature, body_sha256) \
+             SELECT * FROM UNNEST($1::uuid[], $2::timestamptz[], $3::bytea[], $4::text[], $5::text[]) \
+             ON CONFLICT (body_sha256) WHERE body_sha256 IS NOT NULL DO NOTHING RETURNING id",
+        )
+        .bind(&ids)
+        .bind(&times)
+        .bind(&bodies)
+        .bind(&signatures)
+        .bind(&digests)
+        .fetch_all(&mut *tx)
+        .await
+        .db()?
+        .into_iter()
+        .collect();
+        let names: Vec<String> = ids
+            .iter()
+            .filter(|id| inserted.contains(id))
+            .map(Uuid::to_string)
+            .collect();
+        if !names.is_empty() {
+            let payload = if single {
+                json!({ "inbox_id": names[0] })
+            } else {
+                json!({ "inbox_ids": names })
+            };
+            insert_job(&mut tx, &process_job(payload, run_at)).await?;
+        }
+        if inserted.len() < stored.len() {
+            let replays: HashMap<String, Uuid> = sqlx::query_as(
+                "SELECT body_sha256, id FROM webhook_inbox WHERE body_sha256 = ANY($1::text[])",
+            )
+            .bind(&digests)
+            .fetch_all(&mut *tx)
+            .await
+            .db()?
+            .into_iter()
+            .collect();
+            for (item, digest) in stored.iter_mut().zip(&digests) {
+                if let Some(id) = replays.get(digest).filter(|_| !inserted.contains(&item.id)) {
+                    item.id = *id;
+                }
+            }
+        }
+        tx.commit().await.db()?;
+        Ok(stored)
+    }
+}
+
 fn process_job(payload: serde_json::Value, run_at: DateTime<Utc>) -> NewJob {
     NewJob {
         org_id: None,
@@ -52,72 +130,19 @@ impl InboxStore for PgStore {
         signature: Option<&str>,
         received_at: DateTime<Utc>,
     ) -> StoreResult<InboxItem> {
-        let id = Uuid::now_v7();
-        let received_at = micros(received_at);
-        let mut tx = self.pool.begin().await.db()?;
-        sqlx::query(
-            "INSERT INTO webhook_inbox (id, received_at, body, signature) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(id)
-        .bind(received_at)
-        .bind(body)
-        .bind(signature)
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        let job = process_job(json!({ "inbox_id": id.to_string() }), received_at);
-        insert_job(&mut tx, &job).await?;
-        tx.commit().await.db()?;
-        Ok(InboxItem {
-            id,
+        let item = NewInboxItem {
             body: body.to_vec(),
             signature: signature.map(str::to_owned),
             received_at,
-            state: "pending".into(),
-            attempts: 0,
-            last_error: None,
-        })
+        };
+        let mut stored = self.put(vec![item], true).await?;
+        stored
+            .pop()
+            .ok_or_else(|| StoreError::Other("inbox put stored nothing".into()))
     }
 
     async fn inbox_put_batch(&self, items: Vec<NewInboxItem>) -> StoreResult<Vec<InboxItem>> {
-        let Some(first) = items.first() else {
-            return Ok(Vec::new());
-        };
-        let run_at = micros(first.received_at);
-        let stored: Vec<InboxItem> = items
-            .into_iter()
-            .map(|item| InboxItem {
-                id: Uuid::now_v7(),
-                body: item.body,
-                signature: item.signature,
-                received_at: micros(item.received_at),
-                state: "pending".into(),
-                attempts: 0,
-                last_error: None,
-            })
-            .collect();
-        let ids: Vec<Uuid> = stored.iter().map(|i| i.id).collect();
-        let times: Vec<DateTime<Utc>> = stored.iter().map(|i| i.received_at).collect();
-        let bodies: Vec<&[u8]> = stored.iter().map(|i| i.body.as_slice()).collect();
-        let signatures: Vec<Option<&str>> = stored.iter().map(|i| i.signature.as_deref()).collect();
-        let mut tx = self.pool.begin().await.db()?;
-        // One statement for the whole group: a round trip per row would cost more than
-        // the commit it shares.
-        sqlx::query(
-            "INSERT INTO webhook_inbox (id, received_at, body, signature) \
-             SELECT * FROM UNNEST($1::uuid[], $2::timestamptz[], $3::bytea[], $4::text[])",
-        )
-        .bind(&ids)
-        .bind(&times)
-        .bind(&bodies)
-        .bind(&signatures)
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        let names: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-        insert_job(&mut tx, &process_job(json!({ "inbox_ids": names }), run_at)).await?;
-        tx.commit().await.db()?;
-        Ok(stored)
+        self.put(items, false).await
     }
 
     async fn inbox_oldest_pending(&self) -> StoreResult<Option<DateTime<Utc>>> {

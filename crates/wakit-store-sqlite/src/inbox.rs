@@ -12,6 +12,7 @@ use uuid::Uuid;
 use wakit_core::JobId;
 use wakit_store::{
     InboxItem, InboxStore, NewInboxItem, PROCESS_WEBHOOK, Priority, StoreError, StoreResult,
+    body_digest,
 };
 
 use crate::SqliteStore;
@@ -24,27 +25,77 @@ const INSERT_ROWS: usize = 256;
 
 const INBOX_COLUMNS: &str = "id, received_at, body, signature, state, attempts, last_error";
 
-/// Inserts one pending row inside the caller's write transaction.
-async fn insert_item(conn: &mut SqliteConnection, item: NewInboxItem) -> StoreResult<InboxItem> {
-    let id = Uuid::now_v7();
-    let at = us(item.received_at);
-    sqlx::query("INSERT INTO webhook_inbox (id, received_at, body, signature, state, attempts) VALUES (?1, ?2, ?3, ?4, 'pending', 0)")
-        .bind(id.to_string())
-        .bind(at)
-        .bind(&item.body)
-        .bind(item.signature.as_deref())
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
+/// Inserts one pending row inside the caller's write transaction; `false` (nothing
+/// written) when the same body is stored already.
+async fn insert_item(conn: &mut SqliteConnection, item: &InboxItem) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "INSERT INTO webhook_inbox (id, received_at, body, signature, state, attempts, body_sha256) \
+         VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5) \
+         ON CONFLICT (body_sha256) WHERE body_sha256 IS NOT NULL DO NOTHING",
+    )
+    .bind(item.id.to_string())
+    .bind(us(item.received_at))
+    .bind(&item.body)
+    .bind(item.signature.as_deref())
+    .bind(body_digest(&item.body))
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(changed(&done))
+}
+
+/// The stored ids of bodies with these digests.
+async fn stored_ids(
+    conn: &mut SqliteConnection,
+    digests: &[String],
+) -> StoreResult<HashMap<String, Uuid>> {
+    let rows = sqlx::query(
+        "SELECT body_sha256, id FROM webhook_inbox \
+         WHERE body_sha256 IN (SELECT value FROM json_each(?1))",
+    )
+    .bind(to_json(&digests)?)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    rows.iter()
+        .map(|row| Ok((get(row, "body_sha256")?, get_uuid(row, "id")?)))
+        .collect()
+}
+
+/// A new item for `item` (not yet stored).
+fn pending(item: NewInboxItem) -> StoreResult<InboxItem> {
     Ok(InboxItem {
-        id,
+        id: Uuid::now_v7(),
         body: item.body,
         signature: item.signature,
-        received_at: crate::rows::time(at)?,
+        received_at: crate::rows::time(us(item.received_at))?,
         state: "pending".into(),
         attempts: 0,
         last_error: None,
     })
+}
+
+/// Gives the items whose bodies were stored before (replays) the stored ids.
+async fn point_replays_at_stored(
+    conn: &mut SqliteConnection,
+    items: &mut [InboxItem],
+    inserted: &HashSet<Uuid>,
+) -> StoreResult<()> {
+    let replays: Vec<String> = items
+        .iter()
+        .filter(|i| !inserted.contains(&i.id))
+        .map(|i| body_digest(&i.body))
+        .collect();
+    if replays.is_empty() {
+        return Ok(());
+    }
+    let ids = stored_ids(conn, &replays).await?;
+    for item in items.iter_mut().filter(|i| !inserted.contains(&i.id)) {
+        if let Some(id) = ids.get(&body_digest(&item.body)) {
+            item.id = *id;
+        }
+    }
+    Ok(())
 }
 
 /// Queues the `process_webhook` job for stored rows inside the caller's transaction.
@@ -106,15 +157,19 @@ impl InboxStore for SqliteStore {
         signature: Option<&str>,
         received_at: DateTime<Utc>,
     ) -> StoreResult<InboxItem> {
-        let new = NewInboxItem {
+        let mut item = pending(NewInboxItem {
             body: body.to_vec(),
             signature: signature.map(str::to_owned),
             received_at,
-        };
+        })?;
         let mut tx = self.write_tx().await?;
-        let item = insert_item(&mut tx, new).await?;
-        let payload = json!({ "inbox_id": item.id.to_string() });
-        insert_job(&mut tx, &payload, us(received_at)).await?;
+        if insert_item(&mut tx, &item).await? {
+            let payload = json!({ "inbox_id": item.id.to_string() });
+            insert_job(&mut tx, &payload, us(received_at)).await?;
+        } else {
+            point_replays_at_stored(&mut tx, std::slice::from_mut(&mut item), &HashSet::new())
+                .await?;
+        }
         tx.commit().await.map_err(db)?;
         Ok(item)
     }
@@ -124,27 +179,18 @@ impl InboxStore for SqliteStore {
             return Ok(Vec::new());
         };
         let run_at = us(first.received_at);
-        let stored: Vec<InboxItem> = items
-            .into_iter()
-            .map(|item| {
-                Ok(InboxItem {
-                    id: Uuid::now_v7(),
-                    body: item.body,
-                    signature: item.signature,
-                    received_at: crate::rows::time(us(item.received_at))?,
-                    state: "pending".into(),
-                    attempts: 0,
-                    last_error: None,
-                })
-            })
-            .collect::<StoreResult<_>>()?;
+        let mut stored: Vec<InboxItem> =
+            items.into_iter().map(pending).collect::<StoreResult<_>>()?;
         let mut tx = self.write_tx().await?;
+        let mut inserted = HashSet::new();
         // Each statement is a round trip to the connection's thread, which costs more
         // than inserting a row: one multi-row INSERT per chunk instead of one per body.
         for chunk in stored.chunks(INSERT_ROWS) {
-            let rows = vec!["(?, ?, ?, ?, 'pending', 0)"; chunk.len()].join(", ");
+            let rows = vec!["(?, ?, ?, ?, 'pending', 0, ?)"; chunk.len()].join(", ");
             let sql = format!(
-                "INSERT INTO webhook_inbox (id, received_at, body, signature, state, attempts) VALUES {rows}"
+                "INSERT INTO webhook_inbox (id, received_at, body, signature, state, attempts, body_sha256) \
+                 VALUES {rows} ON CONFLICT (body_sha256) WHERE body_sha256 IS NOT NULL DO NOTHING \
+                 RETURNING id"
             );
             // Not cached: each group size would be a prepared statement of its own.
             let mut insert = sqlx::query(&sql).persistent(false);
@@ -153,12 +199,22 @@ impl InboxStore for SqliteStore {
                     .bind(item.id.to_string())
                     .bind(us(item.received_at))
                     .bind(item.body.as_slice())
-                    .bind(item.signature.as_deref());
+                    .bind(item.signature.as_deref())
+                    .bind(body_digest(&item.body));
             }
-            insert.execute(&mut *tx).await.map_err(db)?;
+            for row in insert.fetch_all(&mut *tx).await.map_err(db)? {
+                inserted.insert(get_uuid(&row, "id")?);
+            }
         }
-        let ids: Vec<String> = stored.iter().map(|i| i.id.to_string()).collect();
-        insert_job(&mut tx, &json!({ "inbox_ids": ids }), run_at).await?;
+        let ids: Vec<String> = stored
+            .iter()
+            .filter(|i| inserted.contains(&i.id))
+            .map(|i| i.id.to_string())
+            .collect();
+        if !ids.is_empty() {
+            insert_job(&mut tx, &json!({ "inbox_ids": ids }), run_at).await?;
+        }
+        point_replays_at_stored(&mut tx, &mut stored, &inserted).await?;
         tx.commit().await.map_err(db)?;
         Ok(stored)
     }

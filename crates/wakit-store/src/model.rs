@@ -480,6 +480,13 @@ pub struct InboxItem {
     pub last_error: Option<String>,
 }
 
+/// The digest a webhook body is stored under (hex SHA-256): a replay of the same bytes
+/// is recognized by it and not stored again.
+pub fn body_digest(body: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(body))
+}
+
 /// A verified webhook body to store (see [`crate::InboxStore::inbox_put_batch`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewInboxItem {

@@ -375,6 +375,9 @@ pub trait InboxStore: Send + Sync {
     /// [`Priority::Interactive`]) in one transaction, so the whole group costs one durable
     /// commit. Returns the items in input order once everything is durable; on error
     /// nothing of the group is stored. An empty group stores nothing and queues no job.
+    /// A body already stored (the same bytes, [`crate::body_digest`]) is not stored or
+    /// queued again: its item carries the stored one's id, and a group of nothing but
+    /// replays queues no job. [`inbox_put`](Self::inbox_put) likewise.
     async fn inbox_put_batch(&self, items: Vec<NewInboxItem>) -> StoreResult<Vec<InboxItem>>;
     /// Queues the oldest `limit` bodies whose processing left an error (`failed`, e.g. a
     /// message for a number not connected yet) for processing again — ONE

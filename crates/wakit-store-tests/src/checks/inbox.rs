@@ -226,3 +226,67 @@ pub async fn inbox_retries_failed_bodies(store: &dyn Store) {
         "pending bodies are not queued twice"
     );
 }
+
+/// A replayed body (the same bytes: Meta's retry, or a captured body sent again) is
+/// stored once and processed once, alone or in a group; new bodies beside it still are.
+pub async fn replayed_bodies_are_stored_once(store: &dyn Store) {
+    let body =
+        |n: u32| format!("{{\"object\":\"whatsapp_business_account\",\"n\":{n}}}").into_bytes();
+    let item = |n: u32| NewInboxItem {
+        body: body(n),
+        signature: Some(format!("sha256={n}")),
+        received_at: at(0),
+    };
+    let first = store
+        .inbox_put(&body(1), Some("sha256=1"), at(0))
+        .await
+        .unwrap();
+    let again = store
+        .inbox_put(&body(1), Some("sha256=1"), at(1))
+        .await
+        .unwrap();
+    assert_eq!(again.id, first.id, "a replay names the stored body");
+    let group = store
+        .inbox_put_batch(vec![item(1), item(2), item(2), item(3)])
+        .await
+        .unwrap();
+    assert_eq!(group.len(), 4);
+    assert_eq!(group[0].id, first.id);
+    assert_eq!(
+        group[1].id, group[2].id,
+        "a body twice in one group is one row"
+    );
+    assert_ne!(group[1].id, group[3].id);
+    // Only replays: nothing new to store or process.
+    store.inbox_put_batch(vec![item(3), item(1)]).await.unwrap();
+
+    let jobs = store
+        .claim_jobs(&[PROCESS_WEBHOOK], 100, Duration::seconds(30), at(5))
+        .await
+        .unwrap();
+    let mut queued: Vec<String> = jobs
+        .iter()
+        .flat_map(
+            |j| match (&j.payload["inbox_id"], j.payload["inbox_ids"].as_array()) {
+                (serde_json::Value::String(id), _) => vec![id.clone()],
+                (_, Some(ids)) => ids
+                    .iter()
+                    .filter_map(|i| i.as_str().map(str::to_string))
+                    .collect(),
+                _ => Vec::new(),
+            },
+        )
+        .collect();
+    queued.sort();
+    let mut expected = vec![
+        first.id.to_string(),
+        group[1].id.to_string(),
+        group[3].id.to_string(),
+    ];
+    expected.sort();
+    assert_eq!(queued, expected, "each body is processed once");
+    assert_eq!(jobs.len(), 2, "the replay-only group queued no job");
+    for id in [first.id, group[1].id, group[3].id] {
+        store.inbox_get(id).await.expect("stored");
+    }
+}
