@@ -5,6 +5,7 @@
 //! cargo run --release -p wakit-bench -- dispatch --backend both --mps 1000
 //! cargo run --release -p wakit-bench -- webhook --backend both
 //! cargo build --release -p wakit && cargo run --release -p wakit-bench -- api --backend both
+//! cargo run --release -p wakit-bench -- fuzz --target all --cases 1000000 --seed 1
 //! ```
 #![forbid(unsafe_code)]
 
@@ -14,6 +15,7 @@ mod corpus;
 mod data;
 mod dispatch;
 mod floor;
+mod fuzz;
 mod load;
 mod scratch;
 mod stats;
@@ -44,6 +46,9 @@ enum Bench {
     /// REST API reads: req/s and latency of GET /conversations and /conversation over a
     /// 1M-message database against an HTTP floor; CLI wall time against curl.
     Api(api::Args),
+    /// Fuzz targets (webhook parser, signature, domain parsers, the API in process):
+    /// cases, rate, distinct outcomes and failures per target.
+    Fuzz(fuzz::Args),
 }
 
 /// mimalloc: the API's reads allocate a lot (rows, JSON), and glibc's malloc was a
@@ -58,5 +63,6 @@ async fn main() -> anyhow::Result<()> {
         Bench::Dispatch(args) => dispatch::run(args).await,
         Bench::Webhook(args) => webhook::run(args).await,
         Bench::Api(args) => api::run(args).await,
+        Bench::Fuzz(args) => fuzz::run(args).await,
     }
 }

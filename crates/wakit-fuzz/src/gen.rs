@@ -170,7 +170,7 @@ fn random_path(rng: &mut StdRng, v: &Value) -> Vec<Step> {
     let mut path = Vec::new();
     let mut node = v;
     // Bounded by the depth of `v`; each step goes one level down.
-    while rng.gen_bool(0.8) {
+    while rng.gen_bool(0.9) {
         let next = match node {
             Value::Object(m) if !m.is_empty() => m
                 .iter()

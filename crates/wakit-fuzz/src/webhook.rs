@@ -66,6 +66,9 @@ fn kind(e: &WebhookEvent) -> &'static str {
 /// The outcome label: the kinds of events seen, sorted.
 fn kinds(events: &[WebhookEvent]) -> String {
     let set: BTreeSet<&str> = events.iter().map(kind).collect();
+    if set.is_empty() {
+        return "no-events".into();
+    }
     set.into_iter().collect::<Vec<_>>().join("+")
 }
 
