@@ -3,6 +3,7 @@
 //! input and the command exits non-zero).
 
 use anyhow::Context;
+use std::collections::BTreeMap;
 use wakit_fuzz::{Options, Report, TARGETS};
 
 /// `wakit-bench fuzz` arguments.
@@ -20,9 +21,22 @@ pub struct Args {
     /// Stop each target after this many seconds even if fewer cases ran.
     #[arg(long)]
     seconds: Option<f64>,
+    /// Outcomes listed per target (the most frequent first).
+    #[arg(long, default_value_t = 12)]
+    outcomes: usize,
 }
 
-fn print(report: &Report, seed: u64) {
+/// Cases per last word of the outcome labels (the status code for the API).
+fn by_last_word(report: &Report) -> BTreeMap<&str, u64> {
+    let mut out = BTreeMap::new();
+    for (label, n) in &report.outcomes {
+        let word = label.rsplit(' ').next().unwrap_or(label);
+        *out.entry(word).or_insert(0) += n;
+    }
+    out
+}
+
+fn print(report: &Report, seed: u64, shown: usize) {
     println!(
         "{:<14} cases {:>10}  {:>9.0} cases/s  {:>6.1} s  outcomes {:>3}  failures {}",
         report.target,
@@ -34,11 +48,16 @@ fn print(report: &Report, seed: u64) {
     );
     let mut top: Vec<(&String, &u64)> = report.outcomes.iter().collect();
     top.sort_by(|a, b| b.1.cmp(a.1));
-    for (label, n) in top.iter().take(12) {
+    for (label, n) in top.iter().take(shown) {
         println!("    {n:>10}  {label}");
     }
-    if top.len() > 12 {
-        println!("    ... {} more outcomes", top.len() - 12);
+    if top.len() > shown {
+        println!("    ... {} more outcomes", top.len() - shown);
+        let words: Vec<String> = by_last_word(report)
+            .into_iter()
+            .map(|(w, n)| format!("{w}: {n}"))
+            .collect();
+        println!("    by last word: {}", words.join(", "));
     }
     if let Some(f) = &report.failure {
         println!(
@@ -61,11 +80,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         seed: args.seed,
         seconds: args.seconds,
     };
+    let shown = args.outcomes;
     let failed = std::thread::spawn(move || -> anyhow::Result<Vec<String>> {
         let mut failed = Vec::new();
         for name in names {
             let report = wakit_fuzz::run_named(&name, &options)?;
-            print(&report, options.seed);
+            print(&report, options.seed, shown);
             if report.failure.is_some() {
                 failed.push(name);
             }

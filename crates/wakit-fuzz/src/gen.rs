@@ -118,12 +118,16 @@ pub fn bytes(rng: &mut StdRng, json_like: &[u8]) -> Vec<u8> {
         1 => json_like[..rng.gen_range(0..=json_like.len())].to_vec(),
         _ => {
             let mut out = json_like.to_vec();
-            for _ in 0..rng.gen_range(1..8) {
+            for _ in 0..rng.gen_range(1..6) {
                 if out.is_empty() {
                     break;
                 }
                 let i = rng.gen_range(0..out.len());
-                match rng.gen_range(0..3) {
+                match rng.gen_range(0..5) {
+                    // Letters and digits swapped for others: still JSON, other values.
+                    0 | 1 if out[i].is_ascii_alphanumeric() => {
+                        out[i] = *b"0159azAZ_".choose(rng).unwrap_or(&b'0');
+                    }
                     0 => out[i] = rng.r#gen(),
                     1 => {
                         out.remove(i);
