@@ -132,7 +132,7 @@ fn query_value(rng: &mut StdRng, key: &str) -> String {
 }
 
 /// Query pairs for a route; sometimes duplicated or with raw junk keys.
-fn query(rng: &mut StdRng) -> Vec<(String, String)> {
+fn query(rng: &mut StdRng, route: &str) -> Vec<(String, String)> {
     const KEYS: &[&str] = &[
         "limit",
         "contact_phone",
@@ -147,6 +147,13 @@ fn query(rng: &mut StdRng) -> Vec<(String, String)> {
         "hub.challenge",
     ];
     let mut out = Vec::new();
+    if matches!(route, "/conversation" | "/messages") && rng.gen_bool(0.5) {
+        // The contact with messages, so the reads get past their required parameter.
+        let contact = *[OPEN_CONTACT, "+52 55 1234 5678", "BR.998877665544332211"]
+            .choose(rng)
+            .unwrap_or(&OPEN_CONTACT);
+        out.push(("contact_phone".into(), encode(contact)));
+    }
     for _ in 0..rng.gen_range(0..5) {
         let key = if rng.gen_bool(0.9) {
             KEYS.choose(rng).copied().unwrap_or("limit").to_string()
@@ -269,7 +276,10 @@ impl Requests {
         let mut headers = Vec::new();
         if route != WEBHOOK || rng.gen_bool(0.1) {
             match rng.gen_range(0..10) {
-                0..=6 => headers.push(("api-key".into(), header_value(rng, KEY))),
+                // The key itself more often than other header values: most requests
+                // should reach their handler.
+                0..=5 => headers.push(("api-key".into(), KEY.as_bytes().to_vec())),
+                6 => headers.push(("api-key".into(), header_value(rng, KEY))),
                 7 => headers.push((
                     "authorization".into(),
                     header_value(rng, &format!("Bearer {KEY}")),
@@ -302,7 +312,7 @@ impl Requests {
                 method: method.into(),
                 route: route.into(),
                 path,
-                query: query(rng),
+                query: query(rng, route),
                 headers,
                 body: big,
             };
@@ -311,7 +321,7 @@ impl Requests {
             method: method.into(),
             route: route.into(),
             path,
-            query: query(rng),
+            query: query(rng, route),
             headers,
             body,
         }
