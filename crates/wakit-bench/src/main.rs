@@ -7,6 +7,7 @@
 //! cargo build --release -p wakit && cargo run --release -p wakit-bench -- api --backend both
 //! cargo build --release -p wakit && cargo run --release -p wakit-bench -- restart --backend sqlite
 //! cargo build --release -p wakit && cargo run --release -p wakit-bench -- slowloris
+//! cargo run --release -p wakit-bench -- fuzz --target all --cases 1000000 --seed 1
 //! ```
 #![forbid(unsafe_code)]
 
@@ -16,6 +17,7 @@ mod corpus;
 mod data;
 mod dispatch;
 mod floor;
+mod fuzz;
 mod load;
 mod restart;
 mod scratch;
@@ -54,6 +56,9 @@ enum Bench {
     /// Slow-connection attack on a release `wakit serve`: the server's peak RSS and a
     /// bystander's p99 latency during it.
     Slowloris(slowloris::Args),
+    /// Fuzz targets (webhook parser, signature, domain parsers, the API in process):
+    /// cases, rate, distinct outcomes and failures per target.
+    Fuzz(fuzz::Args),
 }
 
 /// mimalloc: the API's reads allocate a lot (rows, JSON), and glibc's malloc was a
@@ -70,5 +75,6 @@ async fn main() -> anyhow::Result<()> {
         Bench::Api(args) => api::run(args).await,
         Bench::Restart(args) => restart::run(args).await,
         Bench::Slowloris(args) => slowloris::run(args).await,
+        Bench::Fuzz(args) => fuzz::run(args).await,
     }
 }

@@ -85,12 +85,12 @@ impl ParamSpec {
                 "BODY" => {
                     let names = placeholders(field(c, "text"));
                     spec.body = names.len();
-                    if names
+                    let named = names
                         .iter()
-                        .any(|n| !n.chars().all(|ch| ch.is_ascii_digit()))
-                    {
-                        spec.body_names = names;
-                    }
+                        .any(|n| !n.chars().all(|ch| ch.is_ascii_digit()));
+                    // A second BODY replaces the first whole: its names must not stay
+                    // behind with the new count (found by the template fuzz target).
+                    spec.body_names = if named { names } else { Vec::new() };
                 }
                 "BUTTONS" => {
                     for (i, b) in c
@@ -229,6 +229,20 @@ mod tests {
         assert_eq!(spec.body, 3);
         assert_eq!(spec.buttons, BTreeMap::from([(1, 1)]));
         assert!(!spec.is_named());
+    }
+
+    #[test]
+    fn a_later_body_replaces_the_earlier_names() {
+        // Regression (fuzz target `template`): two BODY components left the first one's
+        // two names with the second one's count of 1, so no send could fit.
+        let spec = ParamSpec::from_definition(&json!([
+            {"type": "BODY", "text": "{{3}}{{first_name}}"},
+            {"type": "BODY", "text": "Hi {{1}}"}
+        ]));
+        assert_eq!(spec.body, 1);
+        assert!(!spec.is_named());
+        let send = json!([{"type": "body", "parameters": [{"type": "text", "text": "Ana"}]}]);
+        assert_eq!(spec.check(&send), Ok(()));
     }
 
     #[test]
