@@ -120,6 +120,9 @@ impl Default for ApiConfig {
     }
 }
 
+/// How often a process looks for leases of processes that are gone.
+const LEASE_CHECK: Duration = Duration::from_secs(5);
+
 /// Default requests per second per API key.
 pub const DEFAULT_API_RATE: u32 = 100;
 
@@ -165,6 +168,22 @@ async fn spawn_workers(
         }
     }
     let tracker = tokio_util::task::TaskTracker::new();
+    // Replicas die while others live on: look for a gone process's leases now and then,
+    // not only at start, so its work resumes on the survivors within seconds.
+    let (store, cancel) = (state.store.clone(), shutdown.clone());
+    tracker.spawn(async move {
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep(LEASE_CHECK) => {}
+            }
+            match store.resume_orphaned_leases(chrono::Utc::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(jobs = n, "resumed the jobs of a process that stopped"),
+                Err(e) => tracing::debug!(error = %e, "lease check failed"),
+            }
+        }
+    });
     let health = state.api.workers.clone();
     let processor =
         workers::webhooks::WebhookProcessor::new(state.store.clone()).with_lease(options.job_lease);

@@ -64,7 +64,7 @@ impl JobStore for PgStore {
                LIMIT $3 \
                FOR UPDATE SKIP LOCKED) \
              UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $4, \
-               lease_token = gen_random_uuid(), updated_at = now() \
+               lease_token = gen_random_uuid(), lease_owner = $5, updated_at = now() \
              FROM picked WHERE jobs.id = picked.id \
              RETURNING {}",
             JOB_COLUMNS.split(", ").map(|c| format!("jobs.{c}")).collect::<Vec<_>>().join(", ")
@@ -73,6 +73,7 @@ impl JobStore for PgStore {
         .bind(now)
         .bind(i64::from(limit))
         .bind(until)
+        .bind(self.lease_owner())
         .fetch_all(&self.pool)
         .await
         .db()?;
@@ -154,10 +155,8 @@ impl JobStore for PgStore {
             .db()
     }
 
-    async fn resume_orphaned_leases(&self, _now: DateTime<Utc>) -> StoreResult<u64> {
-        // Replicas come and go; without a liveness record per lease owner a starting
-        // replica cannot tell a dead one's leases from a live one's.
-        Ok(0)
+    async fn resume_orphaned_leases(&self, now: DateTime<Utc>) -> StoreResult<u64> {
+        self.resume_leases(now).await
     }
 
     async fn get_job(&self, id: JobId) -> StoreResult<Job> {

@@ -34,6 +34,7 @@ mod ingest;
 mod ingest_batch;
 mod jobs;
 mod keys;
+mod leases;
 mod merged;
 mod messages;
 mod orgs;
@@ -85,6 +86,10 @@ impl Default for PgOptions {
 pub struct PgStore {
     pool: PgPool,
     wakeup: std::sync::Arc<wakeup::Wakeup>,
+    /// This process's lease-owner registration (`leases.rs`), once its workers started.
+    owner: std::sync::Arc<tokio::sync::Mutex<Option<leases::Owner>>>,
+    /// Its id, readable without the lock (claims record it).
+    owner_id: std::sync::Arc<std::sync::OnceLock<i64>>,
 }
 
 impl PgStore {
@@ -120,6 +125,8 @@ impl PgStore {
         PgStore {
             pool,
             wakeup: Default::default(),
+            owner: Default::default(),
+            owner_id: Default::default(),
         }
     }
 
