@@ -38,6 +38,20 @@ fn body(pnid: &str, phone: Option<&str>, wamid: &str, text: &str) -> Vec<u8> {
     serde_json::to_vec(&body).expect("json")
 }
 
+/// The conversation list once the first conversation appears (bounded wait).
+async fn first_conversations(api: &wakit_api::Client) -> wakit_api::ConversationsResponse {
+    eventually("the username-only customer to appear", || async {
+        api.conversations(&ConversationsQuery::default())
+            .await
+            .is_ok_and(|r| !r.value.conversations.is_empty())
+    })
+    .await;
+    api.conversations(&ConversationsQuery::default())
+        .await
+        .expect("conversations")
+        .value
+}
+
 async fn username_customer_is_served(backend: Backend) {
     let Some(ts) = TestStore::fresh(backend).await else {
         return;
@@ -54,17 +68,7 @@ async fn username_customer_is_served(backend: Backend) {
     .await
     .expect("post");
     assert_eq!(answer.status(), 200);
-    eventually("the username-only message to be stored", || async {
-        api.conversations(&ConversationsQuery::default())
-            .await
-            .is_ok_and(|r| !r.value.conversations.is_empty())
-    })
-    .await;
-    let list = api
-        .conversations(&ConversationsQuery::default())
-        .await
-        .expect("conversations")
-        .value;
+    let list = first_conversations(&api).await;
     let c = &list.conversations[0].contact;
     assert_eq!(c.phone, BSUID);
     assert_eq!(c.user_id.as_deref(), Some(BSUID));
@@ -155,17 +159,7 @@ async fn sandbox_username_customer_gets_an_answer(backend: Backend) {
     w.sim
         .sender_writes(&pnid, customer, wakit_sim::Inbound::text("hola"))
         .expect("customer writes");
-    eventually("the username-only customer to appear", || async {
-        api.conversations(&ConversationsQuery::default())
-            .await
-            .is_ok_and(|r| !r.value.conversations.is_empty())
-    })
-    .await;
-    let list = api
-        .conversations(&ConversationsQuery::default())
-        .await
-        .expect("conversations")
-        .value;
+    let list = first_conversations(&api).await;
     let contact = &list.conversations[0].contact;
     let bsuid = contact.user_id.clone().expect("the BSUID is shown");
     assert_eq!(contact.phone, bsuid);

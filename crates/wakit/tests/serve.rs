@@ -6,17 +6,17 @@ mod procs;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-#[tokio::test(flavor = "multi_thread")]
-async fn serve_answers_ping_and_stops_on_sigterm() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let mut child = procs::Proc::spawn(
-        procs::wakit()
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("WAKIT_DATA_DIR", dir.path())
-            .env_remove("WAKIT_DATABASE_URL")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null()),
-    );
+/// Starts `wakit serve --listen 127.0.0.1:0` on the default database under `data` with
+/// `envs`, and reads its banner; returns the process and its base URL.
+async fn serve(data: &std::path::Path, envs: &[(&str, &str)]) -> (procs::Proc, String) {
+    let mut cmd = procs::wakit();
+    cmd.args(["serve", "--listen", "127.0.0.1:0"])
+        .env("WAKIT_DATA_DIR", data)
+        .env_remove("WAKIT_DATABASE_URL")
+        .envs(envs.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = procs::Proc::spawn(&mut cmd);
     let stdout = child.stdout.take().expect("stdout");
     let line = tokio::task::spawn_blocking(move || {
         let mut line = String::new();
@@ -30,6 +30,13 @@ async fn serve_answers_ping_and_stops_on_sigterm() {
         .find(|w| w.starts_with("http://"))
         .expect("banner has the URL")
         .to_string();
+    (child, base)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_answers_ping_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mut child, base) = serve(dir.path(), &[]).await;
 
     let ping: serde_json::Value = reqwest::get(format!("{base}/functions/v1/api/ping"))
         .await
@@ -150,28 +157,7 @@ async fn serve_refuses_short_secrets_and_treats_an_empty_one_as_unset() {
     }
 
     let dir = tempfile::tempdir().expect("tmp");
-    let mut child = procs::Proc::spawn(
-        procs::wakit()
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("WAKIT_DATA_DIR", dir.path())
-            .env_remove("WAKIT_DATABASE_URL")
-            .env("WAKIT_APP_SECRET", "")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null()),
-    );
-    let stdout = child.stdout.take().expect("stdout");
-    let line = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).map(|_| line)
-    })
-    .await
-    .expect("join")
-    .expect("read banner");
-    let base = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .expect("banner has the URL")
-        .to_string();
+    let (_child, base) = serve(dir.path(), &[("WAKIT_APP_SECRET", "")]).await;
     let body = b"{\"object\":\"whatsapp_business_account\",\"entry\":[]}".to_vec();
     let forged = wakit_meta::signature::sign(b"", &body);
     let r = reqwest::Client::new()
