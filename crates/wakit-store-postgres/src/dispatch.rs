@@ -2,13 +2,13 @@
 //!
 //! [`MessageStore::begin_dispatch`]: wakit_store::MessageStore::begin_dispatch
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 use wakit_core::{MessageId, OrgId};
-use wakit_store::{DispatchStart, StoreError, StoreResult};
+use wakit_store::{DispatchMark, DispatchStart, StoreError, StoreResult, dispatch_starts};
 
 use crate::PgStore;
 use crate::conversations;
@@ -16,18 +16,6 @@ use crate::error::DbResultExt;
 use crate::scope::{self, Scope};
 
 impl PgStore {
-    pub(crate) async fn dispatch_begin(
-        &self,
-        org: OrgId,
-        id: MessageId,
-        at: DateTime<Utc>,
-    ) -> StoreResult<DispatchStart> {
-        let mut all = self
-            .dispatch_begin_many(Scope::Org(org), &[(org, id)], at)
-            .await?;
-        all.pop().unwrap_or(Err(StoreError::NotFound("message")))
-    }
-
     /// Marks every open message and reads it back, in one transaction of four round
     /// trips whatever the group's size: lock and mark, read back, begin and commit.
     pub(crate) async fn dispatch_begin_many(
@@ -40,23 +28,7 @@ impl PgStore {
         let marks = mark(&mut tx, items, at).await?;
         let messages = conversations::load_messages(&mut tx, items).await?;
         tx.commit().await.db()?;
-        // An item named twice: the first starts the attempt, the next finds it started.
-        let mut started = HashSet::new();
-        let mut out = Vec::with_capacity(items.len());
-        for item in items {
-            let (Some((open, since)), Some(message)) = (marks.get(item), messages.get(item)) else {
-                out.push(Err(StoreError::NotFound("message")));
-                continue;
-            };
-            let since = since.or_else(|| (!started.insert(*item)).then_some(at));
-            let message = message.clone();
-            out.push(Ok(match (open, since) {
-                (false, _) => DispatchStart::Done(message),
-                (true, None) => DispatchStart::Send(message),
-                (true, Some(since)) => DispatchStart::Interrupted { message, since },
-            }));
-        }
-        Ok(out)
+        Ok(dispatch_starts(items, &marks, &messages, at))
     }
 
     pub(crate) async fn dispatch_end(&self, org: OrgId, id: MessageId) -> StoreResult<()> {
@@ -84,7 +56,7 @@ async fn mark(
     tx: &mut PgConnection,
     items: &[(OrgId, MessageId)],
     at: DateTime<Utc>,
-) -> StoreResult<HashMap<(OrgId, MessageId), (bool, Option<DateTime<Utc>>)>> {
+) -> StoreResult<HashMap<(OrgId, MessageId), DispatchMark>> {
     let orgs: Vec<Uuid> = items.iter().map(|(org, _)| org.0).collect();
     let ids: Vec<Uuid> = items.iter().map(|(_, id)| id.0).collect();
     let rows = sqlx::query(
@@ -113,7 +85,11 @@ async fn mark(
                 OrgId(row.try_get("organization_id").db()?),
                 MessageId(row.try_get("id").db()?),
             );
-            Ok((key, (row.try_get("open").db()?, row.try_get("since").db()?)))
+            let mark = DispatchMark {
+                open: row.try_get("open").db()?,
+                since: row.try_get("since").db()?,
+            };
+            Ok((key, mark))
         })
         .collect()
 }

@@ -1,45 +1,48 @@
-//! Inbound ingest of one message per transaction (batches are in `ingest_batch.rs`),
-//! and the statement both use.
+//! The writes of inbound ingest ([`IngestWriter`] for the shared plan); the batch's
+//! transaction and lookups are in `ingest_batch.rs`.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap};
 
+use async_trait::async_trait;
 use sqlx::types::Json;
-use sqlx::{PgConnection, PgPool, Row};
-use wakit_core::{AccountId, ConversationId, MessageId, MessageStatus, OrgId, StatusHistory};
-use wakit_store::{InboundMessage, Ingested, StoreError, StoreResult};
+use sqlx::{PgConnection, Row};
+use wakit_core::{
+    AccountId, ConversationId, MessageId, MessageStatus, OrgId, Sender, StatusHistory,
+};
+use wakit_store::{AddressFields, InboundRow, IngestWriter, Ingested, StoreError, StoreResult};
 
-use crate::accounts::ensure_account;
-use crate::contacts::{Touch, upsert_address};
+use crate::contacts::{Touch, upsert_address, write_address};
 use crate::conversations::find_or_create;
 use crate::error::DbResultExt;
-use crate::identities::resolve_keys;
-use crate::scope::{self, Scope};
+use crate::rows::fetch_keyed;
 
-/// The stored message with this wamid on this number, if any.
-pub(crate) async fn existing(
+/// The stored messages with these (org, number, wamid)s, by (number, wamid).
+pub(crate) async fn stored(
     conn: &mut PgConnection,
-    org: OrgId,
-    account: AccountId,
-    wamid: &str,
-) -> StoreResult<Option<Ingested>> {
-    let row = sqlx::query(
-        "SELECT id, conversation_id FROM messages \
-         WHERE account_id = $1 AND external_id = $2 AND organization_id = $3",
+    keys: &BTreeSet<(OrgId, AccountId, &str)>,
+) -> StoreResult<HashMap<(AccountId, String), Ingested>> {
+    let rows = fetch_keyed(
+        conn,
+        "SELECT m.id, m.conversation_id, m.account_id, m.external_id FROM messages m \
+         JOIN UNNEST($1::uuid[], $2::uuid[], $3::text[]) AS k(org, account, wamid) \
+           ON m.organization_id = k.org AND m.account_id = k.account AND m.external_id = k.wamid",
+        keys.iter().copied(),
     )
-    .bind(account.0)
-    .bind(wamid)
-    .bind(org.0)
-    .fetch_optional(conn)
-    .await
-    .db()?;
-    row.map(|r| {
-        Ok(Ingested {
-            message_id: MessageId(r.try_get("id").db()?),
-            conversation_id: ConversationId(r.try_get("conversation_id").db()?),
-            created: false,
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let key = (
+                AccountId(r.try_get("account_id").db()?),
+                r.try_get::<String, _>("external_id").db()?,
+            );
+            let found = Ingested {
+                message_id: MessageId(r.try_get("id").db()?),
+                conversation_id: ConversationId(r.try_get("conversation_id").db()?),
+                created: false,
+            };
+            Ok((key, found))
         })
-    })
-    .transpose()
+        .collect()
 }
 
 /// Inserts the message, moves the conversation's last message and unread count, and
@@ -72,82 +75,72 @@ WITH m AS (
 )
 SELECT (SELECT count(*) FROM m) AS inserted, (SELECT count(*) FROM c) AS touched, (SELECT count(*) FROM e) AS events";
 
-/// Stores one message inside `tx`. `None` when the wamid is already stored (by this
-/// transaction or a concurrent one that committed first): nothing was inserted.
-/// `checked` remembers accounts already verified to belong to their org.
-async fn ingest_in_tx(
-    tx: &mut PgConnection,
-    org: OrgId,
-    msg: &InboundMessage,
-    checked: &mut HashSet<(OrgId, AccountId)>,
-) -> StoreResult<Option<Ingested>> {
-    if checked.insert((org, msg.account_id)) {
-        ensure_account(&mut *tx, org, msg.account_id).await?;
-    }
-    let touch = Touch::Inbound {
-        profile_name: msg.profile_name.as_deref(),
-    };
-    let key = resolve_keys(&mut *tx, &[(org, &msg.from)])
-        .await?
-        .pop()
-        .unwrap_or_else(|| msg.from.key());
-    upsert_address(&mut *tx, org, &key, &msg.from, touch).await?;
-    let (conversation, conv_created) = find_or_create(&mut *tx, org, msg.account_id, &key).await?;
-    let id = MessageId::new();
-    let history = StatusHistory::starting(MessageStatus::Delivered, msg.timestamp);
-    let row = sqlx::query(INSERT_AND_TOUCH)
-        .bind(id.0)
-        .bind(org.0)
-        .bind(conversation.0)
-        .bind(msg.account_id.0)
-        .bind(&key)
-        .bind(Json(&msg.content))
-        .bind(Json(&history))
-        .bind(&msg.wamid)
-        .bind(msg.timestamp)
-        .bind(conv_created)
-        .fetch_one(&mut *tx)
-        .await
-        .db()?;
-    let inserted: i64 = row.try_get("inserted").db()?;
-    if inserted == 0 {
-        return Ok(None);
-    }
-    Ok(Some(Ingested {
-        message_id: id,
-        conversation_id: conversation,
-        created: true,
-    }))
+/// The plan's writes in the batch's transaction: each message is one statement.
+pub(crate) struct Writer<'c> {
+    pub(crate) tx: &'c mut PgConnection,
 }
 
-pub(crate) fn vanished() -> StoreError {
-    StoreError::Other("wamid conflict without a stored message".into())
-}
-
-/// One message, one transaction.
-pub(crate) async fn ingest_one(
-    pool: &PgPool,
-    org: OrgId,
-    msg: InboundMessage,
-) -> StoreResult<Ingested> {
-    let mut tx = scope::begin(pool, Scope::Org(org)).await?;
-    // Meta retries webhooks: a stored wamid is answered without writing.
-    if let Some(found) = existing(&mut tx, org, msg.account_id, &msg.wamid).await? {
-        return Ok(found);
+#[async_trait]
+impl IngestWriter for Writer<'_> {
+    async fn save_address(
+        &mut self,
+        org: OrgId,
+        key: &str,
+        sender: &Sender,
+        profile: Option<&str>,
+        old: Option<&AddressFields>,
+        new: &AddressFields,
+    ) -> StoreResult<()> {
+        match old {
+            Some(_) => write_address(self.tx, org, key, new).await,
+            // Race-safe: a concurrent batch may create the same contact.
+            None => {
+                let touch = Touch::Inbound {
+                    profile_name: profile,
+                };
+                upsert_address(self.tx, org, key, sender, touch).await
+            }
+        }
     }
-    match ingest_in_tx(&mut tx, org, &msg, &mut HashSet::new()).await? {
-        Some(done) => {
-            tx.commit().await.db()?;
-            Ok(done)
+
+    async fn open_conversation(
+        &mut self,
+        org: OrgId,
+        account: AccountId,
+        key: &str,
+    ) -> StoreResult<(ConversationId, bool)> {
+        find_or_create(self.tx, org, account, key).await
+    }
+
+    async fn insert(&mut self, row: InboundRow<'_>) -> StoreResult<Option<Ingested>> {
+        let msg = row.msg;
+        let history = StatusHistory::starting(MessageStatus::Delivered, msg.timestamp);
+        let done = sqlx::query(INSERT_AND_TOUCH)
+            .bind(row.id.0)
+            .bind(row.org.0)
+            .bind(row.conversation.0)
+            .bind(msg.account_id.0)
+            .bind(row.key)
+            .bind(Json(&msg.content))
+            .bind(Json(&history))
+            .bind(&msg.wamid)
+            .bind(msg.timestamp)
+            .bind(row.conversation_opened)
+            .fetch_one(&mut *self.tx)
+            .await
+            .db()?;
+        if done.try_get::<i64, _>("inserted").db()? > 0 {
+            return Ok(None);
         }
-        None => {
-            // A concurrent ingest of the same wamid committed first: undo everything
-            // this call touched and answer with the stored message.
-            tx.rollback().await.db()?;
-            let mut tx = scope::begin(pool, Scope::Org(org)).await?;
-            existing(&mut tx, org, msg.account_id, &msg.wamid)
-                .await?
-                .ok_or_else(vanished)
-        }
+        // A concurrent batch stored the wamid first: answer with its message.
+        let key = BTreeSet::from([(row.org, msg.account_id, msg.wamid.as_str())]);
+        let found = stored(self.tx, &key).await?.into_values().next();
+        found
+            .map(Some)
+            .ok_or_else(|| StoreError::Other("wamid conflict without a stored message".into()))
+    }
+
+    async fn finish(&mut self) -> StoreResult<()> {
+        Ok(())
     }
 }

@@ -1,10 +1,12 @@
-//! Batch ingest in one transaction (group commit: one WAL flush for the whole batch),
-//! with the semantics of ingesting the messages one by one.
+//! Ingest in one transaction (group commit: one WAL flush for the whole batch; one
+//! message is a batch of one), planned by [`wakit_store::ingest_planned`] with the
+//! semantics of ingesting the messages one by one.
 //!
-//! Round trips are what a message costs, so the batch reads (and locks) every contact
-//! address it will touch in one query and every active conversation in another; each
-//! message is then one statement (insert, conversation touch, events). New contacts
-//! and conversations still go through the race-safe single-row paths.
+//! Round trips are what a message costs, so the batch reads the stored wamids in one
+//! query, (locks) every contact address it will touch in one and every active
+//! conversation in another; each message is then one statement (insert, conversation
+//! touch, events). New contacts and conversations go through the race-safe single-row
+//! paths.
 //!
 //! Every contact a batch touches is locked (existing ones) or created (new ones) up
 //! front, each in key order, before any conversation or message is written: two
@@ -13,17 +15,15 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool, Row};
-use wakit_core::{AccountId, ConversationId, MessageId, MessageStatus, OrgId, StatusHistory};
-use wakit_store::{InboundMessage, Ingested, StoreError, StoreResult};
+use wakit_core::{AccountId, ConversationId, OrgId};
+use wakit_store::{InboundMessage, Ingested, Known, StoreResult, ingest_planned};
 
 use crate::accounts::ensure_account;
-use crate::contacts::{Touch, lock_address, lock_addresses, upsert_address, write_address};
-use crate::conversations::find_or_create;
+use crate::contacts::{Touch, lock_address, lock_addresses, upsert_address};
 use crate::error::DbResultExt;
 use crate::identities::resolve_keys;
-use crate::ingest::{INSERT_AND_TOUCH, existing, vanished};
+use crate::ingest::{Writer, stored};
 use crate::rows::fetch_keyed;
 use crate::scope::{self, Scope};
 
@@ -100,57 +100,17 @@ pub(crate) async fn ingest_batch(
         .iter()
         .zip(&keys)
         .map(|((org, m), k)| (*org, m.account_id, k.clone()));
-    let mut conversations = active_conversations(&mut tx, &threads.collect()).await?;
-
-    let mut out = Vec::with_capacity(batch.len());
-    for ((org, msg), key) in batch.iter().zip(keys) {
-        let Some(old) = addresses.get_mut(&(*org, key.clone())) else {
-            return Err(StoreError::Other(format!(
-                "contact {key} neither found nor created"
-            )));
-        };
-        let new = old.after_inbound(&msg.from, msg.profile_name.as_deref());
-        if new != *old {
-            write_address(&mut tx, *org, &key, &new).await?;
-            *old = new;
-        }
-        let (conversation, created) = match conversations.get(&(msg.account_id, key.clone())) {
-            Some(c) => (*c, false),
-            None => {
-                let (c, created) = find_or_create(&mut tx, *org, msg.account_id, &key).await?;
-                conversations.insert((msg.account_id, key.clone()), c);
-                (c, created)
-            }
-        };
-        let id = MessageId::new();
-        let history = StatusHistory::starting(MessageStatus::Delivered, msg.timestamp);
-        let row = sqlx::query(INSERT_AND_TOUCH)
-            .bind(id.0)
-            .bind(org.0)
-            .bind(conversation.0)
-            .bind(msg.account_id.0)
-            .bind(&key)
-            .bind(Json(&msg.content))
-            .bind(Json(&history))
-            .bind(&msg.wamid)
-            .bind(msg.timestamp)
-            .bind(created)
-            .fetch_one(&mut *tx)
-            .await
-            .db()?;
-        let inserted: i64 = row.try_get("inserted").db()?;
-        if inserted == 0 {
-            // Stored before (or earlier in this batch): answer with that message.
-            let found = existing(&mut tx, *org, msg.account_id, &msg.wamid).await?;
-            out.push(found.ok_or_else(vanished)?);
-            continue;
-        }
-        out.push(Ingested {
-            message_id: id,
-            conversation_id: conversation,
-            created: true,
-        });
-    }
+    let conversations = active_conversations(&mut tx, &threads.collect()).await?;
+    let wamids = batch
+        .iter()
+        .map(|(org, m)| (*org, m.account_id, m.wamid.as_str()))
+        .collect();
+    let known = Known {
+        stored: stored(&mut tx, &wamids).await?,
+        addresses,
+        conversations,
+    };
+    let out = ingest_planned(&mut Writer { tx: &mut tx }, &batch, &keys, known).await?;
     tx.commit().await.db()?;
     Ok(out)
 }

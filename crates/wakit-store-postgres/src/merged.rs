@@ -7,10 +7,9 @@ use sqlx::PgConnection;
 use sqlx::types::Json;
 use uuid::Uuid;
 use wakit_core::{AccountId, MessageId, OrgId, StatusHistory};
-use wakit_store::{StatusUpdate, StoreResult};
+use wakit_store::{MessageState, StatusUpdate, StoreResult};
 
 use crate::error::DbResultExt;
-use crate::status::Locked;
 
 /// What a batch writes.
 #[derive(Default)]
@@ -36,7 +35,7 @@ pub(crate) struct Writes {
 /// Everything in one round trip.
 const WRITE: &str = "WITH changed AS ( \
        UPDATE messages m SET status = u.status, status_history = u.history, \
-         error = COALESCE(u.error, m.error), external_id = u.wamid, updated_at = now() \
+         error = u.error, external_id = u.wamid, updated_at = now() \
        FROM UNNEST($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[], $5::text[]) \
          AS u(id, status, history, error, wamid) \
        WHERE m.id = u.id \
@@ -58,7 +57,7 @@ const WRITE: &str = "WITH changed AS ( \
 
 impl Writes {
     /// The message's merged state, if anything of it changed.
-    pub(crate) fn message(&mut self, m: Locked) {
+    pub(crate) fn message(&mut self, m: MessageState) {
         if m.dirty {
             self.ids.push(m.id.0);
             self.statuses.push(m.status.as_str());

@@ -22,7 +22,7 @@ use crate::error::DbResultExt;
 use crate::identities::resolve_keys;
 use crate::rows::micros;
 use crate::scope::Scope;
-use crate::{idempotency, ingest, ingest_batch, jobs, status, status_batch};
+use crate::{idempotency, ingest_batch, jobs, status, status_batch};
 
 impl PgStore {
     async fn enqueue(&self, org: OrgId, msg: NewOutgoing) -> StoreResult<Enqueued> {
@@ -97,19 +97,11 @@ impl PgStore {
 
 #[async_trait]
 impl MessageStore for PgStore {
-    async fn ingest_inbound(&self, org: OrgId, msg: InboundMessage) -> StoreResult<Ingested> {
-        ingest::ingest_one(&self.pool, org, msg).await
-    }
-
     async fn ingest_inbound_batch(
         &self,
         batch: Vec<(OrgId, InboundMessage)>,
     ) -> StoreResult<Vec<Ingested>> {
         ingest_batch::ingest_batch(&self.pool, batch).await
-    }
-
-    async fn apply_status(&self, org: OrgId, update: StatusUpdate) -> StoreResult<StatusOutcome> {
-        status::apply_status(&self.pool, org, update).await
     }
 
     async fn apply_status_batch(
@@ -150,15 +142,6 @@ impl MessageStore for PgStore {
         at: DateTime<Utc>,
     ) -> StoreResult<StatusOutcome> {
         status::mark_failed(&self.pool, org, id, error, at).await
-    }
-
-    async fn begin_dispatch(
-        &self,
-        org: OrgId,
-        id: MessageId,
-        at: DateTime<Utc>,
-    ) -> StoreResult<DispatchStart> {
-        self.dispatch_begin(org, id, at).await
     }
 
     async fn begin_dispatch_many(

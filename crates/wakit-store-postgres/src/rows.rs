@@ -74,6 +74,12 @@ pub(crate) fn status(s: &str) -> StoreResult<MessageStatus> {
         .map_err(|_| corrupt(format!("unknown message status {s:?}")))
 }
 
+/// A parked status in a row with columns `status`, `at`, `error`.
+pub(crate) fn parked(row: &PgRow) -> StoreResult<wakit_store::ParkedStatus> {
+    let word = status(&row.try_get::<String, _>("status").db()?)?;
+    Ok((word, row.try_get("at").db()?, row.try_get("error").db()?))
+}
+
 pub(crate) fn org(row: &PgRow) -> StoreResult<Org> {
     Ok(Org {
         id: OrgId(row.try_get("id").db()?),

@@ -13,21 +13,16 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
-use serde_json::Value;
 use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
-use wakit_core::{AccountId, MessageId, MessageStatus, OrgId};
-use wakit_store::{ConflictKey, SendAccepted, StoreError, StoreResult};
+use wakit_core::{AccountId, MessageId, OrgId};
+use wakit_store::{ConflictKey, MessageState, ParkedStatus, SendAccepted, StoreError, StoreResult};
 
 use crate::error::DbResultExt;
 use crate::merged::Writes;
 use crate::rows::{self, fetch_keyed, fetch_pairs};
 use crate::scope::{self, Scope};
-use crate::status::{Locked, lock_wamids};
-
-/// A status parked for a wamid.
-type Parked = (MessageStatus, DateTime<Utc>, Option<Value>);
+use crate::status::{TRACKED, load_state, lock_wamids};
 
 /// The number of each message of the group that exists in the item's org.
 async fn numbers(
@@ -55,17 +50,16 @@ async fn numbers(
 async fn lock_messages(
     conn: &mut PgConnection,
     ids: &[Uuid],
-) -> StoreResult<HashMap<MessageId, Locked>> {
-    let rows = sqlx::query(
-        "SELECT id, status, status_history, external_id FROM messages \
-         WHERE id = ANY($1) ORDER BY id FOR UPDATE",
-    )
-    .bind(ids)
-    .fetch_all(&mut *conn)
-    .await
-    .db()?;
+) -> StoreResult<HashMap<MessageId, MessageState>> {
+    let sql =
+        format!("SELECT {TRACKED} FROM messages m WHERE m.id = ANY($1) ORDER BY m.id FOR UPDATE");
+    let rows = sqlx::query(&sql)
+        .bind(ids)
+        .fetch_all(&mut *conn)
+        .await
+        .db()?;
     rows.iter()
-        .map(|row| Locked::from_row(row).map(|m| (m.id, m)))
+        .map(|row| load_state(row).map(|m| (m.id, m)))
         .collect()
 }
 
@@ -95,7 +89,7 @@ async fn holders(
 async fn parked(
     conn: &mut PgConnection,
     keys: &[(OrgId, AccountId, &str)],
-) -> StoreResult<HashMap<(AccountId, String), Vec<Parked>>> {
+) -> StoreResult<HashMap<(AccountId, String), Vec<ParkedStatus>>> {
     let rows = fetch_keyed(
         conn,
         "SELECT p.account_id, p.wamid, p.status, p.at, p.error FROM pending_statuses p \
@@ -105,15 +99,13 @@ async fn parked(
         keys.iter().copied(),
     )
     .await?;
-    let mut out: HashMap<_, Vec<Parked>> = HashMap::new();
+    let mut out: HashMap<_, Vec<ParkedStatus>> = HashMap::new();
     for row in &rows {
         let key = (
             AccountId(row.try_get("account_id").db()?),
             row.try_get::<String, _>("wamid").db()?,
         );
-        let status = rows::status(&row.try_get::<String, _>("status").db()?)?;
-        let parked = (status, row.try_get("at").db()?, row.try_get("error").db()?);
-        out.entry(key).or_default().push(parked);
+        out.entry(key).or_default().push(rows::parked(row)?);
     }
     Ok(out)
 }
@@ -164,21 +156,16 @@ pub(crate) async fn sends_finished(
             out.push(Err(StoreError::Conflict(ConflictKey::Wamid)));
             continue;
         }
-        if m.external_id.as_deref() != Some(it.wamid.as_str()) {
-            if let Some(old) = m.external_id.replace(it.wamid.clone()) {
-                holders.remove(&(account, old));
-            }
-            m.dirty = true;
+        if let Some(old) = m.external_id.clone().filter(|old| *old != it.wamid) {
+            holders.remove(&(account, old));
         }
         holders.insert(key.clone(), it.message);
         let before = m.status;
-        m.merge(MessageStatus::Sent, it.at, None);
-        if let Some(statuses) = parked.remove(&key) {
-            for (status, at, error) in statuses {
-                m.merge(status, at, error);
-            }
+        let statuses = parked.remove(&key);
+        if statuses.is_some() {
             writes.clear(it.org, account, it.wamid.clone());
         }
+        m.accept(&it.wamid, it.at, statuses.into_iter().flatten());
         if m.status != before {
             writes.event(it.org, m.id);
         }

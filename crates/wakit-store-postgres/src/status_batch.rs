@@ -10,15 +10,17 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{PgConnection, PgPool};
 use wakit_core::{AccountId, OrgId};
-use wakit_store::{StatusOutcome, StatusUpdate, StoreError, StoreResult};
+use wakit_store::{
+    MessageState, StatusOutcome, StatusUpdate, StoreError, StoreResult, plan_statuses,
+};
 
 use crate::error::DbResultExt;
 use crate::merged::Writes;
 use crate::rows::{fetch_keyed, fetch_pairs};
 use crate::scope::{self, Scope};
-use crate::status::{Locked, lock_wamids};
+use crate::status::{TRACKED, load_state, lock_wamids};
 
 /// `NotFound("account")` unless every number of the batch belongs to its org.
 async fn ensure_accounts(
@@ -44,22 +46,19 @@ async fn ensure_accounts(
 async fn lock_messages(
     conn: &mut PgConnection,
     keys: &BTreeSet<(OrgId, AccountId, &str)>,
-) -> StoreResult<HashMap<(AccountId, String), Locked>> {
-    let rows = fetch_keyed(
-        conn,
-        "SELECT m.id, m.account_id, m.status, m.status_history, m.external_id FROM messages m \
+) -> StoreResult<HashMap<(AccountId, String), MessageState>> {
+    let sql = format!(
+        "SELECT {TRACKED} FROM messages m \
          JOIN UNNEST($1::uuid[], $2::uuid[], $3::text[]) AS k(org, account, wamid) \
            ON m.organization_id = k.org AND m.account_id = k.account AND m.external_id = k.wamid \
-         ORDER BY m.id FOR UPDATE OF m",
-        keys.iter().copied(),
-    )
-    .await?;
+         ORDER BY m.id FOR UPDATE OF m"
+    );
+    let rows = fetch_keyed(conn, &sql, keys.iter().copied()).await?;
     rows.iter()
         .map(|row| {
-            let account = AccountId(row.try_get("account_id").db()?);
-            let locked = Locked::from_row(row)?;
-            let wamid = locked.external_id.clone().unwrap_or_default();
-            Ok(((account, wamid), locked))
+            let m = load_state(row)?;
+            let wamid = m.external_id.clone().unwrap_or_default();
+            Ok(((m.account, wamid), m))
         })
         .collect()
 }
@@ -83,28 +82,18 @@ pub(crate) async fn apply_status_batch(
     lock_wamids(&mut tx, keys.iter().map(|(_, a, w)| (*a, *w))).await?;
     let mut found = lock_messages(&mut tx, &keys).await?;
 
+    let plan = plan_statuses(batch, &mut found);
     let mut writes = Writes::default();
-    let mut out = Vec::with_capacity(batch.len());
-    for (org, u) in batch {
-        let Some(m) = found.get_mut(&(u.account_id, u.wamid.clone())) else {
-            out.push(StatusOutcome::Deferred);
-            writes.park(org, u);
-            continue;
-        };
-        let before = m.status;
-        m.merge(u.status, u.at, u.error);
-        let (message_id, status) = (m.id, m.status);
-        out.push(if status != before {
-            writes.event(org, message_id);
-            StatusOutcome::Applied { message_id, status }
-        } else {
-            StatusOutcome::Unchanged { message_id, status }
-        });
+    for (org, message) in plan.events {
+        writes.event(org, message);
+    }
+    for (org, u) in plan.parked {
+        writes.park(org, u);
     }
     for m in found.into_values() {
         writes.message(m);
     }
     writes.run(&mut tx).await?;
     tx.commit().await.db()?;
-    Ok(out)
+    Ok(plan.outcomes)
 }

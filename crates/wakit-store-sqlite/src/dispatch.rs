@@ -4,8 +4,12 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
+use std::collections::HashMap;
 use wakit_core::{MessageId, MessageStatus, OrgId};
-use wakit_store::{DispatchStart, SendAccepted, StoreError, StoreResult};
+
+use wakit_store::{
+    DispatchMark, DispatchStart, SendAccepted, StoreError, StoreResult, dispatch_starts,
+};
 
 use crate::SqliteStore;
 use crate::error::db;
@@ -13,16 +17,6 @@ use crate::rows::{get, get_status, now as at_now, time, us};
 use crate::status::sent_in;
 
 impl SqliteStore {
-    pub(crate) async fn dispatch_begin(
-        &self,
-        org: OrgId,
-        id: MessageId,
-        at: DateTime<Utc>,
-    ) -> StoreResult<DispatchStart> {
-        let mut all = self.dispatch_begin_many(&[(org, id)], at).await?;
-        all.pop().unwrap_or(Err(StoreError::NotFound("message")))
-    }
-
     /// Marks every open message in one transaction, then reads them back.
     pub(crate) async fn dispatch_begin_many(
         &self,
@@ -30,27 +24,19 @@ impl SqliteStore {
         at: DateTime<Utc>,
     ) -> StoreResult<Vec<StoreResult<DispatchStart>>> {
         let mut tx = self.write_tx().await?;
-        let mut marks = Vec::with_capacity(items.len());
-        for (org, id) in items {
-            marks.push(mark(&mut tx, *org, *id, at).await?);
+        let mut marks = HashMap::with_capacity(items.len());
+        for item @ (org, id) in items {
+            if let Some(m) = mark(&mut tx, *org, *id, at).await? {
+                // A second mention finds the first one's marker: keep what the first found.
+                marks.entry(*item).or_insert(m);
+            }
         }
         tx.commit().await.map_err(db)?;
-        let mut out = Vec::with_capacity(items.len());
-        for ((org, id), m) in items.iter().zip(marks) {
-            out.push(match m {
-                None => Err(StoreError::NotFound("message")),
-                Some((open, since)) => {
-                    self.message(*org, *id)
-                        .await
-                        .map(|message| match (open, since) {
-                            (false, _) => DispatchStart::Done(message),
-                            (true, None) => DispatchStart::Send(message),
-                            (true, Some(since)) => DispatchStart::Interrupted { message, since },
-                        })
-                }
-            });
+        let mut messages = HashMap::with_capacity(marks.len());
+        for item @ (org, id) in marks.keys() {
+            messages.insert(*item, self.message(*org, *id).await?);
         }
-        Ok(out)
+        Ok(dispatch_starts(items, &marks, &messages, at))
     }
 
     /// `mark_sent` + `complete_job` for every item, in one transaction.
@@ -109,7 +95,7 @@ async fn mark(
     org: OrgId,
     id: MessageId,
     at: DateTime<Utc>,
-) -> StoreResult<Option<(bool, Option<DateTime<Utc>>)>> {
+) -> StoreResult<Option<DispatchMark>> {
     let row = sqlx::query(
         "SELECT status, external_id, direction, dispatch_started_at FROM messages \
          WHERE id = ?1 AND organization_id = ?2",
@@ -140,5 +126,5 @@ async fn mark(
             None
         }
     };
-    Ok(Some((open, since)))
+    Ok(Some(DispatchMark { open, since }))
 }

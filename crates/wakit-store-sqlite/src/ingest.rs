@@ -1,93 +1,25 @@
-//! Inbound ingest of one message (batches are in `ingest_batch.rs`), and the message
-//! inserts both share.
-//!
-//! Every statement is a round trip to the writer connection's thread, so the steady
-//! state (known contact, open conversation) is three: check the number and the wamid,
-//! look up the contact address and conversation, then insert the message, update the
-//! conversation and append the event in one multi-statement call.
+//! The writes of inbound ingest ([`IngestWriter`] for the shared plan): contacts,
+//! conversations, and the message inserts, batched. The lookup and the batch's
+//! transaction are in `ingest_batch.rs`.
 
 use std::sync::LazyLock;
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 use wakit_core::{
-    AccountId, ConversationId, Direction, MessageId, MessageStatus, OrgId, StatusHistory,
+    AccountId, ConversationId, Direction, MessageId, MessageStatus, OrgId, Sender, StatusHistory,
 };
-use wakit_store::{InboundMessage, Ingested, StoreError, StoreResult};
+use wakit_store::{AddressFields, InboundRow, IngestWriter, Ingested, StoreResult};
 
-use crate::SqliteStore;
 use crate::error::db;
-use crate::identities::resolve_keys;
 use crate::messages::{INSERT_MESSAGE, NewRow, TOUCH_CONVERSATION, bind_row};
-use crate::rows::{get_opt_uuid, now, to_json, us};
-use crate::shared::{
-    create_contact, create_conversation, event_sql, find_contact, refresh_contact,
-};
-
-/// Ingests one message inside the caller's write transaction. A stored wamid returns
-/// the existing ids before anything is written.
-async fn ingest_in(
-    conn: &mut SqliteConnection,
-    org: OrgId,
-    msg: InboundMessage,
-    at: DateTime<Utc>,
-) -> StoreResult<Ingested> {
-    let seen = sqlx::query(
-        "SELECT m.id AS message_id, m.conversation_id FROM organizations_addresses a \
-         LEFT JOIN messages m ON m.account_id = a.id AND m.external_id = ?3 \
-         WHERE a.id = ?1 AND a.organization_id = ?2",
-    )
-    .bind(msg.account_id.to_string())
-    .bind(org.to_string())
-    .bind(&msg.wamid)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db)?
-    .ok_or(StoreError::NotFound("account"))?;
-    if let (Some(message_id), Some(conversation_id)) = (
-        get_opt_uuid(&seen, "message_id")?,
-        get_opt_uuid(&seen, "conversation_id")?,
-    ) {
-        return Ok(Ingested {
-            message_id: message_id.into(),
-            conversation_id: conversation_id.into(),
-            created: false,
-        });
-    }
-
-    let key = resolve_keys(conn, &[(org, &msg.from)], at)
-        .await?
-        .pop()
-        .unwrap_or_else(|| msg.from.key());
-    let profile = msg.profile_name.as_deref();
-    let found = find_contact(conn, org, msg.account_id, &key).await?;
-    match &found.address {
-        Some(old) => {
-            refresh_contact(conn, org, &key, &msg.from, old, profile, at).await?;
-        }
-        None => {
-            create_contact(conn, org, &key, &msg.from, profile, at).await?;
-        }
-    }
-    let conversation = match found.conversation {
-        Some(c) => c,
-        None => create_conversation(conn, org, msg.account_id, &key, at).await?,
-    };
-    let row = Insert::new(org, &msg, conversation, key)?;
-    let got = Ingested {
-        message_id: row.id,
-        conversation_id: conversation,
-        created: true,
-    };
-    // The wamid was checked above and writes are serialized (BEGIN IMMEDIATE), so the
-    // insert cannot collide; if it did, the unique index fails the whole transaction.
-    insert_messages(conn, &[row], at).await?;
-    Ok(got)
-}
+use crate::rows::{to_json, us};
+use crate::shared::{create_contact, create_conversation, event_sql, refresh_contact};
 
 /// An inbound message row ready to insert (with its conversation touch and event).
-pub(crate) struct Insert {
-    pub(crate) id: MessageId,
+struct Insert {
+    id: MessageId,
     org: OrgId,
     conversation: ConversationId,
     account: AccountId,
@@ -99,19 +31,15 @@ pub(crate) struct Insert {
 }
 
 impl Insert {
-    /// The row for `msg` in `conversation` (the contact's key is `key`).
-    pub(crate) fn new(
-        org: OrgId,
-        msg: &InboundMessage,
-        conversation: ConversationId,
-        key: String,
-    ) -> StoreResult<Insert> {
+    /// The row the plan asks for.
+    fn new(row: &InboundRow<'_>) -> StoreResult<Insert> {
+        let msg = row.msg;
         Ok(Insert {
-            id: MessageId::new(),
-            org,
-            conversation,
+            id: row.id,
+            org: row.org,
+            conversation: row.conversation,
             account: msg.account_id,
-            key,
+            key: row.key.to_string(),
             wamid: msg.wamid.clone(),
             content: to_json(&msg.content)?,
             history: to_json(&StatusHistory::starting(
@@ -151,7 +79,7 @@ static INSERT_SQL: LazyLock<Vec<(usize, String)>> = LazyLock::new(|| {
 
 /// Inserts the rows in order, as few calls as the cached shapes allow: every call is a
 /// round trip to the connection's thread, which costs more than the rows themselves.
-pub(crate) async fn insert_messages(
+async fn insert_messages(
     conn: &mut SqliteConnection,
     rows: &[Insert],
     at: DateTime<Utc>,
@@ -194,12 +122,68 @@ pub(crate) async fn insert_messages(
     Ok(())
 }
 
-impl SqliteStore {
-    pub(crate) async fn ingest(&self, org: OrgId, msg: InboundMessage) -> StoreResult<Ingested> {
-        let mut tx = self.write_tx().await?;
-        let got = ingest_in(&mut tx, org, msg, now()).await?;
-        // A duplicate wrote nothing; committing an empty transaction costs no fsync.
-        tx.commit().await.map_err(db)?;
-        Ok(got)
+/// The plan's writes on the write transaction. Message inserts are buffered and go
+/// out [`ROWS_PER_CALL`] to a call; any other write sends the buffered ones first, so
+/// every write lands in message order (events included).
+pub(crate) struct Writer<'c> {
+    pub(crate) conn: &'c mut SqliteConnection,
+    pub(crate) at: DateTime<Utc>,
+    pending: Vec<Insert>,
+}
+
+impl<'c> Writer<'c> {
+    pub(crate) fn new(conn: &'c mut SqliteConnection, at: DateTime<Utc>) -> Writer<'c> {
+        Writer {
+            conn,
+            at,
+            pending: Vec::new(),
+        }
+    }
+
+    async fn flush(&mut self) -> StoreResult<()> {
+        insert_messages(self.conn, &std::mem::take(&mut self.pending), self.at).await
+    }
+}
+
+#[async_trait]
+impl IngestWriter for Writer<'_> {
+    async fn save_address(
+        &mut self,
+        org: OrgId,
+        key: &str,
+        sender: &Sender,
+        profile: Option<&str>,
+        old: Option<&AddressFields>,
+        _new: &AddressFields,
+    ) -> StoreResult<()> {
+        self.flush().await?;
+        match old {
+            Some(old) => refresh_contact(self.conn, org, key, sender, old, profile, self.at).await,
+            None => create_contact(self.conn, org, key, sender, profile, self.at).await,
+        }
+        .map(|_| ())
+    }
+
+    async fn open_conversation(
+        &mut self,
+        org: OrgId,
+        account: AccountId,
+        key: &str,
+    ) -> StoreResult<(ConversationId, bool)> {
+        self.flush().await?;
+        // Writes are serialized (BEGIN IMMEDIATE): none can have appeared since the lookup.
+        let id = create_conversation(self.conn, org, account, key, self.at).await?;
+        Ok((id, true))
+    }
+
+    async fn insert(&mut self, row: InboundRow<'_>) -> StoreResult<Option<Ingested>> {
+        // The wamid was looked up with the batch and writes are serialized, so the insert
+        // cannot collide; if it did, the unique index fails the whole transaction.
+        self.pending.push(Insert::new(&row)?);
+        Ok(None)
+    }
+
+    async fn finish(&mut self) -> StoreResult<()> {
+        self.flush().await
     }
 }

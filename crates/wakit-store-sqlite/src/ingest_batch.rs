@@ -1,38 +1,25 @@
-//! Batch ingest in one transaction (group commit: one fsync for the whole batch under
-//! `synchronous = FULL`), with the semantics of ingesting the messages one by one.
+//! Ingest in one transaction (group commit: one fsync for the whole batch under
+//! `synchronous = FULL`; one message is a batch of one), planned by
+//! [`wakit_store::ingest_planned`] with the semantics of ingesting the messages one by one.
 //!
 //! Every statement is a round trip to the writer connection's thread, which costs more
 //! than the work it carries. So one query looks up, for every message at once, its
 //! number, its wamid, its contact address and its active conversation; the messages are
-//! then walked in order, remembering what the batch itself created, and the message
-//! inserts go out 32 to a call. In the steady state (known
+//! then walked in order by the shared plan, and the message inserts go out 32 to a call. In the steady state (known
 //! contacts, open conversations) that is one call per 32 messages instead of three per
 //! message; a new contact or conversation still costs its own calls.
 
-use std::collections::HashMap;
-
 use serde_json::json;
 use sqlx::SqliteConnection;
-use wakit_core::{AccountId, ConversationId, OrgId};
-use wakit_store::{InboundMessage, Ingested, StoreError, StoreResult};
+use wakit_core::OrgId;
+use wakit_store::{InboundMessage, Ingested, Known, StoreError, StoreResult, ingest_planned};
 
 use crate::SqliteStore;
 use crate::error::db;
 use crate::identities::resolve_keys;
-use crate::ingest::{Insert, insert_messages};
+use crate::ingest::Writer;
 use crate::rows::{get, get_opt_uuid, now, to_json};
-use crate::shared::{
-    ADDRESS_COLUMNS, address_from_row, create_contact, create_conversation, refresh_contact,
-};
-use wakit_store::AddressFields;
-
-/// What the batch's lookup found for one message (as the database was before the batch).
-struct Seen {
-    account_in_org: bool,
-    existing: Option<Ingested>,
-    address: Option<AddressFields>,
-    conversation: Option<ConversationId>,
-}
+use crate::shared::{ADDRESS_COLUMNS, address_from_row};
 
 /// One row per message, in order: the `(o)rg`, `(a)ccount`, `(w)amid` and contact
 /// `(k)ey` travel as one JSON array.
@@ -57,8 +44,8 @@ async fn lookup(
     conn: &mut SqliteConnection,
     batch: &[(OrgId, InboundMessage)],
     keys: &[String],
-) -> StoreResult<Vec<Seen>> {
-    let keys: Vec<_> = batch
+) -> StoreResult<Known> {
+    let wanted: Vec<_> = batch
         .iter()
         .zip(keys)
         .map(|((org, m), k)| {
@@ -66,7 +53,7 @@ async fn lookup(
         })
         .collect();
     let rows = sqlx::query(&LOOKUP)
-        .bind(to_json(&keys)?)
+        .bind(to_json(&wanted)?)
         .fetch_all(&mut *conn)
         .await
         .map_err(db)?;
@@ -77,27 +64,34 @@ async fn lookup(
             batch.len()
         )));
     }
-    rows.iter()
-        .map(|row| {
-            let existing = match (
-                get_opt_uuid(row, "message_id")?,
-                get_opt_uuid(row, "message_conversation_id")?,
-            ) {
-                (Some(m), Some(c)) => Some(Ingested {
-                    message_id: m.into(),
-                    conversation_id: c.into(),
-                    created: false,
-                }),
-                _ => None,
+    let mut known = Known::default();
+    for (row, ((org, msg), key)) in rows.iter().zip(batch.iter().zip(keys)) {
+        if !get::<bool>(row, "account_in_org")? {
+            return Err(StoreError::NotFound("account"));
+        }
+        if let (Some(m), Some(c)) = (
+            get_opt_uuid(row, "message_id")?,
+            get_opt_uuid(row, "message_conversation_id")?,
+        ) {
+            let stored = Ingested {
+                message_id: m.into(),
+                conversation_id: c.into(),
+                created: false,
             };
-            Ok(Seen {
-                account_in_org: get(row, "account_in_org")?,
-                existing,
-                address: address_from_row(row)?,
-                conversation: get_opt_uuid(row, "conversation_id")?.map(Into::into),
-            })
-        })
-        .collect()
+            known
+                .stored
+                .insert((msg.account_id, msg.wamid.clone()), stored);
+        }
+        if let Some(address) = address_from_row(row)? {
+            known.addresses.insert((*org, key.clone()), address);
+        }
+        if let Some(c) = get_opt_uuid(row, "conversation_id")? {
+            known
+                .conversations
+                .insert((msg.account_id, key.clone()), c.into());
+        }
+    }
+    Ok(known)
 }
 
 impl SqliteStore {
@@ -112,64 +106,8 @@ impl SqliteStore {
         let mut tx = self.write_tx().await?;
         let senders: Vec<_> = batch.iter().map(|(org, m)| (*org, &m.from)).collect();
         let keys = resolve_keys(&mut tx, &senders, at).await?;
-        let seen = lookup(&mut tx, &batch, &keys).await?;
-        // What the batch itself wrote, which the lookup could not see.
-        let mut addresses: HashMap<(OrgId, String), AddressFields> = HashMap::new();
-        let mut conversations: HashMap<(AccountId, String), ConversationId> = HashMap::new();
-        let mut stored: HashMap<(AccountId, String), Ingested> = HashMap::new();
-        let mut pending: Vec<Insert> = Vec::new();
-        let mut out = Vec::with_capacity(batch.len());
-        for (((org, msg), seen), key) in batch.into_iter().zip(seen).zip(keys) {
-            if !seen.account_in_org {
-                return Err(StoreError::NotFound("account"));
-            }
-            let wamid = (msg.account_id, msg.wamid.clone());
-            if let Some(done) = stored.get(&wamid).or(seen.existing.as_ref()) {
-                out.push(Ingested {
-                    created: false,
-                    ..*done
-                });
-                continue;
-            }
-            let profile = msg.profile_name.as_deref();
-            let known = addresses.get(&(org, key.clone())).cloned().or(seen.address);
-            // Earlier messages' inserts go first, so every write lands in message order
-            // (events included) exactly as one-by-one ingest would write them.
-            let address = match known {
-                Some(old) if old.after_inbound(&msg.from, profile) == old => old,
-                Some(old) => {
-                    insert_messages(&mut tx, &std::mem::take(&mut pending), at).await?;
-                    refresh_contact(&mut tx, org, &key, &msg.from, &old, profile, at).await?
-                }
-                None => {
-                    insert_messages(&mut tx, &std::mem::take(&mut pending), at).await?;
-                    create_contact(&mut tx, org, &key, &msg.from, profile, at).await?
-                }
-            };
-            addresses.insert((org, key.clone()), address);
-            let conversation = match conversations
-                .get(&(msg.account_id, key.clone()))
-                .copied()
-                .or(seen.conversation)
-            {
-                Some(c) => c,
-                None => {
-                    insert_messages(&mut tx, &std::mem::take(&mut pending), at).await?;
-                    create_conversation(&mut tx, org, msg.account_id, &key, at).await?
-                }
-            };
-            conversations.insert((msg.account_id, key.clone()), conversation);
-            let row = Insert::new(org, &msg, conversation, key)?;
-            let done = Ingested {
-                message_id: row.id,
-                conversation_id: conversation,
-                created: true,
-            };
-            stored.insert(wamid, done);
-            out.push(done);
-            pending.push(row);
-        }
-        insert_messages(&mut tx, &pending, at).await?;
+        let known = lookup(&mut tx, &batch, &keys).await?;
+        let out = ingest_planned(&mut Writer::new(&mut tx, at), &batch, &keys, known).await?;
         tx.commit().await.map_err(db)?;
         Ok(out)
     }

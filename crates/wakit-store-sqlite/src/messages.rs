@@ -26,19 +26,11 @@ use crate::shared::{create_contact, create_conversation, event_sql, find_contact
 
 #[async_trait]
 impl MessageStore for SqliteStore {
-    async fn ingest_inbound(&self, org: OrgId, msg: InboundMessage) -> StoreResult<Ingested> {
-        self.ingest(org, msg).await
-    }
-
     async fn ingest_inbound_batch(
         &self,
         batch: Vec<(OrgId, InboundMessage)>,
     ) -> StoreResult<Vec<Ingested>> {
         self.ingest_batch(batch).await
-    }
-
-    async fn apply_status(&self, org: OrgId, update: StatusUpdate) -> StoreResult<StatusOutcome> {
-        self.status_update(org, update).await
     }
 
     async fn apply_status_batch(
@@ -79,15 +71,6 @@ impl MessageStore for SqliteStore {
         at: DateTime<Utc>,
     ) -> StoreResult<StatusOutcome> {
         self.failed(org, id, error, at).await
-    }
-
-    async fn begin_dispatch(
-        &self,
-        org: OrgId,
-        id: MessageId,
-        at: DateTime<Utc>,
-    ) -> StoreResult<DispatchStart> {
-        self.dispatch_begin(org, id, at).await
     }
 
     async fn begin_dispatch_many(

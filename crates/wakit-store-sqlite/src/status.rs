@@ -7,104 +7,71 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::SqliteConnection;
 use sqlx::sqlite::SqliteRow;
-use wakit_core::{AccountId, MessageId, MessageStatus, OrgId, StatusHistory};
-use wakit_store::{ConflictKey, StatusOutcome, StatusUpdate, StoreError, StoreResult};
+use wakit_core::{MessageId, MessageStatus, OrgId};
+use wakit_store::{ConflictKey, MessageState, StatusOutcome, StoreError, StoreResult};
 
 use crate::SqliteStore;
 use crate::error::db;
 use crate::rows::{get, get_json, get_opt_json, get_status, get_uuid, now, time, to_json, us};
-use crate::shared::{event_sql, require_account};
+use crate::shared::event_sql;
 
 /// Columns of a message loaded for a merge.
 pub(crate) const TRACKED: &str =
     "m.id, m.account_id, m.external_id, m.status, m.status_history, m.error";
 
-/// A message's status state, loaded for a merge.
-pub(crate) struct Tracked {
-    pub(crate) id: MessageId,
-    pub(crate) account: AccountId,
-    pub(crate) external_id: Option<String>,
-    before: MessageStatus,
-    pub(crate) status: MessageStatus,
-    pub(crate) history: StatusHistory,
-    pub(crate) error: Option<Value>,
-    pub(crate) dirty: bool,
+/// A message's status state in a row with the [`TRACKED`] columns.
+pub(crate) fn load_state(row: &SqliteRow) -> StoreResult<MessageState> {
+    Ok(MessageState::loaded(
+        get_uuid(row, "id")?.into(),
+        get_uuid(row, "account_id")?.into(),
+        get(row, "external_id")?,
+        get_status(row, "status")?,
+        get_json(row, "status_history")?,
+        get_opt_json(row, "error")?,
+    ))
 }
 
-impl Tracked {
-    pub(crate) fn load(row: &SqliteRow) -> StoreResult<Tracked> {
-        let status = get_status(row, "status")?;
-        Ok(Tracked {
-            id: get_uuid(row, "id")?.into(),
-            account: get_uuid(row, "account_id")?.into(),
-            external_id: get(row, "external_id")?,
-            before: status,
-            status,
-            history: get_json(row, "status_history")?,
-            error: get_opt_json(row, "error")?,
-            dirty: false,
-        })
-    }
-
-    /// Merges one status report.
-    pub(crate) fn apply(&mut self, status: MessageStatus, at: DateTime<Utc>, error: Option<Value>) {
-        let merged = self.status.merge(status);
-        if merged != self.status {
-            self.status = merged;
-            self.dirty = true;
-        }
-        if self.history.record(status, at) {
-            self.dirty = true;
-        }
-        if status == MessageStatus::Failed
-            && let Some(e) = error
-            && self.error.as_ref() != Some(&e)
-        {
-            self.error = Some(e);
-            self.dirty = true;
-        }
-    }
-
-    /// Writes the merged state back (if it changed) with the update event (if the word
-    /// changed); returns the outcome.
-    async fn save(self, conn: &mut SqliteConnection, org: OrgId) -> StoreResult<StatusOutcome> {
-        let word_changed = self.status != self.before;
-        if self.dirty {
-            let event = if word_changed {
-                event_sql("messages", "update")
-            } else {
-                String::new()
-            };
-            let sql = format!(
-                "UPDATE messages SET status = ?, status_history = ?, error = ?, external_id = ?, \
-                 updated_at = ? WHERE id = ?; {event}"
-            );
-            let at = us(now());
-            sqlx::query(&sql)
-                .bind(self.status.as_str())
-                .bind(to_json(&self.history)?)
-                .bind(self.error.as_ref().map(to_json).transpose()?)
-                .bind(&self.external_id)
-                .bind(at)
-                .bind(self.id.to_string())
-                .bind(org.to_string())
-                .bind(self.id.to_string())
-                .bind(at)
-                .execute(conn)
-                .await
-                .map_err(db)?;
-        }
-        let (message_id, status) = (self.id, self.status);
-        Ok(if word_changed {
-            StatusOutcome::Applied { message_id, status }
+/// Writes a merged state back (if it changed) with the update event (if the word
+/// changed); returns the outcome.
+async fn save(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    m: MessageState,
+) -> StoreResult<StatusOutcome> {
+    if m.dirty {
+        let event = if m.moved() {
+            event_sql("messages", "update")
         } else {
-            StatusOutcome::Unchanged { message_id, status }
-        })
+            String::new()
+        };
+        let sql = format!(
+            "UPDATE messages SET status = ?, status_history = ?, error = ?, external_id = ?, \
+             updated_at = ? WHERE id = ?; {event}"
+        );
+        let at = us(now());
+        sqlx::query(&sql)
+            .bind(m.status.as_str())
+            .bind(to_json(&m.history)?)
+            .bind(m.error.as_ref().map(to_json).transpose()?)
+            .bind(&m.external_id)
+            .bind(at)
+            .bind(m.id.to_string())
+            .bind(org.to_string())
+            .bind(m.id.to_string())
+            .bind(at)
+            .execute(conn)
+            .await
+            .map_err(db)?;
     }
+    Ok(m.outcome())
 }
 
 /// Loads a message of the org by id.
-async fn by_id(conn: &mut SqliteConnection, org: OrgId, id: MessageId) -> StoreResult<Tracked> {
+async fn by_id(
+    conn: &mut SqliteConnection,
+    org: OrgId,
+    id: MessageId,
+) -> StoreResult<MessageState> {
     let sql =
         format!("SELECT {TRACKED} FROM messages m WHERE m.id = ?1 AND m.organization_id = ?2");
     let row = sqlx::query(&sql)
@@ -114,54 +81,10 @@ async fn by_id(conn: &mut SqliteConnection, org: OrgId, id: MessageId) -> StoreR
         .await
         .map_err(db)?
         .ok_or(StoreError::NotFound("message"))?;
-    Tracked::load(&row)
+    load_state(&row)
 }
 
 impl SqliteStore {
-    pub(crate) async fn status_update(
-        &self,
-        org: OrgId,
-        u: StatusUpdate,
-    ) -> StoreResult<StatusOutcome> {
-        let mut tx = self.write_tx().await?;
-        let sql = format!(
-            "SELECT {TRACKED} FROM messages m \
-             WHERE m.account_id = ?1 AND m.external_id = ?2 AND m.organization_id = ?3"
-        );
-        let row = sqlx::query(&sql)
-            .bind(u.account_id.to_string())
-            .bind(&u.wamid)
-            .bind(org.to_string())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?;
-        let Some(row) = row else {
-            require_account(&mut *tx, org, u.account_id).await?;
-            sqlx::query(
-                "INSERT INTO pending_statuses (id, organization_id, account_id, wamid, status, at, error, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )
-            .bind(uuid::Uuid::now_v7().to_string())
-            .bind(org.to_string())
-            .bind(u.account_id.to_string())
-            .bind(&u.wamid)
-            .bind(u.status.as_str())
-            .bind(us(u.at))
-            .bind(u.error.as_ref().map(to_json).transpose()?)
-            .bind(us(now()))
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-            tx.commit().await.map_err(db)?;
-            return Ok(StatusOutcome::Deferred);
-        };
-        let mut msg = Tracked::load(&row)?;
-        msg.apply(u.status, u.at, u.error);
-        let outcome = msg.save(&mut tx, org).await?;
-        tx.commit().await.map_err(db)?;
-        Ok(outcome)
-    }
-
     pub(crate) async fn sent(
         &self,
         org: OrgId,
@@ -185,7 +108,7 @@ impl SqliteStore {
         let mut tx = self.write_tx().await?;
         let mut msg = by_id(&mut tx, org, id).await?;
         msg.apply(MessageStatus::Failed, at, Some(error));
-        let outcome = msg.save(&mut tx, org).await?;
+        let outcome = save(&mut tx, org, msg).await?;
         tx.commit().await.map_err(db)?;
         Ok(outcome)
     }
@@ -221,14 +144,10 @@ pub(crate) async fn sent_in(
         return Err(StoreError::Conflict(ConflictKey::Wamid));
     }
     let waiting: bool = get(&row, "waiting")?;
-    let mut msg = Tracked::load(&row)?;
-    if msg.external_id.as_deref() != Some(wamid) {
-        msg.external_id = Some(wamid.to_string());
-        msg.dirty = true;
-    }
-    msg.apply(MessageStatus::Sent, at, None);
+    let mut msg = load_state(&row)?;
+    let mut parked = Vec::new();
     if waiting {
-        let pending = sqlx::query(
+        let rows = sqlx::query(
             "DELETE FROM pending_statuses WHERE account_id = ?1 AND wamid = ?2 RETURNING status, at, error",
         )
         .bind(msg.account.to_string())
@@ -236,13 +155,14 @@ pub(crate) async fn sent_in(
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;
-        for row in &pending {
-            msg.apply(
+        for row in &rows {
+            parked.push((
                 get_status(row, "status")?,
                 time(get(row, "at")?)?,
                 get_opt_json(row, "error")?,
-            );
+            ));
         }
     }
-    msg.save(&mut *tx, org).await
+    msg.accept(wamid, at, parked);
+    save(&mut *tx, org, msg).await
 }

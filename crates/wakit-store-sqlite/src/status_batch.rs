@@ -12,19 +12,21 @@ use std::collections::{BTreeSet, HashMap};
 use serde_json::json;
 use sqlx::SqliteConnection;
 use wakit_core::{AccountId, OrgId};
-use wakit_store::{StatusOutcome, StatusUpdate, StoreError, StoreResult};
+use wakit_store::{
+    MessageState, StatusOutcome, StatusUpdate, StoreError, StoreResult, plan_statuses,
+};
 
 use crate::SqliteStore;
 use crate::error::db;
 use crate::rows::{get, now, to_json, us};
-use crate::status::{TRACKED, Tracked};
+use crate::status::{TRACKED, load_state};
 
 /// Loads the messages the batch names, keyed by (number, wamid); `NotFound("account")`
 /// if a number is not its org's.
 async fn lookup(
     conn: &mut SqliteConnection,
     batch: &[(OrgId, StatusUpdate)],
-) -> StoreResult<HashMap<(AccountId, String), Tracked>> {
+) -> StoreResult<HashMap<(AccountId, String), MessageState>> {
     let keys: BTreeSet<(OrgId, AccountId, &str)> = batch
         .iter()
         .map(|(org, u)| (*org, u.account_id, u.wamid.as_str()))
@@ -53,7 +55,7 @@ async fn lookup(
             return Err(StoreError::NotFound("account"));
         }
         if get::<bool>(row, "found")? {
-            let m = Tracked::load(row)?;
+            let m = load_state(row)?;
             let wamid = m.external_id.clone().unwrap_or_default();
             found.insert((m.account, wamid), m);
         }
@@ -85,12 +87,12 @@ impl SqliteStore {
         }
         let mut tx = self.write_tx().await?;
         let mut found = lookup(&mut tx, &batch).await?;
-        let mut events = Vec::new();
-        let mut parked = Vec::new();
-        let mut out = Vec::with_capacity(batch.len());
-        for (org, u) in batch {
-            let Some(m) = found.get_mut(&(u.account_id, u.wamid.clone())) else {
-                parked.push(json!({
+        let plan = plan_statuses(batch, &mut found);
+        let parked = plan
+            .parked
+            .iter()
+            .map(|(org, u)| {
+                Ok(json!({
                     "id": uuid::Uuid::now_v7().to_string(),
                     "o": org.to_string(),
                     "a": u.account_id.to_string(),
@@ -98,20 +100,14 @@ impl SqliteStore {
                     "s": u.status.as_str(),
                     "t": us(u.at),
                     "e": u.error.as_ref().map(to_json).transpose()?,
-                }));
-                out.push(StatusOutcome::Deferred);
-                continue;
-            };
-            let before = m.status;
-            m.apply(u.status, u.at, u.error);
-            let (message_id, status) = (m.id, m.status);
-            out.push(if status != before {
-                events.push(json!({"o": org.to_string(), "m": message_id.to_string()}));
-                StatusOutcome::Applied { message_id, status }
-            } else {
-                StatusOutcome::Unchanged { message_id, status }
-            });
-        }
+                }))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let events: Vec<_> = plan
+            .events
+            .iter()
+            .map(|(org, m)| json!({"o": org.to_string(), "m": m.to_string()}))
+            .collect();
         let mut changed = Vec::new();
         for m in found.values().filter(|m| m.dirty) {
             changed.push(json!({
@@ -133,6 +129,6 @@ impl SqliteStore {
             .await
             .map_err(db)?;
         tx.commit().await.map_err(db)?;
-        Ok(out)
+        Ok(plan.outcomes)
     }
 }

@@ -5,19 +5,25 @@
 //! Transactions stay inside the backend.
 #![forbid(unsafe_code)]
 
+pub mod dispatch;
 pub mod error;
 pub mod idempotency;
 pub mod identity;
+pub mod ingest_plan;
 pub mod job;
 pub mod model;
 pub mod search;
 pub mod secrets;
+pub mod status_merge;
 pub mod traits;
 
+pub use dispatch::{DispatchMark, dispatch_starts};
 pub use error::{ConflictKey, StoreError, StoreResult};
 pub use idempotency::*;
 pub use identity::{AddressFields, Merge, plan_keys};
+pub use ingest_plan::{InboundRow, IngestWriter, Known, ingest_planned};
 pub use job::*;
 pub use model::*;
 pub use search::*;
+pub use status_merge::{MessageState, ParkedStatus, StatusPlan, plan_statuses};
 pub use traits::*;

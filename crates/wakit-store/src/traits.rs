@@ -15,7 +15,7 @@ use serde_json::Value;
 use uuid::Uuid;
 use wakit_core::{AccountId, ApiKeyId, ConversationId, CustomerRef, JobId, MessageId, OrgId};
 
-use crate::error::StoreResult;
+use crate::error::{StoreError, StoreResult};
 use crate::idempotency::*;
 use crate::job::*;
 use crate::model::*;
@@ -98,48 +98,47 @@ pub trait MessageStore: Send + Sync {
     /// Stores an inbound message: upserts the contact address (and a contact named after
     /// the profile), finds or creates the active conversation, inserts the message as
     /// `delivered` and appends events. A wamid already stored for the number returns the
-    /// existing ids with `created = false` and changes nothing.
-    async fn ingest_inbound(&self, org: OrgId, msg: InboundMessage) -> StoreResult<Ingested>;
+    /// existing ids with `created = false` and changes nothing. One message is a batch of
+    /// one ([`MessageStore::ingest_inbound_batch`]): the two never drift apart.
+    async fn ingest_inbound(&self, org: OrgId, msg: InboundMessage) -> StoreResult<Ingested> {
+        self.ingest_inbound_batch(vec![(org, msg)])
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::Other("a batch of one ingested nothing".into()))
+    }
 
     /// Ingests several inbound messages (possibly of several orgs), in order, with the
-    /// semantics of [`MessageStore::ingest_inbound`] for each. Backends override this to
-    /// commit the whole batch in one transaction (group commit); if the batch fails,
-    /// nothing of it is stored and callers fall back to one message at a time.
+    /// semantics of [`MessageStore::ingest_inbound`] for each, in one transaction (group
+    /// commit); if the batch fails, nothing of it is stored and callers fall back to one
+    /// message at a time.
     async fn ingest_inbound_batch(
         &self,
         batch: Vec<(OrgId, InboundMessage)>,
-    ) -> StoreResult<Vec<Ingested>> {
-        let mut out = Vec::with_capacity(batch.len());
-        for (org, msg) in batch {
-            out.push(self.ingest_inbound(org, msg).await?);
-        }
-        Ok(out)
-    }
+    ) -> StoreResult<Vec<Ingested>>;
 
-    /// Applies a status monotonically. Unknown wamid → kept, `Deferred`.
-    async fn apply_status(&self, org: OrgId, update: StatusUpdate) -> StoreResult<StatusOutcome>;
+    /// Applies a status monotonically. Unknown wamid → kept, `Deferred`. A batch of one
+    /// ([`MessageStore::apply_status_batch`]).
+    async fn apply_status(&self, org: OrgId, update: StatusUpdate) -> StoreResult<StatusOutcome> {
+        self.apply_status_batch(vec![(org, update)])
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::Other("a batch of one applied nothing".into()))
+    }
 
     /// Applies several statuses (possibly of several orgs), in order, with the semantics
     /// of [`MessageStore::apply_status`] for each: merged monotonically
-    /// ([`wakit_core::MessageStatus::merge`], the earliest time of each status kept in the
-    /// history), a duplicate or late report is `Unchanged`, an unknown wamid is kept and
-    /// `Deferred` (applied by [`MessageStore::mark_sent`]), and an org only touches its own
-    /// numbers' messages (another org's number is `NotFound("account")`). Reports for one
-    /// wamid within the batch merge as if applied one after another (delivered, read,
-    /// then a late sent: `Applied`, `Applied`, `Unchanged`, ending at read), and each
-    /// `Applied` appends its event as the single path does. One outcome per update, in
-    /// order. Backends override this to commit the whole batch in one transaction; if
-    /// the batch fails, nothing of it is applied and callers fall back to one at a time.
+    /// ([`crate::MessageState::apply`], planned by [`crate::plan_statuses`]), a duplicate
+    /// or late report is `Unchanged`, an unknown wamid is kept and `Deferred` (applied by
+    /// [`MessageStore::mark_sent`]), and an org only touches its own numbers' messages
+    /// (another org's number is `NotFound("account")`). Reports for one wamid within the
+    /// batch merge as if applied one after another (delivered, read, then a late sent:
+    /// `Applied`, `Applied`, `Unchanged`, ending at read), and each `Applied` appends its
+    /// event. One outcome per update, in order, in one transaction; if the batch fails,
+    /// nothing of it is applied and callers fall back to one at a time.
     async fn apply_status_batch(
         &self,
         batch: Vec<(OrgId, StatusUpdate)>,
-    ) -> StoreResult<Vec<StatusOutcome>> {
-        let mut out = Vec::with_capacity(batch.len());
-        for (org, update) in batch {
-            out.push(self.apply_status(org, update).await?);
-        }
-        Ok(out)
-    }
+    ) -> StoreResult<Vec<StatusOutcome>>;
 
     /// Stores an outgoing message as `pending` (contact address and conversation created
     /// if needed; unread reset) and queues its `send_message` job (payload
@@ -171,26 +170,27 @@ pub trait MessageStore: Send + Sync {
     /// Starts a send attempt of an outgoing message, atomically: a pending message
     /// without a wamid and without an attempt in flight gets the attempt marker and is
     /// returned as [`DispatchStart::Send`]; see [`DispatchStart`] for the other cases.
+    /// A batch of one ([`MessageStore::begin_dispatch_many`]).
     async fn begin_dispatch(
         &self,
         org: OrgId,
         id: MessageId,
         at: DateTime<Utc>,
-    ) -> StoreResult<DispatchStart>;
+    ) -> StoreResult<DispatchStart> {
+        self.begin_dispatch_many(&[(org, id)], at)
+            .await?
+            .pop()
+            .unwrap_or(Err(StoreError::NotFound("message")))
+    }
 
-    /// [`MessageStore::begin_dispatch`] for several messages (one transaction where the
-    /// backend can); one result per item, in order.
+    /// [`MessageStore::begin_dispatch`] for several messages, in one transaction; one
+    /// result per item, in order (see [`crate::dispatch_starts`]: an item named twice
+    /// finds the attempt its first mention started).
     async fn begin_dispatch_many(
         &self,
         items: &[(OrgId, MessageId)],
         at: DateTime<Utc>,
-    ) -> StoreResult<Vec<StoreResult<DispatchStart>>> {
-        let mut out = Vec::with_capacity(items.len());
-        for (org, id) in items {
-            out.push(self.begin_dispatch(*org, *id, at).await);
-        }
-        Ok(out)
-    }
+    ) -> StoreResult<Vec<StoreResult<DispatchStart>>>;
 
     /// Clears the attempt marker after Meta definitely did not accept the message
     /// (an error answer, or a connection that never reached Meta), so it may be retried.
@@ -428,19 +428,9 @@ pub trait Store:
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     /// Records Meta's acceptance of several sends ([`MessageStore::mark_sent`]) and
-    /// completes their jobs (one transaction where the backend can); one result per item.
-    /// A job whose lease was lost is not an error: the message still gets its wamid.
-    async fn finish_sends(&self, items: &[SendAccepted]) -> StoreResult<Vec<StoreResult<()>>> {
-        let mut out = Vec::with_capacity(items.len());
-        for it in items {
-            let r = match self.mark_sent(it.org, it.message, &it.wamid, it.at).await {
-                Ok(_) => self.complete_job(it.job, it.lease_token).await.map(|_| ()),
-                Err(e) => Err(e),
-            };
-            out.push(r);
-        }
-        Ok(out)
-    }
+    /// completes their jobs, in one transaction; one result per item. A job whose lease
+    /// was lost is not an error: the message still gets its wamid.
+    async fn finish_sends(&self, items: &[SendAccepted]) -> StoreResult<Vec<StoreResult<()>>>;
     /// Waits until jobs may have been queued (by any process on this database) or
     /// `timeout` passes. Workers call it when idle; the default just sleeps (polling).
     async fn wait_for_jobs(&self, timeout: std::time::Duration) {
