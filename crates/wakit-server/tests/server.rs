@@ -221,11 +221,10 @@ async fn webhook_is_verified_and_durable(backend: Backend) {
         .expect("claim");
     assert_eq!(queued.len(), 1, "acknowledged means stored");
     // Group-committed: the job names its group's rows (here a group of one).
-    let id: uuid::Uuid = queued[0].payload["inbox_ids"][0]
-        .as_str()
-        .expect("id")
-        .parse()
-        .expect("uuid");
+    let named = queued[0].args::<wakit_store::ProcessWebhook>().expect("args");
+    let [id] = named.ids()[..] else {
+        panic!("one body: {named:?}");
+    };
     let item = ts.store.inbox_get(id).await.expect("inbox");
     assert_eq!(item.body, body.to_vec(), "the exact bytes");
     assert_eq!(item.signature.as_deref(), Some(signature.as_str()));

@@ -5,13 +5,12 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 use uuid::Uuid;
 use wakit_core::JobId;
 use wakit_store::{
-    InboxItem, InboxStore, NewInboxItem, NewJob, PROCESS_WEBHOOK, Priority, StoreError,
+    InboxItem, InboxStore, JobArgs, NewInboxItem, NewJob, Priority, ProcessWebhook, StoreError,
     StoreResult, body_digest,
 };
 
@@ -36,9 +35,9 @@ fn read_item(row: &PgRow) -> StoreResult<InboxItem> {
 }
 
 impl PgStore {
-    /// Stores the bodies not stored before and queues one job for them (payload
-    /// `inbox_id` for `single`, else `inbox_ids`); replays carry the stored ids.
-    async fn put(&self, items: Vec<NewInboxItem>, single: bool) -> StoreResult<Vec<InboxItem>> {
+    /// Stores the bodies not stored before and queues one job for them
+    /// ([`ProcessWebhook::of`]); replays carry the stored ids.
+    async fn put(&self, items: Vec<NewInboxItem>) -> StoreResult<Vec<InboxItem>> {
         let Some(first) = items.first() else {
             return Ok(Vec::new());
         };
@@ -78,18 +77,13 @@ impl PgStore {
         .db()?
         .into_iter()
         .collect();
-        let names: Vec<String> = ids
+        let new: Vec<Uuid> = ids
             .iter()
             .filter(|id| inserted.contains(id))
-            .map(Uuid::to_string)
+            .copied()
             .collect();
-        if !names.is_empty() {
-            let payload = if single {
-                json!({ "inbox_id": names[0] })
-            } else {
-                json!({ "inbox_ids": names })
-            };
-            insert_job(&mut tx, &process_job(payload, run_at)).await?;
+        if !new.is_empty() {
+            insert_job(&mut tx, &process_job(new, run_at)).await?;
         }
         if inserted.len() < stored.len() {
             let replays: HashMap<String, Uuid> = sqlx::query_as(
@@ -112,14 +106,8 @@ impl PgStore {
     }
 }
 
-fn process_job(payload: serde_json::Value, run_at: DateTime<Utc>) -> NewJob {
-    NewJob {
-        org_id: None,
-        kind: PROCESS_WEBHOOK.into(),
-        payload,
-        run_at,
-        priority: Priority::Interactive.value(),
-    }
+fn process_job(ids: Vec<Uuid>, run_at: DateTime<Utc>) -> NewJob {
+    ProcessWebhook::of(ids).job(None, run_at, Priority::Interactive.value())
 }
 
 #[async_trait]
@@ -135,14 +123,14 @@ impl InboxStore for PgStore {
             signature: signature.map(str::to_owned),
             received_at,
         };
-        let mut stored = self.put(vec![item], true).await?;
+        let mut stored = self.put(vec![item]).await?;
         stored
             .pop()
             .ok_or_else(|| StoreError::Other("inbox put stored nothing".into()))
     }
 
     async fn inbox_put_batch(&self, items: Vec<NewInboxItem>) -> StoreResult<Vec<InboxItem>> {
-        self.put(items, false).await
+        self.put(items).await
     }
 
     async fn inbox_oldest_pending(&self) -> StoreResult<Option<DateTime<Utc>>> {
@@ -167,14 +155,10 @@ impl InboxStore for PgStore {
         if ids.is_empty() {
             return Ok(0);
         }
-        let names: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-        insert_job(
-            &mut tx,
-            &process_job(json!({ "inbox_ids": names }), micros(at)),
-        )
-        .await?;
+        let count = ids.len();
+        insert_job(&mut tx, &process_job(ids, micros(at))).await?;
         tx.commit().await.db()?;
-        Ok(ids.len())
+        Ok(count)
     }
 
     async fn inbox_get(&self, id: Uuid) -> StoreResult<InboxItem> {

@@ -3,15 +3,15 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sqlx::types::Json;
 use wakit_core::{
     AccountId, ConversationId, CustomerRef, MessageId, MessageStatus, OrgId, Sender, StatusHistory,
 };
 use wakit_store::{
     Conversation, ConversationRead, ConversationSummary, DispatchStart, Enqueued, Event,
-    IdempotentSend, InboundMessage, Ingested, MessageCursor, MessagePage, MessageRecord,
-    MessageStore, NewJob, NewOutgoing, StatusOutcome, StatusUpdate, StoreResult,
+    IdempotentSend, InboundMessage, Ingested, JobArgs, MessageCursor, MessagePage, MessageRecord,
+    MessageStore, NewOutgoing, SendMessage, StatusOutcome, StatusUpdate, StoreResult,
 };
 
 use crate::PgStore;
@@ -74,13 +74,11 @@ impl PgStore {
         .execute(&mut *tx)
         .await
         .db()?;
-        let job = NewJob {
-            org_id: Some(org),
-            kind: wakit_store::SEND_MESSAGE.into(),
-            payload: json!({ "message_id": id.to_string(), "org_id": org.to_string() }),
-            run_at: ts,
-            priority: msg.priority.value(),
+        let args = SendMessage {
+            message_id: id,
+            org_id: org,
         };
+        let job = args.job(Some(org), ts, msg.priority.value());
         let job_id = jobs::insert_job(&mut tx, &job).await?;
         if let Some(idem) = &msg.idempotency {
             idempotency::record(&mut tx, org, idem, id, now).await?;

@@ -11,12 +11,12 @@ use sqlx::{Row, SqliteConnection};
 use uuid::Uuid;
 use wakit_core::JobId;
 use wakit_store::{
-    InboxItem, InboxStore, NewInboxItem, PROCESS_WEBHOOK, Priority, StoreError, StoreResult,
-    body_digest,
+    InboxItem, InboxStore, NewInboxItem, PROCESS_WEBHOOK, Priority, ProcessWebhook, StoreError,
+    StoreResult, body_digest,
 };
 
 use crate::SqliteStore;
-use crate::error::db;
+use crate::error::{corrupt, db};
 use crate::rows::{get, get_time, get_uuid, now, to_json, us};
 use crate::shared::changed;
 
@@ -99,14 +99,15 @@ async fn point_replays_at_stored(
 }
 
 /// Queues the `process_webhook` job for stored rows inside the caller's transaction.
-async fn insert_job(conn: &mut SqliteConnection, payload: &Value, at: i64) -> StoreResult<()> {
+/// Queues the processing of these new inbox rows.
+async fn insert_job(conn: &mut SqliteConnection, ids: Vec<Uuid>, at: i64) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO jobs (id, organization_id, kind, payload, state, priority, attempts, run_at, created_at, updated_at) \
          VALUES (?1, NULL, ?2, ?3, 'queued', ?4, 0, ?5, ?5, ?5)",
     )
     .bind(JobId::new().to_string())
     .bind(PROCESS_WEBHOOK)
-    .bind(to_json(payload)?)
+    .bind(to_json(&ProcessWebhook::of(ids))?)
     .bind(Priority::Interactive.value())
     .bind(at)
     .execute(&mut *conn)
@@ -164,8 +165,7 @@ impl InboxStore for SqliteStore {
         })?;
         let mut tx = self.write_tx().await?;
         if insert_item(&mut tx, &item).await? {
-            let payload = json!({ "inbox_id": item.id.to_string() });
-            insert_job(&mut tx, &payload, us(received_at)).await?;
+            insert_job(&mut tx, vec![item.id], us(received_at)).await?;
         } else {
             point_replays_at_stored(&mut tx, std::slice::from_mut(&mut item), &HashSet::new())
                 .await?;
@@ -206,13 +206,13 @@ impl InboxStore for SqliteStore {
                 inserted.insert(get_uuid(&row, "id")?);
             }
         }
-        let ids: Vec<String> = stored
+        let ids: Vec<Uuid> = stored
             .iter()
             .filter(|i| inserted.contains(&i.id))
-            .map(|i| i.id.to_string())
+            .map(|i| i.id)
             .collect();
         if !ids.is_empty() {
-            insert_job(&mut tx, &json!({ "inbox_ids": ids }), run_at).await?;
+            insert_job(&mut tx, ids, run_at).await?;
         }
         point_replays_at_stored(&mut tx, &mut stored, &inserted).await?;
         tx.commit().await.map_err(db)?;
@@ -249,9 +249,14 @@ impl InboxStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-        insert_job(&mut tx, &json!({ "inbox_ids": ids }), us(at)).await?;
+        let count = ids.len();
+        let ids = ids
+            .iter()
+            .map(|id| id.parse().map_err(|e| corrupt("inbox id", e)))
+            .collect::<StoreResult<Vec<Uuid>>>()?;
+        insert_job(&mut tx, ids, us(at)).await?;
         tx.commit().await.map_err(db)?;
-        Ok(ids.len())
+        Ok(count)
     }
 
     async fn inbox_get(&self, id: Uuid) -> StoreResult<InboxItem> {

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sqlx::Sqlite;
 use sqlx::query::Query;
 use sqlx::sqlite::SqliteArguments;
@@ -15,7 +15,7 @@ use wakit_core::{
 use wakit_store::{
     Conversation, ConversationSummary, DispatchStart, Enqueued, Event, IdempotentSend,
     InboundMessage, Ingested, MessageCursor, MessagePage, MessageRecord, MessageStore, NewOutgoing,
-    StatusOutcome, StatusUpdate, StoreError, StoreResult,
+    SendMessage, StatusOutcome, StatusUpdate, StoreError, StoreResult,
 };
 
 use crate::SqliteStore;
@@ -240,7 +240,10 @@ impl SqliteStore {
             timestamp,
             now: at,
         };
-        let payload = json!({ "message_id": id.to_string(), "org_id": org.to_string() });
+        let payload = SendMessage {
+            message_id: id,
+            org_id: org,
+        };
         let touch = TOUCH_CONVERSATION.replace(
             "{more}",
             "last_outgoing_at = CASE WHEN last_outgoing_at IS NULL OR p.ts > last_outgoing_at \

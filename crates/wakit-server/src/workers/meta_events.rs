@@ -5,8 +5,8 @@ use chrono::Utc;
 use serde_json::{Value, json};
 use wakit_core::{MessageId, OrgId};
 use wakit_store::{
-    Account, NewJob, Priority, SYNC_TEMPLATES, StatusOutcome, StatusUpdate, Store, StoreError,
-    StoreResult,
+    Account, JobArgs, Priority, StatusOutcome, StatusUpdate, Store, StoreError, StoreResult,
+    SyncTemplates,
 };
 
 /// Applies a status, then [`reconcile`]s it if it was deferred.
@@ -53,13 +53,16 @@ pub async fn template_changed(store: &dyn Store, waba_id: &str) -> StoreResult<u
     let accounts = store.accounts_by_waba(waba_id).await?;
     for account in &accounts {
         store
-            .enqueue_job(NewJob {
-                org_id: Some(account.org_id),
-                kind: SYNC_TEMPLATES.into(),
-                payload: json!({ "account_id": account.id.to_string() }),
-                run_at: Utc::now(),
-                priority: Priority::Interactive.value(),
-            })
+            .enqueue_job(
+                SyncTemplates {
+                    account_id: account.id,
+                }
+                .job(
+                    Some(account.org_id),
+                    Utc::now(),
+                    Priority::Interactive.value(),
+                ),
+            )
             .await?;
     }
     Ok(accounts.len())

@@ -19,8 +19,8 @@ mod statuses;
 use super::meta_events;
 use statuses::Reported;
 use wakit_store::{
-    Account, InboundMessage, InboxItem, PROCESS_WEBHOOK, StatusUpdate, Store, StoreError,
-    StoreResult,
+    Account, InboundMessage, InboxItem, PROCESS_WEBHOOK, ProcessWebhook, StatusUpdate, Store,
+    StoreError, StoreResult,
 };
 
 /// Jobs claimed per tick.
@@ -105,17 +105,15 @@ impl WebhookProcessor {
             let Some(token) = job.lease_token else {
                 continue;
             };
-            match inbox_ids(&job.payload) {
-                Some(inbox) => work.push(Leased {
+            match job.args::<ProcessWebhook>() {
+                Ok(args) => work.push(Leased {
                     id: job.id,
                     token,
                     attempts: job.attempts,
-                    inbox,
+                    inbox: args.ids(),
                 }),
-                None => {
-                    self.store
-                        .fail_job(job.id, token, "job payload has no inbox_id", None)
-                        .await?;
+                Err(why) => {
+                    self.store.fail_job(job.id, token, &why, None).await?;
                 }
             }
         }
@@ -444,18 +442,4 @@ fn pass_len(work: &[Leased]) -> usize {
         })
         .count();
     fits.max(1)
-}
-
-/// The inbox rows a job names: `{"inbox_ids": [...]}` (a group) or `{"inbox_id": ...}`.
-fn inbox_ids(payload: &serde_json::Value) -> Option<Vec<Uuid>> {
-    let parse = |v: &serde_json::Value| v.as_str().and_then(|s| s.parse::<Uuid>().ok());
-    if let Some(one) = payload.get("inbox_id") {
-        return parse(one).map(|id| vec![id]);
-    }
-    payload
-        .get("inbox_ids")?
-        .as_array()?
-        .iter()
-        .map(parse)
-        .collect()
 }

@@ -1,24 +1,28 @@
 //! Read receipts and refreshes of a number's templates and health.
 
 use chrono::Utc;
-use serde_json::{Value, json};
+use serde_json::json;
 use wakit_core::{AccountId, MessageStatus};
 use wakit_meta::{ErrorClass, MetaError};
-use wakit_store::{Job, StatusUpdate, StoreError, StoreResult};
+use wakit_store::{
+    Job, READ_RECEIPT, ReadReceipt, SYNC_TEMPLATES, StatusUpdate, StoreError, StoreResult,
+    SyncNumber, SyncTemplates,
+};
 
-use super::{Dispatcher, Number, later, lease, payload_id};
+use super::{Dispatcher, Number, later, lease};
 
 impl Dispatcher {
     /// The job's number, or the job is dead with the reason.
     async fn job_number(&self, job: &Job) -> StoreResult<Option<Number>> {
         let token = lease(job)?;
-        let (Some(org), Some(account)) = (job.org_id, payload_id::<AccountId>(job, "account_id"))
-        else {
-            self.inner
-                .store
-                .fail_job(job.id, token, "payload without org or account_id", None)
-                .await?;
-            return Ok(None);
+        let (org, account) = match (job.org_id, job_account(job)) {
+            (Some(org), Ok(account)) => (org, account),
+            (org, account) => {
+                let why = account.err().filter(|_| org.is_some());
+                let why = why.unwrap_or_else(|| format!("a {} job without an org", job.kind));
+                self.inner.store.fail_job(job.id, token, &why, None).await?;
+                return Ok(None);
+            }
         };
         match self.number(org, account).await {
             Ok(n) => Ok(Some(n)),
@@ -54,15 +58,11 @@ impl Dispatcher {
             return Ok(());
         };
         let token = lease(job)?;
-        let wamid = job.payload.get("wamid").and_then(Value::as_str);
-        let Some(wamid) = wamid else {
-            self.inner
-                .store
-                .fail_job(job.id, token, "payload without wamid", None)
-                .await?;
+        // Read by `job_number` already: a receipt without its fields is dead by now.
+        let Ok(ReadReceipt { wamid, typing, .. }) = job.args::<ReadReceipt>() else {
             return Ok(());
         };
-        let typing = job.payload.get("typing").and_then(Value::as_bool) == Some(true);
+        let wamid = wamid.as_str();
         if let Err(later_by) = self.pace(&number.account).await {
             self.inner
                 .store
@@ -152,5 +152,14 @@ impl Dispatcher {
             }
             Err(e) => self.meta_job_failed(job, &number, e).await,
         }
+    }
+}
+
+/// The number a Meta job (read receipt, template or number sync) is for.
+fn job_account(job: &Job) -> Result<AccountId, String> {
+    match job.kind.as_str() {
+        READ_RECEIPT => job.args::<ReadReceipt>().map(|a| a.account_id),
+        SYNC_TEMPLATES => job.args::<SyncTemplates>().map(|a| a.account_id),
+        _ => job.args::<SyncNumber>().map(|a| a.account_id),
     }
 }

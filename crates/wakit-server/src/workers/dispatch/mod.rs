@@ -352,12 +352,3 @@ fn lease(job: &Job) -> StoreResult<uuid::Uuid> {
     job.lease_token
         .ok_or(StoreError::Other("claimed job without a lease".into()))
 }
-
-/// A UUID field of a job payload.
-fn payload_id<T: From<uuid::Uuid>>(job: &Job, field: &str) -> Option<T> {
-    job.payload
-        .get(field)
-        .and_then(Value::as_str)
-        .and_then(|s| s.parse::<uuid::Uuid>().ok())
-        .map(T::from)
-}

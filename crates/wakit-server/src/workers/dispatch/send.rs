@@ -2,11 +2,13 @@
 
 use chrono::Utc;
 use std::time::Duration;
-use wakit_core::{MessageId, MessageStatus};
+use wakit_core::MessageStatus;
 use wakit_meta::{ErrorClass, MetaError};
-use wakit_store::{DispatchStart, Job, MessageRecord, SendAccepted, StoreError, StoreResult};
+use wakit_store::{
+    DispatchStart, Job, MessageRecord, SendAccepted, SendMessage, StoreError, StoreResult,
+};
 
-use super::{Dispatcher, later, lease, meta_error_json, payload_id, wakit_error_json};
+use super::{Dispatcher, later, lease, meta_error_json, wakit_error_json};
 
 /// How often an interrupted send looks again for its reconciling status webhook.
 const RECONCILE_POLL: Duration = Duration::from_secs(5);
@@ -15,11 +17,12 @@ impl Dispatcher {
     pub(super) async fn send_message(&self, job: &Job) -> StoreResult<()> {
         let store = &self.inner.store;
         let token = lease(job)?;
-        let (Some(org), Some(id)) = (job.org_id, payload_id::<MessageId>(job, "message_id")) else {
-            store
-                .fail_job(job.id, token, "payload without org or message_id", None)
-                .await?;
-            return Ok(());
+        let (org, id) = match job.args::<SendMessage>() {
+            Ok(args) => (job.org_id.unwrap_or(args.org_id), args.message_id),
+            Err(why) => {
+                store.fail_job(job.id, token, &why, None).await?;
+                return Ok(());
+            }
         };
         let message = match store.get_message(org, id).await {
             Ok(m) => m,

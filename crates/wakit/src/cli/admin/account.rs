@@ -6,7 +6,7 @@ use serde_json::json;
 use std::io::Read;
 use wakit_core::{AccountId, OrgId, Phone};
 use wakit_store::{
-    Account, MAX_MPS, NewAccount, NewJob, Priority, SYNC_NUMBER, SYNC_TEMPLATES, Store, StoreError,
+    Account, JobArgs, MAX_MPS, NewAccount, Priority, Store, StoreError, SyncNumber, SyncTemplates,
 };
 
 use super::{explain, parse_phone, print};
@@ -90,16 +90,17 @@ const RETRY_ON_CONNECT: u32 = 10_000;
 
 /// Queues the jobs that fetch a number's templates and health from Meta.
 pub(crate) async fn queue_refresh(store: &dyn Store, acct: &Account) -> anyhow::Result<()> {
-    for kind in [SYNC_TEMPLATES, SYNC_NUMBER] {
-        store
-            .enqueue_job(NewJob {
-                org_id: Some(acct.org_id),
-                kind: kind.into(),
-                payload: json!({ "account_id": acct.id.to_string() }),
-                run_at: chrono::Utc::now(),
-                priority: Priority::Interactive.value(),
-            })
-            .await?;
+    let (org, now, priority) = (
+        Some(acct.org_id),
+        chrono::Utc::now(),
+        Priority::Interactive.value(),
+    );
+    let account_id = acct.id;
+    for job in [
+        SyncTemplates { account_id }.job(org, now, priority),
+        SyncNumber { account_id }.job(org, now, priority),
+    ] {
+        store.enqueue_job(job).await?;
     }
     Ok(())
 }
