@@ -62,15 +62,13 @@ pub enum Kind {
     Button,
     /// A catalog order.
     Order,
-    /// Media not yet fetched.
-    MediaPlaceholder,
     /// A type wakit does not understand; `data` keeps Meta's raw item.
     Unsupported,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 18] = [
+    pub const ALL: [Kind; 17] = [
         Kind::Text,
         Kind::Reaction,
         Kind::Caption,
@@ -87,7 +85,6 @@ impl Kind {
         Kind::Interactive,
         Kind::Button,
         Kind::Order,
-        Kind::MediaPlaceholder,
         Kind::Unsupported,
     ];
 
@@ -110,7 +107,6 @@ impl Kind {
             Kind::Interactive => "interactive",
             Kind::Button => "button",
             Kind::Order => "order",
-            Kind::MediaPlaceholder => "media_placeholder",
             Kind::Unsupported => "unsupported",
         }
     }

@@ -13,7 +13,7 @@ pub async fn open_token(
     let sealed = store.account_token(account.org_id, account.id).await?;
     secrets
         .open(&sealed, &account.phone_number_id)
-        .map_err(|e| StoreError::Other(format!("cannot open the number's token: {e}")))
+        .map_err(|e| StoreError::other(format!("cannot open the number's token: {e}")))
 }
 
 /// A template from Meta as the cache stores it.

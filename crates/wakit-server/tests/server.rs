@@ -221,7 +221,9 @@ async fn webhook_is_verified_and_durable(backend: Backend) {
         .expect("claim");
     assert_eq!(queued.len(), 1, "acknowledged means stored");
     // Group-committed: the job names its group's rows (here a group of one).
-    let named = queued[0].args::<wakit_store::ProcessWebhook>().expect("args");
+    let named = queued[0]
+        .args::<wakit_store::ProcessWebhook>()
+        .expect("args");
     let [id] = named.ids()[..] else {
         panic!("one body: {named:?}");
     };

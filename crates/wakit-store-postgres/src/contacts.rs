@@ -190,7 +190,7 @@ impl ContactStore for PgStore {
         query: ContactQuery,
     ) -> StoreResult<Vec<ContactRef>> {
         if let Some(problem) = query.problem() {
-            return Err(wakit_store::StoreError::Other(problem));
+            return Err(wakit_store::StoreError::other(problem));
         }
         let name = query.name.as_deref().map(fold).filter(|n| !n.is_empty());
         let digits: Option<String> = query

@@ -55,8 +55,8 @@ pub(crate) async fn find_or_create(
             return Ok((id, true));
         }
     }
-    Err(StoreError::Other(
-        "active conversation kept changing under concurrent writes".into(),
+    Err(StoreError::other(
+        "active conversation kept changing under concurrent writes",
     ))
 }
 

@@ -126,7 +126,7 @@ impl InboxStore for PgStore {
         let mut stored = self.put(vec![item]).await?;
         stored
             .pop()
-            .ok_or_else(|| StoreError::Other("inbox put stored nothing".into()))
+            .ok_or_else(|| StoreError::other("inbox put stored nothing"))
     }
 
     async fn inbox_put_batch(&self, items: Vec<NewInboxItem>) -> StoreResult<Vec<InboxItem>> {

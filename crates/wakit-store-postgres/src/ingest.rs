@@ -137,7 +137,7 @@ impl IngestWriter for Writer<'_> {
         let found = stored(self.tx, &key).await?.into_values().next();
         found
             .map(Some)
-            .ok_or_else(|| StoreError::Other("wamid conflict without a stored message".into()))
+            .ok_or_else(|| StoreError::other("wamid conflict without a stored message"))
     }
 
     async fn finish(&mut self) -> StoreResult<()> {

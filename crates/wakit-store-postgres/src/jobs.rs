@@ -51,7 +51,7 @@ impl JobStore for PgStore {
         }
         let until = now
             .checked_add_signed(lease)
-            .ok_or_else(|| StoreError::Other(format!("lease {lease} overflows the clock")))?;
+            .ok_or_else(|| StoreError::other(format!("lease {lease} overflows the clock")))?;
         let kinds: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
         // The picked set is MATERIALIZED so the LIMIT/SKIP LOCKED subquery runs exactly
         // once (an `IN (subquery)` may be re-planned as a join and re-evaluated).

@@ -97,7 +97,7 @@ impl PgStore {
     /// An unreachable server is `Unavailable`; a malformed URL is `Other`.
     pub async fn connect(url: &str, options: PgOptions) -> StoreResult<PgStore> {
         let connect = PgConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Other(format!("invalid postgres url: {e}")))?
+            .map_err(|e| StoreError::other(format!("invalid postgres url: {e}")))?
             .application_name("wakit")
             // Short OLTP queries: JIT compilation only adds tens of milliseconds to them.
             .options([("jit", "off")]);
@@ -142,6 +142,10 @@ impl Store for PgStore {
         "postgres"
     }
 
+    fn concurrent_writers(&self) -> bool {
+        true
+    }
+
     async fn finish_sends(
         &self,
         items: &[wakit_store::SendAccepted],
@@ -167,9 +171,9 @@ impl Store for PgStore {
                 e @ (sqlx::migrate::MigrateError::VersionMissing(_)
                 | sqlx::migrate::MigrateError::VersionMismatch(_)
                 | sqlx::migrate::MigrateError::Dirty(_)) => {
-                    StoreError::Corrupt(format!("schema: {e}"))
+                    StoreError::corrupt(format!("schema: {e}"))
                 }
-                e => StoreError::Other(format!("migration: {e}")),
+                e => StoreError::other(format!("migration: {e}")),
             })
     }
 

@@ -10,7 +10,7 @@ use wakit_store::{
 };
 
 use crate::SqliteStore;
-use crate::error::db;
+use crate::error::DbResultExt;
 use crate::rows::{ACCOUNT_COLUMNS, account, get, get_json, now, to_json, us};
 use crate::shared::require_org;
 
@@ -36,7 +36,7 @@ impl AccountStore for SqliteStore {
             .bind(&acc.phone_number_id)
             .fetch_optional(&mut *tx)
             .await
-            .map_err(db)?;
+            .db()?;
         if taken.is_some() {
             return Err(StoreError::Conflict(ConflictKey::PhoneNumberId));
         }
@@ -54,7 +54,7 @@ impl AccountStore for SqliteStore {
         .bind(us(at))
         .execute(&mut *tx)
         .await
-        .map_err(db)?;
+        .db()?;
         sqlx::query(
             "INSERT INTO secrets (organization_id, owner_id, name, sealed, created_at, updated_at) \
              VALUES (?1, ?2, 'access_token', ?3, ?4, ?4)",
@@ -65,8 +65,8 @@ impl AccountStore for SqliteStore {
         .bind(us(at))
         .execute(&mut *tx)
         .await
-        .map_err(db)?;
-        tx.commit().await.map_err(db)?;
+        .db()?;
+        tx.commit().await.db()?;
         Ok(acc)
     }
 
@@ -78,7 +78,7 @@ impl AccountStore for SqliteStore {
             .bind(org.to_string())
             .fetch_all(self.reads())
             .await
-            .map_err(db)?;
+            .db()?;
         rows.iter().map(account).collect()
     }
 
@@ -92,7 +92,7 @@ impl AccountStore for SqliteStore {
             .bind(phone_number_id)
             .fetch_optional(self.reads())
             .await
-            .map_err(db)?;
+            .db()?;
         row.as_ref().map(account).transpose()
     }
 
@@ -106,7 +106,7 @@ impl AccountStore for SqliteStore {
         .bind(org.to_string())
         .fetch_optional(self.reads())
         .await
-        .map_err(db)?
+        .db()?
         .ok_or(StoreError::NotFound("account"))?;
         Ok(SealedSecret(get(&row, "sealed")?))
     }
@@ -120,7 +120,7 @@ impl AccountStore for SqliteStore {
             .bind(org.to_string())
             .fetch_optional(self.reads())
             .await
-            .map_err(db)?
+            .db()?
             .ok_or(StoreError::NotFound("account"))?;
         account(&row)
     }
@@ -133,7 +133,7 @@ impl AccountStore for SqliteStore {
             .bind(waba_id)
             .fetch_all(self.reads())
             .await
-            .map_err(db)?;
+            .db()?;
         rows.iter().map(account).collect()
     }
 
@@ -154,7 +154,7 @@ impl AccountStore for SqliteStore {
             }
         }
         save_extra(&mut tx, id, &extra).await?;
-        tx.commit().await.map_err(db)?;
+        tx.commit().await.db()?;
         self.get_account(org, id).await
     }
 
@@ -172,7 +172,7 @@ impl AccountStore for SqliteStore {
         }
         extra["health"][topic] = record;
         save_extra(&mut tx, id, &extra).await?;
-        tx.commit().await.map_err(db)
+        tx.commit().await.db()
     }
 
     async fn replace_account_token(
@@ -193,8 +193,8 @@ impl AccountStore for SqliteStore {
             .bind(id.to_string())
             .execute(&mut *tx)
             .await
-            .map_err(db)?;
-        tx.commit().await.map_err(db)
+            .db()?;
+        tx.commit().await.db()
     }
 }
 
@@ -207,7 +207,7 @@ async fn load_extra(conn: &mut SqliteConnection, org: OrgId, id: AccountId) -> S
     .bind(org.to_string())
     .fetch_optional(&mut *conn)
     .await
-    .map_err(db)?
+    .db()?
     .ok_or(StoreError::NotFound("account"))?;
     let extra: Value = get_json(&row, "extra")?;
     Ok(if extra.is_object() {
@@ -224,6 +224,6 @@ async fn save_extra(conn: &mut SqliteConnection, id: AccountId, extra: &Value) -
         .bind(id.to_string())
         .execute(&mut *conn)
         .await
-        .map_err(db)?;
+        .db()?;
     Ok(())
 }

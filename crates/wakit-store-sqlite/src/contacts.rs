@@ -13,7 +13,7 @@ use wakit_store::{
 };
 
 use crate::SqliteStore;
-use crate::error::db;
+use crate::error::{DbResultExt, db};
 use crate::rows::contact_ref;
 use crate::shared::limit;
 
@@ -21,7 +21,7 @@ use crate::shared::limit;
 const PROGRESS_OPS: i32 = 10_000;
 
 fn busy() -> StoreError {
-    StoreError::Unavailable(format!(
+    StoreError::unavailable(format!(
         "the contact search did not finish within {} s",
         SEARCH_TIMEOUT.as_secs()
     ))
@@ -77,7 +77,7 @@ impl ContactStore for SqliteStore {
         query: ContactQuery,
     ) -> StoreResult<Vec<ContactRef>> {
         if let Some(problem) = query.problem() {
-            return Err(StoreError::Other(problem));
+            return Err(StoreError::other(problem));
         }
         let name = query.name.as_deref().map(fold).filter(|n| !n.is_empty());
         let number = query
@@ -124,17 +124,14 @@ impl ContactStore for SqliteStore {
             .await
             .map_err(|_| busy())?
             .map_err(|_| busy())?;
-        let mut conn = self.reads().acquire().await.map_err(db)?;
+        let mut conn = self.reads().acquire().await.db()?;
         let deadline = Instant::now() + SEARCH_TIMEOUT;
         conn.lock_handle()
             .await
-            .map_err(db)?
+            .db()?
             .set_progress_handler(PROGRESS_OPS, move || Instant::now() < deadline);
         let rows = q.fetch_all(&mut *conn).await;
-        conn.lock_handle()
-            .await
-            .map_err(db)?
-            .remove_progress_handler();
+        conn.lock_handle().await.db()?.remove_progress_handler();
         match rows {
             Ok(rows) => rows.iter().map(contact_ref).collect(),
             Err(_) if Instant::now() >= deadline => Err(busy()),

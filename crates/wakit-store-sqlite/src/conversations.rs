@@ -12,7 +12,7 @@ use wakit_store::{
 };
 
 use crate::SqliteStore;
-use crate::error::{db, read_db};
+use crate::error::DbResultExt;
 use crate::read_rows::{
     CONTACT_COLUMNS, MESSAGE_COLUMNS, MESSAGE_FROM, at, contact, int, is_null, message, uuid,
 };
@@ -94,28 +94,26 @@ fn key_of(conn: &Connection, org: OrgId, who: &CustomerRef) -> StoreResult<Strin
         .prepare_cached(
             "SELECT address FROM contacts_addresses WHERE organization_id = ?1 AND user_id = ?2",
         )
-        .map_err(read_db)?;
+        .db()?;
     let found: Option<String> = stmt
         .query_row(params![org.to_string(), user.as_str()], |row| row.get(0))
         .optional()
-        .map_err(read_db)?;
+        .db()?;
     Ok(found.unwrap_or_else(|| who.key()))
 }
 
 /// Whether `sql` (with parameters `a`, `b`) returns a row.
 fn exists(conn: &Connection, sql: &str, a: &str, b: &str) -> StoreResult<bool> {
-    let mut stmt = conn.prepare_cached(sql).map_err(read_db)?;
-    stmt.exists(params![a, b]).map_err(read_db)
+    let mut stmt = conn.prepare_cached(sql).db()?;
+    stmt.exists(params![a, b]).db()
 }
 
 impl SqliteStore {
     pub(crate) async fn message(&self, org: OrgId, id: MessageId) -> StoreResult<MessageRecord> {
         self.readers().with(|conn| {
-            let mut stmt = conn.prepare_cached(&MESSAGE).map_err(read_db)?;
-            let mut rows = stmt
-                .query(params![id.to_string(), org.to_string()])
-                .map_err(read_db)?;
-            match rows.next().map_err(read_db)? {
+            let mut stmt = conn.prepare_cached(&MESSAGE).db()?;
+            let mut rows = stmt.query(params![id.to_string(), org.to_string()]).db()?;
+            match rows.next().db()? {
                 Some(row) => message(row, 0),
                 None => Err(StoreError::NotFound("message")),
             }
@@ -129,12 +127,12 @@ impl SqliteStore {
         n: u32,
     ) -> StoreResult<Vec<ConversationSummary>> {
         self.readers().with(|conn| {
-            let mut stmt = conn.prepare_cached(&LIST).map_err(read_db)?;
+            let mut stmt = conn.prepare_cached(&LIST).db()?;
             let mut rows = stmt
                 .query(params![account.to_string(), org.to_string(), limit(n)])
-                .map_err(read_db)?;
+                .db()?;
             let mut list = Vec::new();
-            while let Some(row) = rows.next().map_err(read_db)? {
+            while let Some(row) = rows.next().db()? {
                 let unread = int(row, 1)?;
                 list.push(ConversationSummary {
                     id: uuid(row, 0)?.into(),
@@ -163,17 +161,17 @@ impl SqliteStore {
     ) -> StoreResult<Option<Conversation>> {
         self.readers().with(|conn| {
             let key = key_of(conn, org, who)?;
-            let mut stmt = conn.prepare_cached(&CONVERSATION).map_err(read_db)?;
+            let mut stmt = conn.prepare_cached(&CONVERSATION).db()?;
             let mut rows = stmt
                 .query(params![account.to_string(), key, org.to_string()])
-                .map_err(read_db)?;
-            let Some(row) = rows.next().map_err(read_db)? else {
+                .db()?;
+            let Some(row) = rows.next().db()? else {
                 return require_account(conn, org, account).map(|()| None);
             };
             Ok(Some(Conversation {
                 id: uuid(row, 0)?.into(),
                 account_id: uuid(row, 1)?.into(),
-                status: row.get(2).map_err(read_db)?,
+                status: row.get(2).db()?,
                 created_at: at(row, 3)?,
                 contact: contact(row, 4)?,
             }))
@@ -190,7 +188,7 @@ impl SqliteStore {
         let sql = &PAGE[usize::from(older_than.is_some())];
         let (conv, org_id) = (conversation.to_string(), org.to_string());
         let mut messages = self.readers().with(|conn| {
-            let mut stmt = conn.prepare_cached(sql).map_err(read_db)?;
+            let mut stmt = conn.prepare_cached(sql).db()?;
             let mut rows = match older_than {
                 Some(c) => stmt.query(params![
                     conv,
@@ -201,9 +199,9 @@ impl SqliteStore {
                 ]),
                 None => stmt.query(params![conv, org_id, limit(n) + 1]),
             }
-            .map_err(read_db)?;
+            .db()?;
             let mut messages = Vec::new();
-            while let Some(row) = rows.next().map_err(read_db)? {
+            while let Some(row) = rows.next().db()? {
                 messages.push(message(row, 0)?);
             }
             let found = !messages.is_empty()
@@ -245,14 +243,14 @@ impl SqliteStore {
                      WHERE account_id = ?1 AND contact_address = ?2 AND direction = 'incoming' AND organization_id = ?3 \
                      ORDER BY timestamp DESC LIMIT 1",
                 )
-                .map_err(read_db)?;
+                .db()?;
             let newest: Option<Option<i64>> = stmt
                 .query_row(
                     params![account.to_string(), key, org.to_string()],
                     |row| row.get(0),
                 )
                 .optional()
-                .map_err(read_db)?;
+                .db()?;
             match newest {
                 Some(t) => t.map(crate::rows::time).transpose(),
                 None => require_account(conn, org, account).map(|()| None),
@@ -270,7 +268,7 @@ impl SqliteStore {
         .bind(limit(n))
         .fetch_all(self.reads())
         .await
-        .map_err(db)?;
+        .db()?;
         rows.iter().map(event).collect()
     }
 }

@@ -12,7 +12,7 @@ use wakit_store::{
 };
 
 use crate::SqliteStore;
-use crate::error::db;
+use crate::error::DbResultExt;
 use crate::rows::{get, get_status, now as at_now, time, us};
 use crate::status::sent_in;
 
@@ -31,7 +31,7 @@ impl SqliteStore {
                 marks.entry(*item).or_insert(m);
             }
         }
-        tx.commit().await.map_err(db)?;
+        tx.commit().await.db()?;
         let mut messages = HashMap::with_capacity(marks.len());
         for item @ (org, id) in marks.keys() {
             messages.insert(*item, self.message(*org, *id).await?);
@@ -58,7 +58,7 @@ impl SqliteStore {
                     .bind(it.lease_token.to_string())
                     .execute(&mut *tx)
                     .await
-                    .map_err(db)?;
+                    .db()?;
                     Ok(())
                 }
                 Err(e @ (StoreError::NotFound(_) | StoreError::Conflict(_))) => Err(e),
@@ -66,7 +66,7 @@ impl SqliteStore {
             };
             out.push(r);
         }
-        tx.commit().await.map_err(db)?;
+        tx.commit().await.db()?;
         Ok(out)
     }
 
@@ -79,8 +79,8 @@ impl SqliteStore {
         .bind(org.to_string())
         .execute(&mut *tx)
         .await
-        .map_err(db)?;
-        tx.commit().await.map_err(db)?;
+        .db()?;
+        tx.commit().await.db()?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("message"));
         }
@@ -104,7 +104,7 @@ async fn mark(
     .bind(org.to_string())
     .fetch_optional(&mut *conn)
     .await
-    .map_err(db)?;
+    .db()?;
     let Some(row) = row else {
         return Ok(None);
     };
@@ -122,7 +122,7 @@ async fn mark(
                 .bind(id.to_string())
                 .execute(&mut *conn)
                 .await
-                .map_err(db)?;
+                .db()?;
             None
         }
     };

@@ -7,7 +7,7 @@ use wakit_core::{MessageId, OrgId};
 use wakit_store::{IDEMPOTENCY_TTL_HOURS, Idempotency, IdempotentSend, StoreResult};
 
 use crate::SqliteStore;
-use crate::error::db;
+use crate::error::DbResultExt;
 use crate::rows::{get, get_time, get_uuid, us};
 
 impl SqliteStore {
@@ -26,7 +26,7 @@ impl SqliteStore {
         .bind(us(since))
         .fetch_optional(self.reads())
         .await
-        .map_err(db)?;
+        .db()?;
         row.map(|r| {
             Ok(IdempotentSend {
                 request_hash: get(&r, "request_hash")?,
@@ -56,7 +56,7 @@ pub(crate) async fn record(
     .bind(us(expired))
     .execute(&mut **tx)
     .await
-    .map_err(db)?;
+    .db()?;
     sqlx::query(
         "INSERT INTO idempotency_keys (organization_id, key, request_hash, message_id, created_at) \
          VALUES (?, ?, ?, ?, ?)",
@@ -68,6 +68,6 @@ pub(crate) async fn record(
     .bind(us(at))
     .execute(&mut **tx)
     .await
-    .map_err(db)?;
+    .db()?;
     Ok(())
 }

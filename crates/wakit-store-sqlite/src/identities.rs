@@ -10,7 +10,7 @@ use sqlx::{Row, SqliteConnection};
 use wakit_core::{OrgId, Sender};
 use wakit_store::{Merge, StoreResult, plan_keys};
 
-use crate::error::db;
+use crate::error::DbResultExt;
 use crate::rows::{get_uuid, to_json, us};
 use crate::shared::event_sql;
 
@@ -38,12 +38,12 @@ pub(crate) async fn resolve_keys(
     .bind(to_json(&wanted)?)
     .fetch_all(&mut *conn)
     .await
-    .map_err(db)?;
+    .db()?;
     let mut known = HashMap::new();
     for row in &rows {
         let org: OrgId = get_uuid(row, "organization_id")?.into();
-        let user: String = row.try_get("user_id").map_err(db)?;
-        known.insert((org, user), row.try_get("address").map_err(db)?);
+        let user: String = row.try_get("user_id").db()?;
+        known.insert((org, user), row.try_get("address").db()?);
     }
     let (keys, merges) = plan_keys(senders.iter().map(|(o, s)| (*o, *s)), &known);
     for m in &merges {
@@ -63,7 +63,7 @@ async fn merge(conn: &mut SqliteConnection, m: &Merge, at: DateTime<Utc>) -> Sto
             .bind(&m.to)
             .fetch_optional(&mut *conn)
             .await
-            .map_err(db)?
+            .db()?
             .is_some();
     let address_sql: &[&str] = if target_exists {
         &[
@@ -98,7 +98,7 @@ async fn merge(conn: &mut SqliteConnection, m: &Merge, at: DateTime<Utc>) -> Sto
     .bind(&m.to)
     .fetch_all(&mut *conn)
     .await
-    .map_err(db)?;
+    .db()?;
     for pair in &pairs {
         let (from, to) = (get_uuid(pair, "from_id")?, get_uuid(pair, "to_id")?);
         for sql in [
@@ -112,7 +112,7 @@ async fn merge(conn: &mut SqliteConnection, m: &Merge, at: DateTime<Utc>) -> Sto
                 .bind(now)
                 .execute(&mut *conn)
                 .await
-                .map_err(db)?;
+                .db()?;
         }
         sqlx::query(&event_sql("conversations", "update"))
             .bind(&org)
@@ -120,7 +120,7 @@ async fn merge(conn: &mut SqliteConnection, m: &Merge, at: DateTime<Utc>) -> Sto
             .bind(now)
             .execute(&mut *conn)
             .await
-            .map_err(db)?;
+            .db()?;
     }
     for sql in address_sql.iter().chain(&moves) {
         sqlx::query(sql)
@@ -130,7 +130,7 @@ async fn merge(conn: &mut SqliteConnection, m: &Merge, at: DateTime<Utc>) -> Sto
             .bind(now)
             .execute(&mut *conn)
             .await
-            .map_err(db)?;
+            .db()?;
     }
     Ok(())
 }

@@ -16,7 +16,7 @@ use wakit_store::{
 };
 
 use crate::SqliteStore;
-use crate::error::{corrupt, db};
+use crate::error::{DbResultExt, corrupt};
 use crate::rows::{get, get_time, get_uuid, now, to_json, us};
 use crate::shared::changed;
 
@@ -40,7 +40,7 @@ async fn insert_item(conn: &mut SqliteConnection, item: &InboxItem) -> StoreResu
     .bind(body_digest(&item.body))
     .execute(&mut *conn)
     .await
-    .map_err(db)?;
+    .db()?;
     Ok(changed(&done))
 }
 
@@ -56,7 +56,7 @@ async fn stored_ids(
     .bind(to_json(&digests)?)
     .fetch_all(&mut *conn)
     .await
-    .map_err(db)?;
+    .db()?;
     rows.iter()
         .map(|row| Ok((get(row, "body_sha256")?, get_uuid(row, "id")?)))
         .collect()
@@ -112,14 +112,14 @@ async fn insert_job(conn: &mut SqliteConnection, ids: Vec<Uuid>, at: i64) -> Sto
     .bind(at)
     .execute(&mut *conn)
     .await
-    .map_err(db)?;
+    .db()?;
     Ok(())
 }
 
 fn read_item(row: &SqliteRow) -> StoreResult<InboxItem> {
     Ok(InboxItem {
         id: get_uuid(row, "id")?,
-        body: row.try_get("body").map_err(db)?,
+        body: row.try_get("body").db()?,
         signature: get(row, "signature")?,
         received_at: get_time(row, "received_at")?,
         state: get(row, "state")?,
@@ -146,7 +146,7 @@ async fn finish_in(
     .bind(us(at))
     .execute(&mut *conn)
     .await
-    .map_err(db)?;
+    .db()?;
     Ok(changed(&done))
 }
 
@@ -170,7 +170,7 @@ impl InboxStore for SqliteStore {
             point_replays_at_stored(&mut tx, std::slice::from_mut(&mut item), &HashSet::new())
                 .await?;
         }
-        tx.commit().await.map_err(db)?;
+        tx.commit().await.db()?;
         Ok(item)
     }
 
@@ -202,7 +202,7 @@ impl InboxStore for SqliteStore {
                     .bind(item.signature.as_deref())
                     .bind(body_digest(&item.body));
             }
-            for row in insert.fetch_all(&mut *tx).await.map_err(db)? {
+            for row in insert.fetch_all(&mut *tx).await.db()? {
                 inserted.insert(get_uuid(&row, "id")?);
             }
         }
@@ -215,7 +215,7 @@ impl InboxStore for SqliteStore {
             insert_job(&mut tx, ids, run_at).await?;
         }
         point_replays_at_stored(&mut tx, &mut stored, &inserted).await?;
-        tx.commit().await.map_err(db)?;
+        tx.commit().await.db()?;
         Ok(stored)
     }
 
@@ -225,7 +225,7 @@ impl InboxStore for SqliteStore {
         )
         .fetch_one(self.reads())
         .await
-        .map_err(db)?;
+        .db()?;
         oldest.map(crate::rows::time).transpose()
     }
 
@@ -237,7 +237,7 @@ impl InboxStore for SqliteStore {
         .bind(i64::from(limit))
         .fetch_all(&mut *tx)
         .await
-        .map_err(db)?;
+        .db()?;
         if ids.is_empty() {
             return Ok(0);
         }
@@ -248,14 +248,14 @@ impl InboxStore for SqliteStore {
         .bind(to_json(&ids)?)
         .execute(&mut *tx)
         .await
-        .map_err(db)?;
+        .db()?;
         let count = ids.len();
         let ids = ids
             .iter()
             .map(|id| id.parse().map_err(|e| corrupt("inbox id", e)))
             .collect::<StoreResult<Vec<Uuid>>>()?;
         insert_job(&mut tx, ids, us(at)).await?;
-        tx.commit().await.map_err(db)?;
+        tx.commit().await.db()?;
         Ok(count)
     }
 
@@ -265,7 +265,7 @@ impl InboxStore for SqliteStore {
             .bind(id.to_string())
             .fetch_optional(self.reads())
             .await
-            .map_err(db)?
+            .db()?
             .ok_or(StoreError::NotFound("inbox item"))?;
         read_item(&row)
     }
@@ -283,7 +283,7 @@ impl InboxStore for SqliteStore {
             .bind(to_json(&wanted)?)
             .fetch_all(self.reads())
             .await
-            .map_err(db)?;
+            .db()?;
         let mut found = HashMap::with_capacity(rows.len());
         for row in &rows {
             let item = read_item(row)?;
@@ -302,7 +302,7 @@ impl InboxStore for SqliteStore {
         if !finish_in(&mut tx, id, error, at).await? {
             return Err(StoreError::NotFound("inbox item"));
         }
-        tx.commit().await.map_err(db)
+        tx.commit().await.db()
     }
 
     async fn inbox_finish_batch(
@@ -337,7 +337,7 @@ impl InboxStore for SqliteStore {
         .bind(us(at))
         .execute(&mut *tx)
         .await
-        .map_err(db)?;
+        .db()?;
         if done.rows_affected() < distinct.len() as u64 {
             // Returning before the commit rolls the whole group back.
             return Err(StoreError::NotFound("inbox item"));
@@ -353,12 +353,12 @@ impl InboxStore for SqliteStore {
         .bind(us(now()))
         .fetch_all(&mut *tx)
         .await
-        .map_err(db)?;
+        .db()?;
         let completed = completed
             .iter()
             .map(|row| get_uuid(row, "id"))
             .collect::<StoreResult<HashSet<_>>>()?;
-        tx.commit().await.map_err(db)?;
+        tx.commit().await.db()?;
         Ok(jobs
             .iter()
             .map(|(id, _)| completed.contains(&id.0))

@@ -12,7 +12,7 @@ use wakit_core::{
 };
 use wakit_store::{AddressFields, InboundRow, IngestWriter, Ingested, StoreResult};
 
-use crate::error::db;
+use crate::error::DbResultExt;
 use crate::messages::{INSERT_MESSAGE, NewRow, TOUCH_CONVERSATION, bind_row};
 use crate::rows::{to_json, us};
 use crate::shared::{create_contact, create_conversation, event_sql, refresh_contact};
@@ -116,7 +116,7 @@ async fn insert_messages(
                 .bind(r.id.to_string())
                 .bind(us(at));
         }
-        q.execute(&mut *conn).await.map_err(db)?;
+        q.execute(&mut *conn).await.db()?;
         rest = tail;
     }
     Ok(())

@@ -15,7 +15,7 @@ use wakit_core::OrgId;
 use wakit_store::{InboundMessage, Ingested, Known, StoreError, StoreResult, ingest_planned};
 
 use crate::SqliteStore;
-use crate::error::db;
+use crate::error::DbResultExt;
 use crate::identities::resolve_keys;
 use crate::ingest::Writer;
 use crate::rows::{get, get_opt_uuid, now, to_json};
@@ -56,9 +56,9 @@ async fn lookup(
         .bind(to_json(&wanted)?)
         .fetch_all(&mut *conn)
         .await
-        .map_err(db)?;
+        .db()?;
     if rows.len() != batch.len() {
-        return Err(StoreError::Other(format!(
+        return Err(StoreError::other(format!(
             "batch lookup returned {} rows for {} messages",
             rows.len(),
             batch.len()
@@ -108,7 +108,7 @@ impl SqliteStore {
         let keys = resolve_keys(&mut tx, &senders, at).await?;
         let known = lookup(&mut tx, &batch, &keys).await?;
         let out = ingest_planned(&mut Writer::new(&mut tx, at), &batch, &keys, known).await?;
-        tx.commit().await.map_err(db)?;
+        tx.commit().await.db()?;
         Ok(out)
     }
 }

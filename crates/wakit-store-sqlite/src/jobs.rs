@@ -8,7 +8,7 @@ use wakit_core::JobId;
 use wakit_store::{Job, JobState, JobStore, NewJob, StoreError, StoreResult};
 
 use crate::SqliteStore;
-use crate::error::db;
+use crate::error::DbResultExt;
 use crate::rows::{JOB_COLUMNS, get_uuid, job, now, to_json, us};
 use crate::shared::{changed, limit};
 
@@ -33,8 +33,8 @@ impl JobStore for SqliteStore {
         .bind(us(now()))
         .execute(&mut *tx)
         .await
-        .map_err(db)?;
-        tx.commit().await.map_err(db)?;
+        .db()?;
+        tx.commit().await.db()?;
         Ok(id)
     }
 
@@ -76,7 +76,7 @@ impl JobStore for SqliteStore {
             .bind(limit(n))
             .fetch_all(&mut *tx)
             .await
-            .map_err(db)?;
+            .db()?;
         let lease_until = us(at + lease);
         let claim = format!(
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?1, lease_token = ?2, \
@@ -92,10 +92,10 @@ impl JobStore for SqliteStore {
                 .bind(id.to_string())
                 .fetch_one(&mut *tx)
                 .await
-                .map_err(db)?;
+                .db()?;
             jobs.push(job(&row)?);
         }
-        tx.commit().await.map_err(db)?;
+        tx.commit().await.db()?;
         Ok(jobs)
     }
 
@@ -117,8 +117,8 @@ impl JobStore for SqliteStore {
         .bind(lease_token.to_string())
         .execute(&mut *tx)
         .await
-        .map_err(db)?;
-        tx.commit().await.map_err(db)?;
+        .db()?;
+        tx.commit().await.db()?;
         Ok(changed(&done))
     }
 
@@ -133,8 +133,8 @@ impl JobStore for SqliteStore {
         .bind(lease_token.to_string())
         .execute(&mut *tx)
         .await
-        .map_err(db)?;
-        tx.commit().await.map_err(db)?;
+        .db()?;
+        tx.commit().await.db()?;
         Ok(changed(&done))
     }
 
@@ -163,8 +163,8 @@ impl JobStore for SqliteStore {
         .bind(lease_token.to_string())
         .execute(&mut *tx)
         .await
-        .map_err(db)?;
-        tx.commit().await.map_err(db)?;
+        .db()?;
+        tx.commit().await.db()?;
         Ok(changed(&done).then_some(state))
     }
 
@@ -172,7 +172,7 @@ impl JobStore for SqliteStore {
         sqlx::query_as("SELECT kind, state, COUNT(*) AS n FROM jobs WHERE state IN ('queued', 'running') GROUP BY kind, state")
             .fetch_all(self.reads())
             .await
-            .map_err(db)
+            .db()
     }
 
     async fn resume_orphaned_leases(&self, at: DateTime<Utc>) -> StoreResult<u64> {
@@ -185,7 +185,7 @@ impl JobStore for SqliteStore {
             .bind(id.to_string())
             .fetch_optional(self.reads())
             .await
-            .map_err(db)?
+            .db()?
             .ok_or(StoreError::NotFound("job"))?;
         job(&row)
     }

@@ -6,7 +6,7 @@ use wakit_store::secrets::KeyHash;
 use wakit_store::{ApiKeyRecord, AuthContext, KeyStore, NewApiKey, StoreError, StoreResult};
 
 use crate::SqliteStore;
-use crate::error::{corrupt, db};
+use crate::error::{DbResultExt, corrupt};
 use crate::rows::{KEY_COLUMNS, api_key, get, get_uuid, now, us};
 use crate::shared::require_org;
 
@@ -37,8 +37,8 @@ impl KeyStore for SqliteStore {
         .bind(us(rec.created_at))
         .execute(&mut *tx)
         .await
-        .map_err(db)?;
-        tx.commit().await.map_err(db)?;
+        .db()?;
+        tx.commit().await.db()?;
         Ok(rec)
     }
 
@@ -50,7 +50,7 @@ impl KeyStore for SqliteStore {
             .bind(org.to_string())
             .fetch_all(self.reads())
             .await
-            .map_err(db)?;
+            .db()?;
         rows.iter().map(api_key).collect()
     }
 
@@ -67,10 +67,10 @@ impl KeyStore for SqliteStore {
             .bind(org.map(|o| o.to_string()))
             .fetch_optional(&mut *tx)
             .await
-            .map_err(db)?
+            .db()?
             .ok_or(StoreError::NotFound("api key"))?;
         let rec = api_key(&row)?;
-        tx.commit().await.map_err(db)?;
+        tx.commit().await.db()?;
         Ok(rec)
     }
 
@@ -81,7 +81,7 @@ impl KeyStore for SqliteStore {
         .bind(&hash.0)
         .fetch_optional(self.reads())
         .await
-        .map_err(db)?;
+        .db()?;
         let Some(row) = row else { return Ok(None) };
         let role: String = get(&row, "role")?;
         Ok(Some(AuthContext {

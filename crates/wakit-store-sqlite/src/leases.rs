@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use wakit_store::{StoreError, StoreResult};
 
 use crate::SqliteStore;
-use crate::error::db;
+use crate::error::DbResultExt;
 use crate::rows::us;
 
 /// How long to wait for another starting process to downgrade its exclusive lock.
@@ -35,12 +35,12 @@ fn open_lock(database: &Path) -> StoreResult<File> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(&path).map_err(|e| {
-        StoreError::Unavailable(format!("cannot open lock file {}: {e}", path.display()))
+        StoreError::unavailable(format!("cannot open lock file {}: {e}", path.display()))
     })
 }
 
 fn lock_error(e: std::io::Error) -> StoreError {
-    StoreError::Unavailable(format!("cannot lock the lease file: {e}"))
+    StoreError::unavailable(format!("cannot lock the lease file: {e}"))
 }
 
 impl SqliteStore {
@@ -63,9 +63,9 @@ impl SqliteStore {
             .bind(us(now))
             .execute(&mut *tx)
             .await
-            .map_err(db)?
+            .db()?
             .rows_affected();
-            tx.commit().await.map_err(db)?;
+            tx.commit().await.db()?;
         }
         // Shared from now on (an exclusive holder is another process between its own
         // check and this same step: wait for it, bounded).
@@ -77,8 +77,8 @@ impl SqliteStore {
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
                 Err(TryLockError::WouldBlock) => {
-                    return Err(StoreError::Unavailable(
-                        "another process keeps the lease file locked".into(),
+                    return Err(StoreError::unavailable(
+                        "another process keeps the lease file locked",
                     ));
                 }
                 Err(TryLockError::Error(e)) => return Err(lock_error(e)),
@@ -90,5 +90,5 @@ impl SqliteStore {
 }
 
 fn poisoned() -> StoreError {
-    StoreError::Other("lease lock state poisoned".into())
+    StoreError::other("lease lock state poisoned")
 }

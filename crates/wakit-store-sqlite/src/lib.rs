@@ -43,7 +43,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use wakit_store::{Store, StoreError, StoreResult};
 
-use crate::error::db;
+use crate::error::{DbResultExt, db};
 use crate::readers::Readers;
 
 /// Connections in the read pool.
@@ -86,7 +86,7 @@ impl SqliteStore {
         let path = database_path(url)?;
         if !path.exists() {
             if !create_if_missing {
-                return Err(StoreError::Unavailable(format!(
+                return Err(StoreError::unavailable(format!(
                     "no SQLite database at {}",
                     path.display()
                 )));
@@ -130,13 +130,7 @@ impl SqliteStore {
             )
             .await
             .map_err(|e| open_error(&path, e))?;
-        let readers = Readers::open(&path).map_err(|e| match e {
-            StoreError::Unavailable(m) | StoreError::Other(m) => StoreError::Unavailable(format!(
-                "cannot open SQLite database {}: {m}",
-                path.display()
-            )),
-            other => other,
-        })?;
+        let readers = Readers::open(&path).map_err(|e| cannot_open(&path, e))?;
         Ok(SqliteStore {
             writer,
             reader,
@@ -149,7 +143,7 @@ impl SqliteStore {
 
     /// Starts a write transaction on the single writer connection.
     pub(crate) async fn write_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db)
+        self.writer.begin_with("BEGIN IMMEDIATE").await.db()
     }
 
     /// The read pool.
@@ -173,7 +167,7 @@ impl SqliteStore {
 /// file's mode, so they are private too. A file that appeared meanwhile is kept.
 fn create_private(path: &Path) -> StoreResult<()> {
     let unavailable = |what: &str, p: &Path, e: std::io::Error| {
-        StoreError::Unavailable(format!("cannot create {what} {}: {e}", p.display()))
+        StoreError::unavailable(format!("cannot create {what} {}: {e}", p.display()))
     };
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         let mut dir = std::fs::DirBuilder::new();
@@ -203,7 +197,7 @@ pub fn database_path(url: &str) -> StoreResult<PathBuf> {
         .unwrap_or(url);
     let rest = rest.split('?').next().unwrap_or(rest);
     if rest.is_empty() || rest.contains(":memory:") {
-        return Err(StoreError::Other(format!(
+        return Err(StoreError::other(format!(
             "{url:?} is not a SQLite database file path (in-memory databases are not supported)"
         )));
     }
@@ -211,10 +205,14 @@ pub fn database_path(url: &str) -> StoreResult<PathBuf> {
 }
 
 fn open_error(path: &Path, e: sqlx::Error) -> StoreError {
-    match db(e) {
-        StoreError::Unavailable(m) | StoreError::Other(m) => StoreError::Unavailable(format!(
-            "cannot open SQLite database {}: {m}",
-            path.display()
+    cannot_open(path, db(e))
+}
+
+/// A database that cannot be opened is unavailable, whatever the driver called it.
+fn cannot_open(path: &Path, e: StoreError) -> StoreError {
+    match e {
+        StoreError::Unavailable(f) | StoreError::Other(f) => StoreError::Unavailable(f.context(
+            format_args!("cannot open SQLite database {}", path.display()),
         )),
         other => other,
     }
@@ -223,18 +221,18 @@ fn open_error(path: &Path, e: sqlx::Error) -> StoreError {
 fn migrate_error(e: sqlx::migrate::MigrateError) -> StoreError {
     use sqlx::migrate::MigrateError as M;
     match e {
-        M::VersionMissing(v) => StoreError::Corrupt(format!(
+        M::VersionMissing(v) => StoreError::corrupt(format!(
             "the database has migration {v}, which this wakit does not know (a newer schema?)"
         )),
-        M::VersionMismatch(v) => StoreError::Corrupt(format!(
+        M::VersionMismatch(v) => StoreError::corrupt(format!(
             "migration {v} was changed after it was applied to this database"
         )),
-        M::Dirty(v) => StoreError::Corrupt(format!("migration {v} was left partially applied")),
+        M::Dirty(v) => StoreError::corrupt(format!("migration {v} was left partially applied")),
         M::Execute(e) | M::ExecuteMigration(e, _) => match db(e) {
-            StoreError::Other(m) => StoreError::Other(format!("migration failed: {m}")),
+            StoreError::Other(f) => StoreError::Other(f.context("migration failed")),
             other => other,
         },
-        other => StoreError::Other(format!("migration failed: {other}")),
+        other => StoreError::other(format!("migration failed: {other}")),
     }
 }
 
@@ -275,10 +273,7 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.reader)
-            .await
-            .map_err(db)?;
+        sqlx::query("SELECT 1").execute(&self.reader).await.db()?;
         Ok(())
     }
 }

@@ -19,7 +19,7 @@ use wakit_store::{
 };
 
 use crate::SqliteStore;
-use crate::error::{corrupt, db};
+use crate::error::{DbResultExt, corrupt};
 use crate::identities::resolve_keys;
 use crate::rows::{now, time, to_json, us};
 use crate::shared::{create_contact, create_conversation, event_sql, find_contact};
@@ -272,11 +272,11 @@ impl SqliteStore {
             .bind(us(at))
             .execute(&mut *tx)
             .await
-            .map_err(db)?;
+            .db()?;
         if let Some(idem) = &msg.idempotency {
             crate::idempotency::record(&mut tx, org, idem, id, at).await?;
         }
-        tx.commit().await.map_err(db)?;
+        tx.commit().await.db()?;
         let message = MessageRecord {
             id,
             conversation_id: conversation,

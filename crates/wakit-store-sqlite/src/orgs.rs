@@ -5,7 +5,7 @@ use wakit_core::OrgId;
 use wakit_store::{Org, OrgStore, StoreError, StoreResult};
 
 use crate::SqliteStore;
-use crate::error::db;
+use crate::error::DbResultExt;
 use crate::rows::{get, get_time, now, us};
 
 #[async_trait]
@@ -27,8 +27,8 @@ impl OrgStore for SqliteStore {
         .bind(us(org.created_at))
         .execute(&mut *tx)
         .await
-        .map_err(db)?;
-        tx.commit().await.map_err(db)?;
+        .db()?;
+        tx.commit().await.db()?;
         Ok(org)
     }
 
@@ -37,7 +37,7 @@ impl OrgStore for SqliteStore {
             .bind(org.to_string())
             .fetch_optional(self.reads())
             .await
-            .map_err(db)?
+            .db()?
             .ok_or(StoreError::NotFound("organization"))?;
         Ok(Org {
             id: org,

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use wakit_core::{CustomerRef, Direction};
 use wakit_store::{ContactRef, MessageRecord, StoreResult};
 
-use crate::error::{corrupt, read_db};
+use crate::error::{DbResultExt, corrupt};
 use crate::rows::time;
 
 /// Message columns, in the order [`message`] reads them; needs [`MESSAGE_FROM`] (or
@@ -30,7 +30,7 @@ pub(crate) const CONTACT_COLUMNS: &str = "ca.contact_id, ca.wa_id, \
 
 /// A text column, borrowed (`None` for NULL).
 fn text<'r>(row: &'r Row<'_>, i: usize) -> StoreResult<Option<&'r str>> {
-    match row.get_ref(i).map_err(read_db)? {
+    match row.get_ref(i).db()? {
         ValueRef::Null => Ok(None),
         v => v.as_str().map(Some).map_err(|e| corrupt(column(row, i), e)),
     }
@@ -47,7 +47,7 @@ fn column<'r>(row: &'r Row<'_>, i: usize) -> &'r str {
 
 /// An integer column.
 pub(crate) fn int(row: &Row<'_>, i: usize) -> StoreResult<i64> {
-    row.get(i).map_err(read_db)
+    row.get(i).db()
 }
 
 /// A UUID column.
@@ -91,7 +91,7 @@ pub(crate) fn at(row: &Row<'_>, i: usize) -> StoreResult<chrono::DateTime<chrono
 
 /// Whether column `i` is NULL.
 pub(crate) fn is_null(row: &Row<'_>, i: usize) -> StoreResult<bool> {
-    Ok(matches!(row.get_ref(i).map_err(read_db)?, ValueRef::Null))
+    Ok(matches!(row.get_ref(i).db()?, ValueRef::Null))
 }
 
 /// The message whose [`MESSAGE_COLUMNS`] start at column `first`.

@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rusqlite::{Connection, OpenFlags};
 use wakit_store::StoreResult;
 
-use crate::error::read_db;
+use crate::error::DbResultExt;
 use crate::{BUSY_TIMEOUT, READER_CACHE_KIB, READER_MMAP_BYTES};
 
 /// Idle connections kept for the next reads.
@@ -84,7 +84,7 @@ impl Readers {
                 .conn
                 .prepare_cached("PRAGMA data_version")
                 .and_then(|mut s| s.query_row([], |row| row.get(0)))
-                .map_err(read_db)?;
+                .db()?;
             if r.seen != Some(version) {
                 r.seen = Some(version);
                 self.epoch.fetch_add(1, Ordering::SeqCst);
@@ -119,8 +119,8 @@ impl Readers {
 /// memory map, `query_only`).
 fn connect(path: &Path) -> StoreResult<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).map_err(read_db)?;
-    conn.busy_timeout(BUSY_TIMEOUT).map_err(read_db)?;
+    let conn = Connection::open_with_flags(path, flags).db()?;
+    conn.busy_timeout(BUSY_TIMEOUT).db()?;
     conn.set_prepared_statement_cache_capacity(STATEMENTS);
     for pragma in [
         "PRAGMA query_only = ON".to_string(),
@@ -128,9 +128,9 @@ fn connect(path: &Path) -> StoreResult<Connection> {
         format!("PRAGMA mmap_size = {READER_MMAP_BYTES}"),
     ] {
         // Some pragmas answer with a row: step through whatever comes back.
-        let mut stmt = conn.prepare(&pragma).map_err(read_db)?;
-        let mut rows = stmt.query([]).map_err(read_db)?;
-        while rows.next().map_err(read_db)?.is_some() {}
+        let mut stmt = conn.prepare(&pragma).db()?;
+        let mut rows = stmt.query([]).db()?;
+        while rows.next().db()?.is_some() {}
     }
     Ok(conn)
 }

@@ -12,7 +12,7 @@ use wakit_store::{
     Account, AccountStatus, ApiKeyRecord, ContactRef, Event, Job, JobState, StoreResult,
 };
 
-use crate::error::{corrupt, db};
+use crate::error::{DbResultExt, corrupt};
 
 /// Account columns, from `organizations_addresses`.
 pub(crate) const ACCOUNT_COLUMNS: &str =
@@ -45,7 +45,7 @@ pub(crate) fn time(v: i64) -> StoreResult<DateTime<Utc>> {
 /// A JSON value as stored.
 pub(crate) fn to_json<T: Serialize + ?Sized>(v: &T) -> StoreResult<String> {
     serde_json::to_string(v)
-        .map_err(|e| wakit_store::StoreError::Other(format!("cannot encode JSON: {e}")))
+        .map_err(|e| wakit_store::StoreError::other(format!("cannot encode JSON: {e}")))
 }
 
 /// Reads a column.
@@ -53,7 +53,7 @@ pub(crate) fn get<'r, T>(row: &'r SqliteRow, col: &str) -> StoreResult<T>
 where
     T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
 {
-    row.try_get(col).map_err(db)
+    row.try_get(col).db()
 }
 
 /// Reads a UUID column.

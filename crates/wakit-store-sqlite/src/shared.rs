@@ -7,7 +7,7 @@ use wakit_core::text::fold;
 use wakit_core::{AccountId, ContactId, ConversationId, OrgId, Sender};
 use wakit_store::{AddressFields, StoreError, StoreResult};
 
-use crate::error::db;
+use crate::error::DbResultExt;
 use crate::rows::{get, get_opt_uuid, us};
 
 /// `NotFound("organization")` unless the org exists.
@@ -16,7 +16,7 @@ pub(crate) async fn require_org(conn: impl SqliteExecutor<'_>, org: OrgId) -> St
         .bind(org.to_string())
         .fetch_optional(conn)
         .await
-        .map_err(db)?;
+        .db()?;
     found
         .map(|_| ())
         .ok_or(StoreError::NotFound("organization"))
@@ -34,7 +34,7 @@ pub(crate) async fn require_account(
             .bind(org.to_string())
             .fetch_optional(conn)
             .await
-            .map_err(db)?;
+            .db()?;
     found.map(|_| ()).ok_or(StoreError::NotFound("account"))
 }
 
@@ -92,7 +92,7 @@ pub(crate) async fn find_contact(
     .bind(account.to_string())
     .fetch_one(conn)
     .await
-    .map_err(db)?;
+    .db()?;
     let address = address_from_row(&row)?;
     let conversation = get_opt_uuid(&row, "conversation_id")?.map(Into::into);
     Ok(Found {
@@ -140,7 +140,7 @@ pub(crate) async fn create_contact(
     .bind(us(now))
     .execute(conn)
     .await
-    .map_err(db)?;
+    .db()?;
     Ok(new)
 }
 
@@ -175,7 +175,7 @@ pub(crate) async fn refresh_contact(
     .bind(&new.username)
     .execute(conn)
     .await
-    .map_err(db)?;
+    .db()?;
     Ok(new)
 }
 
@@ -206,7 +206,7 @@ pub(crate) async fn create_conversation(
         .bind(us(now))
         .execute(conn)
         .await
-        .map_err(db)?;
+        .db()?;
     Ok(id)
 }
 

@@ -11,7 +11,7 @@ use wakit_core::{MessageId, MessageStatus, OrgId};
 use wakit_store::{ConflictKey, MessageState, StatusOutcome, StoreError, StoreResult};
 
 use crate::SqliteStore;
-use crate::error::db;
+use crate::error::DbResultExt;
 use crate::rows::{get, get_json, get_opt_json, get_status, get_uuid, now, time, to_json, us};
 use crate::shared::event_sql;
 
@@ -61,7 +61,7 @@ async fn save(
             .bind(at)
             .execute(conn)
             .await
-            .map_err(db)?;
+            .db()?;
     }
     Ok(m.outcome())
 }
@@ -79,7 +79,7 @@ async fn by_id(
         .bind(org.to_string())
         .fetch_optional(conn)
         .await
-        .map_err(db)?
+        .db()?
         .ok_or(StoreError::NotFound("message"))?;
     load_state(&row)
 }
@@ -94,7 +94,7 @@ impl SqliteStore {
     ) -> StoreResult<StatusOutcome> {
         let mut tx = self.write_tx().await?;
         let outcome = sent_in(&mut tx, org, id, wamid, at).await?;
-        tx.commit().await.map_err(db)?;
+        tx.commit().await.db()?;
         Ok(outcome)
     }
 
@@ -109,7 +109,7 @@ impl SqliteStore {
         let mut msg = by_id(&mut tx, org, id).await?;
         msg.apply(MessageStatus::Failed, at, Some(error));
         let outcome = save(&mut tx, org, msg).await?;
-        tx.commit().await.map_err(db)?;
+        tx.commit().await.db()?;
         Ok(outcome)
     }
 }
@@ -138,7 +138,7 @@ pub(crate) async fn sent_in(
         .bind(wamid)
         .fetch_optional(&mut *tx)
         .await
-        .map_err(db)?
+        .db()?
         .ok_or(StoreError::NotFound("message"))?;
     if get::<bool>(&row, "taken")? {
         return Err(StoreError::Conflict(ConflictKey::Wamid));
@@ -154,7 +154,7 @@ pub(crate) async fn sent_in(
         .bind(wamid)
         .fetch_all(&mut *tx)
         .await
-        .map_err(db)?;
+        .db()?;
         for row in &rows {
             parked.push((
                 get_status(row, "status")?,

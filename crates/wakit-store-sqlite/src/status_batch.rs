@@ -17,7 +17,7 @@ use wakit_store::{
 };
 
 use crate::SqliteStore;
-use crate::error::db;
+use crate::error::DbResultExt;
 use crate::rows::{get, now, to_json, us};
 use crate::status::{TRACKED, load_state};
 
@@ -48,7 +48,7 @@ async fn lookup(
         .bind(to_json(&keys)?)
         .fetch_all(&mut *conn)
         .await
-        .map_err(db)?;
+        .db()?;
     let mut found = HashMap::new();
     for row in &rows {
         if !get::<bool>(row, "account_in_org")? {
@@ -127,8 +127,8 @@ impl SqliteStore {
             .bind(to_json(&parked)?)
             .execute(&mut *tx)
             .await
-            .map_err(db)?;
-        tx.commit().await.map_err(db)?;
+            .db()?;
+        tx.commit().await.db()?;
         Ok(plan.outcomes)
     }
 }

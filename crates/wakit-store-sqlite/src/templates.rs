@@ -7,7 +7,7 @@ use wakit_core::{AccountId, OrgId};
 use wakit_store::{StoreError, StoreResult, TemplateRecord, TemplateStore};
 
 use crate::SqliteStore;
-use crate::error::db;
+use crate::error::DbResultExt;
 use crate::rows::{get, get_json, get_opt_time, now, to_json, us};
 use crate::shared::require_account;
 
@@ -37,7 +37,7 @@ async fn put(
     .bind(us(at))
     .execute(conn)
     .await
-    .map_err(db)?;
+    .db()?;
     Ok(())
 }
 
@@ -56,7 +56,7 @@ impl TemplateStore for SqliteStore {
             .bind(account.to_string())
             .execute(&mut *tx)
             .await
-            .map_err(db)?;
+            .db()?;
         for t in &templates {
             put(&mut tx, org, account, t, at).await?;
         }
@@ -65,8 +65,8 @@ impl TemplateStore for SqliteStore {
             .bind(account.to_string())
             .execute(&mut *tx)
             .await
-            .map_err(db)?;
-        tx.commit().await.map_err(db)
+            .db()?;
+        tx.commit().await.db()
     }
 
     async fn upsert_template(
@@ -78,7 +78,7 @@ impl TemplateStore for SqliteStore {
         let mut tx = self.write_tx().await?;
         require_account(&mut *tx, org, account).await?;
         put(&mut tx, org, account, &template, now()).await?;
-        tx.commit().await.map_err(db)
+        tx.commit().await.db()
     }
 
     async fn list_templates(
@@ -96,7 +96,7 @@ impl TemplateStore for SqliteStore {
         .bind(org.to_string())
         .fetch_all(self.reads())
         .await
-        .map_err(db)?;
+        .db()?;
         let synced = rows.first().ok_or(StoreError::NotFound("account"))?;
         let synced = get_opt_time(synced, "templates_synced_at")?;
         let mut list = Vec::with_capacity(rows.len());

@@ -64,7 +64,9 @@ async fn missing_file_without_create_is_unavailable_and_names_the_path() {
         .await
         .expect_err("missing");
     match err {
-        StoreError::Unavailable(m) => assert!(m.contains(&path.display().to_string()), "{m}"),
+        StoreError::Unavailable(f) => {
+            assert!(f.message().contains(&path.display().to_string()), "{f}")
+        }
         other => panic!("expected Unavailable, got {other:?}"),
     }
     assert!(!path.exists(), "nothing created");

@@ -18,7 +18,7 @@ pub mod status_merge;
 pub mod traits;
 
 pub use dispatch::{DispatchMark, dispatch_starts};
-pub use error::{ConflictKey, StoreError, StoreResult};
+pub use error::{ConflictKey, Failure, FailureKind, StoreError, StoreResult};
 pub use idempotency::*;
 pub use identity::{AddressFields, Merge, plan_keys};
 pub use ingest_plan::{InboundRow, IngestWriter, Known, ingest_planned};

@@ -104,7 +104,7 @@ pub trait MessageStore: Send + Sync {
         self.ingest_inbound_batch(vec![(org, msg)])
             .await?
             .pop()
-            .ok_or_else(|| StoreError::Other("a batch of one ingested nothing".into()))
+            .ok_or_else(|| StoreError::other("a batch of one ingested nothing"))
     }
 
     /// Ingests several inbound messages (possibly of several orgs), in order, with the
@@ -122,7 +122,7 @@ pub trait MessageStore: Send + Sync {
         self.apply_status_batch(vec![(org, update)])
             .await?
             .pop()
-            .ok_or_else(|| StoreError::Other("a batch of one applied nothing".into()))
+            .ok_or_else(|| StoreError::other("a batch of one applied nothing"))
     }
 
     /// Applies several statuses (possibly of several orgs), in order, with the semantics
@@ -425,8 +425,15 @@ pub trait Store:
     + JobStore
     + InboxStore
 {
-    /// `sqlite` or `postgres`.
+    /// `sqlite` or `postgres`: a name for people (logs, `/ping`); code asks the
+    /// capability methods below instead.
     fn backend(&self) -> &'static str;
+    /// Whether several write transactions run at once (PostgreSQL), so concurrent
+    /// workers hide each other's round trips; `false`: one writer at a time (SQLite),
+    /// where a second worker would only queue behind the first.
+    fn concurrent_writers(&self) -> bool {
+        false
+    }
     /// Records Meta's acceptance of several sends ([`MessageStore::mark_sent`]) and
     /// completes their jobs, in one transaction; one result per item. A job whose lease
     /// was lost is not an error: the message still gets its wamid.
@@ -454,9 +461,7 @@ pub trait Store:
         horizon: std::time::Duration,
     ) -> StoreResult<Result<std::time::Duration, std::time::Duration>> {
         let _ = (account, interval, count, horizon);
-        Err(crate::StoreError::Other(
-            "this store does not share pacing".into(),
-        ))
+        Err(crate::StoreError::other("this store does not share pacing"))
     }
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;

@@ -110,15 +110,12 @@ pub async fn send(
         Err(StoreError::Conflict(ConflictKey::IdempotencyKey)) => {
             // The same key raced in from another request: answer as its retry.
             let idem = idempotency.as_ref().ok_or_else(|| {
-                ApiError::from(StoreError::Other(
-                    "idempotency conflict without a key".into(),
-                ))
+                ApiError::from(StoreError::other("idempotency conflict without a key"))
             })?;
             let since = Utc::now() - Duration::hours(IDEMPOTENCY_TTL_HOURS);
             let first = state.store.find_idempotent(org, &idem.key, since).await?;
-            let first = first.ok_or_else(|| {
-                ApiError::from(StoreError::Other("idempotency key vanished".into()))
-            })?;
+            let first = first
+                .ok_or_else(|| ApiError::from(StoreError::other("idempotency key vanished")))?;
             return replay(&state, org, idem, first).await;
         }
         Err(e) => return Err(e.into()),

@@ -157,7 +157,7 @@ impl From<FetchError> for ApiError {
     fn from(e: FetchError) -> Self {
         match e {
             FetchError::Store(e) => match &*e {
-                StoreError::Unavailable(d) => StoreError::Unavailable(d.clone()).into(),
+                e @ StoreError::Unavailable(_) => e.into(),
                 other => ApiError::internal(other),
             },
             FetchError::Meta(ref meta) if meta.http_status.is_some() => upstream(meta),

@@ -85,7 +85,7 @@ impl WebhookProcessor {
     /// claims skip each other's locked jobs), so several hide each other's round trips;
     /// SQLite has one writer, where a second processor would only queue behind the first.
     pub fn parallelism(&self) -> usize {
-        if self.store.backend() == "postgres" {
+        if self.store.concurrent_writers() {
             POSTGRES_PROCESSORS
         } else {
             1

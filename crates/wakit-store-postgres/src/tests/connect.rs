@@ -8,7 +8,8 @@ use wakit_core::{MessageContent, OrgId};
 use wakit_store::*;
 
 use super::{TestDb, at, new_account, org_with_account, outgoing};
-use crate::{PgOptions, PgStore, error::db_err};
+use crate::error::{DbResultExt, db_err};
+use crate::{PgOptions, PgStore};
 
 #[tokio::test]
 async fn statement_timeout_is_set_on_every_connection() {
@@ -189,11 +190,16 @@ async fn constraint_violations_map_by_constraint_name() {
         .expect("row");
     let decoded = bad_json
         .try_get::<sqlx::types::Json<MessageContent>, _>("m_content")
-        .map_err(db_err);
+        .db();
     assert!(
         matches!(decoded, Err(StoreError::Corrupt(_))),
         "{decoded:?}"
     );
+    // The failure names the statement that failed and keeps sqlx's error as its cause.
+    let failure = decoded.err().and_then(|e| e.failure().map(ToString::to_string));
+    let failure = failure.unwrap_or_default();
+    assert!(failure.contains("src/tests/connect.rs:"), "{failure}");
+
 }
 
 #[tokio::test]

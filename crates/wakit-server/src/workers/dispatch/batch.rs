@@ -40,15 +40,15 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
                     }
                     Ok(_) => {
                         for reply in replies {
-                            let _ = reply.send(Err(StoreError::Other(
-                                "batch answered with the wrong number of results".into(),
+                            let _ = reply.send(Err(StoreError::other(
+                                "batch answered with the wrong number of results",
                             )));
                         }
                     }
                     Err(e) => {
                         let msg = e.to_string();
                         for reply in replies {
-                            let _ = reply.send(Err(StoreError::Unavailable(msg.clone())));
+                            let _ = reply.send(Err(StoreError::unavailable(msg.clone())));
                         }
                     }
                 }
@@ -63,9 +63,9 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
         self.tx
             .send((item, reply))
             .await
-            .map_err(|_| StoreError::Unavailable("dispatcher batch writer stopped".into()))?;
+            .map_err(|_| StoreError::unavailable("dispatcher batch writer stopped"))?;
         answer
             .await
-            .map_err(|_| StoreError::Unavailable("dispatcher batch writer stopped".into()))?
+            .map_err(|_| StoreError::unavailable("dispatcher batch writer stopped"))?
     }
 }

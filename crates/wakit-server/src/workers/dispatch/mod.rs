@@ -223,7 +223,7 @@ impl Dispatcher {
             READ_RECEIPT => self.read_receipt(&job).await,
             SYNC_TEMPLATES => self.sync_templates(&job).await,
             SYNC_NUMBER => self.sync_number(&job).await,
-            other => Err(StoreError::Other(format!("unknown job kind {other}"))),
+            other => Err(StoreError::other(format!("unknown job kind {other}"))),
         };
         if let Err(e) = result {
             // The database failed mid-job: leave the lease to expire so the job is picked
@@ -350,5 +350,5 @@ fn later(from: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
 /// The claimed job's lease token (a claimed job always has one).
 fn lease(job: &Job) -> StoreResult<uuid::Uuid> {
     job.lease_token
-        .ok_or(StoreError::Other("claimed job without a lease".into()))
+        .ok_or(StoreError::other("claimed job without a lease"))
 }

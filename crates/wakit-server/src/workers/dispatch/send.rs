@@ -180,7 +180,7 @@ impl Dispatcher {
         let token = lease(job)?;
         let org = job
             .org_id
-            .ok_or(StoreError::Other("send job without org".into()))?;
+            .ok_or(StoreError::other("send job without org"))?;
         if Utc::now() >= later(since, self.inner.config.reconcile_after) {
             let error = wakit_error_json(
                 "send_outcome_unknown",
