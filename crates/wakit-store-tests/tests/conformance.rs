@@ -59,6 +59,7 @@ conformance!(
     inbox::inbox_keeps_bodies_and_queues_their_processing,
     inbox::inbox_batch_is_one_commit_with_one_job,
     inbox::inbox_retries_failed_bodies,
+    inbox::inbox_keeps_ignored_bodies_for_a_replay,
     inbox::replayed_bodies_are_stored_once,
     jobs::concurrent_claims_never_share_a_job,
     jobs::expired_lease_returns_job_to_queue,
