@@ -41,12 +41,7 @@ async fn start_with_secret(ts: &TestStore, app_secret: Option<Vec<u8>>) -> Runni
             ..ServeOptions::default()
         },
     ));
-    Running {
-        base: format!("http://{addr}/functions/v1/api"),
-        webhook: format!("http://{addr}/functions/v1/whatsapp-webhook"),
-        shutdown,
-        task,
-    }
+    Running::new(addr, shutdown, task)
 }
 
 /// `WAKIT_APP_SECRET=""` must not accept bodies signed with an empty key.
