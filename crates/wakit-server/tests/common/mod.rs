@@ -133,10 +133,13 @@ pub async fn serve_state(state: AppState, options: ServeOptions) -> Running {
     Running::new(addr, shutdown, task)
 }
 
-/// Generates `sqlite` and `postgres` test modules running `$check(Backend)` for each name.
+/// Generates `sqlite` and `postgres` test modules running `$check(Backend)` for each name;
+/// after `; postgres_only:`, checks whose behaviour only exists on PostgreSQL (several
+/// processes on one database): their SQLite test is declared, ignored with the reason
+/// (`test sqlite::<check> ... ignored, postgres only`), so every run shows and counts it.
 #[macro_export]
 macro_rules! on_both_backends {
-    ($($check:ident),* $(,)?) => {
+    ($($check:ident),* $(,)? $(; postgres_only: $($pg:ident),+ $(,)?)?) => {
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -144,6 +147,11 @@ macro_rules! on_both_backends {
                     super::$check(wakit_store_tests::Backend::Sqlite).await;
                 }
             )*
+            $($(
+                #[test]
+                #[ignore = "postgres only"]
+                fn $pg() {}
+            )+)?
         }
         mod postgres {
             $(
@@ -152,6 +160,12 @@ macro_rules! on_both_backends {
                     super::$check(wakit_store_tests::Backend::Postgres).await;
                 }
             )*
+            $($(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $pg() {
+                    super::$pg(wakit_store_tests::Backend::Postgres).await;
+                }
+            )+)?
         }
     };
 }
