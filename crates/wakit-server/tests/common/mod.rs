@@ -76,6 +76,11 @@ impl Running {
         }
     }
 
+    /// Whether the server's task has ended (by itself, unless stopped).
+    pub fn is_finished(&self) -> bool {
+        self.task.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
     /// Shuts the server down and waits for it; panics if it failed or panicked.
     pub async fn stop(mut self) {
         self.shutdown.cancel();
