@@ -53,10 +53,11 @@ impl Drop for Running {
             return;
         };
         // A second panic while unwinding would abort the whole test binary.
-        if task.is_finished() && !std::thread::panicking() {
-            if let Some(ended) = task.now_or_never() {
-                surface(ended);
-            }
+        if task.is_finished()
+            && !std::thread::panicking()
+            && let Some(ended) = task.now_or_never()
+        {
+            surface(ended);
         }
     }
 }
