@@ -47,6 +47,12 @@ pub fn meta_error(code: Option<i64>) {
     counter!("wakit_meta_errors_total", "code" => code).increment(1);
 }
 
+/// A webhook item wakit does not handle (yet) was kept in the inbox as `ignored`:
+/// `field` is its webhook field (`errors` for an error without a phone-number id).
+pub fn webhook_ignored(field: &str) {
+    counter!("wakit_webhook_ignored_total", "field" => field.to_string()).increment(1);
+}
+
 /// The metrics router.
 pub fn router(state: AppState) -> Router {
     Router::new()

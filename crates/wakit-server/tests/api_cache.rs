@@ -70,8 +70,7 @@ async fn revocation_and_new_numbers_take_effect_after_the_ttl(backend: Backend) 
         (401, Some("Invalid API key"))
     );
 
-    srv.shutdown.cancel();
-    srv.task.await.unwrap().unwrap();
+    srv.stop().await;
 }
 
 /// The conversation list and a conversation are never older than a write that finished
@@ -133,8 +132,7 @@ async fn conversation_list_never_lags_a_finished_write(backend: Backend) {
         );
     }
 
-    srv.shutdown.cancel();
-    srv.task.await.unwrap().unwrap();
+    srv.stop().await;
 }
 
 on_both_backends!(

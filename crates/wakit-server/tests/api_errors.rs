@@ -272,6 +272,5 @@ async fn postgres_unavailable_is_503() {
         let body: Value = r.json().await.unwrap();
         assert_eq!(body["db"], "error", "{path}");
     }
-    srv.shutdown.cancel();
-    srv.task.await.unwrap().unwrap();
+    srv.stop().await;
 }

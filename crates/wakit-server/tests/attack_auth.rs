@@ -41,12 +41,7 @@ async fn start_with_secret(ts: &TestStore, app_secret: Option<Vec<u8>>) -> Runni
             ..ServeOptions::default()
         },
     ));
-    Running {
-        base: format!("http://{addr}/functions/v1/api"),
-        webhook: format!("http://{addr}/functions/v1/whatsapp-webhook"),
-        shutdown,
-        task,
-    }
+    Running::new(addr, shutdown, task)
 }
 
 /// `WAKIT_APP_SECRET=""` must not accept bodies signed with an empty key.
@@ -219,11 +214,15 @@ async fn forged_signatures_run_into_a_budget() {
     }
 }
 
-/// The transactions the test database has committed, as PostgreSQL counts them (an idle
-/// backend reports its counts within 10 s: PGSTAT_IDLE_INTERVAL).
+/// PostgreSQL's `PGSTAT_IDLE_INTERVAL` (pgstat.h): an idle backend reports its
+/// transaction counts within it.
+const PGSTAT_IDLE_INTERVAL: Duration = Duration::from_secs(10);
+
+/// The transactions the test database has committed, as PostgreSQL counts them (after
+/// its backends had time to report them).
 async fn commits(url: &str) -> i64 {
     use sqlx::Connection;
-    tokio::time::sleep(Duration::from_millis(11_000)).await;
+    tokio::time::sleep(PGSTAT_IDLE_INTERVAL + Duration::from_secs(1)).await;
     let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
     sqlx::query("SELECT pg_stat_clear_snapshot()")
         .execute(&mut conn)

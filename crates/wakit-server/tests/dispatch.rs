@@ -9,6 +9,7 @@ use common::sandbox::{World, fast_dispatch, world};
 use std::collections::HashMap;
 use std::time::Duration;
 use wakit_core::{MessageId, MessageStatus};
+use wakit_server::workers::dispatch::NUMBER_TTL;
 use wakit_sim::Quirks;
 use wakit_store::Priority;
 use wakit_store_tests::{Backend, TestStore};
@@ -132,7 +133,8 @@ async fn expired_token_fails_and_marks_number(backend: Backend) {
     );
 
     let calls_before = w.sim.stats().rejected_with(190);
-    tokio::time::sleep(Duration::from_secs(6)).await; // past the dispatcher's number cache
+    // The dispatcher reads the number again (now known unhealthy) once its cache expires.
+    tokio::time::sleep(NUMBER_TTL + Duration::from_millis(500)).await;
     let second = w.send(CUSTOMER, "two", Priority::Normal).await;
     let m = &w.wait_status(&[second], MessageStatus::Failed, WAIT).await[0];
     assert_eq!(m.status, MessageStatus::Failed);

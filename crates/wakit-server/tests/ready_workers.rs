@@ -74,5 +74,5 @@ async fn ready_names_a_worker_that_is_down() {
     assert!(body.get("workers_down").is_none(), "{body}");
     shutdown.cancel();
     tracker.close();
-    let _ = server.task.await;
+    server.stop().await;
 }

@@ -132,8 +132,7 @@ async fn ping_and_auth(backend: Backend) {
     let body: serde_json::Value = unknown.json().await.expect("json");
     assert_eq!(body["code"], "not_found");
 
-    srv.shutdown.cancel();
-    srv.task.await.expect("join").expect("clean shutdown");
+    srv.stop().await;
 }
 
 async fn webhook_is_verified_and_durable(backend: Backend) {
@@ -231,8 +230,7 @@ async fn webhook_is_verified_and_durable(backend: Backend) {
     assert_eq!(item.body, body.to_vec(), "the exact bytes");
     assert_eq!(item.signature.as_deref(), Some(signature.as_str()));
 
-    srv.shutdown.cancel();
-    srv.task.await.expect("join").expect("clean shutdown");
+    srv.stop().await;
 }
 
 on_both_backends!(ping_and_auth, webhook_is_verified_and_durable);

@@ -91,8 +91,7 @@ async fn concurrent_posts_are_each_stored_once(backend: Backend) {
     assert_eq!(stored.len(), POSTS, "each message exactly once");
     assert_eq!(stored.into_iter().collect::<BTreeSet<_>>(), expected);
 
-    srv.shutdown.cancel();
-    srv.task.await.expect("join").expect("clean shutdown");
+    srv.stop().await;
 }
 
 /// Shutdown fires while POSTs are in flight: each one answered 200 is in the inbox.
@@ -134,7 +133,7 @@ async fn shutdown_answers_every_accepted_post(backend: Backend) {
             Err(_) => {}
         }
     }
-    srv.task.await.expect("join").expect("clean shutdown");
+    srv.stop().await;
     assert!(acknowledged.len() >= 10);
 
     let far = chrono::Utc::now() + chrono::Duration::hours(1);
@@ -207,8 +206,7 @@ mod store_failure {
             .expect("connect");
         pg.pool().close().await;
         let srv = assert_refused(Arc::new(pg)).await;
-        srv.shutdown.cancel();
-        srv.task.await.expect("join").expect("clean shutdown");
+        srv.stop().await;
     }
 
     /// Another process holds SQLite's write lock beyond the busy timeout; once it lets
@@ -237,7 +235,6 @@ mod store_failure {
             .await
             .expect("post");
         assert_eq!(response.status(), 200);
-        srv.shutdown.cancel();
-        srv.task.await.expect("join").expect("clean shutdown");
+        srv.stop().await;
     }
 }

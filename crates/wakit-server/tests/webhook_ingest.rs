@@ -165,8 +165,7 @@ async fn webhooks_become_messages_once(backend: Backend) {
         None
     );
 
-    srv.shutdown.cancel();
-    srv.task.await.expect("join").expect("clean shutdown");
+    srv.stop().await;
 }
 
 on_both_backends!(webhooks_become_messages_once);

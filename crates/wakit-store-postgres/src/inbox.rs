@@ -10,8 +10,8 @@ use sqlx::postgres::PgRow;
 use uuid::Uuid;
 use wakit_core::JobId;
 use wakit_store::{
-    InboxItem, InboxStore, JobArgs, NewInboxItem, NewJob, Priority, ProcessWebhook, StoreError,
-    StoreResult, body_digest,
+    InboxItem, InboxOutcome, InboxStore, JobArgs, NewInboxItem, NewJob, Priority, ProcessWebhook,
+    StoreError, StoreResult, body_digest,
 };
 
 use crate::PgStore;
@@ -35,6 +35,30 @@ fn read_item(row: &PgRow) -> StoreResult<InboxItem> {
 }
 
 impl PgStore {
+    /// Queues the oldest `limit` bodies in `state` for processing again (one job) and
+    /// marks them pending.
+    async fn retry_state(&self, state: &str, limit: u32, at: DateTime<Utc>) -> StoreResult<usize> {
+        let mut tx = self.pool.begin().await.db()?;
+        let ids: Vec<Uuid> = sqlx::query_scalar(
+            "UPDATE webhook_inbox SET state = 'pending' WHERE id IN ( \
+               SELECT id FROM webhook_inbox WHERE state = $1 \
+               ORDER BY received_at LIMIT $2 FOR UPDATE) \
+             RETURNING id",
+        )
+        .bind(state)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await
+        .db()?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let count = ids.len();
+        insert_job(&mut tx, &process_job(ids, micros(at))).await?;
+        tx.commit().await.db()?;
+        Ok(count)
+    }
+
     /// Stores the bodies not stored before and queues one job for them
     /// ([`ProcessWebhook::of`]); replays carry the stored ids.
     async fn put(&self, items: Vec<NewInboxItem>) -> StoreResult<Vec<InboxItem>> {
@@ -141,24 +165,11 @@ impl InboxStore for PgStore {
     }
 
     async fn inbox_retry_failed(&self, limit: u32, at: DateTime<Utc>) -> StoreResult<usize> {
-        let mut tx = self.pool.begin().await.db()?;
-        let ids: Vec<Uuid> = sqlx::query_scalar(
-            "UPDATE webhook_inbox SET state = 'pending' WHERE id IN ( \
-               SELECT id FROM webhook_inbox WHERE state = 'failed' \
-               ORDER BY received_at LIMIT $1 FOR UPDATE) \
-             RETURNING id",
-        )
-        .bind(i64::from(limit))
-        .fetch_all(&mut *tx)
-        .await
-        .db()?;
-        if ids.is_empty() {
-            return Ok(0);
-        }
-        let count = ids.len();
-        insert_job(&mut tx, &process_job(ids, micros(at))).await?;
-        tx.commit().await.db()?;
-        Ok(count)
+        self.retry_state("failed", limit, at).await
+    }
+
+    async fn inbox_retry_ignored(&self, limit: u32, at: DateTime<Utc>) -> StoreResult<usize> {
+        self.retry_state("ignored", limit, at).await
     }
 
     async fn inbox_get(&self, id: Uuid) -> StoreResult<InboxItem> {
@@ -217,7 +228,7 @@ impl InboxStore for PgStore {
 
     async fn inbox_finish_batch(
         &self,
-        outcomes: &[(Uuid, Option<String>)],
+        outcomes: &[(Uuid, InboxOutcome)],
         jobs: &[(JobId, Uuid)],
         at: DateTime<Utc>,
     ) -> StoreResult<Vec<bool>> {
@@ -225,19 +236,20 @@ impl InboxStore for PgStore {
             return Ok(Vec::new());
         }
         let ids: Vec<Uuid> = outcomes.iter().map(|(id, _)| *id).collect();
-        let errors: Vec<Option<&str>> = outcomes.iter().map(|(_, e)| e.as_deref()).collect();
+        let states: Vec<&str> = outcomes.iter().map(|(_, o)| o.state()).collect();
+        let notes: Vec<Option<&str>> = outcomes.iter().map(|(_, o)| o.note()).collect();
         let job_ids: Vec<Uuid> = jobs.iter().map(|(id, _)| id.0).collect();
         let tokens: Vec<Uuid> = jobs.iter().map(|(_, token)| *token).collect();
         let mut tx = self.pool.begin().await.db()?;
         let done = sqlx::query(
             "UPDATE webhook_inbox w SET attempts = w.attempts + 1, \
-               state = CASE WHEN o.error IS NULL THEN 'done' ELSE 'failed' END, \
-               last_error = o.error, \
-               processed_at = CASE WHEN o.error IS NULL THEN $3 ELSE w.processed_at END \
-             FROM UNNEST($1::uuid[], $2::text[]) AS o(id, error) WHERE w.id = o.id",
+               state = o.state, last_error = o.note, \
+               processed_at = CASE WHEN o.state = 'failed' THEN w.processed_at ELSE $4 END \
+             FROM UNNEST($1::uuid[], $2::text[], $3::text[]) AS o(id, state, note) WHERE w.id = o.id",
         )
         .bind(&ids)
-        .bind(&errors)
+        .bind(&states)
+        .bind(&notes)
         .bind(at)
         .execute(&mut *tx)
         .await

@@ -11,8 +11,8 @@ use sqlx::{Row, SqliteConnection};
 use uuid::Uuid;
 use wakit_core::JobId;
 use wakit_store::{
-    InboxItem, InboxStore, NewInboxItem, PROCESS_WEBHOOK, Priority, ProcessWebhook, StoreError,
-    StoreResult, body_digest,
+    InboxItem, InboxOutcome, InboxStore, NewInboxItem, PROCESS_WEBHOOK, Priority, ProcessWebhook,
+    StoreError, StoreResult, body_digest,
 };
 
 use crate::SqliteStore;
@@ -150,6 +150,41 @@ async fn finish_in(
     Ok(changed(&done))
 }
 
+impl SqliteStore {
+    /// Queues the oldest `limit` bodies in `state` for processing again (one job) and
+    /// marks them pending.
+    async fn retry_state(&self, state: &str, limit: u32, at: DateTime<Utc>) -> StoreResult<usize> {
+        let mut tx = self.write_tx().await?;
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM webhook_inbox WHERE state = ?1 ORDER BY received_at LIMIT ?2",
+        )
+        .bind(state)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await
+        .db()?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        sqlx::query(
+            "UPDATE webhook_inbox SET state = 'pending' \
+             WHERE id IN (SELECT value FROM json_each(?1))",
+        )
+        .bind(to_json(&ids)?)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        let count = ids.len();
+        let ids = ids
+            .iter()
+            .map(|id| id.parse().map_err(|e| corrupt("inbox id", e)))
+            .collect::<StoreResult<Vec<Uuid>>>()?;
+        insert_job(&mut tx, ids, us(at)).await?;
+        tx.commit().await.db()?;
+        Ok(count)
+    }
+}
+
 #[async_trait]
 impl InboxStore for SqliteStore {
     async fn inbox_put(
@@ -230,33 +265,11 @@ impl InboxStore for SqliteStore {
     }
 
     async fn inbox_retry_failed(&self, limit: u32, at: DateTime<Utc>) -> StoreResult<usize> {
-        let mut tx = self.write_tx().await?;
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM webhook_inbox WHERE state = 'failed' ORDER BY received_at LIMIT ?1",
-        )
-        .bind(i64::from(limit))
-        .fetch_all(&mut *tx)
-        .await
-        .db()?;
-        if ids.is_empty() {
-            return Ok(0);
-        }
-        sqlx::query(
-            "UPDATE webhook_inbox SET state = 'pending' \
-             WHERE id IN (SELECT value FROM json_each(?1))",
-        )
-        .bind(to_json(&ids)?)
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        let count = ids.len();
-        let ids = ids
-            .iter()
-            .map(|id| id.parse().map_err(|e| corrupt("inbox id", e)))
-            .collect::<StoreResult<Vec<Uuid>>>()?;
-        insert_job(&mut tx, ids, us(at)).await?;
-        tx.commit().await.db()?;
-        Ok(count)
+        self.retry_state("failed", limit, at).await
+    }
+
+    async fn inbox_retry_ignored(&self, limit: u32, at: DateTime<Utc>) -> StoreResult<usize> {
+        self.retry_state("ignored", limit, at).await
     }
 
     async fn inbox_get(&self, id: Uuid) -> StoreResult<InboxItem> {
@@ -307,7 +320,7 @@ impl InboxStore for SqliteStore {
 
     async fn inbox_finish_batch(
         &self,
-        outcomes: &[(Uuid, Option<String>)],
+        outcomes: &[(Uuid, InboxOutcome)],
         jobs: &[(JobId, Uuid)],
         at: DateTime<Utc>,
     ) -> StoreResult<Vec<bool>> {
@@ -316,7 +329,9 @@ impl InboxStore for SqliteStore {
         }
         let rows: Vec<Value> = outcomes
             .iter()
-            .map(|(id, error)| json!({ "id": id.to_string(), "error": error }))
+            .map(|(id, outcome)| {
+                json!({ "id": id.to_string(), "state": outcome.state(), "note": outcome.note() })
+            })
             .collect();
         let leases: Vec<Value> = jobs
             .iter()
@@ -327,10 +342,10 @@ impl InboxStore for SqliteStore {
         // One statement per table whatever the count: the rows travel as JSON arrays.
         let done = sqlx::query(
             "UPDATE webhook_inbox SET attempts = attempts + 1, \
-               state = CASE WHEN o.error IS NULL THEN 'done' ELSE 'failed' END, \
-               last_error = o.error, \
-               processed_at = CASE WHEN o.error IS NULL THEN ?2 ELSE processed_at END \
-             FROM (SELECT value ->> 'id' AS id, value ->> 'error' AS error FROM json_each(?1)) AS o \
+               state = o.state, last_error = o.note, \
+               processed_at = CASE WHEN o.state = 'failed' THEN processed_at ELSE ?2 END \
+             FROM (SELECT value ->> 'id' AS id, value ->> 'state' AS state, value ->> 'note' AS note \
+                   FROM json_each(?1)) AS o \
              WHERE webhook_inbox.id = o.id",
         )
         .bind(to_json(&rows)?)

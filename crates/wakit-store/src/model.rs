@@ -472,12 +472,46 @@ pub struct InboxItem {
     pub signature: Option<String>,
     /// When wakit received it.
     pub received_at: DateTime<Utc>,
-    /// `pending`, `done` or `failed`.
+    /// `pending`, `done`, `ignored` or `failed` (see [`InboxOutcome`]).
     pub state: String,
     /// Processing attempts recorded so far.
     pub attempts: u32,
-    /// Last processing error.
+    /// Last processing error, or for an `ignored` body what was not applied.
     pub last_error: Option<String>,
+}
+
+/// How processing a stored body ended (see [`crate::InboxStore::inbox_finish_batch`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InboxOutcome {
+    /// Everything in it was applied: state `done`.
+    Done,
+    /// Everything wakit handles was applied, but it also held items wakit does not
+    /// handle (yet), listed in the text (`ignored: field X; ...`): state `ignored`, so
+    /// nothing Meta sent disappears silently, and the body can be replayed once they are
+    /// handled ([`crate::InboxStore::inbox_retry_ignored`]).
+    Ignored(String),
+    /// Some items could not be applied (the text says which, with any ignored ones):
+    /// state `failed`, kept for a retry.
+    Failed(String),
+}
+
+impl InboxOutcome {
+    /// The state the row ends in.
+    pub fn state(&self) -> &'static str {
+        match self {
+            InboxOutcome::Done => "done",
+            InboxOutcome::Ignored(_) => "ignored",
+            InboxOutcome::Failed(_) => "failed",
+        }
+    }
+
+    /// The text the row keeps (`last_error`).
+    pub fn note(&self) -> Option<&str> {
+        match self {
+            InboxOutcome::Done => None,
+            InboxOutcome::Ignored(note) | InboxOutcome::Failed(note) => Some(note),
+        }
+    }
 }
 
 /// The digest a webhook body is stored under (hex SHA-256): a replay of the same bytes

@@ -385,6 +385,9 @@ pub trait InboxStore: Send + Sync {
     /// pending. Processing is idempotent, so what was stored the first time is not
     /// stored twice. Returns how many were queued.
     async fn inbox_retry_failed(&self, limit: u32, at: DateTime<Utc>) -> StoreResult<usize>;
+    /// As [`inbox_retry_failed`](Self::inbox_retry_failed), for the bodies that held
+    /// items wakit did not handle (`ignored`), to replay them once it does.
+    async fn inbox_retry_ignored(&self, limit: u32, at: DateTime<Utc>) -> StoreResult<usize>;
     /// When the oldest body still waiting to be processed arrived (ingest lag).
     async fn inbox_oldest_pending(&self) -> StoreResult<Option<DateTime<Utc>>>;
     /// Reads a stored body.
@@ -399,15 +402,15 @@ pub trait InboxStore: Send + Sync {
         error: Option<&str>,
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
-    /// The end of processing, for many bodies at once: records each outcome (`(id,
-    /// error)`, as [`InboxStore::inbox_finish`]) and marks done the leased
+    /// The end of processing, for many bodies at once: records each outcome (its state
+    /// and text, see [`InboxOutcome`]) and marks done the leased
     /// `process_webhook` jobs that named them (`(job, lease_token)`, as
     /// [`JobStore::complete_job`]), in one transaction, so a worker pays one commit for
     /// all the jobs it claimed. An unknown inbox id is `NotFound` and then nothing is
     /// recorded. Returns, per job in order, false when its lease was lost.
     async fn inbox_finish_batch(
         &self,
-        outcomes: &[(Uuid, Option<String>)],
+        outcomes: &[(Uuid, InboxOutcome)],
         jobs: &[(JobId, Uuid)],
         at: DateTime<Utc>,
     ) -> StoreResult<Vec<bool>>;

@@ -1,11 +1,14 @@
-//! Three `wakit serve` replicas on one PostgreSQL database with the sandbox as Meta
-//! (on SQLite, where one process serves a database file, the same flows run on one):
+//! Three `wakit serve` replicas on one PostgreSQL database with the sandbox as Meta:
 //!
 //! * 1,000 template sends spread over the replicas' APIs, one replica killed with
 //!   SIGKILL mid-run; clients retry a failed request on another replica with the same
 //!   `Idempotency-Key`, as behind a load balancer → every request gets its answer, no
 //!   message reaches Meta twice, the dead replica's leased work finishes on the others.
-//! * 2,000 inbound messages delivered to the replicas in turn → each stored once.
+//!   On SQLite, where one process serves a database file, that process is killed and
+//!   restarted mid-run, and the clients retry until it answers again, with the same
+//!   outcome.
+//! * 2,000 inbound messages delivered to the replicas in turn → each stored once
+//!   (PostgreSQL only: one SQLite process taking a storm, killed too, is `crash.rs`).
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod common;
@@ -96,12 +99,15 @@ async fn sends_spread_over_replicas_one_killed(backend: Backend) {
         .buffer_unordered(16)
         .collect::<Vec<_>>();
     let killer = async {
-        if n > 1 {
-            until("a third of the sends to reach Meta", || async {
-                rig.sim.sent_messages().len() >= SENDS / 3
-            })
-            .await;
-            kill9(&mut children[0]);
+        until("a third of the sends to reach Meta", || async {
+            rig.sim.sent_messages().len() >= SENDS / 3
+        })
+        .await;
+        kill9(&mut children[0]);
+        if n == 1 {
+            // SQLite: the one process comes back (the sends wait for it) and resumes the
+            // work the killed one had leased.
+            children[0] = rig.serve_at(&addrs[0], &[]).await;
         }
     };
     let (ids, ()) = tokio::join!(answered, killer);
@@ -153,7 +159,9 @@ async fn sends_spread_over_replicas_one_killed(backend: Backend) {
             m.status
         );
     }
-    for mut c in children.into_iter().skip(1) {
+    // The killed replica was reaped by kill9 (on SQLite, the restarted one is live).
+    let live = if n == 1 { 0 } else { 1 };
+    for mut c in children.into_iter().skip(live) {
         kill9(&mut c);
     }
     rig.sim.shutdown().await;
@@ -205,6 +213,6 @@ async fn inbound_spread_over_replicas(backend: Backend) {
 }
 
 on_both_backends!(
-    sends_spread_over_replicas_one_killed,
-    inbound_spread_over_replicas
+    sends_spread_over_replicas_one_killed;
+    postgres_only: inbound_spread_over_replicas
 );

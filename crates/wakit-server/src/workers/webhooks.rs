@@ -3,7 +3,8 @@
 //! the claimed jobs' bodies together (one transaction per chunk when possible), applies
 //! their statuses monotonically, likewise batched ([`statuses`]), then records every
 //! body's outcome and completes the jobs in one call. Items for a number wakit does not know are not lost: the inbox row keeps
-//! the body and says why it was not applied.
+//! the body and says why it was not applied; items wakit does not handle leave it
+//! `ignored` ([`ignored`]).
 
 use chrono::{Duration, Utc};
 use std::collections::HashMap;
@@ -14,13 +15,14 @@ use uuid::Uuid;
 use wakit_core::{JobId, Sender};
 use wakit_meta::WebhookEvent;
 
+mod ignored;
 mod statuses;
 
 use super::meta_events;
 use statuses::Reported;
 use wakit_store::{
-    Account, InboundMessage, InboxItem, PROCESS_WEBHOOK, ProcessWebhook, StatusUpdate, Store,
-    StoreError, StoreResult,
+    Account, InboundMessage, InboxItem, InboxOutcome, PROCESS_WEBHOOK, ProcessWebhook,
+    StatusUpdate, Store, StoreError, StoreResult,
 };
 
 /// Jobs claimed per tick.
@@ -49,6 +51,8 @@ type Tagged = (usize, wakit_core::OrgId, InboundMessage);
 struct Found {
     inbound: Vec<Tagged>,
     statuses: Vec<Reported>,
+    /// Per body (by slot), the items it held that wakit does not handle.
+    ignored: Vec<Vec<String>>,
 }
 
 /// A claimed job and the inbox rows it names.
@@ -209,7 +213,7 @@ impl WebhookProcessor {
         let outcomes: Vec<_> = job
             .inbox
             .iter()
-            .map(|id| (*id, Some(e.to_string())))
+            .map(|id| (*id, InboxOutcome::Failed(e.to_string())))
             .collect();
         if let Err(also) = self
             .store
@@ -224,9 +228,9 @@ impl WebhookProcessor {
         Ok(())
     }
 
-    /// Applies stored bodies; returns each stored body's outcome (None = fully applied,
-    /// or the items it could not apply, which stay in the inbox row).
-    async fn process_all(&self, ids: &[Uuid]) -> StoreResult<Vec<(Uuid, Option<String>)>> {
+    /// Applies stored bodies; returns each stored body's outcome (what it could not
+    /// apply or did not handle stays in the inbox row).
+    async fn process_all(&self, ids: &[Uuid]) -> StoreResult<Vec<(Uuid, InboxOutcome)>> {
         let items = self.store.inbox_get_batch(ids).await?;
         if items.len() < ids.len() {
             tracing::warn!(
@@ -235,7 +239,10 @@ impl WebhookProcessor {
             );
         }
         let mut accounts = HashMap::new();
-        let mut found = Found::default();
+        let mut found = Found {
+            ignored: vec![Vec::new(); items.len()],
+            ..Found::default()
+        };
         let mut problems = Vec::with_capacity(items.len());
         for (slot, item) in items.iter().enumerate() {
             match self.process(slot, item, &mut accounts, &mut found).await {
@@ -256,8 +263,8 @@ impl WebhookProcessor {
         }
         Ok(items
             .iter()
-            .zip(problems)
-            .map(|(item, p)| (item.id, (!p.is_empty()).then(|| p.join("; "))))
+            .zip(problems.into_iter().zip(found.ignored))
+            .map(|(item, (p, i))| (item.id, ignored::outcome(p, i)))
             .collect())
     }
 
@@ -349,6 +356,10 @@ impl WebhookProcessor {
                     Some(account) => meta_events::errors(&*self.store, &account, &errors).await?,
                     None => problems.push(format!("errors for unknown phone-number id {pnid}")),
                 },
+                WebhookEvent::Errors {
+                    phone_number_id: None,
+                    ..
+                } => found.ignored[slot].push(ignored::unrouted_errors()),
                 WebhookEvent::TemplateStatus {
                     waba_id,
                     name,
@@ -377,8 +388,8 @@ impl WebhookProcessor {
                 WebhookEvent::Invalid { reason, .. } => {
                     problems.push(format!("invalid item: {reason}"))
                 }
-                other => {
-                    tracing::debug!(event = ?other, "webhook event kept in the inbox, not applied yet")
+                WebhookEvent::Unknown { field, .. } => {
+                    found.ignored[slot].push(ignored::field(&field))
                 }
             }
         }

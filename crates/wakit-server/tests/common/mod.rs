@@ -8,8 +8,10 @@ pub mod meta;
 pub mod raw;
 pub mod sandbox;
 
+use futures::FutureExt;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::task::{JoinError, JoinHandle};
 use tokio_util::sync::CancellationToken;
 use wakit_server::{AppState, ServeOptions, WebhookConfig};
 use wakit_store::Store;
@@ -18,19 +20,76 @@ use wakit_store_tests::TestStore;
 /// The app secret the test server verifies webhook signatures with.
 pub const APP_SECRET: &[u8] = b"test-app-secret";
 
-/// A server running on 127.0.0.1:0.
+/// A server running on 127.0.0.1:0. Its errors and panics fail the test: [`stop`]
+/// panics with them, and dropping it without stopping panics if the server already
+/// ended with one (a test that never stops its server still notices it died).
+///
+/// [`stop`]: Running::stop
 pub struct Running {
     /// `http://127.0.0.1:PORT/functions/v1/api`
     pub base: String,
     /// `http://127.0.0.1:PORT/functions/v1/whatsapp-webhook`
     pub webhook: String,
-    /// Fires shutdown.
+    /// Fires shutdown (graceful: [`Running::stop`] waits for it to complete).
     pub shutdown: CancellationToken,
-    /// The serve task.
-    pub task: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The serve task; None once stopped.
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+/// Fails the test with what the server's task ended with, unless it ended cleanly.
+fn surface(ended: Result<std::io::Result<()>, JoinError>) {
+    match ended {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => panic!("the server failed: {e}"),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => panic!("the server task was cancelled: {e}"),
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        let Some(task) = self.task.take() else {
+            return;
+        };
+        // A second panic while unwinding would abort the whole test binary.
+        if task.is_finished()
+            && !std::thread::panicking()
+            && let Some(ended) = task.now_or_never()
+        {
+            surface(ended);
+        }
+    }
 }
 
 impl Running {
+    /// Serves the task's server: `task` is `wakit_server::serve` spawned on `addr`.
+    pub fn new(
+        addr: std::net::SocketAddr,
+        shutdown: CancellationToken,
+        task: JoinHandle<std::io::Result<()>>,
+    ) -> Running {
+        Running {
+            base: format!("http://{addr}/functions/v1/api"),
+            webhook: format!("http://{addr}/functions/v1/whatsapp-webhook"),
+            shutdown,
+            task: Some(task),
+        }
+    }
+
+    /// Whether the server's task has ended (by itself, unless stopped).
+    pub fn is_finished(&self) -> bool {
+        self.task.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
+    /// Shuts the server down and waits for it; panics if it failed or panicked.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(task) = self.task.take() {
+            surface(task.await);
+        }
+    }
+
     /// `http://127.0.0.1:PORT` (the API client's base URL).
     pub fn root(&self) -> String {
         self.base
@@ -77,33 +136,11 @@ pub async fn serve_state(state: AppState, options: ServeOptions) -> Running {
         shutdown.clone(),
         options,
     ));
-    Running {
-        base: format!("http://{addr}/functions/v1/api"),
-        webhook: format!("http://{addr}/functions/v1/whatsapp-webhook"),
-        shutdown,
-        task,
-    }
+    Running::new(addr, shutdown, task)
 }
 
-/// Generates `sqlite` and `postgres` test modules running `$check(Backend)` for each name.
+/// The shared [`wakit_store_tests::on_both_backends`], under the name the tests use.
 #[macro_export]
 macro_rules! on_both_backends {
-    ($($check:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $check() {
-                    super::$check(wakit_store_tests::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $check() {
-                    super::$check(wakit_store_tests::Backend::Postgres).await;
-                }
-            )*
-        }
-    };
+    ($($tokens:tt)*) => { wakit_store_tests::on_both_backends! { $($tokens)* } };
 }

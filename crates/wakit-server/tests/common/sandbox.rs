@@ -130,12 +130,7 @@ pub async fn world_with(
     let webhook = format!("http://{addr}/functions/v1/whatsapp-webhook");
     sim.set_webhook_url(webhook.clone());
     World {
-        server: Running {
-            base: format!("http://{addr}/functions/v1/api"),
-            webhook,
-            shutdown,
-            task,
-        },
+        server: Running::new(addr, shutdown, task),
         sim,
         account,
         ts,
@@ -253,10 +248,9 @@ impl World {
         wakit_api::Client::new(&self.server.root(), &key).expect("client")
     }
 
-    /// Stops the server and the sandbox.
+    /// Stops the server and the sandbox; panics if the server failed or panicked.
     pub async fn stop(self) {
-        self.server.shutdown.cancel();
-        let _ = self.server.task.await;
+        self.server.stop().await;
         self.sim.shutdown().await;
     }
 }

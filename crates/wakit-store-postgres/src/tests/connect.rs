@@ -196,10 +196,11 @@ async fn constraint_violations_map_by_constraint_name() {
         "{decoded:?}"
     );
     // The failure names the statement that failed and keeps sqlx's error as its cause.
-    let failure = decoded.err().and_then(|e| e.failure().map(ToString::to_string));
+    let failure = decoded
+        .err()
+        .and_then(|e| e.failure().map(ToString::to_string));
     let failure = failure.unwrap_or_default();
     assert!(failure.contains("src/tests/connect.rs:"), "{failure}");
-
 }
 
 #[tokio::test]

@@ -4,7 +4,9 @@ use crate::checks::assert_not_found;
 use crate::fixture::at;
 use chrono::Duration;
 use uuid::Uuid;
-use wakit_store::{JobState, NewInboxItem, PROCESS_WEBHOOK, Priority, Store};
+use wakit_store::{
+    InboxItem, InboxOutcome, JobState, NewInboxItem, PROCESS_WEBHOOK, Priority, Store,
+};
 
 /// A stored body comes back exactly, with a queued job pointing at it; outcomes are kept.
 pub async fn inbox_keeps_bodies_and_queues_their_processing(store: &dyn Store) {
@@ -106,7 +108,10 @@ pub async fn inbox_batch_is_one_commit_with_one_job(store: &dyn Store) {
 
     // Outcomes: all-or-nothing on an unknown id.
     let lease = (jobs[0].id, jobs[0].lease_token.unwrap());
-    let unknown = vec![(ids[0], None), (Uuid::now_v7(), None)];
+    let unknown = vec![
+        (ids[0], InboxOutcome::Done),
+        (Uuid::now_v7(), InboxOutcome::Done),
+    ];
     assert_not_found(
         store.inbox_finish_batch(&unknown, &[lease], at(11)).await,
         "finish group with an unknown id",
@@ -120,10 +125,10 @@ pub async fn inbox_batch_is_one_commit_with_one_job(store: &dyn Store) {
 
     // Outcomes recorded and the job completed in one go; a lost lease is reported.
     let outcomes = vec![
-        (ids[0], None),
+        (ids[0], InboxOutcome::Done),
         (
             ids[1],
-            Some("message wamid.X for unknown phone-number id 9".to_string()),
+            InboxOutcome::Failed("message wamid.X for unknown phone-number id 9".to_string()),
         ),
     ];
     let lost = (jobs[0].id, Uuid::new_v4());
@@ -174,33 +179,15 @@ pub async fn inbox_batch_is_one_commit_with_one_job(store: &dyn Store) {
 
 /// Failed bodies are queued again, all under one job, and only once; done ones are not.
 pub async fn inbox_retries_failed_bodies(store: &dyn Store) {
-    let item = |n: u8| NewInboxItem {
-        body: vec![b'{', n, b'}'],
-        signature: None,
-        received_at: at(i64::from(n)),
-    };
-    let stored = store
-        .inbox_put_batch(vec![item(1), item(2), item(3)])
-        .await
-        .unwrap();
-    let jobs = store
-        .claim_jobs(&[PROCESS_WEBHOOK], 10, Duration::seconds(30), at(10))
-        .await
-        .unwrap();
-    assert_eq!(jobs.len(), 1);
-    let lease = (jobs[0].id, jobs[0].lease_token.unwrap());
-    let outcomes = vec![
-        (
-            stored[0].id,
-            Some("message for unknown phone-number id 1".to_string()),
-        ),
-        (stored[1].id, None),
-        (stored[2].id, Some("unknown phone-number id 2".to_string())),
-    ];
-    store
-        .inbox_finish_batch(&outcomes, &[lease], at(11))
-        .await
-        .unwrap();
+    let stored = processed(
+        store,
+        vec![
+            InboxOutcome::Failed("message for unknown phone-number id 1".to_string()),
+            InboxOutcome::Done,
+            InboxOutcome::Failed("unknown phone-number id 2".to_string()),
+        ],
+    )
+    .await;
     assert_eq!(store.inbox_retry_failed(100, at(20)).await.unwrap(), 2);
     for (i, state) in [(0, "pending"), (1, "done"), (2, "pending")] {
         assert_eq!(store.inbox_get(stored[i].id).await.unwrap().state, state);
@@ -222,6 +209,88 @@ pub async fn inbox_retries_failed_bodies(store: &dyn Store) {
     assert_eq!(named, expected);
     assert_eq!(
         store.inbox_retry_failed(100, at(22)).await.unwrap(),
+        0,
+        "pending bodies are not queued twice"
+    );
+}
+
+/// Stores one body per outcome as a group, claims its job and records the outcomes (in
+/// order) as the worker does; returns the stored items.
+async fn processed(store: &dyn Store, outcomes: Vec<InboxOutcome>) -> Vec<InboxItem> {
+    let items = (1..=outcomes.len())
+        .map(|n| NewInboxItem {
+            body: format!("{{{n}}}").into_bytes(),
+            signature: None,
+            received_at: at(n as i64),
+        })
+        .collect();
+    let stored = store.inbox_put_batch(items).await.unwrap();
+    let jobs = store
+        .claim_jobs(&[PROCESS_WEBHOOK], 10, Duration::seconds(30), at(10))
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1);
+    let lease = (jobs[0].id, jobs[0].lease_token.unwrap());
+    let outcomes: Vec<_> = stored.iter().map(|i| i.id).zip(outcomes).collect();
+    store
+        .inbox_finish_batch(&outcomes, &[lease], at(11))
+        .await
+        .unwrap();
+    stored
+}
+
+/// A body with items wakit does not handle ends `ignored` with what was left out; it
+/// is replayed only on request (not with the failed ones), under one job, and only once.
+pub async fn inbox_keeps_ignored_bodies_for_a_replay(store: &dyn Store) {
+    let note = "ignored: field message_echoes; ignored: error without a phone-number id";
+    let stored = processed(
+        store,
+        vec![
+            InboxOutcome::Ignored(note.to_string()),
+            InboxOutcome::Failed("unknown phone-number id 2".into()),
+            InboxOutcome::Done,
+            InboxOutcome::Ignored("ignored: field calls".into()),
+        ],
+    )
+    .await;
+    let read = store.inbox_get(stored[0].id).await.unwrap();
+    assert_eq!(
+        (
+            read.state.as_str(),
+            read.attempts,
+            read.last_error.as_deref()
+        ),
+        ("ignored", 1, Some(note))
+    );
+    assert_eq!(
+        store.inbox_retry_failed(100, at(20)).await.unwrap(),
+        1,
+        "a retry of failures leaves ignored bodies alone"
+    );
+    assert_eq!(
+        store.inbox_get(stored[0].id).await.unwrap().state,
+        "ignored"
+    );
+    assert_eq!(store.inbox_retry_ignored(100, at(21)).await.unwrap(), 2);
+    let states: Vec<String> = store
+        .inbox_get_batch(&stored.iter().map(|i| i.id).collect::<Vec<_>>())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.state)
+        .collect();
+    assert_eq!(states, ["pending", "pending", "done", "pending"]);
+    let again = store
+        .claim_jobs(&[PROCESS_WEBHOOK], 10, Duration::seconds(30), at(22))
+        .await
+        .unwrap();
+    assert_eq!(
+        again.len(),
+        2,
+        "one job for the failed, one for the ignored"
+    );
+    assert_eq!(
+        store.inbox_retry_ignored(100, at(23)).await.unwrap(),
         0,
         "pending bodies are not queued twice"
     );

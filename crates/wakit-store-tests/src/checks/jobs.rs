@@ -226,19 +226,11 @@ pub async fn claims_follow_priority_and_schedule(store: &dyn Store) {
     );
 }
 
-/// A worker waiting for jobs wakes when one is queued (Postgres: LISTEN/NOTIFY), long
-/// before its poll timeout; without notifications (SQLite) the wait is a plain sleep.
+/// A worker waiting for jobs wakes when one is queued (LISTEN/NOTIFY), long before its
+/// poll timeout. PostgreSQL only: SQLite's workers share the process that queues, and
+/// wait out a short poll instead.
 pub async fn queued_jobs_wake_waiting_workers(store: &dyn Store) {
     use std::time::Duration as StdDuration;
-    if store.backend() != "postgres" {
-        let started = std::time::Instant::now();
-        store.wait_for_jobs(StdDuration::from_millis(20)).await;
-        assert!(
-            started.elapsed() >= StdDuration::from_millis(20),
-            "polling waits its interval"
-        );
-        return;
-    }
     // The listener starts on first use; a round whose notification came before it
     // listened just fails that round. A woken round ends long before the 30 s poll.
     for _ in 0..10 {

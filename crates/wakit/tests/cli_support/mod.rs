@@ -5,7 +5,9 @@
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
+
+use crate::procs::Proc;
 use std::time::{Duration, Instant};
 
 /// The demo's number and its phone-number id.
@@ -21,7 +23,7 @@ pub const DEADLINE: Duration = Duration::from_secs(30);
 
 /// `wakit demo` on a free port with its own data dir; killed on drop.
 pub struct Demo {
-    child: Child,
+    child: Proc,
     data: tempfile::TempDir,
     /// The server's root URL (what `wakit init --base-url` takes).
     pub base: String,
@@ -38,16 +40,17 @@ impl Demo {
     /// off so conversations only change when a test changes them.
     pub fn start() -> Demo {
         let data = tempfile::tempdir().expect("tmp");
-        let mut child = crate::procs::wakit()
-            .args(["demo", "--listen", "127.0.0.1:0"])
-            .env("WAKIT_DATA_DIR", data.path())
-            .env_remove("WAKIT_DATABASE_URL")
-            .env_remove("WAKIT_LISTEN")
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn wakit demo");
+        // A guard from the start: a panic while reading the banner kills and reaps it.
+        let mut child = Proc::spawn(
+            crate::procs::wakit()
+                .args(["demo", "--listen", "127.0.0.1:0"])
+                .env("WAKIT_DATA_DIR", data.path())
+                .env_remove("WAKIT_DATABASE_URL")
+                .env_remove("WAKIT_LISTEN")
+                .env("RUST_LOG", "error")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped()),
+        );
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -177,13 +180,6 @@ impl Demo {
     }
 }
 
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Runs a future on a small runtime (the tests themselves are plain threads).
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
@@ -288,30 +284,39 @@ impl Cli {
             .collect::<Vec<_>>()
             .join(" ");
         let mut cmd = Command::new("script");
+        // Marked like `procs::wakit()`, so the wakit it runs is one of this test's.
         cmd.args(["-qec", &line, "/dev/null"])
+            .env(crate::procs::MARKER, std::process::id().to_string())
+            .env("WAKIT_EXIT_WITH_PARENT", "1")
             .env("WAKIT_CONFIG", self.config_path())
             .env("HOME", self.home.path())
             .env_remove("NO_COLOR")
             .env("TERM", "xterm")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .stderr(Stdio::null());
         for (k, v) in envs {
             cmd.env(k, v);
         }
-        let mut child = cmd
-            .spawn()
-            .expect("`script` (util-linux) is needed to test terminal behaviour");
+        // A guard: a panic below kills and reaps `script` (and so what it runs).
+        let mut child = Proc(
+            cmd.spawn()
+                .expect("`script` (util-linux) is needed to test terminal behaviour"),
+        );
         {
             use std::io::Write;
             let mut stdin = child.stdin.take().expect("stdin");
             stdin.write_all(input.as_bytes()).expect("type input");
         }
-        let out = child.wait_with_output().expect("script");
-        (
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            out.status.code().unwrap_or(-1),
-        )
+        let mut shown = String::new();
+        child
+            .stdout
+            .take()
+            .expect("stdout")
+            .read_to_string(&mut shown)
+            .expect("read the terminal");
+        let status = child.wait().expect("script");
+        (shown, status.code().unwrap_or(-1))
     }
 }
 

@@ -2,17 +2,8 @@
 
 pub mod rig;
 
-/// Generates `sqlite` and `postgres` test modules running `$check(Backend)` for each name.
+/// The shared [`wakit_store_tests::on_both_backends`], under the name the tests use.
 #[macro_export]
 macro_rules! on_both_backends {
-    ($($check:ident),* $(,)?) => {
-        mod sqlite { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $check() { super::$check(wakit_store_tests::Backend::Sqlite).await; }
-        )* }
-        mod postgres { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $check() { super::$check(wakit_store_tests::Backend::Postgres).await; }
-        )* }
-    };
+    ($($tokens:tt)*) => { wakit_store_tests::on_both_backends! { $($tokens)* } };
 }

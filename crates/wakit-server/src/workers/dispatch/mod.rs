@@ -80,7 +80,7 @@ struct Number {
 }
 
 /// How long a number's account row and token are reused before being read again.
-const NUMBER_TTL: Duration = Duration::from_secs(5);
+pub const NUMBER_TTL: Duration = Duration::from_secs(5);
 
 struct Inner {
     store: Arc<dyn Store>,

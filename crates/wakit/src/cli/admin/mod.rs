@@ -49,6 +49,10 @@ enum InboxCommand {
         /// At most this many bodies.
         #[arg(long, default_value = "10000")]
         limit: u32,
+        /// Replay instead the bodies kept as `ignored` (items this wakit did not handle,
+        /// e.g. an unknown webhook field), after upgrading to a release that handles them.
+        #[arg(long)]
+        ignored: bool,
     },
 }
 
@@ -147,8 +151,13 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             );
         }
         AdminCommand::Account(cmd) => account::run(&*store, &args.db, j, cmd).await?,
-        AdminCommand::Inbox(InboxCommand::Retry { limit }) => {
-            let n = store.inbox_retry_failed(limit, chrono::Utc::now()).await?;
+        AdminCommand::Inbox(InboxCommand::Retry { limit, ignored }) => {
+            let now = chrono::Utc::now();
+            let n = if ignored {
+                store.inbox_retry_ignored(limit, now).await?
+            } else {
+                store.inbox_retry_failed(limit, now).await?
+            };
             print(
                 j,
                 json!({"queued": n}),
