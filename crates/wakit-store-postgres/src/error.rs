@@ -49,6 +49,7 @@ fn database(db: &dyn DatabaseError) -> Result<StoreError, (FailureKind, Option<S
             PHONE_NUMBER_ID_KEY => Ok(StoreError::Conflict(ConflictKey::PhoneNumberId)),
             WAMID_KEY => Ok(StoreError::Conflict(ConflictKey::Wamid)),
             "idempotency_keys_pkey" => Ok(StoreError::Conflict(ConflictKey::IdempotencyKey)),
+            "users_email_key" => Ok(StoreError::Conflict(ConflictKey::Email)),
             _ => other("unique violation"),
         },
         // foreign_key_violation: the referenced parent does not exist.

@@ -14,18 +14,9 @@ impl OrgStore for PgStore {
     async fn create_org(&self, name: &str, timezone: &str) -> StoreResult<Org> {
         let id = OrgId::new();
         let mut tx = self.tenant(id).await?;
-        let row = sqlx::query(
-            "INSERT INTO organizations (id, name, timezone) VALUES ($1, $2, $3) \
-             RETURNING id, name, timezone, created_at",
-        )
-        .bind(id.0)
-        .bind(name)
-        .bind(timezone)
-        .fetch_one(&mut *tx)
-        .await
-        .db()?;
+        let org = insert_org(&mut tx, id, name, timezone).await?;
         tx.commit().await.db()?;
-        rows::org(&row)
+        Ok(org)
     }
 
     async fn get_org(&self, org: OrgId) -> StoreResult<Org> {
@@ -39,4 +30,24 @@ impl OrgStore for PgStore {
                 .ok_or(StoreError::NotFound("organization"))?;
         rows::org(&row)
     }
+}
+
+/// Inserts organization `id` (also used when a user creates one with its owner).
+pub(crate) async fn insert_org(
+    conn: &mut sqlx::PgConnection,
+    id: OrgId,
+    name: &str,
+    timezone: &str,
+) -> StoreResult<Org> {
+    let row = sqlx::query(
+        "INSERT INTO organizations (id, name, timezone) VALUES ($1, $2, $3) \
+         RETURNING id, name, timezone, created_at",
+    )
+    .bind(id.0)
+    .bind(name)
+    .bind(timezone)
+    .fetch_one(conn)
+    .await
+    .db()?;
+    rows::org(&row)
 }

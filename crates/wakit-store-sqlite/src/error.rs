@@ -23,6 +23,7 @@ const UNIQUE_KEYS: &[(&str, ConflictKey)] = &[
         "idempotency_keys.organization_id, idempotency_keys.key",
         ConflictKey::IdempotencyKey,
     ),
+    ("users.email", ConflictKey::Email),
 ];
 
 /// SQLite primary result codes (the low byte of the extended code).

@@ -23,6 +23,7 @@ mod keys;
 mod leases;
 mod messages;
 mod orgs;
+mod people;
 mod read_rows;
 mod readers;
 mod rows;

@@ -44,6 +44,12 @@ macro_rules! conformance {
 conformance!(
     keys::orgs_and_accounts_round_trip,
     keys::api_keys_authenticate_and_revoke,
+    people::emails_are_unique_ignoring_case,
+    people::refresh_tokens_rotate_and_reuse_revokes,
+    people::logout_scopes_end_the_right_sessions,
+    people::invitations_are_joined_on_sign_up,
+    people::last_owner_is_protected,
+    people::membership_stays_in_its_tenant,
     ingest::ingest_creates_contact_conversation_and_message,
     ingest::ingest_is_idempotent_on_wamid,
     ingest::concurrent_duplicate_ingest_stores_one,

@@ -13,6 +13,8 @@ pub enum ConflictKey {
     Wamid,
     /// The same idempotency key was used before.
     IdempotencyKey,
+    /// A user with this e-mail address (in any letter case) exists.
+    Email,
 }
 
 impl fmt::Display for ConflictKey {
@@ -21,6 +23,7 @@ impl fmt::Display for ConflictKey {
             ConflictKey::PhoneNumberId => "phone-number id",
             ConflictKey::Wamid => "wamid",
             ConflictKey::IdempotencyKey => "idempotency key",
+            ConflictKey::Email => "e-mail address",
         })
     }
 }
@@ -34,6 +37,9 @@ pub enum StoreError {
     /// A uniqueness rule was broken.
     #[error("conflict on {0}")]
     Conflict(ConflictKey),
+    /// The change would leave an organization without an active owner.
+    #[error("an organization keeps at least one owner")]
+    LastOwner,
     /// The database cannot be reached or is overloaded; retrying later may work.
     #[error("database unavailable: {0}")]
     Unavailable(#[source] Failure),
@@ -68,7 +74,7 @@ impl StoreError {
     pub fn failure(&self) -> Option<&Failure> {
         match self {
             StoreError::Unavailable(f) | StoreError::Corrupt(f) | StoreError::Other(f) => Some(f),
-            StoreError::NotFound(_) | StoreError::Conflict(_) => None,
+            StoreError::NotFound(_) | StoreError::Conflict(_) | StoreError::LastOwner => None,
         }
     }
 }
