@@ -72,6 +72,7 @@ pub struct WebhookConfig {
 pub fn app(state: AppState, inbox: InboxWriter) -> Router {
     Router::new()
         .nest(wakit_api::API_PREFIX, routes::api_router())
+        .nest(routes::auth::AUTH_PREFIX, routes::auth::router(&state))
         .merge(routes::webhook::router().layer(Extension(inbox)))
         .fallback(error::not_found)
         .layer(axum::middleware::map_response(routes::json_errors))
@@ -102,6 +103,8 @@ pub struct ApiConfig {
     pub probes: Arc<flights::Probes>,
     /// Age after which a number's template cache is refreshed from Meta on the next read.
     pub template_ttl: Duration,
+    /// Sign-in (`/auth/v1`): the JWT secret, token lifetime, whether sign-up is open.
+    pub auth: routes::auth::AuthConfig,
 }
 
 impl Default for ApiConfig {
@@ -116,6 +119,7 @@ impl Default for ApiConfig {
             refusals: Arc::default(),
             probes: Arc::default(),
             template_ttl: Duration::from_secs(15 * 60),
+            auth: routes::auth::AuthConfig::default(),
         }
     }
 }

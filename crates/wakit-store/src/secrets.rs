@@ -99,6 +99,9 @@ pub enum SecretError {
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: Aes256Gcm,
+    /// SHA-256 of the key under a label: the root of [`SecretBox::derive`], so other
+    /// secrets follow the key without the key itself being kept twice.
+    derive_root: [u8; 32],
 }
 
 impl fmt::Debug for SecretBox {
@@ -110,9 +113,26 @@ impl fmt::Debug for SecretBox {
 impl SecretBox {
     /// From 32 raw key bytes.
     pub fn new(key: [u8; 32]) -> SecretBox {
+        let derive_root = Sha256::new()
+            .chain_update(b"wakit/derive/v1\0")
+            .chain_update(key)
+            .finalize()
+            .into();
         SecretBox {
             cipher: Aes256Gcm::new(&key.into()),
+            derive_root,
         }
+    }
+
+    /// A 32-byte secret for `purpose`, stable for as long as the key is (e.g. the JWT
+    /// signing secret when `WAKIT_JWT_SECRET` is unset); different purposes get
+    /// unrelated secrets, and none reveals the key.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        Sha256::new()
+            .chain_update(self.derive_root)
+            .chain_update(purpose.as_bytes())
+            .finalize()
+            .into()
     }
 
     /// From `WAKIT_SECRET_KEY`'s text: base64 (standard or URL-safe) or hex of 32 bytes.

@@ -1,6 +1,7 @@
 //! Routes under `/functions/v1/api`, one module per resource.
 
 mod accounts;
+pub mod auth;
 pub(crate) mod body;
 mod contacts;
 mod conversations;

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod auth;
 pub mod fake_meta;
 pub mod log;
 pub mod meta;

@@ -1,0 +1,139 @@
+//! `/auth/v1` for tests: a server with sign-in configured, and a client sending the
+//! headers supabase-js sends.
+
+use reqwest::{Method, RequestBuilder, Response};
+use serde_json::{Value, json};
+use std::time::Duration;
+use wakit_server::routes::auth::{AuthConfig, JwtSecret};
+use wakit_server::{ApiConfig, AppState, ServeOptions, WebhookConfig};
+use wakit_store_tests::TestStore;
+
+use super::{Running, serve_state};
+
+/// The JWT secret of the test servers.
+pub const JWT_SECRET: &str = "test-jwt-secret-that-is-at-least-32-bytes";
+/// A password long enough.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A server whose `/auth/v1` signs with [`JWT_SECRET`], sign-up open or not.
+pub async fn start_auth(ts: &TestStore, signup: bool) -> (Running, Auth) {
+    let secret = JwtSecret::new(JWT_SECRET.as_bytes()).expect("secret");
+    let auth = AuthConfig {
+        secret: secret.clone(),
+        signup,
+        ..AuthConfig::default()
+    };
+    let state = AppState {
+        api: ApiConfig {
+            auth,
+            ..ApiConfig::default()
+        },
+        store: ts.store.clone(),
+        webhook: WebhookConfig::default(),
+        meta: None,
+    };
+    let options = ServeOptions {
+        drain: Duration::from_secs(5),
+        workers: false,
+        ..ServeOptions::default()
+    };
+    let running = serve_state(state, options).await;
+    let client = Auth {
+        base: format!("{}/auth/v1", running.root()),
+        anon: secret.api_key(false).expect("anon key"),
+        http: reqwest::Client::new(),
+    };
+    (running, client)
+}
+
+/// A client of `/auth/v1`.
+pub struct Auth {
+    /// `http://127.0.0.1:PORT/auth/v1`
+    pub base: String,
+    /// The anon key.
+    pub anon: String,
+    http: reqwest::Client,
+}
+
+impl Auth {
+    /// A request with `apikey` and the dated API version; `bearer` or the anon key.
+    pub fn request(&self, method: Method, path: &str, bearer: Option<&str>) -> RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .header("apikey", &self.anon)
+            .header("x-supabase-api-version", "2024-01-01")
+            .bearer_auth(bearer.unwrap_or(&self.anon))
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post(&self, path: &str, bearer: Option<&str>, body: Value) -> Response {
+        self.request(Method::POST, path, bearer)
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Signs up; the session.
+    pub async fn sign_up(&self, email: &str) -> Value {
+        let resp = self
+            .post(
+                "/signup",
+                None,
+                json!({"email": email, "password": PASSWORD, "data": {"name": "Ana"}}),
+            )
+            .await;
+        ok_json(resp).await
+    }
+
+    /// Signs in with a password; the raw answer.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Response {
+        self.post(
+            "/token?grant_type=password",
+            None,
+            json!({"email": email, "password": password, "gotrue_meta_security": {}}),
+        )
+        .await
+    }
+
+    /// Presents a refresh token; the raw answer.
+    pub async fn refresh(&self, token: &str) -> Response {
+        self.post(
+            "/token?grant_type=refresh_token",
+            None,
+            json!({"refresh_token": token}),
+        )
+        .await
+    }
+
+    /// `GET /user` with `bearer`; the raw answer.
+    pub async fn user(&self, bearer: &str) -> Response {
+        self.request(Method::GET, "/user", Some(bearer))
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+/// The body of a 200, or a panic naming the status and body.
+pub async fn ok_json(resp: Response) -> Value {
+    let status = resp.status();
+    let body: Value = resp.json().await.expect("json body");
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// Asserts a GoTrue error (dated shape): status, `code` and the `x-sb-error-code` header.
+pub async fn expect_auth_error(resp: Response, status: u16, code: &str) -> Value {
+    assert_eq!(resp.status(), status);
+    assert_eq!(
+        resp.headers()
+            .get("x-sb-error-code")
+            .and_then(|v| v.to_str().ok()),
+        Some(code)
+    );
+    let body: Value = resp.json().await.expect("json body");
+    assert_eq!(body["code"], code, "{body}");
+    assert!(body["message"].is_string(), "{body}");
+    body
+}
