@@ -7,6 +7,7 @@ use clap::Args;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use wakit_core::{MessageContent, Phone};
+use wakit_server::routes::auth::{AuthConfig, password};
 use wakit_server::workers::dispatch::DispatchConfig;
 use wakit_server::{AppState, MetaConfig, ServeOptions, WebhookConfig};
 use wakit_sim::{Chatty, Inbound, NumberSpec, Sim, SimConfig, SimHandle, TemplateSpec};
@@ -85,8 +86,16 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     .context("starting the sandbox")?;
 
     let (key, account) = seed(&*store, &sim, &secrets).await?;
+    let auth = AuthConfig {
+        signup: true,
+        ..AuthConfig::default()
+    };
+    let login = demo_login(&*store, &auth, account.org_id).await?;
     let state = AppState {
-        api: Default::default(),
+        api: wakit_server::ApiConfig {
+            auth,
+            ..Default::default()
+        },
         store: store.clone(),
         webhook: WebhookConfig {
             app_secret: Some(app_secret.into_bytes()),
@@ -113,6 +122,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 
     chat(&*store, &sim, &account).await?;
     print_banner(&base, &sim, &key, &db_path);
+    print_login(&base, &login);
     server.await??;
     sim.shutdown().await;
     Ok(())
@@ -268,5 +278,56 @@ fn print_banner(base: &str, sim: &SimHandle, key: &str, db: &std::path::Path) {
          \n",
         graph = sim.base_url(),
         db = db.display(),
+    );
+}
+
+/// The demo's sign-in: the anon key, and a user who owns the demo org.
+struct DemoLogin {
+    anon: String,
+    email: &'static str,
+    password: String,
+}
+
+/// Creates the demo user, an owner of the demo org.
+async fn demo_login(
+    store: &dyn Store,
+    auth: &AuthConfig,
+    org: wakit_core::OrgId,
+) -> anyhow::Result<DemoLogin> {
+    let email = "demo@wakit.local";
+    let pass = random_token("demo");
+    let hash = password::hash(pass.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot hash the demo password ({})", e.code()))?;
+    let user = store
+        .create_user(wakit_store::NewUser {
+            email: email.into(),
+            password_hash: hash,
+            user_metadata: serde_json::json!({"name": "Demo"}),
+        })
+        .await?;
+    store
+        .add_member(org, user.id, wakit_core::Role::Owner)
+        .await?;
+    let anon = auth
+        .secret
+        .api_key(false)
+        .map_err(|e| anyhow::anyhow!("cannot sign the anon key ({})", e.code()))?;
+    Ok(DemoLogin {
+        anon,
+        email,
+        password: pass,
+    })
+}
+
+fn print_login(base: &str, login: &DemoLogin) {
+    println!(
+        "Supabase clients (sign-in at {base}/auth/v1, fresh each run):\
+         \n  anon key       {anon}\
+         \n  demo login     {email} / {password}\
+         \n",
+        anon = login.anon,
+        email = login.email,
+        password = login.password,
     );
 }

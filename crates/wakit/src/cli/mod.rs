@@ -4,6 +4,7 @@ mod admin;
 pub mod client;
 mod db;
 mod demo;
+mod jwt;
 mod secret;
 mod serve;
 mod sim;

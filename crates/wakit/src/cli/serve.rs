@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use wakit_server::conn::{self, ConnLimits};
 use wakit_server::refusals::{self, Refusals};
+use wakit_server::routes::auth::AuthConfig;
 use wakit_server::workers::dispatch::DispatchConfig;
 use wakit_server::{ApiConfig, AppState, MetaConfig, ServeOptions, WebhookConfig};
 
@@ -163,6 +164,24 @@ pub struct ApiArgs {
     #[arg(long, env = "WAKIT_AUTH_FAILURES_PER_IP", default_value_t = refusals::DEFAULT_AUTH_FAILURES_PER_IP,
           value_name = "PER_SECOND")]
     pub auth_failures_per_ip: u32,
+    /// Whether `POST /auth/v1/signup` creates users (`on`/`off`). Sign-up confirms the
+    /// address at once (there is no e-mail delivery) and answers a session.
+    #[arg(long, env = "WAKIT_AUTH_SIGNUP", default_value = "off", value_parser = parse_switch,
+          value_name = "on|off")]
+    pub auth_signup: bool,
+    /// Lifetime of the access tokens `/auth/v1` issues.
+    #[arg(long, env = "WAKIT_AUTH_ACCESS_TTL", default_value_t = wakit_server::routes::auth::DEFAULT_ACCESS_TTL_SECS,
+          value_name = "SECONDS", value_parser = clap::value_parser!(i64).range(60..=7 * 24 * 3600))]
+    pub auth_access_ttl: i64,
+}
+
+/// `on`/`off` (also `true`/`false`, `1`/`0`).
+fn parse_switch(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "1" | "yes" => Ok(true),
+        "off" | "false" | "0" | "no" | "" => Ok(false),
+        other => Err(format!("expected on or off, got {other:?}")),
+    }
 }
 
 impl ApiArgs {
@@ -173,6 +192,11 @@ impl ApiArgs {
             rate_limit: (self.api_rate_limit > 0).then_some(self.api_rate_limit),
             body_timeout: Duration::from_secs(self.body_timeout_seconds),
             refusals: Arc::new(Refusals::new(Some(self.auth_failures_per_ip))),
+            auth: AuthConfig {
+                signup: self.auth_signup,
+                access_ttl_secs: self.auth_access_ttl,
+                ..AuthConfig::default()
+            },
             ..ApiConfig::default()
         }
     }
@@ -195,6 +219,7 @@ impl RunArgs {
     /// metrics listener when asked for (it stops with `shutdown`).
     async fn state(self, shutdown: &CancellationToken) -> anyhow::Result<(AppState, ServeOptions)> {
         let secrets = super::secret::load(&self.db)?;
+        let jwt = super::jwt::load(&self.db)?;
         let store = self.db.open_or_create().await?;
         let graph = wakit_meta::GraphClient::new(self.graph_url.clone())
             .context("cannot build the Graph API client")?;
@@ -215,11 +240,13 @@ impl RunArgs {
             job_lease: Duration::from_secs(self.job_lease_seconds),
             ..ServeOptions::default()
         };
+        let mut api = self.api.config();
+        api.auth.secret = jwt;
         let state = AppState {
             store,
             webhook,
             meta,
-            api: self.api.config(),
+            api,
         };
         if let Some(addr) = &self.metrics_listen {
             let listener = tokio::net::TcpListener::bind(addr)

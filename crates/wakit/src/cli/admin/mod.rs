@@ -8,6 +8,7 @@ use wakit_store::secrets::generate_api_key;
 use wakit_store::{ApiKeyRecord, ConflictKey, NewApiKey, StoreError};
 
 mod account;
+mod people;
 
 pub(super) use account::queue_refresh;
 
@@ -39,6 +40,12 @@ enum AdminCommand {
     /// Meta webhook bodies kept in the inbox.
     #[command(subcommand)]
     Inbox(InboxCommand),
+    /// People who sign in at /auth/v1.
+    #[command(subcommand)]
+    User(people::UserCommand),
+    /// Print the anon and service-role keys for Supabase clients (`apikey`), signed with
+    /// the JWT secret (WAKIT_JWT_SECRET, or derived from the secret key).
+    SupabaseKeys,
 }
 
 #[derive(Debug, Subcommand)]
@@ -139,9 +146,15 @@ fn key_json(k: &ApiKeyRecord) -> serde_json::Value {
 
 /// Runs an admin command.
 pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
-    let store = args.db.open().await?;
     let j = args.json;
+    if let AdminCommand::SupabaseKeys = args.command {
+        return people::supabase_keys(&args.db, j);
+    }
+    let store = args.db.open().await?;
     match args.command {
+        // Answered above: it needs the secret, not the database.
+        AdminCommand::SupabaseKeys => {}
+        AdminCommand::User(cmd) => people::run(&*store, j, cmd).await?,
         AdminCommand::Org(OrgCommand::Create { name, timezone }) => {
             let org = store.create_org(&name, &timezone).await?;
             print(
