@@ -1,0 +1,68 @@
+//! The real client: unmodified supabase-js (npm, pinned by tests/supabase/package-lock.json)
+//! signs up, signs in (wrong and right password), reads the user, refreshes (and has a
+//! spent refresh token refused), changes the password and signs out against the real
+//! server, on both engines (tests/supabase/check_auth.mjs says what each step expects).
+//!
+//! Without node or the installed package the check is skipped with a loud NOTE, except
+//! under `CI=true` (.ci/run runs `npm ci` there first).
+
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+mod common;
+#[allow(dead_code)]
+#[path = "../../wakit-sim/tests/common/external.rs"]
+mod external;
+
+use common::auth::start_auth;
+use std::path::{Path, PathBuf};
+use wakit_store_tests::{Backend, TestStore};
+
+const VERSION: &str = "2.119.2";
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/supabase")
+}
+
+fn supabase_js_ready() -> bool {
+    let package = dir().join("node_modules/@supabase/supabase-js/package.json");
+    let read = format!(
+        "console.log(JSON.parse(require('fs').readFileSync({:?}, 'utf8')).version)",
+        package.display().to_string()
+    );
+    let found = external::probe("node", &["-e", &read]).and_then(|version| {
+        if version == VERSION {
+            Ok(())
+        } else {
+            Err(format!("supabase-js {version} is installed, not {VERSION}"))
+        }
+    });
+    external::ready(
+        "supabase-js",
+        "npm ci --prefix crates/wakit-server/tests/supabase",
+        found,
+    )
+}
+
+async fn supabase_js_signs_in_refreshes_and_signs_out(backend: Backend) {
+    if !supabase_js_ready() {
+        return;
+    }
+    let Some(ts) = TestStore::fresh(backend).await else {
+        return;
+    };
+    let (server, auth) = start_auth(&ts, true).await;
+    let root = auth.base.trim_end_matches("/auth/v1").to_string();
+    let script = dir().join("check_auth.mjs");
+    let out = tokio::task::spawn_blocking(move || {
+        external::run_json("node", &script, &[&root, &auth.anon, "ana@example.com"])
+    })
+    .await
+    .unwrap();
+    let steps = out["steps"].as_array().expect("steps");
+    assert!(steps.len() >= 14, "every step ran: {out}");
+    let failed: Vec<_> = steps.iter().filter(|s| s["ok"] != true).collect();
+    assert!(failed.is_empty(), "supabase-js steps failed: {failed:#?}");
+    server.stop().await;
+}
+
+on_both_backends!(supabase_js_signs_in_refreshes_and_signs_out);
