@@ -195,6 +195,24 @@ impl SecretBox {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn derived_secrets_follow_the_key_and_the_purpose() {
+        let a = SecretBox::new([7; 32]);
+        assert_eq!(
+            a.derive("jwt"),
+            SecretBox::new([7; 32]).derive("jwt"),
+            "stable"
+        );
+        assert_ne!(a.derive("jwt"), a.derive("other"), "per purpose");
+        assert_ne!(
+            a.derive("jwt"),
+            SecretBox::new([8; 32]).derive("jwt"),
+            "per key"
+        );
+        assert_ne!(a.derive("jwt"), [7; 32], "not the key");
+    }
+
     use super::*;
 
     #[test]
