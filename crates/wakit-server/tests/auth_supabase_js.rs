@@ -13,7 +13,7 @@ mod common;
 #[path = "../../wakit-sim/tests/common/external.rs"]
 mod external;
 
-use common::auth::start_auth;
+use common::auth::client_check;
 use std::path::{Path, PathBuf};
 use wakit_store_tests::{Backend, TestStore};
 
@@ -50,19 +50,7 @@ async fn supabase_js_signs_in_refreshes_and_signs_out(backend: Backend) {
     let Some(ts) = TestStore::fresh(backend).await else {
         return;
     };
-    let (server, auth) = start_auth(&ts, true).await;
-    let root = auth.base.trim_end_matches("/auth/v1").to_string();
-    let script = dir().join("check_auth.mjs");
-    let out = tokio::task::spawn_blocking(move || {
-        external::run_json("node", &script, &[&root, &auth.anon, "ana@example.com"])
-    })
-    .await
-    .unwrap();
-    let steps = out["steps"].as_array().expect("steps");
-    assert!(steps.len() >= 14, "every step ran: {out}");
-    let failed: Vec<_> = steps.iter().filter(|s| s["ok"] != true).collect();
-    assert!(failed.is_empty(), "supabase-js steps failed: {failed:#?}");
-    server.stop().await;
+    client_check(&ts, "node", &dir().join("check_auth.mjs"), 14).await;
 }
 
 on_both_backends!(supabase_js_signs_in_refreshes_and_signs_out);

@@ -3,6 +3,7 @@
 
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{Value, json};
+use std::path::Path;
 use std::time::Duration;
 use wakit_server::routes::auth::{AuthConfig, JwtSecret};
 use wakit_server::{ApiConfig, AppState, ServeOptions, WebhookConfig};
@@ -136,4 +137,36 @@ pub async fn expect_auth_error(resp: Response, status: u16, code: &str) -> Value
     assert_eq!(body["code"], code, "{body}");
     assert!(body["message"].is_string(), "{body}");
     body
+}
+
+/// Runs a real client's check script (`program script URL ANON_KEY EMAIL`) against a
+/// server with sign-up on, and asserts that it ran at least `min_steps` steps and that
+/// every step passed. The scripts print `{"steps": [{"step", "ok", "detail"}...]}`.
+pub async fn client_check(ts: &TestStore, program: &str, script: &Path, min_steps: usize) {
+    let (server, auth) = start_auth(ts, true).await;
+    let root = auth.base.trim_end_matches("/auth/v1").to_string();
+    let mut cmd = std::process::Command::new(program);
+    cmd.arg(script).args([&root, &auth.anon, "ana@example.com"]);
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("join")
+        .expect("the client check runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{} failed: {}\n{stdout}",
+        script.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{} printed no JSON ({e}): {stdout}", script.display()));
+    let steps = report["steps"].as_array().expect("steps");
+    let failed: Vec<_> = steps.iter().filter(|s| s["ok"] != true).collect();
+    assert!(
+        failed.is_empty(),
+        "{} steps failed: {failed:#?}",
+        script.display()
+    );
+    assert!(steps.len() >= min_steps, "every step ran: {report}");
+    server.stop().await;
 }

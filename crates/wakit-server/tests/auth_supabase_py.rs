@@ -1,0 +1,58 @@
+//! The Python client: unmodified supabase-py (pinned with everything it pulls in by
+//! tests/supabase/requirements.txt, installed into target/py-supabase by .ci/run) signs
+//! up, signs in (wrong and right password), reads the user, refreshes (and has a spent
+//! refresh token refused), changes the password and signs out against the real server,
+//! on both engines (tests/supabase/check_auth.py says what each step expects).
+//!
+//! Without the virtualenv the check is skipped with a loud NOTE, except under `CI=true`.
+
+mod common;
+#[allow(dead_code)]
+#[path = "../../wakit-sim/tests/common/external.rs"]
+mod external;
+
+use common::auth::client_check;
+use std::path::{Path, PathBuf};
+use wakit_store_tests::{Backend, TestStore};
+
+const VERSION: &str = "2.34.1";
+
+fn python() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/py-supabase/bin/python")
+}
+
+fn supabase_py_ready() -> bool {
+    let python = python();
+    let found = external::probe(
+        python.to_str().expect("path"),
+        &[
+            "-c",
+            "import importlib.metadata as m; print(m.version('supabase'))",
+        ],
+    )
+    .and_then(|version| {
+        if version == VERSION {
+            Ok(())
+        } else {
+            Err(format!("supabase {version} is installed, not {VERSION}"))
+        }
+    });
+    external::ready(
+        "supabase-py",
+        "python3 -m venv target/py-supabase && target/py-supabase/bin/pip install -r crates/wakit-server/tests/supabase/requirements.txt",
+        found,
+    )
+}
+
+async fn supabase_py_signs_in_refreshes_and_signs_out(backend: Backend) {
+    if !supabase_py_ready() {
+        return;
+    }
+    let Some(ts) = TestStore::fresh(backend).await else {
+        return;
+    };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/supabase/check_auth.py");
+    client_check(&ts, python().to_str().expect("path"), &script, 11).await;
+}
+
+on_both_backends!(supabase_py_signs_in_refreshes_and_signs_out);
