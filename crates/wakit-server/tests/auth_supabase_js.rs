@@ -13,7 +13,7 @@ mod common;
 #[path = "../../wakit-sim/tests/common/external.rs"]
 mod external;
 
-use common::auth::client_check;
+use common::auth::{client_check, exactly};
 use std::path::{Path, PathBuf};
 use wakit_store_tests::{Backend, TestStore};
 
@@ -29,13 +29,11 @@ fn supabase_js_ready() -> bool {
         "console.log(JSON.parse(require('fs').readFileSync({:?}, 'utf8')).version)",
         package.display().to_string()
     );
-    let found = external::probe("node", &["-e", &read]).and_then(|version| {
-        if version == VERSION {
-            Ok(())
-        } else {
-            Err(format!("supabase-js {version} is installed, not {VERSION}"))
-        }
-    });
+    let found = exactly(
+        "supabase-js",
+        external::probe("node", &["-e", &read]),
+        VERSION,
+    );
     external::ready(
         "supabase-js",
         "npm ci --prefix crates/wakit-server/tests/supabase",

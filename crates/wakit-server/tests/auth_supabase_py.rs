@@ -11,7 +11,7 @@ mod common;
 #[path = "../../wakit-sim/tests/common/external.rs"]
 mod external;
 
-use common::auth::client_check;
+use common::auth::{client_check, exactly};
 use std::path::{Path, PathBuf};
 use wakit_store_tests::{Backend, TestStore};
 
@@ -23,20 +23,14 @@ fn python() -> PathBuf {
 
 fn supabase_py_ready() -> bool {
     let python = python();
-    let found = external::probe(
+    let probe = external::probe(
         python.to_str().expect("path"),
         &[
             "-c",
             "import importlib.metadata as m; print(m.version('supabase'))",
         ],
-    )
-    .and_then(|version| {
-        if version == VERSION {
-            Ok(())
-        } else {
-            Err(format!("supabase {version} is installed, not {VERSION}"))
-        }
-    });
+    );
+    let found = exactly("supabase", probe, VERSION);
     external::ready(
         "supabase-py",
         "python3 -m venv target/py-supabase && target/py-supabase/bin/pip install -r crates/wakit-server/tests/supabase/requirements.txt",

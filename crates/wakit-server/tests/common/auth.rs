@@ -170,3 +170,14 @@ pub async fn client_check(ts: &TestStore, program: &str, script: &Path, min_step
     assert!(steps.len() >= min_steps, "every step ran: {report}");
     server.stop().await;
 }
+
+/// `Ok` when the probed version is `want`; why not otherwise (for `external::ready`).
+pub fn exactly(what: &str, found: Result<String, String>, want: &str) -> Result<(), String> {
+    found.and_then(|version| {
+        if version == want {
+            Ok(())
+        } else {
+            Err(format!("{what} {version} is installed, not {want}"))
+        }
+    })
+}
