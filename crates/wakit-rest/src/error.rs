@@ -1,0 +1,184 @@
+//! Errors, typed, each with the PostgREST (or PostgreSQL) code and HTTP status the clients
+//! expect (supabase-compat.md §6). The body always carries the four keys.
+
+use serde_json::{Value, json};
+
+/// Which error: decides the code and the HTTP status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// PGRST100: the query string does not parse.
+    Parse,
+    /// PGRST102: the body is not the JSON expected.
+    InvalidBody,
+    /// PGRST103: the requested range is past the end.
+    RangeNotSatisfiable,
+    /// PGRST106: a schema other than `public`.
+    InvalidSchema,
+    /// PGRST107: an `Accept` type we do not produce.
+    NotAcceptable,
+    /// PGRST108: a filter/order/limit on an embed the `select` does not name.
+    NotEmbedded,
+    /// PGRST116: `.single()` on zero or several rows.
+    SingularityError,
+    /// PGRST120: a filter other than `is.null` on a whole embed.
+    InvalidEmbedFilter,
+    /// PGRST122: unknown preferences with `handling=strict`.
+    InvalidPreferences,
+    /// PGRST127: a valid request we do not implement.
+    NotImplemented,
+    /// PGRST200: no relationship between two tables.
+    NoRelationship,
+    /// PGRST201: several relationships and no hint to choose.
+    AmbiguousRelationship,
+    /// PGRST204: an unknown column in `columns` or a written body.
+    UnknownWriteColumn,
+    /// PGRST205: no such table.
+    UnknownTable,
+    /// 42703: no such column.
+    UnknownColumn,
+    /// 22P02: a value that is not of the column's type.
+    InvalidValue,
+    /// 42883: an operator the column's type does not have (`like` on a uuid).
+    UndefinedFunction,
+    /// 42501: the policies forbid the write.
+    Forbidden,
+}
+
+impl ErrorCode {
+    /// The code clients see in the body.
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorCode::Parse => "PGRST100",
+            ErrorCode::InvalidBody => "PGRST102",
+            ErrorCode::RangeNotSatisfiable => "PGRST103",
+            ErrorCode::InvalidSchema => "PGRST106",
+            ErrorCode::NotAcceptable => "PGRST107",
+            ErrorCode::NotEmbedded => "PGRST108",
+            ErrorCode::SingularityError => "PGRST116",
+            ErrorCode::InvalidEmbedFilter => "PGRST120",
+            ErrorCode::InvalidPreferences => "PGRST122",
+            ErrorCode::NotImplemented => "PGRST127",
+            ErrorCode::NoRelationship => "PGRST200",
+            ErrorCode::AmbiguousRelationship => "PGRST201",
+            ErrorCode::UnknownWriteColumn => "PGRST204",
+            ErrorCode::UnknownTable => "PGRST205",
+            ErrorCode::UnknownColumn => "42703",
+            ErrorCode::InvalidValue => "22P02",
+            ErrorCode::UndefinedFunction => "42883",
+            ErrorCode::Forbidden => "42501",
+        }
+    }
+
+    /// The HTTP status (42501 depends on the caller: see [`RestError::status_for`]).
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::RangeNotSatisfiable => 416,
+            ErrorCode::InvalidSchema | ErrorCode::NotAcceptable | ErrorCode::SingularityError => {
+                406
+            }
+            ErrorCode::AmbiguousRelationship => 300,
+            ErrorCode::UnknownTable | ErrorCode::UndefinedFunction => 404,
+            ErrorCode::Forbidden => 403,
+            _ => 400,
+        }
+    }
+}
+
+/// An error answer: code, message, and the optional details and hint of PostgREST.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{} {message}", code.code())]
+pub struct RestError {
+    /// Which error.
+    pub code: ErrorCode,
+    /// The one-line message.
+    pub message: String,
+    /// What exactly was wrong, when known.
+    pub details: Option<String>,
+    /// What to do about it, when known.
+    pub hint: Option<String>,
+}
+
+impl RestError {
+    /// An error with a message and no details or hint.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> RestError {
+        RestError {
+            code,
+            message: message.into(),
+            details: None,
+            hint: None,
+        }
+    }
+
+    /// The same error with details.
+    pub fn details(mut self, details: impl Into<String>) -> RestError {
+        self.details = Some(details.into());
+        self
+    }
+
+    /// The same error with a hint.
+    pub fn hint(mut self, hint: impl Into<String>) -> RestError {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.code.status()
+    }
+
+    /// The HTTP status for this caller: a policy refusal is 401 to an anonymous caller
+    /// and 403 to a signed-in one, as PostgREST answers.
+    pub fn status_for(&self, authenticated: bool) -> u16 {
+        match self.code {
+            ErrorCode::Forbidden if !authenticated => 401,
+            _ => self.status(),
+        }
+    }
+
+    /// The JSON body: always the four keys, `null` when absent (supabase-py requires them).
+    pub fn body(&self) -> Value {
+        json!({
+            "code": self.code.code(),
+            "details": self.details,
+            "hint": self.hint,
+            "message": self.message,
+        })
+    }
+
+    /// PGRST100 for a parameter that does not parse.
+    pub(crate) fn parse(param: &str, value: &str, details: impl Into<String>) -> RestError {
+        RestError::new(
+            ErrorCode::Parse,
+            format!("failed to parse {param} parameter ({value})"),
+        )
+        .details(details)
+    }
+
+    /// PGRST127 for something valid we do not do.
+    pub(crate) fn not_implemented(what: impl Into<String>) -> RestError {
+        RestError::new(ErrorCode::NotImplemented, "Feature not implemented").details(what)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_always_has_the_four_keys() {
+        let e = RestError::new(ErrorCode::UnknownTable, "x");
+        let body = e.body();
+        for key in ["code", "details", "hint", "message"] {
+            assert!(body.get(key).is_some(), "{key}");
+        }
+        assert_eq!(body["code"], "PGRST205");
+        assert_eq!(e.status(), 404);
+    }
+
+    #[test]
+    fn policy_refusal_is_401_for_anonymous_callers() {
+        let e = RestError::new(ErrorCode::Forbidden, "x");
+        assert_eq!(e.status_for(false), 401);
+        assert_eq!(e.status_for(true), 403);
+    }
+}
