@@ -1,0 +1,190 @@
+//! Both engines with the real migrations and one fixture over two organizations; runs a
+//! plan on each and checks they answer the same JSON.
+#![allow(clippy::unwrap_used, dead_code)]
+
+mod fixture;
+
+pub use fixture::{A, B, id};
+
+use serde_json::Value;
+use sqlx::{PgPool, Row, SqlitePool};
+use wakit_rest::registry::{self, ColType};
+use wakit_rest::{Auth, Bind, Dialect, Method, Outcome, Response, RestError};
+use wakit_store_tests::{Backend, TestStore};
+
+/// A database and a pool on it.
+enum Db {
+    Pg(PgPool),
+    Lite(SqlitePool),
+}
+
+/// SQLite always; PostgreSQL when configured (skipped loudly otherwise by the harness).
+pub struct Engines {
+    dbs: Vec<Db>,
+    _stores: Vec<TestStore>,
+}
+
+impl Engines {
+    /// Fresh migrated databases with the fixture.
+    pub async fn new() -> Engines {
+        let mut dbs = Vec::new();
+        let mut stores = Vec::new();
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            let Some(ts) = TestStore::fresh(backend).await else {
+                continue;
+            };
+            let db = match backend {
+                Backend::Sqlite => Db::Lite(SqlitePool::connect(&ts.url).await.unwrap()),
+                Backend::Postgres => Db::Pg(PgPool::connect(&ts.url).await.unwrap()),
+            };
+            for (table, rows) in fixture::rows() {
+                for row in rows {
+                    insert(&db, table, &row).await;
+                }
+            }
+            dbs.push(db);
+            stores.push(ts);
+        }
+        Engines {
+            dbs,
+            _stores: stores,
+        }
+    }
+
+    /// Plans and runs a GET on every engine; the answers must be identical.
+    pub async fn get(&self, table: &str, query: &str, auth: &Auth) -> Result<Response, RestError> {
+        self.request(Method::Get, table, query, &[], auth).await
+    }
+
+    /// The body of a successful GET, parsed.
+    pub async fn rows(&self, table: &str, query: &str, auth: &Auth) -> Value {
+        let r = self.get(table, query, auth).await.unwrap_or_else(|e| panic!("{table}?{query}: {e:?}"));
+        serde_json::from_str(r.body.as_deref().unwrap()).unwrap()
+    }
+
+    /// Plans and runs a request on every engine, checking they agree.
+    pub async fn request(
+        &self,
+        method: Method,
+        table: &str,
+        query: &str,
+        headers: &[(&str, &str)],
+        auth: &Auth,
+    ) -> Result<Response, RestError> {
+        let plan = wakit_rest::plan(method, table, query, headers, b"", auth)?;
+        let mut answers: Vec<(Response, Option<Value>)> = Vec::new();
+        for db in &self.dbs {
+            let out = run(db, &plan).await;
+            let r = plan.respond(out)?;
+            let parsed = r.body.as_deref().map(|b| serde_json::from_str(b).unwrap());
+            if let Some((first, first_body)) = answers.first() {
+                assert_eq!(first_body, &parsed, "engines disagree on {table}?{query}");
+                assert_eq!(first.status, r.status);
+                assert_eq!(first.headers, r.headers);
+            }
+            answers.push((r, parsed));
+        }
+        Ok(answers.remove(0).0)
+    }
+}
+
+async fn run(db: &Db, plan: &wakit_rest::Plan) -> Outcome {
+    match db {
+        Db::Pg(pool) => {
+            let (sql, binds) = plan.sql(Dialect::Postgres);
+            let mut q = sqlx::query(&sql);
+            for b in binds {
+                q = match b {
+                    Bind::Null => q.bind(None::<String>),
+                    Bind::Text(s) => q.bind(s),
+                    Bind::Int(i) => q.bind(i),
+                    Bind::Bool(v) => q.bind(v),
+                };
+            }
+            let row = q.fetch_one(pool).await.unwrap_or_else(|e| panic!("{e}\n{sql}"));
+            outcome(row.get("body"), row.get("page_count"), row.get("total"))
+        }
+        Db::Lite(pool) => {
+            let (sql, binds) = plan.sql(Dialect::Sqlite);
+            let mut q = sqlx::query(&sql);
+            for b in binds {
+                q = match b {
+                    Bind::Null => q.bind(None::<String>),
+                    Bind::Text(s) => q.bind(s),
+                    Bind::Int(i) => q.bind(i),
+                    Bind::Bool(v) => q.bind(i64::from(v)),
+                };
+            }
+            let row = q.fetch_one(pool).await.unwrap_or_else(|e| panic!("{e}\n{sql}"));
+            outcome(row.get("body"), row.get("page_count"), row.get("total"))
+        }
+    }
+}
+
+fn outcome(body: String, page_count: i64, total: Option<i64>) -> Outcome {
+    Outcome {
+        body,
+        page_count,
+        total,
+    }
+}
+
+/// Inserts one fixture row, encoding each value as the engine stores it.
+async fn insert(db: &Db, table: &str, row: &Value) {
+    let t = registry::table(table).unwrap();
+    let obj = row.as_object().unwrap();
+    let cols: Vec<&str> = obj.keys().map(String::as_str).collect();
+    let quoted: Vec<String> = cols.iter().map(|c| format!("\"{c}\"")).collect();
+    let types: Vec<ColType> = cols.iter().map(|c| t.column(c).unwrap().ty).collect();
+    let text = |v: &Value| match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    };
+    match db {
+        Db::Pg(pool) => {
+            let params: Vec<String> = types
+                .iter()
+                .enumerate()
+                .map(|(i, ty)| format!("${}::text::{}", i + 1, pg_type(*ty)))
+                .collect();
+            let sql = format!("INSERT INTO {table} ({}) VALUES ({})", quoted.join(", "), params.join(", "));
+            let mut q = sqlx::query(&sql);
+            for (c, ty) in cols.iter().zip(&types) {
+                let v = &obj[*c];
+                q = q.bind(if *ty == ColType::Json && !v.is_null() { Some(v.to_string()) } else { text(v) });
+            }
+            q.execute(pool).await.unwrap_or_else(|e| panic!("{e}: {sql}"));
+        }
+        Db::Lite(pool) => {
+            let params = vec!["?"; cols.len()].join(", ");
+            let sql = format!("INSERT INTO {table} ({}) VALUES ({params})", quoted.join(", "));
+            let mut q = sqlx::query(&sql);
+            for (c, ty) in cols.iter().zip(&types) {
+                let v = &obj[*c];
+                q = match (ty, v) {
+                    (_, Value::Null) => q.bind(None::<String>),
+                    (ColType::Time, Value::String(s)) => {
+                        q.bind(chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp_micros())
+                    }
+                    (ColType::Bool, Value::Bool(b)) => q.bind(i64::from(*b)),
+                    (ColType::Int, Value::Number(n)) => q.bind(n.as_i64().unwrap()),
+                    (ColType::Json, v) => q.bind(v.to_string()),
+                    (_, v) => q.bind(text(v)),
+                };
+            }
+            q.execute(pool).await.unwrap_or_else(|e| panic!("{e}: {sql}"));
+        }
+    }
+}
+
+fn pg_type(ty: ColType) -> &'static str {
+    match ty {
+        ColType::Uuid => "uuid",
+        ColType::Text => "text",
+        ColType::Int => "int8",
+        ColType::Bool => "bool",
+        ColType::Time => "timestamptz",
+        ColType::Json => "jsonb",
+    }
+}
