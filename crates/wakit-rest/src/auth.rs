@@ -103,13 +103,17 @@ pub fn read_visibility(table: &Table, auth: &Auth) -> Visibility {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::registry::table;
 
     #[test]
     fn roles_decide_what_each_table_shows() {
         let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
-        let user = Auth::user(Uuid::now_v7(), vec![(a, OrgRole::Member), (b, OrgRole::Admin)]);
+        let user = Auth::user(
+            Uuid::now_v7(),
+            vec![(a, OrgRole::Member), (b, OrgRole::Admin)],
+        );
         let orgs = |t| match read_visibility(table(t).unwrap(), &user) {
             Visibility::Orgs { orgs, .. } => orgs,
             Visibility::All => panic!(),
@@ -117,9 +121,18 @@ mod tests {
         assert_eq!(orgs("contacts"), vec![a, b]);
         assert_eq!(orgs("webhooks"), vec![b]);
         assert!(orgs("api_keys").is_empty());
-        assert_eq!(read_visibility(table("contacts").unwrap(), &Auth::service()), Visibility::All);
+        assert_eq!(
+            read_visibility(table("contacts").unwrap(), &Auth::service()),
+            Visibility::All
+        );
         let anon = read_visibility(table("contacts").unwrap(), &Auth::anon());
-        assert_eq!(anon, Visibility::Orgs { orgs: vec![], own_row: None });
+        assert_eq!(
+            anon,
+            Visibility::Orgs {
+                orgs: vec![],
+                own_row: None
+            }
+        );
         let key = Uuid::now_v7();
         let key_auth = Auth {
             role: Role::ApiKey { key_id: key },
@@ -128,7 +141,10 @@ mod tests {
         };
         assert_eq!(
             read_visibility(table("api_keys").unwrap(), &key_auth),
-            Visibility::Orgs { orgs: vec![], own_row: Some(key) }
+            Visibility::Orgs {
+                orgs: vec![],
+                own_row: Some(key)
+            }
         );
     }
 }

@@ -85,10 +85,11 @@ pub fn parse_prefer(headers: &[(&str, &str)]) -> Result<Preferences, RestError> 
         }
     }
     if p.strict && !invalid.is_empty() {
-        return Err(
-            RestError::new(ErrorCode::InvalidPreferences, "Invalid preferences given with handling=strict")
-                .details(format!("Invalid preferences: {}", invalid.join(", "))),
-        );
+        return Err(RestError::new(
+            ErrorCode::InvalidPreferences,
+            "Invalid preferences given with handling=strict",
+        )
+        .details(format!("Invalid preferences: {}", invalid.join(", "))));
     }
     Ok(p)
 }
@@ -109,7 +110,12 @@ pub fn parse_accept(headers: &[(&str, &str)]) -> Result<Media, RestError> {
     };
     let mut types = Vec::new();
     for part in accept.split(',') {
-        let ty = part.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        let ty = part
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
         match ty.as_str() {
             "application/vnd.pgrst.object+json" | "application/vnd.pgrst.object" => {
                 return Ok(Media::Object);
@@ -120,7 +126,10 @@ pub fn parse_accept(headers: &[(&str, &str)]) -> Result<Media, RestError> {
     }
     Err(RestError::new(
         ErrorCode::NotAcceptable,
-        format!("None of these media types are available: {}", types.join(", ")),
+        format!(
+            "None of these media types are available: {}",
+            types.join(", ")
+        ),
     ))
 }
 
@@ -131,8 +140,11 @@ pub fn check_profile(headers: &[(&str, &str)]) -> Result<(), RestError> {
         if let Some(schema) = header_values(headers, name).next() {
             let schema = schema.trim();
             if schema != "public" {
-                return Err(RestError::new(ErrorCode::InvalidSchema, format!("Invalid schema: {schema}"))
-                    .hint("Only the following schemas are exposed: public"));
+                return Err(RestError::new(
+                    ErrorCode::InvalidSchema,
+                    format!("Invalid schema: {schema}"),
+                )
+                .hint("Only the following schemas are exposed: public"));
             }
         }
     }
@@ -155,6 +167,7 @@ pub fn parse_range(headers: &[(&str, &str)]) -> Option<(u64, Option<u64>)> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -173,10 +186,16 @@ mod tests {
     fn strict_handling_rejects_unknown_preferences() {
         let lenient = [("Prefer", "return=everything")];
         assert!(parse_prefer(&lenient).is_ok());
-        let strict = [("Prefer", "handling=strict, return=everything, max-affected=5")];
+        let strict = [(
+            "Prefer",
+            "handling=strict, return=everything, max-affected=5",
+        )];
         let e = parse_prefer(&strict).unwrap_err();
         assert_eq!(e.code.code(), "PGRST122");
-        assert_eq!(e.details.as_deref(), Some("Invalid preferences: return=everything"));
+        assert_eq!(
+            e.details.as_deref(),
+            Some("Invalid preferences: return=everything")
+        );
         let ok = [("Prefer", "handling=strict, max-affected=5")];
         assert_eq!(parse_prefer(&ok).unwrap().max_affected, Some(5));
     }

@@ -115,7 +115,14 @@ const UPDATED: Column = col("updated_at", Time);
 pub static TABLES: &[Table] = &[
     Table {
         name: "organizations",
-        columns: &[ID, col("name", Text), col("timezone", Text), col("extra", Json), CREATED, UPDATED],
+        columns: &[
+            ID,
+            col("name", Text),
+            col("timezone", Text),
+            col("extra", Json),
+            CREATED,
+            UPDATED,
+        ],
         primary_key: &["id"],
         org_column: "id",
         read_role: OrgRole::Member,
@@ -275,7 +282,14 @@ pub static TABLES: &[Table] = &[
     },
     Table {
         name: "quick_replies",
-        columns: &[ID, ORG_ID, col("name", Text), col("content", Text), CREATED, UPDATED],
+        columns: &[
+            ID,
+            ORG_ID,
+            col("name", Text),
+            col("content", Text),
+            CREATED,
+            UPDATED,
+        ],
         primary_key: &["id"],
         org_column: "organization_id",
         read_role: OrgRole::Member,
@@ -294,9 +308,15 @@ const fn org_fk(name: &'static str, from: &'static str) -> Relationship {
 
 /// The foreign keys, named as PostgreSQL names them (`<table>_<column>_fkey`).
 pub static RELATIONSHIPS: &[Relationship] = &[
-    org_fk("organizations_addresses_organization_id_fkey", "organizations_addresses"),
+    org_fk(
+        "organizations_addresses_organization_id_fkey",
+        "organizations_addresses",
+    ),
     org_fk("contacts_organization_id_fkey", "contacts"),
-    org_fk("contacts_addresses_organization_id_fkey", "contacts_addresses"),
+    org_fk(
+        "contacts_addresses_organization_id_fkey",
+        "contacts_addresses",
+    ),
     org_fk("conversations_organization_id_fkey", "conversations"),
     org_fk("messages_organization_id_fkey", "messages"),
     org_fk("agents_organization_id_fkey", "agents"),
@@ -356,7 +376,10 @@ pub fn table(name: &str) -> Result<&'static Table, RestError> {
             ErrorCode::UnknownTable,
             format!("Could not find the table 'public.{name}' in the schema cache"),
         );
-        match TABLES.iter().find(|t| t.name.starts_with(name) || name.starts_with(t.name)) {
+        match TABLES
+            .iter()
+            .find(|t| t.name.starts_with(name) || name.starts_with(t.name))
+        {
             Some(t) => e.hint(format!("Perhaps you meant the table 'public.{}'", t.name)),
             None => e,
         }
@@ -380,7 +403,11 @@ pub struct Join {
 pub fn relationship(parent: &str, child: &str, hint: Option<&str>) -> Result<Join, RestError> {
     let matches_hint = |r: &Relationship| match hint {
         None => true,
-        Some(h) => r.name == h || r.from_columns.contains(&h) || r.to_columns.contains(&h) && r.from_columns.len() == 1,
+        Some(h) => {
+            r.name == h
+                || r.from_columns.contains(&h)
+                || r.to_columns.contains(&h) && r.from_columns.len() == 1
+        }
     };
     let found: Vec<Join> = RELATIONSHIPS
         .iter()
@@ -431,6 +458,7 @@ pub fn relationship(parent: &str, child: &str, hint: Option<&str>) -> Result<Joi
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -438,9 +466,15 @@ mod tests {
         assert_eq!(table("nope").unwrap_err().code.code(), "PGRST205");
         assert_eq!(table("nope").unwrap_err().status(), 404);
         let e = table("contact").unwrap_err();
-        assert_eq!(e.hint.as_deref(), Some("Perhaps you meant the table 'public.contacts'"));
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("Perhaps you meant the table 'public.contacts'")
+        );
         let e = table("contacts").unwrap().column("nope").unwrap_err();
-        assert_eq!((e.code.code(), e.message.as_str()), ("42703", "column contacts.nope does not exist"));
+        assert_eq!(
+            (e.code.code(), e.message.as_str()),
+            ("42703", "column contacts.nope does not exist")
+        );
     }
 
     #[test]

@@ -37,7 +37,9 @@ fn invalid(type_name: &str, raw: &str) -> RestError {
 pub fn typed(ty: ColType, raw: &str) -> Result<Value, RestError> {
     Ok(match ty {
         ColType::Text => Value::Text(raw.to_string()),
-        ColType::Uuid => Value::Uuid(Uuid::parse_str(raw.trim()).map_err(|_| invalid("uuid", raw))?),
+        ColType::Uuid => {
+            Value::Uuid(Uuid::parse_str(raw.trim()).map_err(|_| invalid("uuid", raw))?)
+        }
         ColType::Int => Value::Int(raw.trim().parse().map_err(|_| invalid("integer", raw))?),
         ColType::Bool => Value::Bool(parse_bool(raw).ok_or_else(|| invalid("boolean", raw))?),
         ColType::Time => {
@@ -65,7 +67,11 @@ pub fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(&spaced) {
         return Some(t.with_timezone(&Utc));
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%#z", "%Y-%m-%dT%H:%M%#z"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f%#z",
+        "%Y-%m-%dT%H:%M:%S%#z",
+        "%Y-%m-%dT%H:%M%#z",
+    ] {
         if let Ok(t) = DateTime::parse_from_str(&spaced, fmt) {
             return Some(t.with_timezone(&Utc));
         }
@@ -101,6 +107,7 @@ pub fn parse_json(raw: &str) -> Option<serde_json::Value> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -108,7 +115,10 @@ mod tests {
         assert_eq!(typed(ColType::Int, "42").unwrap(), Value::Int(42));
         assert_eq!(typed(ColType::Bool, "TRUE").unwrap(), Value::Bool(true));
         let e = typed(ColType::Uuid, "abc").unwrap_err();
-        assert_eq!((e.code.code(), e.message.as_str()), ("22P02", "invalid input syntax for type uuid: \"abc\""));
+        assert_eq!(
+            (e.code.code(), e.message.as_str()),
+            ("22P02", "invalid input syntax for type uuid: \"abc\"")
+        );
         assert!(typed(ColType::Int, "1.5").is_err());
     }
 
@@ -120,14 +130,23 @@ mod tests {
         assert_eq!(t("2026-01-02 03:04:05"), Some(base));
         assert_eq!(t("2026-01-02T05:04:05+02"), Some(base));
         assert_eq!(t("2026-01-02T03:04:05.5Z"), Some(base + 500_000));
-        assert_eq!(t("2026-01-02"), Some(base - 3 * 3600_000_000 - 4 * 60_000_000 - 5_000_000));
+        assert_eq!(
+            t("2026-01-02"),
+            Some(base - 3 * 3_600_000_000 - 4 * 60_000_000 - 5_000_000)
+        );
         assert_eq!(t("yesterday"), None);
     }
 
     #[test]
     fn json_or_a_postgres_array_literal() {
-        assert_eq!(parse_json("{\"a\":1}").unwrap(), serde_json::json!({"a": 1}));
-        assert_eq!(parse_json("{insert,\"up,date\"}").unwrap(), serde_json::json!(["insert", "up,date"]));
+        assert_eq!(
+            parse_json("{\"a\":1}").unwrap(),
+            serde_json::json!({"a": 1})
+        );
+        assert_eq!(
+            parse_json("{insert,\"up,date\"}").unwrap(),
+            serde_json::json!(["insert", "up,date"])
+        );
         assert_eq!(parse_json("{}").unwrap(), serde_json::json!({}));
         assert!(parse_json("nope").is_none());
     }

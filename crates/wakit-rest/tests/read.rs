@@ -9,7 +9,10 @@ use uuid::Uuid;
 use wakit_rest::{Auth, OrgRole};
 
 fn member_of_a() -> Auth {
-    Auth::user(Uuid::from_u128(1), vec![(Uuid::from_u128(A), OrgRole::Member)])
+    Auth::user(
+        Uuid::from_u128(1),
+        vec![(Uuid::from_u128(A), OrgRole::Member)],
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -32,7 +35,13 @@ async fn columns_come_out_typed_the_same_on_both_engines() {
              "created_at": "2026-01-02T03:04:05.123456+00:00", "extra": {"vip": true}},
         ])
     );
-    let agents = e.rows("agents", "select=name,ai,user_id&order=name", &Auth::service()).await;
+    let agents = e
+        .rows(
+            "agents",
+            "select=name,ai,user_id&order=name",
+            &Auth::service(),
+        )
+        .await;
     assert_eq!(
         agents,
         json!([
@@ -98,13 +107,26 @@ async fn a_member_never_sees_another_organization_at_any_level() {
     let e = Engines::new().await;
     let a = member_of_a();
     let orgs = e
-        .rows("organizations", "select=name,contacts(name),conversations(id,messages(id))&order=name", &a)
+        .rows(
+            "organizations",
+            "select=name,contacts(name),conversations(id,messages(id))&order=name",
+            &a,
+        )
         .await;
-    let names: Vec<_> = orgs.as_array().unwrap().iter().map(|o| o["name"].clone()).collect();
+    let names: Vec<_> = orgs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].clone())
+        .collect();
     assert_eq!(names, vec![json!("Acme")]);
     // A's message sits in B's conversation: the to-one embed is null, not B's row.
     let stray = e
-        .rows("messages", &format!("select=id,conversations(id,name)&id=eq.{}", id(0xA34)), &a)
+        .rows(
+            "messages",
+            &format!("select=id,conversations(id,name)&id=eq.{}", id(0xA34)),
+            &a,
+        )
         .await;
     assert_eq!(stray, json!([{"id": id(0xA34), "conversations": null}]));
     // !inner through a hidden policy drops the row; rel=is.null keeps exactly it.
@@ -113,13 +135,27 @@ async fn a_member_never_sees_another_organization_at_any_level() {
         .await;
     assert_eq!(inner.as_array().unwrap().len(), 4);
     let orphan = e
-        .rows("messages", "select=id,conversations()&conversations=is.null", &a)
+        .rows(
+            "messages",
+            "select=id,conversations()&conversations=is.null",
+            &a,
+        )
         .await;
     assert_eq!(orphan, json!([{"id": id(0xA34)}]));
-    for table in ["contacts", "contacts_addresses", "conversations", "messages", "agents", "quick_replies"] {
+    for table in [
+        "contacts",
+        "contacts_addresses",
+        "conversations",
+        "messages",
+        "agents",
+        "quick_replies",
+    ] {
         let rows = e.rows(table, "select=organization_id", &a).await;
         assert!(
-            rows.as_array().unwrap().iter().all(|r| r["organization_id"] == json!(id(A))),
+            rows.as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["organization_id"] == json!(id(A))),
             "{table}: {rows}"
         );
         let none = e.rows(table, "select=organization_id", &Auth::anon()).await;
@@ -128,16 +164,32 @@ async fn a_member_never_sees_another_organization_at_any_level() {
     // Owners read keys and admins webhooks; members neither.
     assert_eq!(e.rows("api_keys", "select=name", &a).await, json!([]));
     assert_eq!(e.rows("webhooks", "select=url", &a).await, json!([]));
-    let owner_b = Auth::user(Uuid::from_u128(2), vec![(Uuid::from_u128(B), OrgRole::Owner)]);
-    assert_eq!(e.rows("api_keys", "select=name", &owner_b).await, json!([{"name": "kb"}]));
+    let owner_b = Auth::user(
+        Uuid::from_u128(2),
+        vec![(Uuid::from_u128(B), OrgRole::Owner)],
+    );
     assert_eq!(
-        e.rows("organizations", "select=name,webhooks(url),api_keys(prefix)", &owner_b).await,
+        e.rows("api_keys", "select=name", &owner_b).await,
+        json!([{"name": "kb"}])
+    );
+    assert_eq!(
+        e.rows(
+            "organizations",
+            "select=name,webhooks(url),api_keys(prefix)",
+            &owner_b
+        )
+        .await,
         json!([{"name": "Beta", "webhooks": [{"url": "https://b.example"}], "api_keys": [{"prefix": "sk_b"}]}])
     );
     let key = Auth {
-        role: wakit_rest::Role::ApiKey { key_id: Uuid::from_u128(0xA50) },
+        role: wakit_rest::Role::ApiKey {
+            key_id: Uuid::from_u128(0xA50),
+        },
         user_id: None,
         memberships: vec![(Uuid::from_u128(A), OrgRole::Member)],
     };
-    assert_eq!(e.rows("api_keys", "select=name", &key).await, json!([{"name": "ka"}]));
+    assert_eq!(
+        e.rows("api_keys", "select=name", &key).await,
+        json!([{"name": "ka"}])
+    );
 }

@@ -23,13 +23,15 @@ pub fn parse_filter(field: Field, raw: &str, param: &str) -> Result<Condition, R
 
 /// `op.value`; `in_tree`: a scalar value may be double-quoted (logic trees).
 fn parse_op(s: &str, in_tree: bool, param: &str) -> Result<Op, RestError> {
-    let (name, value) = s
-        .split_once('.')
-        .ok_or_else(|| RestError::parse(param, s, "expecting an operator and a value (op.value)"))?;
+    let (name, value) = s.split_once('.').ok_or_else(|| {
+        RestError::parse(param, s, "expecting an operator and a value (op.value)")
+    })?;
     let scalar = |v: &str| if in_tree { unquote(v) } else { v.to_string() };
     let base = name.split('(').next().unwrap_or(name);
     if name.contains('(') && (base == "like" || base == "ilike") {
-        return Err(RestError::not_implemented(format!("{name} is not supported")));
+        return Err(RestError::not_implemented(format!(
+            "{name} is not supported"
+        )));
     }
     Ok(match base {
         "eq" => Op::Cmp(CmpOp::Eq, scalar(value)),
@@ -61,10 +63,16 @@ fn parse_op(s: &str, in_tree: bool, param: &str) -> Result<Op, RestError> {
         "cs" => Op::Contains(value.to_string()),
         "cd" => Op::ContainedBy(value.to_string()),
         op if UNSUPPORTED_OPS.contains(&op) => {
-            return Err(RestError::not_implemented(format!("the {op} operator is not supported")));
+            return Err(RestError::not_implemented(format!(
+                "the {op} operator is not supported"
+            )));
         }
         _ => {
-            return Err(RestError::parse(param, s, format!("unknown operator \"{name}\"")));
+            return Err(RestError::parse(
+                param,
+                s,
+                format!("unknown operator \"{name}\""),
+            ));
         }
     })
 }
@@ -116,7 +124,9 @@ fn parse_tree_item(item: &str, param: &str) -> Result<Condition, RestError> {
     let field = parse_field(field_part)
         .ok_or_else(|| RestError::parse(param, item, "expecting a field name"))?;
     if field.name.contains('.') {
-        return Err(RestError::not_implemented("filters on embeds inside logic trees"));
+        return Err(RestError::not_implemented(
+            "filters on embeds inside logic trees",
+        ));
     }
     let (negate, op_part) = match op_part.strip_prefix("not.") {
         Some(r) => (true, r),
@@ -153,7 +163,9 @@ pub fn parse_order(raw: &str, param: &str) -> Result<Vec<OrderTerm>, RestError> 
         .map(|term| {
             let term = term.trim();
             if term.contains('(') {
-                return Err(RestError::not_implemented("ordering by an embedded resource"));
+                return Err(RestError::not_implemented(
+                    "ordering by an embedded resource",
+                ));
             }
             let (field_part, mods) = match split_field(term) {
                 Some((f, m)) => (f, Some(m)),
@@ -176,7 +188,9 @@ pub fn parse_order(raw: &str, param: &str) -> Result<Vec<OrderTerm>, RestError> 
                         return Err(RestError::parse(
                             param,
                             raw,
-                            format!("unexpected \"{m}\" expecting asc, desc, nullsfirst or nullslast"),
+                            format!(
+                                "unexpected \"{m}\" expecting asc, desc, nullsfirst or nullslast"
+                            ),
                         ));
                     }
                 }
@@ -188,6 +202,7 @@ pub fn parse_order(raw: &str, param: &str) -> Result<Vec<OrderTerm>, RestError> 
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::error::ErrorCode;
 
@@ -238,26 +253,46 @@ mod tests {
         assert_eq!(e.code, ErrorCode::NotImplemented);
         let e = parse_filter(f("c"), "like(any).{a*,b*}", "c").unwrap_err();
         assert_eq!(e.code, ErrorCode::NotImplemented);
-        assert_eq!(parse_filter(f("c"), "is.maybe", "c").unwrap_err().code, ErrorCode::Parse);
-        assert_eq!(parse_filter(f("c"), "in.a,b", "c").unwrap_err().code, ErrorCode::Parse);
+        assert_eq!(
+            parse_filter(f("c"), "is.maybe", "c").unwrap_err().code,
+            ErrorCode::Parse
+        );
+        assert_eq!(
+            parse_filter(f("c"), "in.a,b", "c").unwrap_err().code,
+            ErrorCode::Parse
+        );
     }
 
     #[test]
     fn nested_logic_trees() {
-        let c = parse_logic(true, false, r#"(a.eq.1,and(b.gt.2,c.is.null),name.eq."x,y",not.or(d.eq.1,e.not.in.(1,2)))"#, "or")
-            .unwrap();
+        let c = parse_logic(
+            true,
+            false,
+            r#"(a.eq.1,and(b.gt.2,c.is.null),name.eq."x,y",not.or(d.eq.1,e.not.in.(1,2)))"#,
+            "or",
+        )
+        .unwrap();
         let Condition::Logic { or, children, .. } = c else {
             panic!()
         };
         assert!(or);
         assert_eq!(children.len(), 4);
-        assert!(matches!(&children[1], Condition::Logic { or: false, negate: false, children } if children.len() == 2));
-        assert!(matches!(&children[2], Condition::Filter { op: Op::Cmp(CmpOp::Eq, v), .. } if v == "x,y"));
-        let Condition::Logic { negate, children, .. } = &children[3] else {
+        assert!(
+            matches!(&children[1], Condition::Logic { or: false, negate: false, children } if children.len() == 2)
+        );
+        assert!(
+            matches!(&children[2], Condition::Filter { op: Op::Cmp(CmpOp::Eq, v), .. } if v == "x,y")
+        );
+        let Condition::Logic {
+            negate, children, ..
+        } = &children[3]
+        else {
             panic!()
         };
         assert!(*negate);
-        assert!(matches!(&children[1], Condition::Filter { negate: true, op: Op::In(v), .. } if v.len() == 2));
+        assert!(
+            matches!(&children[1], Condition::Filter { negate: true, op: Op::In(v), .. } if v.len() == 2)
+        );
     }
 
     #[test]
@@ -275,6 +310,9 @@ mod tests {
         assert!(o[1].descending && o[1].nulls == Some(Nulls::Last));
         assert_eq!(o[2].field.name, "extra");
         assert!(!o[3].descending);
-        assert_eq!(parse_order("a.up", "order").unwrap_err().code, ErrorCode::Parse);
+        assert_eq!(
+            parse_order("a.up", "order").unwrap_err().code,
+            ErrorCode::Parse
+        );
     }
 }

@@ -42,16 +42,18 @@ fn apply(q: &mut Query, key: &str, value: &str) -> Result<(), RestError> {
     }
     let mut path = key_path(key)?;
     let last = path.pop().unwrap_or_default();
-    let negated_logic = path.last().map(String::as_str) == Some("not")
-        && (last == "or" || last == "and");
+    let negated_logic =
+        path.last().map(String::as_str) == Some("not") && (last == "or" || last == "and");
     if negated_logic {
         path.pop();
     }
     let level: &mut LevelOptions = q.levels.entry(path).or_default();
     match last.as_str() {
-        "or" | "and" => level
-            .conditions
-            .push(parse_logic(last == "or", negated_logic, value, key)?),
+        "or" | "and" => {
+            level
+                .conditions
+                .push(parse_logic(last == "or", negated_logic, value, key)?)
+        }
         "order" => level.order = parse_order(value, key)?,
         "limit" => level.limit = Some(number(value, key)?),
         "offset" => level.offset = Some(number(value, key)?),
@@ -68,7 +70,11 @@ fn apply(q: &mut Query, key: &str, value: &str) -> Result<(), RestError> {
 fn key_path(key: &str) -> Result<Vec<String>, RestError> {
     let parts = split_top(key, '.', "filter")?;
     if parts.iter().any(String::is_empty) {
-        return Err(RestError::parse("filter", key, "empty name in a dotted key"));
+        return Err(RestError::parse(
+            "filter",
+            key,
+            "empty name in a dotted key",
+        ));
     }
     Ok(parts.iter().map(|p| unquote(p)).collect())
 }
@@ -94,6 +100,7 @@ fn names(value: &str, param: &str) -> Result<Vec<String>, RestError> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::ast::{Condition, Op};
 
@@ -111,7 +118,9 @@ mod tests {
         let m = &q.levels[&vec!["messages".to_string()]];
         assert_eq!(m.limit, Some(10));
         assert_eq!(m.order[0].field.name, "timestamp");
-        assert!(matches!(&m.conditions[0], Condition::Filter { field, .. } if field.name == "direction"));
+        assert!(
+            matches!(&m.conditions[0], Condition::Filter { field, .. } if field.name == "direction")
+        );
     }
 
     #[test]
@@ -119,10 +128,27 @@ mod tests {
         let q = parse_query("not.or=(a.eq.1,b.eq.2)&messages.or=(status.eq.read)&and=(a.gt.0)")
             .unwrap();
         let top = &q.levels[&vec![]];
-        assert!(matches!(&top.conditions[0], Condition::Logic { negate: true, or: true, .. }));
-        assert!(matches!(&top.conditions[1], Condition::Logic { negate: false, or: false, .. }));
+        assert!(matches!(
+            &top.conditions[0],
+            Condition::Logic {
+                negate: true,
+                or: true,
+                ..
+            }
+        ));
+        assert!(matches!(
+            &top.conditions[1],
+            Condition::Logic {
+                negate: false,
+                or: false,
+                ..
+            }
+        ));
         let m = &q.levels[&vec!["messages".to_string()]];
-        assert!(matches!(&m.conditions[0], Condition::Logic { or: true, .. }));
+        assert!(matches!(
+            &m.conditions[0],
+            Condition::Logic { or: true, .. }
+        ));
     }
 
     #[test]

@@ -29,13 +29,18 @@ fn err(raw: &str, details: impl Into<String>) -> RestError {
 
 fn parse_item(item: &str, raw: &str) -> Result<SelectItem, RestError> {
     if item.is_empty() {
-        return Err(err(raw, "unexpected \",\" expecting field name (* or [a..z0..9_$])"));
+        return Err(err(
+            raw,
+            "unexpected \",\" expecting field name (* or [a..z0..9_$])",
+        ));
     }
     if item == "*" {
         return Ok(SelectItem::Star);
     }
     if item.starts_with("...") {
-        return Err(RestError::not_implemented("spread embeds (...rel) are not supported"));
+        return Err(RestError::not_implemented(
+            "spread embeds (...rel) are not supported",
+        ));
     }
     let (alias, rest) = split_alias(item);
     if rest.is_empty() {
@@ -95,7 +100,9 @@ fn parse_embed(
         return Err(err(raw, "expecting a relation name before \"(\""));
     }
     if name == "count" || name.contains('.') || name.contains("->") {
-        return Err(RestError::not_implemented("aggregate functions are not supported"));
+        return Err(RestError::not_implemented(
+            "aggregate functions are not supported",
+        ));
     }
     let mut hint = None;
     let mut join = JoinKind::Left;
@@ -124,10 +131,15 @@ fn parse_field_item(alias: Option<String>, rest: &str, raw: &str) -> Result<Sele
         None => (rest, None),
     };
     if field_part.contains('!') {
-        return Err(err(raw, format!("unexpected \"!\" in \"{rest}\" (an embed needs \"(...)\")")));
+        return Err(err(
+            raw,
+            format!("unexpected \"!\" in \"{rest}\" (an embed needs \"(...)\")"),
+        ));
     }
     if field_part.ends_with(".count") || field_part.contains(".sum") {
-        return Err(RestError::not_implemented("aggregate functions are not supported"));
+        return Err(RestError::not_implemented(
+            "aggregate functions are not supported",
+        ));
     }
     Ok(SelectItem::Field {
         field: parse_field(field_part).ok_or_else(|| err(raw, format!("bad field \"{rest}\"")))?,
@@ -160,6 +172,7 @@ pub fn parse_field(s: &str) -> Option<Field> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn field(name: &str) -> SelectItem {
@@ -196,7 +209,10 @@ mod tests {
         let SelectItem::Field { alias, cast, .. } = &items[1] else {
             panic!()
         };
-        assert_eq!((alias.as_deref(), cast.as_deref()), (Some("n"), Some("text")));
+        assert_eq!(
+            (alias.as_deref(), cast.as_deref()),
+            (Some("n"), Some("text"))
+        );
         let SelectItem::Field { field, .. } = &items[2] else {
             panic!()
         };
@@ -206,15 +222,17 @@ mod tests {
 
     #[test]
     fn embeds_as_the_hosted_dashboard_writes_them() {
-        let items = parse_select(
-            "*,messages(*),contact_address:contacts_addresses(*,contact:contacts(*))",
-        )
-        .unwrap();
+        let items =
+            parse_select("*,messages(*),contact_address:contacts_addresses(*,contact:contacts(*))")
+                .unwrap();
         assert_eq!(items.len(), 3);
         let SelectItem::Embed(e) = &items[2] else {
             panic!()
         };
-        assert_eq!((e.name.as_str(), e.key()), ("contacts_addresses", "contact_address"));
+        assert_eq!(
+            (e.name.as_str(), e.key()),
+            ("contacts_addresses", "contact_address")
+        );
         let SelectItem::Embed(inner) = &e.select[1] else {
             panic!()
         };
@@ -223,8 +241,8 @@ mod tests {
 
     #[test]
     fn hints_inner_and_empty_embeds() {
-        let items = parse_select("contact:contacts!inner(name),x:contacts!contact_id!left(),y()")
-            .unwrap();
+        let items =
+            parse_select("contact:contacts!inner(name),x:contacts!contact_id!left(),y()").unwrap();
         let SelectItem::Embed(a) = &items[0] else {
             panic!()
         };
@@ -248,6 +266,9 @@ mod tests {
             parse_select("...rel(a)").unwrap_err().code,
             ErrorCode::NotImplemented
         );
-        assert_eq!(parse_select("count()").unwrap_err().code, ErrorCode::NotImplemented);
+        assert_eq!(
+            parse_select("count()").unwrap_err().code,
+            ErrorCode::NotImplemented
+        );
     }
 }

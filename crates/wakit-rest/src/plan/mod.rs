@@ -68,7 +68,9 @@ pub fn plan(
     let table = registry::table(table)?;
     let mut q = parse_query(query)?;
     if !matches!(method, Method::Get | Method::Head) {
-        return Err(RestError::not_implemented("writes through /rest/v1 are not implemented yet"));
+        return Err(RestError::not_implemented(
+            "writes through /rest/v1 are not implemented yet",
+        ));
     }
     let top = q.levels.entry(Vec::new()).or_default();
     if let (None, None, Some((offset, limit))) = (top.limit, top.offset, parse_range(headers)) {
@@ -139,14 +141,16 @@ impl Plan {
     pub fn respond(&self, out: Outcome) -> Result<Response, RestError> {
         let total = out.total;
         let rows = u64::try_from(out.page_count).unwrap_or(0);
-        if let Some(total) = total.and_then(|t| u64::try_from(t).ok()) {
-            if rows == 0 && self.offset > 0 && self.offset >= total {
-                return Err(RestError::new(ErrorCode::RangeNotSatisfiable, "Requested range not satisfiable")
-                    .details(format!(
-                        "An offset of {} was requested, but there are only {total} rows.",
-                        self.offset
-                    )));
-            }
+        let counted = total.and_then(|t| u64::try_from(t).ok());
+        if let Some(total) = counted.filter(|t| rows == 0 && self.offset > 0 && self.offset >= *t) {
+            return Err(RestError::new(
+                ErrorCode::RangeNotSatisfiable,
+                "Requested range not satisfiable",
+            )
+            .details(format!(
+                "An offset of {} was requested, but there are only {total} rows.",
+                self.offset
+            )));
         }
         let total_text = total.map_or_else(|| "*".to_string(), |t| t.to_string());
         let range = if rows == 0 {
@@ -154,7 +158,8 @@ impl Plan {
         } else {
             format!("{}-{}/{total_text}", self.offset, self.offset + rows - 1)
         };
-        let partial = total.is_some_and(|t| self.offset > 0 || i64::try_from(rows).unwrap_or(i64::MAX) < t);
+        let partial =
+            total.is_some_and(|t| self.offset > 0 || i64::try_from(rows).unwrap_or(i64::MAX) < t);
         let (content_type, body) = match self.media {
             Media::Json => ("application/json; charset=utf-8", out.body),
             Media::Object => {
@@ -165,11 +170,18 @@ impl Plan {
                     )
                     .details(format!("The result contains {rows} rows")));
                 }
-                ("application/vnd.pgrst.object+json; charset=utf-8", single(&out.body))
+                (
+                    "application/vnd.pgrst.object+json; charset=utf-8",
+                    single(&out.body),
+                )
             }
         };
         Ok(Response {
-            status: if partial && self.media == Media::Json { 206 } else { 200 },
+            status: if partial && self.media == Media::Json {
+                206
+            } else {
+                200
+            },
             headers: vec![
                 ("Content-Type".to_string(), content_type.to_string()),
                 ("Content-Range".to_string(), range),
@@ -186,3 +198,6 @@ fn single(array: &str) -> String {
         _ => array.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests;

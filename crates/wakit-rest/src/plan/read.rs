@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 
 use super::tree::{Cast, Expr, Node, OrderBy, Output, PlanOp, Pred};
-use crate::ast::{Condition, Embed, Field, IsValue, JoinKind, LevelOptions, Nulls, Op, Query, SelectItem};
+use crate::ast::{
+    Condition, Embed, Field, IsValue, JoinKind, LevelOptions, Nulls, Op, Query, SelectItem,
+};
 use crate::auth::{Auth, read_visibility};
 use crate::error::{ErrorCode, RestError};
 use crate::registry::{self, ColType, Table};
@@ -19,13 +21,19 @@ pub(crate) fn plan_read(table: &'static Table, q: &Query, auth: &Auth) -> Result
         embed_paths: BTreeSet::new(),
     };
     let node = ctx.node(table, &q.select, &[])?;
-    if let Some(path) = q.levels.keys().find(|p| !p.is_empty() && !ctx.embed_paths.contains(*p)) {
+    if let Some(path) = q
+        .levels
+        .keys()
+        .find(|p| !p.is_empty() && !ctx.embed_paths.contains(*p))
+    {
         let name = path.join(".");
         return Err(RestError::new(
             ErrorCode::NotEmbedded,
             format!("'{name}' is not an embedded resource in this request"),
         )
-        .hint(format!("Verify that '{name}' is included in the 'select' query parameter.")));
+        .hint(format!(
+            "Verify that '{name}' is included in the 'select' query parameter."
+        )));
     }
     Ok(node)
 }
@@ -47,7 +55,12 @@ struct Planned {
 }
 
 impl Ctx<'_> {
-    fn node(&mut self, table: &'static Table, select: &[SelectItem], path: &[String]) -> Result<Node, RestError> {
+    fn node(
+        &mut self,
+        table: &'static Table,
+        select: &[SelectItem],
+        path: &[String],
+    ) -> Result<Node, RestError> {
         let alias = format!("t{}", self.next_alias);
         self.next_alias += 1;
         let mut outputs = Vec::new();
@@ -58,13 +71,18 @@ impl Ctx<'_> {
                     for column in table.columns {
                         outputs.push(Output::Column {
                             key: column.name.to_string(),
-                            expr: Expr { column, path: vec![] },
+                            expr: Expr {
+                                column,
+                                path: vec![],
+                            },
                             cast: None,
                         });
                     }
                 }
                 SelectItem::Field { field, alias, cast } => outputs.push(Output::Column {
-                    key: alias.clone().unwrap_or_else(|| field.output_key().to_string()),
+                    key: alias
+                        .clone()
+                        .unwrap_or_else(|| field.output_key().to_string()),
                     expr: expr(table, field)?,
                     cast: cast.as_deref().map(parse_cast).transpose()?,
                 }),
@@ -106,11 +124,19 @@ impl Ctx<'_> {
         })
     }
 
-    fn embed(&mut self, parent: &'static Table, e: &Embed, path: &[String]) -> Result<Planned, RestError> {
+    fn embed(
+        &mut self,
+        parent: &'static Table,
+        e: &Embed,
+        path: &[String],
+    ) -> Result<Planned, RestError> {
         let child_table = registry::table(&e.name).map_err(|_| {
             RestError::new(
                 ErrorCode::NoRelationship,
-                format!("Could not find a relationship between '{}' and '{}' in the schema cache", parent.name, e.name),
+                format!(
+                    "Could not find a relationship between '{}' and '{}' in the schema cache",
+                    parent.name, e.name
+                ),
             )
         })?;
         let join = registry::relationship(parent.name, child_table.name, e.hint.as_deref())?;
@@ -127,9 +153,18 @@ impl Ctx<'_> {
         })
     }
 
-    fn condition(&self, table: &'static Table, c: &Condition, embeds: &[Planned]) -> Result<Pred, RestError> {
+    fn condition(
+        &self,
+        table: &'static Table,
+        c: &Condition,
+        embeds: &[Planned],
+    ) -> Result<Pred, RestError> {
         match c {
-            Condition::Logic { negate, or, children } => Ok(Pred::Logic {
+            Condition::Logic {
+                negate,
+                or,
+                children,
+            } => Ok(Pred::Logic {
                 negate: *negate,
                 or: *or,
                 children: children
@@ -138,7 +173,9 @@ impl Ctx<'_> {
                     .collect::<Result<_, _>>()?,
             }),
             Condition::Filter { field, negate, op } => {
-                let embed = embeds.iter().find(|e| field.path.is_empty() && e.key == field.name);
+                let embed = embeds
+                    .iter()
+                    .find(|e| field.path.is_empty() && e.key == field.name);
                 if let Some(e) = embed {
                     return embed_null_filter(e, *negate, op);
                 }
@@ -183,7 +220,11 @@ fn expr(table: &'static Table, field: &Field) -> Result<Expr, RestError> {
         ));
     }
     if field.path.iter().any(|s| s.key.contains('"')) {
-        return Err(RestError::parse("field", &field.name, "a JSON key may not contain '\"'"));
+        return Err(RestError::parse(
+            "field",
+            &field.name,
+            "a JSON key may not contain '\"'",
+        ));
     }
     Ok(Expr {
         column,
@@ -206,7 +247,9 @@ fn parse_cast(cast: &str) -> Result<Cast, RestError> {
     match cast.to_ascii_lowercase().as_str() {
         "text" => Ok(Cast::Text),
         "int" | "integer" | "int4" | "int8" | "bigint" => Ok(Cast::Int),
-        other => Err(RestError::not_implemented(format!("casting to {other} is not supported"))),
+        other => Err(RestError::not_implemented(format!(
+            "casting to {other} is not supported"
+        ))),
     }
 }
 
@@ -220,10 +263,15 @@ fn typed_op(expr: &Expr, op: &Op) -> Result<PlanOp, RestError> {
             ));
         }
         let v = parse_json(raw).ok_or_else(|| {
-            RestError::new(ErrorCode::InvalidValue, format!("invalid input syntax for type json: \"{raw}\""))
+            RestError::new(
+                ErrorCode::InvalidValue,
+                format!("invalid input syntax for type json: \"{raw}\""),
+            )
         })?;
         let flat = match &v {
-            serde_json::Value::Array(items) => items.iter().all(|i| !i.is_object() && !i.is_array()),
+            serde_json::Value::Array(items) => {
+                items.iter().all(|i| !i.is_object() && !i.is_array())
+            }
             serde_json::Value::Object(map) => map.values().all(|i| !i.is_object() && !i.is_array()),
             _ => false,
         };
@@ -236,7 +284,10 @@ fn typed_op(expr: &Expr, op: &Op) -> Result<PlanOp, RestError> {
     };
     Ok(match op {
         Op::Cmp(cmp, raw) => PlanOp::Cmp(*cmp, typed(ty, raw)?),
-        Op::Like { insensitive, pattern } => {
+        Op::Like {
+            insensitive,
+            pattern,
+        } => {
             if !matches!(ty, ColType::Text) {
                 let sym = if *insensitive { "~~*" } else { "~~" };
                 return Err(RestError::new(
@@ -253,13 +304,21 @@ fn typed_op(expr: &Expr, op: &Op) -> Result<PlanOp, RestError> {
             if matches!(v, IsValue::True | IsValue::False) && ty != ColType::Bool {
                 return Err(RestError::new(
                     ErrorCode::InvalidValue,
-                    format!("argument of IS TRUE must be type boolean, not type {}", pg_type(ty)),
+                    format!(
+                        "argument of IS TRUE must be type boolean, not type {}",
+                        pg_type(ty)
+                    ),
                 ));
             }
             PlanOp::Is(*v)
         }
         Op::IsDistinct(raw) => PlanOp::IsDistinct(typed(ty, raw)?),
-        Op::In(items) => PlanOp::In(items.iter().map(|v| typed(ty, v)).collect::<Result<_, _>>()?),
+        Op::In(items) => PlanOp::In(
+            items
+                .iter()
+                .map(|v| typed(ty, v))
+                .collect::<Result<_, _>>()?,
+        ),
         Op::Contains(raw) => PlanOp::Contains(json_value(raw)?),
         Op::ContainedBy(raw) => PlanOp::ContainedBy(json_value(raw)?),
     })
@@ -273,13 +332,20 @@ fn order(table: &'static Table, level: &LevelOptions) -> Result<Vec<OrderBy>, Re
         out.push(OrderBy {
             expr: expr(table, &t.field)?,
             descending: t.descending,
-            nulls: t.nulls.unwrap_or(if t.descending { Nulls::First } else { Nulls::Last }),
+            nulls: t.nulls.unwrap_or(if t.descending {
+                Nulls::First
+            } else {
+                Nulls::Last
+            }),
         });
     }
     for pk in table.primary_key {
         let column = table.column(pk)?;
         out.push(OrderBy {
-            expr: Expr { column, path: vec![] },
+            expr: Expr {
+                column,
+                path: vec![],
+            },
             descending: false,
             nulls: Nulls::Last,
         });

@@ -33,7 +33,9 @@ pub(crate) fn value_expr(sql: &mut Sql, alias: &str, expr: &Expr) {
             for step in &expr.path {
                 sql.push(if step.as_text { " ->> " } else { " -> " });
                 match step.key.parse::<i32>() {
-                    Ok(i) if step.key.bytes().all(|b| b.is_ascii_digit()) => sql.param(super::Bind::Int(i.into()), "int4"),
+                    Ok(i) if step.key.bytes().all(|b| b.is_ascii_digit()) => {
+                        sql.param(super::Bind::Int(i.into()), "int4")
+                    }
                     _ => sql.text_param(&step.key),
                 }
             }
@@ -99,7 +101,11 @@ pub(crate) fn output_expr(sql: &mut Sql, alias: &str, expr: &Expr, cast: Option<
             }
         }
         (cast, ExprType::Col(ColType::Bool)) if sqlite => {
-            let wrap = if cast == Some(Cast::Text) { "('' || " } else { "json(" };
+            let wrap = if cast == Some(Cast::Text) {
+                "('' || "
+            } else {
+                "json("
+            };
             sql.push(wrap);
             sql.push("CASE WHEN ");
             sql.ident(alias, expr.column.name);
@@ -123,7 +129,12 @@ pub(crate) fn output_expr(sql: &mut Sql, alias: &str, expr: &Expr, cast: Option<
 
 /// `child.c = parent.p AND ...`.
 pub(crate) fn join_on(sql: &mut Sql, parent: &str, child: &str, join: &Join) {
-    for (i, (pc, cc)) in join.parent_columns.iter().zip(join.child_columns).enumerate() {
+    for (i, (pc, cc)) in join
+        .parent_columns
+        .iter()
+        .zip(join.child_columns)
+        .enumerate()
+    {
         if i > 0 {
             sql.push(" AND ");
         }
@@ -181,7 +192,11 @@ fn pred(sql: &mut Sql, node: &Node, p: &Pred) {
             filter(sql, alias, expr, op);
             sql.push(")");
         }
-        Pred::Logic { negate, or, children } => {
+        Pred::Logic {
+            negate,
+            or,
+            children,
+        } => {
             sql.push(if *negate { "NOT (" } else { "(" });
             if children.is_empty() {
                 sql.push(if *or { "1 = 0" } else { "1 = 1" });
@@ -194,8 +209,16 @@ fn pred(sql: &mut Sql, node: &Node, p: &Pred) {
             }
             sql.push(")");
         }
-        Pred::Exists { negate, child, join } => {
-            sql.push(if *negate { "NOT EXISTS (SELECT 1" } else { "EXISTS (SELECT 1" });
+        Pred::Exists {
+            negate,
+            child,
+            join,
+        } => {
+            sql.push(if *negate {
+                "NOT EXISTS (SELECT 1"
+            } else {
+                "EXISTS (SELECT 1"
+            });
             from_where(sql, child, Some((alias, join)));
             sql.push(")");
         }
@@ -234,7 +257,10 @@ fn filter(sql: &mut Sql, alias: &str, expr: &Expr, op: &PlanOp) {
             });
             json_param(sql, expr, v);
         }
-        PlanOp::Like { insensitive, pattern } => {
+        PlanOp::Like {
+            insensitive,
+            pattern,
+        } => {
             value_expr(sql, alias, expr);
             match (sqlite, insensitive) {
                 (false, false) => sql.push(" LIKE "),
@@ -265,7 +291,11 @@ fn filter(sql: &mut Sql, alias: &str, expr: &Expr, op: &PlanOp) {
         }
         PlanOp::IsDistinct(v) => {
             value_expr(sql, alias, expr);
-            sql.push(if sqlite { " IS NOT " } else { " IS DISTINCT FROM " });
+            sql.push(if sqlite {
+                " IS NOT "
+            } else {
+                " IS DISTINCT FROM "
+            });
             json_param(sql, expr, v);
         }
         PlanOp::In(values) if values.is_empty() => sql.push("1 = 0"),
@@ -306,7 +336,13 @@ fn json_param(sql: &mut Sql, expr: &Expr, v: &crate::value::Value) {
 
 /// `@>` / `<@` for flat arrays and objects: same JSON type, and every element of the
 /// smaller side is in the larger one (by key too, for objects).
-fn sqlite_containment(sql: &mut Sql, alias: &str, expr: &Expr, v: &serde_json::Value, contains: bool) {
+fn sqlite_containment(
+    sql: &mut Sql,
+    alias: &str,
+    expr: &Expr,
+    v: &serde_json::Value,
+    contains: bool,
+) {
     let text = v.to_string();
     let by_key = v.is_object();
     sql.push("json_type(");
@@ -364,6 +400,7 @@ pub(crate) fn like_to_glob(pattern: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::like_to_glob;
 
     #[test]

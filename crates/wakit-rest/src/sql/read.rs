@@ -40,7 +40,11 @@ fn rows(sql: &mut Sql, node: &Node, parent: Option<(&str, &Join)>) {
 /// The row as a JSON object; keys are parameters (aliases are the client's text).
 fn object(sql: &mut Sql, node: &Node) {
     let pg = sql.dialect == Dialect::Postgres;
-    sql.push(if pg { "json_build_object(" } else { "json_object(" });
+    sql.push(if pg {
+        "json_build_object("
+    } else {
+        "json_object("
+    });
     for (i, out) in node.outputs.iter().enumerate() {
         if i > 0 {
             sql.push(", ");

@@ -41,7 +41,14 @@ fn address(org: u128, address: &str, contact: Option<u128>, profile: &str, extra
     }))
 }
 
-fn conversation(n: u128, org: u128, account: u128, contact_address: &str, last: Option<&str>, unread: i64) -> Value {
+fn conversation(
+    n: u128,
+    org: u128,
+    account: u128,
+    contact_address: &str,
+    last: Option<&str>,
+    unread: i64,
+) -> Value {
     stamped(json!({
         "id": id(n), "organization_id": id(org), "account_id": id(account),
         "contact_address": contact_address, "name": format!("chat {contact_address}"),
@@ -49,7 +56,15 @@ fn conversation(n: u128, org: u128, account: u128, contact_address: &str, last: 
     }))
 }
 
-fn message(n: u128, org: u128, conv: u128, account: u128, direction: &str, at: &str, text: &str) -> Value {
+fn message(
+    n: u128,
+    org: u128,
+    conv: u128,
+    account: u128,
+    direction: &str,
+    at: &str,
+    text: &str,
+) -> Value {
     stamped(json!({
         "id": id(n), "organization_id": id(org), "conversation_id": id(conv),
         "account_id": id(account), "contact_address": "5511", "direction": direction,
@@ -64,14 +79,23 @@ pub fn rows() -> Vec<(&'static str, Vec<Value>)> {
         (
             "organizations_addresses",
             vec![
-                stamped(json!({"id": id(0xA1), "organization_id": id(A), "address": "1001", "phone_number": "+15550001"})),
-                stamped(json!({"id": id(0xB1), "organization_id": id(B), "address": "2001", "phone_number": "+15550002"})),
+                stamped(
+                    json!({"id": id(0xA1), "organization_id": id(A), "address": "1001", "phone_number": "+15550001"}),
+                ),
+                stamped(
+                    json!({"id": id(0xB1), "organization_id": id(B), "address": "2001", "phone_number": "+15550002"}),
+                ),
             ],
         ),
         (
             "contacts",
             vec![
-                contact(0xA10, A, Some("Ana"), json!({"vip": true, "tags": ["a", "b"], "n": 10})),
+                contact(
+                    0xA10,
+                    A,
+                    Some("Ana"),
+                    json!({"vip": true, "tags": ["a", "b"], "n": 10}),
+                ),
                 contact(0xA11, A, Some("bob"), json!({"tags": ["b"], "n": 9})),
                 contact(0xA12, A, None, json!({})),
                 contact(0xB10, B, Some("Zed"), json!({"vip": true})),
@@ -80,7 +104,13 @@ pub fn rows() -> Vec<(&'static str, Vec<Value>)> {
         (
             "contacts_addresses",
             vec![
-                address(A, "5511", Some(0xA10), "Ana P", json!({"invitation": {"status": "pending"}})),
+                address(
+                    A,
+                    "5511",
+                    Some(0xA10),
+                    "Ana P",
+                    json!({"invitation": {"status": "pending"}}),
+                ),
                 address(A, "5522", Some(0xA11), "Bob, Jr.", json!({})),
                 // A's address pointing at B's contact.
                 address(A, "5533", Some(0xB10), "Leak", json!({})),
@@ -112,30 +142,48 @@ pub fn rows() -> Vec<(&'static str, Vec<Value>)> {
         (
             "agents",
             vec![
-                stamped(json!({"id": id(0xA40), "organization_id": id(A), "user_id": id(0x1), "name": "Owner A", "ai": false, "extra": {"role": "owner"}})),
-                stamped(json!({"id": id(0xA41), "organization_id": id(A), "name": "Bot", "ai": true})),
-                stamped(json!({"id": id(0xB40), "organization_id": id(B), "user_id": id(0x2), "name": "Owner B", "ai": false})),
+                stamped(
+                    json!({"id": id(0xA40), "organization_id": id(A), "user_id": id(0x1), "name": "Owner A", "ai": false, "extra": {"role": "owner"}}),
+                ),
+                stamped(
+                    json!({"id": id(0xA41), "organization_id": id(A), "name": "Bot", "ai": true}),
+                ),
+                stamped(
+                    json!({"id": id(0xB40), "organization_id": id(B), "user_id": id(0x2), "name": "Owner B", "ai": false}),
+                ),
             ],
         ),
         (
             "api_keys",
             vec![
-                stamped(json!({"id": id(0xA50), "organization_id": id(A), "name": "ka", "key_hash": "ha", "prefix": "sk_a"})),
-                stamped(json!({"id": id(0xB50), "organization_id": id(B), "name": "kb", "key_hash": "hb", "prefix": "sk_b"})),
+                stamped(
+                    json!({"id": id(0xA50), "organization_id": id(A), "name": "ka", "key_hash": "ha", "prefix": "sk_a"}),
+                ),
+                stamped(
+                    json!({"id": id(0xB50), "organization_id": id(B), "name": "kb", "key_hash": "hb", "prefix": "sk_b"}),
+                ),
             ],
         ),
         (
             "webhooks",
             vec![
-                stamped(json!({"id": id(0xA60), "organization_id": id(A), "table_name": "messages", "operations": ["insert", "update"], "url": "https://a.example"})),
-                stamped(json!({"id": id(0xB60), "organization_id": id(B), "table_name": "messages", "operations": ["delete"], "url": "https://b.example"})),
+                stamped(
+                    json!({"id": id(0xA60), "organization_id": id(A), "table_name": "messages", "operations": ["insert", "update"], "url": "https://a.example"}),
+                ),
+                stamped(
+                    json!({"id": id(0xB60), "organization_id": id(B), "table_name": "messages", "operations": ["delete"], "url": "https://b.example"}),
+                ),
             ],
         ),
         (
             "quick_replies",
             vec![
-                stamped(json!({"id": id(0xA70), "organization_id": id(A), "name": "hello", "content": "Hello!"})),
-                stamped(json!({"id": id(0xB70), "organization_id": id(B), "name": "bye", "content": "Bye!"})),
+                stamped(
+                    json!({"id": id(0xA70), "organization_id": id(A), "name": "hello", "content": "Hello!"}),
+                ),
+                stamped(
+                    json!({"id": id(0xB70), "organization_id": id(B), "name": "bye", "content": "Bye!"}),
+                ),
             ],
         ),
     ]

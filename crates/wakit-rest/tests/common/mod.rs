@@ -1,6 +1,6 @@
 //! Both engines with the real migrations and one fixture over two organizations; runs a
 //! plan on each and checks they answer the same JSON.
-#![allow(clippy::unwrap_used, dead_code)]
+#![allow(clippy::unwrap_used, dead_code, unused_imports)]
 
 mod fixture;
 
@@ -58,7 +58,10 @@ impl Engines {
 
     /// The body of a successful GET, parsed.
     pub async fn rows(&self, table: &str, query: &str, auth: &Auth) -> Value {
-        let r = self.get(table, query, auth).await.unwrap_or_else(|e| panic!("{table}?{query}: {e:?}"));
+        let r = self
+            .get(table, query, auth)
+            .await
+            .unwrap_or_else(|e| panic!("{table}?{query}: {e:?}"));
         serde_json::from_str(r.body.as_deref().unwrap()).unwrap()
     }
 
@@ -101,7 +104,10 @@ async fn run(db: &Db, plan: &wakit_rest::Plan) -> Outcome {
                     Bind::Bool(v) => q.bind(v),
                 };
             }
-            let row = q.fetch_one(pool).await.unwrap_or_else(|e| panic!("{e}\n{sql}"));
+            let row = q
+                .fetch_one(pool)
+                .await
+                .unwrap_or_else(|e| panic!("{e}\n{sql}"));
             outcome(row.get("body"), row.get("page_count"), row.get("total"))
         }
         Db::Lite(pool) => {
@@ -115,7 +121,10 @@ async fn run(db: &Db, plan: &wakit_rest::Plan) -> Outcome {
                     Bind::Bool(v) => q.bind(i64::from(v)),
                 };
             }
-            let row = q.fetch_one(pool).await.unwrap_or_else(|e| panic!("{e}\n{sql}"));
+            let row = q
+                .fetch_one(pool)
+                .await
+                .unwrap_or_else(|e| panic!("{e}\n{sql}"));
             outcome(row.get("body"), row.get("page_count"), row.get("total"))
         }
     }
@@ -148,32 +157,49 @@ async fn insert(db: &Db, table: &str, row: &Value) {
                 .enumerate()
                 .map(|(i, ty)| format!("${}::text::{}", i + 1, pg_type(*ty)))
                 .collect();
-            let sql = format!("INSERT INTO {table} ({}) VALUES ({})", quoted.join(", "), params.join(", "));
+            let sql = format!(
+                "INSERT INTO {table} ({}) VALUES ({})",
+                quoted.join(", "),
+                params.join(", ")
+            );
             let mut q = sqlx::query(&sql);
             for (c, ty) in cols.iter().zip(&types) {
                 let v = &obj[*c];
-                q = q.bind(if *ty == ColType::Json && !v.is_null() { Some(v.to_string()) } else { text(v) });
+                q = q.bind(if *ty == ColType::Json && !v.is_null() {
+                    Some(v.to_string())
+                } else {
+                    text(v)
+                });
             }
-            q.execute(pool).await.unwrap_or_else(|e| panic!("{e}: {sql}"));
+            q.execute(pool)
+                .await
+                .unwrap_or_else(|e| panic!("{e}: {sql}"));
         }
         Db::Lite(pool) => {
             let params = vec!["?"; cols.len()].join(", ");
-            let sql = format!("INSERT INTO {table} ({}) VALUES ({params})", quoted.join(", "));
+            let sql = format!(
+                "INSERT INTO {table} ({}) VALUES ({params})",
+                quoted.join(", ")
+            );
             let mut q = sqlx::query(&sql);
             for (c, ty) in cols.iter().zip(&types) {
                 let v = &obj[*c];
                 q = match (ty, v) {
                     (_, Value::Null) => q.bind(None::<String>),
-                    (ColType::Time, Value::String(s)) => {
-                        q.bind(chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp_micros())
-                    }
+                    (ColType::Time, Value::String(s)) => q.bind(
+                        chrono::DateTime::parse_from_rfc3339(s)
+                            .unwrap()
+                            .timestamp_micros(),
+                    ),
                     (ColType::Bool, Value::Bool(b)) => q.bind(i64::from(*b)),
                     (ColType::Int, Value::Number(n)) => q.bind(n.as_i64().unwrap()),
                     (ColType::Json, v) => q.bind(v.to_string()),
                     (_, v) => q.bind(text(v)),
                 };
             }
-            q.execute(pool).await.unwrap_or_else(|e| panic!("{e}: {sql}"));
+            q.execute(pool)
+                .await
+                .unwrap_or_else(|e| panic!("{e}: {sql}"));
         }
     }
 }
