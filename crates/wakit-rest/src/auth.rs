@@ -59,6 +59,18 @@ impl Auth {
         }
     }
 
+    /// The organizations where the caller holds at least `role` (none when anonymous).
+    pub fn orgs_with(&self, role: OrgRole) -> Vec<Uuid> {
+        if self.role == Role::Anon {
+            return Vec::new();
+        }
+        self.memberships
+            .iter()
+            .filter(|(_, r)| *r >= role)
+            .map(|(org, _)| *org)
+            .collect()
+    }
+
     /// Whether the caller is signed in (a key or a user): decides 401 or 403.
     pub fn is_authenticated(&self) -> bool {
         !matches!(self.role, Role::Anon)
@@ -85,15 +97,7 @@ pub fn read_visibility(table: &Table, auth: &Auth) -> Visibility {
     if auth.role == Role::ServiceRole {
         return Visibility::All;
     }
-    let orgs = match auth.role {
-        Role::Anon => Vec::new(),
-        _ => auth
-            .memberships
-            .iter()
-            .filter(|(_, role)| *role >= table.read_role)
-            .map(|(org, _)| *org)
-            .collect(),
-    };
+    let orgs = auth.orgs_with(table.read_role);
     let own_row = match auth.role {
         Role::ApiKey { key_id } if table.name == "api_keys" => Some(key_id),
         _ => None,

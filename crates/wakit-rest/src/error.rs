@@ -24,6 +24,8 @@ pub enum ErrorCode {
     InvalidEmbedFilter,
     /// PGRST122: unknown preferences with `handling=strict`.
     InvalidPreferences,
+    /// PGRST124: more rows affected than `max-affected` allows (`handling=strict`).
+    MaxAffected,
     /// PGRST127: a valid request we do not implement.
     NotImplemented,
     /// PGRST200: no relationship between two tables.
@@ -57,6 +59,7 @@ impl ErrorCode {
             ErrorCode::SingularityError => "PGRST116",
             ErrorCode::InvalidEmbedFilter => "PGRST120",
             ErrorCode::InvalidPreferences => "PGRST122",
+            ErrorCode::MaxAffected => "PGRST124",
             ErrorCode::NotImplemented => "PGRST127",
             ErrorCode::NoRelationship => "PGRST200",
             ErrorCode::AmbiguousRelationship => "PGRST201",

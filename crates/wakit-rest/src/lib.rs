@@ -35,6 +35,7 @@ pub mod auth;
 pub mod error;
 pub mod parse;
 mod plan;
+mod policy;
 pub mod prefer;
 pub mod registry;
 mod sql;
@@ -42,6 +43,6 @@ pub mod value;
 
 pub use auth::{Auth, Role};
 pub use error::{ErrorCode, RestError};
-pub use plan::{Method, Outcome, Plan, Response, plan};
+pub use plan::{Method, Outcome, Plan, Response, Returns, plan};
 pub use registry::OrgRole;
 pub use sql::{Bind, Dialect};

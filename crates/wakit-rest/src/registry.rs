@@ -30,6 +30,28 @@ pub struct Column {
     pub ty: ColType,
     /// Whether NULL is allowed.
     pub nullable: bool,
+    /// What an insert that omits the column stores.
+    pub default: Default,
+}
+
+/// A column default. SQLite's tables have none for ids and times, so the planner fills
+/// every default itself and both engines store the same row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Default {
+    /// None: NULL (or a NOT NULL violation).
+    None,
+    /// A new UUIDv7.
+    NewId,
+    /// The time of the request.
+    Now,
+    /// A text constant.
+    Text(&'static str),
+    /// An integer constant.
+    Int(i64),
+    /// A boolean constant.
+    Bool(bool),
+    /// A JSON constant.
+    Json(&'static str),
 }
 
 /// The least membership role that may read a table (owner 3 > admin 2 > member 1).
@@ -92,6 +114,7 @@ const fn col(name: &'static str, ty: ColType) -> Column {
         name,
         ty,
         nullable: false,
+        default: Default::None,
     }
 }
 
@@ -100,15 +123,29 @@ const fn opt(name: &'static str, ty: ColType) -> Column {
         name,
         ty,
         nullable: true,
+        default: Default::None,
     }
 }
+
+const fn dft(name: &'static str, ty: ColType, default: Default) -> Column {
+    Column {
+        name,
+        ty,
+        nullable: false,
+        default,
+    }
+}
+
+const EXTRA: Column = dft("extra", Json, Default::Json("{}"));
+const STATUS_ACTIVE: Column = dft("status", Text, Default::Text("active"));
+const SERVICE: Column = dft("service", Text, Default::Text("whatsapp"));
 
 use ColType::{Bool, Int, Json, Text, Time, Uuid};
 
 const ORG_ID: Column = col("organization_id", Uuid);
-const ID: Column = col("id", Uuid);
-const CREATED: Column = col("created_at", Time);
-const UPDATED: Column = col("updated_at", Time);
+const ID: Column = dft("id", Uuid, Default::NewId);
+const CREATED: Column = dft("created_at", Time, Default::Now);
+const UPDATED: Column = dft("updated_at", Time, Default::Now);
 
 /// Every exposed table. `webhooks.token_sealed` (a sealed secret) and SQLite's internal
 /// `contacts_addresses.rid` are deliberately absent.
@@ -118,8 +155,8 @@ pub static TABLES: &[Table] = &[
         columns: &[
             ID,
             col("name", Text),
-            col("timezone", Text),
-            col("extra", Json),
+            dft("timezone", Text, Default::Text("UTC")),
+            EXTRA,
             CREATED,
             UPDATED,
         ],
@@ -132,13 +169,13 @@ pub static TABLES: &[Table] = &[
         columns: &[
             ID,
             ORG_ID,
-            col("service", Text),
+            SERVICE,
             col("address", Text),
             col("phone_number", Text),
-            col("verified_name", Text),
-            col("waba_id", Text),
-            col("status", Text),
-            col("extra", Json),
+            dft("verified_name", Text, Default::Text("")),
+            dft("waba_id", Text, Default::Text("")),
+            dft("status", Text, Default::Text("connected")),
+            EXTRA,
             opt("templates_synced_at", Time),
             CREATED,
             UPDATED,
@@ -154,8 +191,8 @@ pub static TABLES: &[Table] = &[
             ORG_ID,
             opt("name", Text),
             opt("name_folded", Text),
-            col("extra", Json),
-            col("status", Text),
+            EXTRA,
+            STATUS_ACTIVE,
             CREATED,
             UPDATED,
         ],
@@ -168,13 +205,13 @@ pub static TABLES: &[Table] = &[
         columns: &[
             ORG_ID,
             col("address", Text),
-            col("service", Text),
+            SERVICE,
             col("wa_id", Text),
             opt("contact_id", Uuid),
             opt("profile_name", Text),
-            col("search_name", Text),
-            col("extra", Json),
-            col("status", Text),
+            dft("search_name", Text, Default::Text("")),
+            EXTRA,
+            STATUS_ACTIVE,
             CREATED,
             UPDATED,
             opt("user_id", Text),
@@ -194,12 +231,12 @@ pub static TABLES: &[Table] = &[
             col("contact_address", Text),
             opt("group_address", Text),
             opt("name", Text),
-            col("status", Text),
-            col("extra", Json),
+            STATUS_ACTIVE,
+            EXTRA,
             opt("last_message_id", Uuid),
             opt("last_message_at", Time),
             opt("last_outgoing_at", Time),
-            col("unread_count", Int),
+            dft("unread_count", Int, Default::Int(0)),
             CREATED,
             UPDATED,
         ],
@@ -218,7 +255,7 @@ pub static TABLES: &[Table] = &[
             col("direction", Text),
             col("content", Json),
             col("status", Text),
-            col("status_history", Json),
+            dft("status_history", Json, Default::Json("{}")),
             opt("external_id", Text),
             opt("error", Json),
             opt("agent_id", Uuid),
@@ -238,8 +275,8 @@ pub static TABLES: &[Table] = &[
             opt("user_id", Uuid),
             col("name", Text),
             opt("picture", Text),
-            col("ai", Bool),
-            col("extra", Json),
+            dft("ai", Bool, Default::Bool(false)),
+            EXTRA,
             CREATED,
             UPDATED,
         ],
@@ -253,7 +290,7 @@ pub static TABLES: &[Table] = &[
             ID,
             ORG_ID,
             col("name", Text),
-            col("role", Text),
+            dft("role", Text, Default::Text("member")),
             col("key_hash", Text),
             col("prefix", Text),
             opt("revoked_at", Time),
@@ -271,7 +308,7 @@ pub static TABLES: &[Table] = &[
             ORG_ID,
             opt("organization_address", Uuid),
             col("table_name", Text),
-            col("operations", Json),
+            dft("operations", Json, Default::Json("[]")),
             col("url", Text),
             CREATED,
             UPDATED,

@@ -2,11 +2,14 @@
 
 mod read;
 pub(crate) mod tree;
+pub(crate) mod write;
 
 use crate::auth::Auth;
 use crate::error::{ErrorCode, RestError};
 use crate::parse::parse_query;
-use crate::prefer::{Media, Preferences, check_profile, parse_accept, parse_prefer, parse_range};
+use crate::prefer::{
+    Media, Preferences, ReturnPref, check_profile, parse_accept, parse_prefer, parse_range,
+};
 use crate::registry;
 use crate::sql::{Bind, Dialect, Sql};
 
@@ -39,11 +42,23 @@ impl Method {
     }
 }
 
-/// A planned request: run [`Plan::sql`] on the database (one statement, one row of
-/// `body` text, `page_count` and `total` bigints), then [`Plan::respond`].
+/// What the statement returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Returns {
+    /// Reads: one row, columns `body` (text), `page_count` and `total` (int8, NULL
+    /// unless counted).
+    Summary,
+    /// Writes: one row per written row, one text column `j`; collect them with
+    /// [`Outcome::from_rows`].
+    Rows,
+}
+
+/// A planned request: run [`Plan::sql`] on the database (see [`Plan::returns`]), then
+/// [`Plan::respond`].
 #[derive(Clone, Debug)]
 pub struct Plan {
     pub(crate) method: Method,
+    pub(crate) action: write::Action,
     pub(crate) read: tree::Node,
     pub(crate) media: Media,
     pub(crate) prefs: Preferences,
@@ -61,26 +76,25 @@ pub fn plan(
     body: &[u8],
     auth: &Auth,
 ) -> Result<Plan, RestError> {
-    let _ = body;
     check_profile(headers)?;
     let media = parse_accept(headers)?;
     let prefs = parse_prefer(headers)?;
     let table = registry::table(table)?;
     let mut q = parse_query(query)?;
-    if !matches!(method, Method::Get | Method::Head) {
-        return Err(RestError::not_implemented(
-            "writes through /rest/v1 are not implemented yet",
-        ));
-    }
+    let reading = matches!(method, Method::Get | Method::Head);
     let top = q.levels.entry(Vec::new()).or_default();
-    if let (None, None, Some((offset, limit))) = (top.limit, top.offset, parse_range(headers)) {
+    if let (true, None, None, Some((offset, limit))) =
+        (reading, top.limit, top.offset, parse_range(headers))
+    {
         top.offset = Some(offset);
         top.limit = limit;
     }
     let offset = top.offset.unwrap_or(0);
-    let read = read::plan_read(table, &q, auth)?;
+    let mut read = read::plan_read(table, &q, auth)?;
+    let action = write::plan_write(method, table, &q, body, &prefs, auth, &mut read)?;
     Ok(Plan {
         method,
+        action,
         read,
         media,
         prefs,
@@ -92,8 +106,26 @@ impl Plan {
     /// The statement for `dialect` and its binds, in order.
     pub fn sql(&self, dialect: Dialect) -> (String, Vec<Bind>) {
         let mut sql = Sql::new(dialect);
-        crate::sql::read_sql(&mut sql, &self.read, self.prefs.count);
+        match self.returns() {
+            Returns::Summary => crate::sql::read_sql(&mut sql, &self.read, self.prefs.count),
+            Returns::Rows => {
+                crate::sql::write_sql(&mut sql, &self.action, &self.read, self.represents())
+            }
+        }
         (sql.text, sql.binds)
+    }
+
+    /// What the statement returns.
+    pub fn returns(&self) -> Returns {
+        match self.action {
+            write::Action::Read => Returns::Summary,
+            _ => Returns::Rows,
+        }
+    }
+
+    /// A write answers with the rows written (`Prefer: return=representation`).
+    fn represents(&self) -> bool {
+        self.prefs.return_ == ReturnPref::Representation
     }
 
     /// The method planned.
@@ -123,6 +155,18 @@ pub struct Outcome {
     pub total: Option<i64>,
 }
 
+impl Outcome {
+    /// A write's `j` rows as an outcome (the total is the number of rows).
+    pub fn from_rows(rows: &[String]) -> Outcome {
+        let n = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+        Outcome {
+            body: format!("[{}]", rows.join(",")),
+            page_count: n,
+            total: Some(n),
+        }
+    }
+}
+
 /// The HTTP answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Response {
@@ -138,7 +182,14 @@ impl Plan {
     /// Turns the statement's result into the answer: status (200, 206 when counted and
     /// partial), `Content-Range`, the media type, and `.single()`'s one object
     /// (PGRST116 otherwise); PGRST103 for an offset past the counted end.
+    ///
+    /// For writes: 201 for POST, 200 (with representation) or 204 for PATCH/DELETE;
+    /// PGRST124 when `handling=strict` and more than `max-affected` rows changed — the
+    /// server must then roll back (as for `Prefer: tx=rollback`, see [`Plan::rollback`]).
     pub fn respond(&self, out: Outcome) -> Result<Response, RestError> {
+        if self.returns() == Returns::Rows {
+            return self.respond_write(out);
+        }
         let total = out.total;
         let rows = u64::try_from(out.page_count).unwrap_or(0);
         let counted = total.and_then(|t| u64::try_from(t).ok());
@@ -187,6 +238,65 @@ impl Plan {
                 ("Content-Range".to_string(), range),
             ],
             body: (self.method != Method::Head).then_some(body),
+        })
+    }
+}
+
+impl Plan {
+    fn respond_write(&self, out: Outcome) -> Result<Response, RestError> {
+        let rows = u64::try_from(out.page_count).unwrap_or(0);
+        if let Some(max) = self
+            .prefs
+            .max_affected
+            .filter(|m| self.prefs.strict && rows > *m)
+        {
+            return Err(RestError::new(
+                ErrorCode::MaxAffected,
+                "Query result exceeds max-affected preference constraint",
+            )
+            .details(format!(
+                "The query affects {rows} rows (at most {max} allowed)"
+            )));
+        }
+        let total = if self.prefs.count {
+            rows.to_string()
+        } else {
+            "*".to_string()
+        };
+        let range = match self.method {
+            Method::Patch if rows > 0 => format!("0-{}/{total}", rows - 1),
+            _ => format!("*/{total}"),
+        };
+        let mut headers = vec![("Content-Range".to_string(), range)];
+        let body = if self.represents() {
+            let (ty, body) = match self.media {
+                Media::Json => ("application/json; charset=utf-8", out.body),
+                Media::Object if rows == 1 => (
+                    "application/vnd.pgrst.object+json; charset=utf-8",
+                    single(&out.body),
+                ),
+                Media::Object => {
+                    return Err(RestError::new(
+                        ErrorCode::SingularityError,
+                        "Cannot coerce the result to a single JSON object",
+                    )
+                    .details(format!("The result contains {rows} rows")));
+                }
+            };
+            headers.insert(0, ("Content-Type".to_string(), ty.to_string()));
+            Some(body)
+        } else {
+            None
+        };
+        let status = match (self.method, body.is_some()) {
+            (Method::Post, _) => 201,
+            (_, true) => 200,
+            (_, false) => 204,
+        };
+        Ok(Response {
+            status,
+            headers,
+            body,
         })
     }
 }

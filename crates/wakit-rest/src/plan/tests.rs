@@ -61,7 +61,25 @@ fn embed_filters_need_the_embed_in_select() {
 
 #[test]
 fn writes_and_unsupported_features_answer_not_implemented() {
-    let e = plan(Method::Post, "contacts", "", &[], b"{}", &Auth::service()).unwrap_err();
+    let e = plan(
+        Method::Post,
+        "organizations",
+        "",
+        &[],
+        b"{}",
+        &Auth::user(uuid::Uuid::nil(), vec![]),
+    )
+    .unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotImplemented);
+    let e = plan(
+        Method::Patch,
+        "contacts",
+        "limit=1",
+        &[],
+        b"{}",
+        &Auth::service(),
+    )
+    .unwrap_err();
     assert_eq!(e.code, ErrorCode::NotImplemented);
     assert_eq!(code("contacts", "name=fts.cat"), "PGRST127");
     assert_eq!(
@@ -121,4 +139,40 @@ fn every_level_carries_the_callers_policy() {
         .count();
     assert_eq!(org_binds, 5, "{sql}");
     assert_eq!(sql.matches("::uuid").count(), 5, "{sql}");
+}
+
+#[test]
+fn bodies_are_checked_against_the_registry() {
+    let post = |body: &str, query: &str| {
+        plan(
+            Method::Post,
+            "contacts",
+            query,
+            &[],
+            body.as_bytes(),
+            &Auth::service(),
+        )
+    };
+    assert_eq!(post("nope", "").unwrap_err().code.code(), "PGRST102");
+    assert_eq!(post("[1]", "").unwrap_err().code.code(), "PGRST102");
+    let e = post("{\"nope\":1}", "").unwrap_err();
+    assert_eq!(
+        (e.code.code(), e.message.as_str()),
+        (
+            "PGRST204",
+            "Could not find the 'nope' column of 'contacts' in the schema cache"
+        )
+    );
+    assert_eq!(
+        post("{}", "columns=nope").unwrap_err().code.code(),
+        "PGRST204"
+    );
+    assert_eq!(
+        post("{\"organization_id\":\"x\"}", "")
+            .unwrap_err()
+            .code
+            .code(),
+        "22P02"
+    );
+    assert!(post("[]", "").is_ok());
 }

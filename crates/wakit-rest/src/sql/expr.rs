@@ -146,7 +146,12 @@ pub(crate) fn join_on(sql: &mut Sql, parent: &str, child: &str, join: &Join) {
 
 /// The predicates of a node, and-ed (there is always one: the policy).
 pub(crate) fn preds(sql: &mut Sql, node: &Node) {
-    for (i, p) in node.preds.iter().enumerate() {
+    pred_list(sql, node, &node.preds);
+}
+
+/// Predicates about `node`'s row, and-ed.
+pub(crate) fn pred_list(sql: &mut Sql, node: &Node, list: &[Pred]) {
+    for (i, p) in list.iter().enumerate() {
         if i > 0 {
             sql.push(" AND ");
         }

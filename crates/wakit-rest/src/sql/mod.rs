@@ -3,8 +3,10 @@
 
 mod expr;
 mod read;
+mod write;
 
 pub(crate) use read::read_sql;
+pub(crate) use write::write_sql;
 
 use crate::value::Value;
 
@@ -79,6 +81,25 @@ impl Sql {
 
     pub fn int_param(&mut self, i: i64) {
         self.param(Bind::Int(i), "int8");
+    }
+
+    /// A value written to a column: NULL typed as the column on PostgreSQL.
+    pub fn column_value(&mut self, ty: crate::registry::ColType, v: &Value) {
+        use crate::registry::ColType;
+        match v {
+            Value::Null => self.param(
+                Bind::Null,
+                match ty {
+                    ColType::Uuid => "uuid",
+                    ColType::Text => "text",
+                    ColType::Int => "int8",
+                    ColType::Bool => "bool",
+                    ColType::Time => "timestamptz",
+                    ColType::Json => "jsonb",
+                },
+            ),
+            v => self.value(v),
+        }
     }
 
     /// A typed value as one parameter.

@@ -38,7 +38,7 @@ fn rows(sql: &mut Sql, node: &Node, parent: Option<(&str, &Join)>) {
 }
 
 /// The row as a JSON object; keys are parameters (aliases are the client's text).
-fn object(sql: &mut Sql, node: &Node) {
+pub(crate) fn object(sql: &mut Sql, node: &Node) {
     let pg = sql.dialect == Dialect::Postgres;
     sql.push(if pg {
         "json_build_object("

@@ -9,7 +9,7 @@ pub use fixture::{A, B, id};
 use serde_json::Value;
 use sqlx::{PgPool, Row, SqlitePool};
 use wakit_rest::registry::{self, ColType};
-use wakit_rest::{Auth, Bind, Dialect, Method, Outcome, Response, RestError};
+use wakit_rest::{Auth, Bind, Dialect, Method, Outcome, Plan, Response, RestError, Returns};
 use wakit_store_tests::{Backend, TestStore};
 
 /// A database and a pool on it.
@@ -74,60 +74,133 @@ impl Engines {
         headers: &[(&str, &str)],
         auth: &Auth,
     ) -> Result<Response, RestError> {
-        let plan = wakit_rest::plan(method, table, query, headers, b"", auth)?;
-        let mut answers: Vec<(Response, Option<Value>)> = Vec::new();
+        self.write(method, table, query, headers, "", auth).await
+    }
+
+    /// A request with a body, planned once (same ids and times) and run on every engine;
+    /// both must answer the same (or fail with the same code).
+    pub async fn write(
+        &self,
+        method: Method,
+        table: &str,
+        query: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+        auth: &Auth,
+    ) -> Result<Response, RestError> {
+        let plan = wakit_rest::plan(method, table, query, headers, body.as_bytes(), auth)?;
+        let mut answers: Vec<Result<(Response, Option<Value>), RestError>> = Vec::new();
         for db in &self.dbs {
-            let out = run(db, &plan).await;
-            let r = plan.respond(out)?;
-            let parsed = r.body.as_deref().map(|b| serde_json::from_str(b).unwrap());
-            if let Some((first, first_body)) = answers.first() {
-                assert_eq!(first_body, &parsed, "engines disagree on {table}?{query}");
-                assert_eq!(first.status, r.status);
-                assert_eq!(first.headers, r.headers);
+            let answer = run(db, &plan).await.map(|r| {
+                let parsed = r.body.as_deref().map(|b| serde_json::from_str(b).unwrap());
+                (r, parsed)
+            });
+            if let Some(first) = answers.first() {
+                match (first, &answer) {
+                    (Ok((a, a_body)), Ok((b, b_body))) => {
+                        assert_eq!(a_body, b_body, "engines disagree on {table}?{query}");
+                        assert_eq!((a.status, &a.headers), (b.status, &b.headers));
+                    }
+                    (Err(a), Err(b)) => assert_eq!(a.code, b.code),
+                    (a, b) => panic!("engines disagree on {table}?{query}: {a:?} / {b:?}"),
+                }
             }
-            answers.push((r, parsed));
+            answers.push(answer);
         }
-        Ok(answers.remove(0).0)
+        answers.remove(0).map(|(r, _)| r)
     }
 }
 
-async fn run(db: &Db, plan: &wakit_rest::Plan) -> Outcome {
+macro_rules! bind_all {
+    ($q:expr, $binds:expr, $bool:expr) => {{
+        let mut q = $q;
+        for b in $binds {
+            q = match b {
+                Bind::Null => q.bind(None::<String>),
+                Bind::Text(s) => q.bind(s),
+                Bind::Int(i) => q.bind(i),
+                Bind::Bool(v) => q.bind(($bool)(v)),
+            };
+        }
+        q
+    }};
+}
+
+/// Runs the plan as the server would: reads as one statement, writes in a transaction
+/// rolled back when the answer is an error or `tx=rollback`.
+async fn run(db: &Db, plan: &Plan) -> Result<Response, RestError> {
     match db {
         Db::Pg(pool) => {
             let (sql, binds) = plan.sql(Dialect::Postgres);
-            let mut q = sqlx::query(&sql);
-            for b in binds {
-                q = match b {
-                    Bind::Null => q.bind(None::<String>),
-                    Bind::Text(s) => q.bind(s),
-                    Bind::Int(i) => q.bind(i),
-                    Bind::Bool(v) => q.bind(v),
-                };
+            let q = bind_all!(sqlx::query(&sql), binds, |v: bool| v);
+            let mut tx = pool.begin().await.unwrap();
+            let out = match plan.returns() {
+                Returns::Summary => {
+                    let row = q
+                        .fetch_one(&mut *tx)
+                        .await
+                        .unwrap_or_else(|e| panic!("{e}\n{sql}"));
+                    outcome(row.get("body"), row.get("page_count"), row.get("total"))
+                }
+                Returns::Rows => {
+                    let rows = q.fetch_all(&mut *tx).await.map_err(|e| db_error(e, &sql))?;
+                    Outcome::from_rows(
+                        &rows
+                            .iter()
+                            .map(|r| r.get::<String, _>("j"))
+                            .collect::<Vec<_>>(),
+                    )
+                }
+            };
+            let answer = plan.respond(out);
+            if answer.is_err() || plan.rollback() {
+                tx.rollback().await.unwrap();
+            } else {
+                tx.commit().await.unwrap();
             }
-            let row = q
-                .fetch_one(pool)
-                .await
-                .unwrap_or_else(|e| panic!("{e}\n{sql}"));
-            outcome(row.get("body"), row.get("page_count"), row.get("total"))
+            answer
         }
         Db::Lite(pool) => {
             let (sql, binds) = plan.sql(Dialect::Sqlite);
-            let mut q = sqlx::query(&sql);
-            for b in binds {
-                q = match b {
-                    Bind::Null => q.bind(None::<String>),
-                    Bind::Text(s) => q.bind(s),
-                    Bind::Int(i) => q.bind(i),
-                    Bind::Bool(v) => q.bind(i64::from(v)),
-                };
+            let q = bind_all!(sqlx::query(&sql), binds, |v: bool| i64::from(v));
+            let mut tx = pool.begin().await.unwrap();
+            let out = match plan.returns() {
+                Returns::Summary => {
+                    let row = q
+                        .fetch_one(&mut *tx)
+                        .await
+                        .unwrap_or_else(|e| panic!("{e}\n{sql}"));
+                    outcome(row.get("body"), row.get("page_count"), row.get("total"))
+                }
+                Returns::Rows => {
+                    let rows = q.fetch_all(&mut *tx).await.map_err(|e| db_error(e, &sql))?;
+                    Outcome::from_rows(
+                        &rows
+                            .iter()
+                            .map(|r| r.get::<String, _>("j"))
+                            .collect::<Vec<_>>(),
+                    )
+                }
+            };
+            let answer = plan.respond(out);
+            if answer.is_err() || plan.rollback() {
+                tx.rollback().await.unwrap();
+            } else {
+                tx.commit().await.unwrap();
             }
-            let row = q
-                .fetch_one(pool)
-                .await
-                .unwrap_or_else(|e| panic!("{e}\n{sql}"));
-            outcome(row.get("body"), row.get("page_count"), row.get("total"))
+            answer
         }
     }
+}
+
+/// A database error on a write, as the server would map it (only constraint
+/// violations are expected in these tests).
+fn db_error(e: sqlx::Error, sql: &str) -> RestError {
+    let code = e
+        .as_database_error()
+        .and_then(|d| d.code())
+        .map(|c| c.to_string());
+    panic!("database error {code:?}: {e}\n{sql}");
 }
 
 fn outcome(body: String, page_count: i64, total: Option<i64>) -> Outcome {
