@@ -127,7 +127,9 @@ pub(crate) fn plan_write(
     node: &mut Node,
 ) -> Result<Action, RestError> {
     let top = q.levels.get(&Vec::new());
-    if top.is_some_and(|l| l.limit.is_some() || l.offset.is_some()) && method != Method::Post {
+    if top.is_some_and(|l| l.limit.is_some() || l.offset.is_some())
+        && matches!(method, Method::Patch | Method::Delete)
+    {
         return Err(RestError::not_implemented(
             "limit/offset on PATCH and DELETE",
         ));
