@@ -48,29 +48,40 @@ pub fn query_pairs(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Removes whitespace outside double quotes (insignificant in `select`).
-pub fn strip_spaces(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut quoted = false;
-    let mut escaped = false;
-    for c in s.chars() {
-        if quoted {
-            out.push(c);
-            if escaped {
-                escaped = false;
+/// Tracks double quotes (with `\` escapes inside them) over a character stream.
+#[derive(Default)]
+struct Quotes {
+    open: bool,
+    escaped: bool,
+}
+
+impl Quotes {
+    /// Feeds `c`; true when `c` is part of a quoted string (its quotes included).
+    fn quoted(&mut self, c: char) -> bool {
+        if self.open {
+            if self.escaped {
+                self.escaped = false;
             } else if c == '\\' {
-                escaped = true;
+                self.escaped = true;
             } else if c == '"' {
-                quoted = false;
+                self.open = false;
             }
+            true
         } else if c == '"' {
-            quoted = true;
-            out.push(c);
-        } else if !c.is_whitespace() {
-            out.push(c);
+            self.open = true;
+            true
+        } else {
+            false
         }
     }
-    out
+}
+
+/// Removes whitespace outside double quotes (insignificant in `select`).
+pub fn strip_spaces(s: &str) -> String {
+    let mut quotes = Quotes::default();
+    s.chars()
+        .filter(|c| quotes.quoted(*c) || !c.is_whitespace())
+        .collect()
 }
 
 /// Splits at `sep` outside parentheses and double quotes. Unbalanced input is an error
@@ -79,25 +90,13 @@ pub fn split_top(s: &str, sep: char, param: &str) -> Result<Vec<String>, RestErr
     let mut parts = Vec::new();
     let mut cur = String::new();
     let mut depth = 0usize;
-    let mut quoted = false;
-    let mut escaped = false;
+    let mut quotes = Quotes::default();
     for c in s.chars() {
-        if quoted {
+        if quotes.quoted(c) {
             cur.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                quoted = false;
-            }
             continue;
         }
         match c {
-            '"' => {
-                quoted = true;
-                cur.push(c);
-            }
             '(' => {
                 depth += 1;
                 cur.push(c);
@@ -112,7 +111,7 @@ pub fn split_top(s: &str, sep: char, param: &str) -> Result<Vec<String>, RestErr
             c => cur.push(c),
         }
     }
-    if quoted {
+    if quotes.open {
         return Err(RestError::parse(param, s, "unclosed double quote"));
     }
     if depth != 0 {

@@ -85,19 +85,8 @@ impl Sql {
 
     /// A value written to a column: NULL typed as the column on PostgreSQL.
     pub fn column_value(&mut self, ty: crate::registry::ColType, v: &Value) {
-        use crate::registry::ColType;
         match v {
-            Value::Null => self.param(
-                Bind::Null,
-                match ty {
-                    ColType::Uuid => "uuid",
-                    ColType::Text => "text",
-                    ColType::Int => "int8",
-                    ColType::Bool => "bool",
-                    ColType::Time => "timestamptz",
-                    ColType::Json => "jsonb",
-                },
-            ),
+            Value::Null => self.param(Bind::Null, ty.pg_type()),
             v => self.value(v),
         }
     }

@@ -111,10 +111,13 @@ impl Engines {
     }
 }
 
-macro_rules! bind_all {
-    ($q:expr, $binds:expr, $bool:expr) => {{
-        let mut q = $q;
-        for b in $binds {
+/// The server's execution, written once for both pools: reads as one statement,
+/// writes in a transaction rolled back when the answer is an error or `tx=rollback`.
+macro_rules! run_on {
+    ($pool:expr, $plan:expr, $dialect:expr, $bool:expr) => {{
+        let (sql, binds) = $plan.sql($dialect);
+        let mut q = sqlx::query(&sql);
+        for b in binds {
             q = match b {
                 Bind::Null => q.bind(None::<String>),
                 Bind::Text(s) => q.bind(s),
@@ -122,74 +125,35 @@ macro_rules! bind_all {
                 Bind::Bool(v) => q.bind(($bool)(v)),
             };
         }
-        q
+        let mut tx = $pool.begin().await.unwrap();
+        let out = match $plan.returns() {
+            Returns::Summary => {
+                let row = q
+                    .fetch_one(&mut *tx)
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}\n{sql}"));
+                outcome(row.get("body"), row.get("page_count"), row.get("total"))
+            }
+            Returns::Rows => {
+                let rows = q.fetch_all(&mut *tx).await.map_err(|e| db_error(e, &sql))?;
+                let objects: Vec<String> = rows.iter().map(|r| r.get("j")).collect();
+                Outcome::from_rows(&objects)
+            }
+        };
+        let answer = $plan.respond(out);
+        if answer.is_err() || $plan.rollback() {
+            tx.rollback().await.unwrap();
+        } else {
+            tx.commit().await.unwrap();
+        }
+        answer
     }};
 }
 
-/// Runs the plan as the server would: reads as one statement, writes in a transaction
-/// rolled back when the answer is an error or `tx=rollback`.
 async fn run(db: &Db, plan: &Plan) -> Result<Response, RestError> {
     match db {
-        Db::Pg(pool) => {
-            let (sql, binds) = plan.sql(Dialect::Postgres);
-            let q = bind_all!(sqlx::query(&sql), binds, |v: bool| v);
-            let mut tx = pool.begin().await.unwrap();
-            let out = match plan.returns() {
-                Returns::Summary => {
-                    let row = q
-                        .fetch_one(&mut *tx)
-                        .await
-                        .unwrap_or_else(|e| panic!("{e}\n{sql}"));
-                    outcome(row.get("body"), row.get("page_count"), row.get("total"))
-                }
-                Returns::Rows => {
-                    let rows = q.fetch_all(&mut *tx).await.map_err(|e| db_error(e, &sql))?;
-                    Outcome::from_rows(
-                        &rows
-                            .iter()
-                            .map(|r| r.get::<String, _>("j"))
-                            .collect::<Vec<_>>(),
-                    )
-                }
-            };
-            let answer = plan.respond(out);
-            if answer.is_err() || plan.rollback() {
-                tx.rollback().await.unwrap();
-            } else {
-                tx.commit().await.unwrap();
-            }
-            answer
-        }
-        Db::Lite(pool) => {
-            let (sql, binds) = plan.sql(Dialect::Sqlite);
-            let q = bind_all!(sqlx::query(&sql), binds, |v: bool| i64::from(v));
-            let mut tx = pool.begin().await.unwrap();
-            let out = match plan.returns() {
-                Returns::Summary => {
-                    let row = q
-                        .fetch_one(&mut *tx)
-                        .await
-                        .unwrap_or_else(|e| panic!("{e}\n{sql}"));
-                    outcome(row.get("body"), row.get("page_count"), row.get("total"))
-                }
-                Returns::Rows => {
-                    let rows = q.fetch_all(&mut *tx).await.map_err(|e| db_error(e, &sql))?;
-                    Outcome::from_rows(
-                        &rows
-                            .iter()
-                            .map(|r| r.get::<String, _>("j"))
-                            .collect::<Vec<_>>(),
-                    )
-                }
-            };
-            let answer = plan.respond(out);
-            if answer.is_err() || plan.rollback() {
-                tx.rollback().await.unwrap();
-            } else {
-                tx.commit().await.unwrap();
-            }
-            answer
-        }
+        Db::Pg(pool) => run_on!(pool, plan, Dialect::Postgres, |v: bool| v),
+        Db::Lite(pool) => run_on!(pool, plan, Dialect::Sqlite, |v: bool| i64::from(v)),
     }
 }
 
@@ -228,7 +192,7 @@ async fn insert(db: &Db, table: &str, row: &Value) {
             let params: Vec<String> = types
                 .iter()
                 .enumerate()
-                .map(|(i, ty)| format!("${}::text::{}", i + 1, pg_type(*ty)))
+                .map(|(i, ty)| format!("${}::text::{}", i + 1, ty.pg_type()))
                 .collect();
             let sql = format!(
                 "INSERT INTO {table} ({}) VALUES ({})",
@@ -274,16 +238,5 @@ async fn insert(db: &Db, table: &str, row: &Value) {
                 .await
                 .unwrap_or_else(|e| panic!("{e}: {sql}"));
         }
-    }
-}
-
-fn pg_type(ty: ColType) -> &'static str {
-    match ty {
-        ColType::Uuid => "uuid",
-        ColType::Text => "text",
-        ColType::Int => "int8",
-        ColType::Bool => "bool",
-        ColType::Time => "timestamptz",
-        ColType::Json => "jsonb",
     }
 }
