@@ -45,6 +45,9 @@ impl Engines {
             dbs.push(db);
             stores.push(ts);
         }
+        if std::env::var("WAKIT_TEST_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+            assert_eq!(dbs.len(), 2, "PostgreSQL is required");
+        }
         Engines {
             dbs,
             _stores: stores,
