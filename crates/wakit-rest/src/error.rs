@@ -44,6 +44,16 @@ pub enum ErrorCode {
     UndefinedFunction,
     /// 42501: the policies forbid the write.
     Forbidden,
+    /// 23505: a unique key is taken (409).
+    UniqueViolation,
+    /// 23503: a foreign key points nowhere (409).
+    ForeignKeyViolation,
+    /// 23502: a NOT NULL column got NULL.
+    NotNullViolation,
+    /// 23514: a CHECK constraint failed.
+    CheckViolation,
+    /// Any other database error (code XX000, 400; the server logs the original).
+    Database,
 }
 
 impl ErrorCode {
@@ -69,6 +79,11 @@ impl ErrorCode {
             ErrorCode::InvalidValue => "22P02",
             ErrorCode::UndefinedFunction => "42883",
             ErrorCode::Forbidden => "42501",
+            ErrorCode::UniqueViolation => "23505",
+            ErrorCode::ForeignKeyViolation => "23503",
+            ErrorCode::NotNullViolation => "23502",
+            ErrorCode::CheckViolation => "23514",
+            ErrorCode::Database => "XX000",
         }
     }
 
@@ -82,6 +97,7 @@ impl ErrorCode {
             ErrorCode::AmbiguousRelationship => 300,
             ErrorCode::UnknownTable | ErrorCode::UndefinedFunction => 404,
             ErrorCode::Forbidden => 403,
+            ErrorCode::UniqueViolation | ErrorCode::ForeignKeyViolation => 409,
             _ => 400,
         }
     }
@@ -157,6 +173,22 @@ impl RestError {
         .details(details)
     }
 
+    /// A database error from executing a plan, as PostgREST would answer it: the
+    /// PostgreSQL SQLSTATE, or SQLite's extended result code (2067/1555 unique, 787
+    /// foreign key, 1299 not null, 275 check), gives the same code on both engines.
+    /// `message` is the engine's text (constraint violations only name the constraint).
+    pub fn from_database(code: &str, message: &str) -> RestError {
+        let kind = match code {
+            "23505" | "2067" | "1555" => ErrorCode::UniqueViolation,
+            "23503" | "787" => ErrorCode::ForeignKeyViolation,
+            "23502" | "1299" => ErrorCode::NotNullViolation,
+            "23514" | "275" => ErrorCode::CheckViolation,
+            "22P02" => ErrorCode::InvalidValue,
+            _ => return RestError::new(ErrorCode::Database, "database error"),
+        };
+        RestError::new(kind, message)
+    }
+
     /// PGRST127 for something valid we do not do.
     pub(crate) fn not_implemented(what: impl Into<String>) -> RestError {
         RestError::new(ErrorCode::NotImplemented, "Feature not implemented").details(what)
@@ -177,6 +209,19 @@ mod tests {
         }
         assert_eq!(body["code"], "PGRST205");
         assert_eq!(e.status(), 404);
+    }
+
+    #[test]
+    fn database_errors_answer_alike_on_both_engines() {
+        let pg = RestError::from_database("23505", "duplicate key");
+        let lite = RestError::from_database("2067", "UNIQUE constraint failed");
+        assert_eq!((pg.code, pg.status()), (lite.code, 409));
+        assert_eq!(RestError::from_database("787", "x").body()["code"], "23503");
+        let other = RestError::from_database("XX001", "secret internals");
+        assert_eq!(
+            (other.status(), other.message.as_str()),
+            (400, "database error")
+        );
     }
 
     #[test]

@@ -1,33 +1,57 @@
 //! wakit's Supabase-compatible data API (`/rest/v1/{table}`) as pure functions: the
 //! PostgREST grammar → an AST → a plan against a static registry of the ten tenant
-//! tables, with the read policies applied at every embed level → one SQL statement for
-//! PostgreSQL or SQLite. No IO: the server executes the statement and sends the answer.
+//! tables, with the policies of the hosted product applied at every level → one SQL
+//! statement for PostgreSQL or SQLite. No IO: the server executes the statement and
+//! sends the answer.
 //!
 //! ```text
-//! let plan = wakit_rest::plan(Method::Get, "conversations", query, &headers, body, &auth)?;
-//! let (sql, binds) = plan.sql(Dialect::Postgres);      // or Dialect::Sqlite
-//! // execute: one row with columns body (text), page_count (int8), total (int8, NULL
-//! // unless `Prefer: count=exact`); bind PostgreSQL parameters as text/int8/bool and
-//! // SQLite ones as text/integer — the SQL carries the casts.
-//! let answer = plan.respond(Outcome { body, page_count, total })?;
-//! // answer.status, answer.headers (Content-Type, Content-Range), answer.body
+//! let plan = wakit_rest::plan(Method::Get, "conversations", raw_query, &headers, body, &auth)?;
+//! let (sql, binds) = plan.sql(Dialect::Postgres);            // or Dialect::Sqlite
+//! // Bind in order: Bind::Text → text, Int → int8/integer, Bool → bool, Null → a null
+//! // text (the PostgreSQL text carries every cast; SQLite never gets Bool).
+//! let outcome = match plan.returns() {
+//!     // Reads: one row — body (text), page_count (int8), total (int8 or NULL).
+//!     Returns::Summary => Outcome { body, page_count, total },
+//!     // Writes: run in a transaction; one row per written row, one text column j.
+//!     Returns::Rows => Outcome::from_rows(&js),
+//! };
+//! match plan.respond(outcome) {
+//!     // status (200/206/201/204), headers (Content-Type, Content-Range), body (None for HEAD
+//!     // and return=minimal). Writes: commit unless plan.rollback() (Prefer: tx=rollback).
+//!     Ok(answer) => ...,
+//!     // Writes: roll back (e.g. PGRST124 max-affected). Send err.status_for(auth.is_authenticated())
+//!     // and err.body().
+//!     Err(err) => ...,
+//! }
+//! // A database error while executing: RestError::from_database(sqlstate_or_sqlite_code, message).
 //! ```
 //!
-//! Every error is a [`RestError`] carrying the PostgREST code and HTTP status;
+//! Every error is a [`RestError`] with the PostgREST (or PostgreSQL) code and HTTP status;
 //! [`RestError::body`] is the JSON the clients expect (always the four keys).
 //!
-//! The [`Auth`] is resolved by the server (JWT role, memberships from `agents`, or an
-//! `sk_` key's organization and role); the planner turns it into a predicate on every
-//! table the statement reads — the top level, every embed and every `EXISTS` of an
-//! `!inner` or `rel=is.null` filter — so no query string can reach another tenant.
+//! The [`Auth`] is resolved by the server (the JWT's role; memberships from `agents` rows
+//! of the user whose invitation is absent or accepted; or an `sk_` key's organization,
+//! role and row id). The planner turns it into a predicate on every table a statement
+//! reads — the top level, every embed, every `EXISTS` of an `!inner` or `rel=is.null`
+//! filter, the rows an update or delete reaches, the existing row an upsert merges into —
+//! and checks every written row's organization, so no query string reaches another
+//! tenant. Writes follow §10 of supabase-compat.md: members write contacts,
+//! conversations and messages (insert only), contact addresses (only `contact_id`
+//! changes); admins webhooks and quick replies; owners API keys (insert/delete) and the
+//! organization's name; agents: owners any, admins AI agents, anyone their own name.
 //!
 //! Both engines give the same JSON: times as `YYYY-MM-DDTHH:MM:SS.ffffff+00:00`, uuids
-//! as strings, booleans and JSON columns as JSON, text ordered bytewise (`COLLATE "C"`
-//! on PostgreSQL, SQLite's BINARY), ties broken by the primary key. Known differences:
-//! `ilike` folds only ASCII case on SQLite; `->>` of a JSON number is SQLite's text of it.
+//! as strings, booleans and JSON columns as JSON, text compared and ordered bytewise
+//! (`COLLATE "C"` on PostgreSQL, SQLite's BINARY), ties broken by the primary key. The
+//! planner fills column defaults (new UUIDv7 ids, the request time) so a plan writes the
+//! same row on either engine. Known differences: `ilike` folds only ASCII case on SQLite;
+//! `->>` of a JSON number is SQLite's text of it.
 //!
-//! Not yet: writes (POST/PATCH/DELETE answer PGRST127), spreads, aggregates, ordering by
-//! an embed, `csv`, full-text and regex/range operators (PGRST127).
+//! Not yet (PGRST127): spreads `...rel()`, aggregates, ordering by an embed
+//! (`order=rel(col)`), `text/csv` (PGRST107), full-text, regex and range operators,
+//! `like(any)`, limit on PATCH/DELETE, creating organizations (their owner agent is made
+//! by the server), the "last owner" and "synced address" rules, `return=headers-only`
+//! (answered as minimal). A merge upsert answers 201 even when it only updated.
 #![forbid(unsafe_code)]
 
 pub mod ast;

@@ -365,3 +365,27 @@ async fn upserts_strict_limits_and_rollback() {
         json!([{"name": "Acme"}, {"name": "Beta"}])
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn constraint_violations_answer_the_same_code_on_both_engines() {
+    let e = Engines::new().await;
+    let s = Auth::service();
+    let dup = json!({"organization_id": id(A), "address": "5511", "wa_id": "5511"}).to_string();
+    let err = e
+        .write(Method::Post, "contacts_addresses", "", &[], &dup, &s)
+        .await
+        .unwrap_err();
+    assert_eq!((err.code.code(), err.status()), ("23505", 409));
+    let dangling = json!({"organization_id": id(0xF), "name": "x"}).to_string();
+    let err = e
+        .write(Method::Post, "contacts", "", &[], &dangling, &s)
+        .await
+        .unwrap_err();
+    assert_eq!((err.code.code(), err.status()), ("23503", 409));
+    let nameless = json!({"organization_id": id(A)}).to_string();
+    let err = e
+        .write(Method::Post, "quick_replies", "", &[], &nameless, &s)
+        .await
+        .unwrap_err();
+    assert_eq!((err.code.code(), err.status()), ("23502", 400));
+}

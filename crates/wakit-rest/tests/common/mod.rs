@@ -160,14 +160,12 @@ async fn run(db: &Db, plan: &Plan) -> Result<Response, RestError> {
     }
 }
 
-/// A database error on a write, as the server would map it (only constraint
-/// violations are expected in these tests).
+/// A database error on a write, mapped as the server maps it.
 fn db_error(e: sqlx::Error, sql: &str) -> RestError {
-    let code = e
-        .as_database_error()
-        .and_then(|d| d.code())
-        .map(|c| c.to_string());
-    panic!("database error {code:?}: {e}\n{sql}");
+    match e.as_database_error() {
+        Some(d) => RestError::from_database(&d.code().unwrap_or_default(), d.message()),
+        None => panic!("{e}\n{sql}"),
+    }
 }
 
 fn outcome(body: String, page_count: i64, total: Option<i64>) -> Outcome {
