@@ -29,6 +29,9 @@ pub struct Auth {
     pub user_id: Option<Uuid>,
     /// Organization id → the caller's role in it.
     pub memberships: Vec<(Uuid, OrgRole)>,
+    /// The user's display name or email: names the owner agent of an organization they
+    /// create ("Owner" when absent).
+    pub name: Option<String>,
 }
 
 impl Auth {
@@ -38,6 +41,7 @@ impl Auth {
             role: Role::ServiceRole,
             user_id: None,
             memberships: Vec::new(),
+            name: None,
         }
     }
 
@@ -47,6 +51,7 @@ impl Auth {
             role: Role::Anon,
             user_id: None,
             memberships: Vec::new(),
+            name: None,
         }
     }
 
@@ -56,6 +61,17 @@ impl Auth {
             role: Role::Authenticated,
             user_id: Some(user_id),
             memberships,
+            name: None,
+        }
+    }
+
+    /// An `sk_` API key of `org`, acting with `role`.
+    pub fn api_key(key_id: Uuid, org: Uuid, role: OrgRole) -> Auth {
+        Auth {
+            role: Role::ApiKey { key_id },
+            user_id: None,
+            memberships: vec![(org, role)],
+            name: None,
         }
     }
 
@@ -138,11 +154,7 @@ mod tests {
             }
         );
         let key = Uuid::now_v7();
-        let key_auth = Auth {
-            role: Role::ApiKey { key_id: key },
-            user_id: None,
-            memberships: vec![(a, OrgRole::Member)],
-        };
+        let key_auth = Auth::api_key(key, a, OrgRole::Member);
         assert_eq!(
             read_visibility(table("api_keys").unwrap(), &key_auth),
             Visibility::Orgs {

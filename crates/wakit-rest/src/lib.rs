@@ -12,7 +12,8 @@
 //! let outcome = match plan.returns() {
 //!     // Reads: one row — body (text), page_count (int8), total (int8 or NULL).
 //!     Returns::Summary => Outcome { body, page_count, total },
-//!     // Writes: run in a transaction; one row per written row, one text column j.
+//!     // Writes: run in a transaction; one row per written row, one text column j;
+//!     // then plan.follow_up(dialect), if any (an organization's owner agent).
 //!     Returns::Rows => Outcome::from_rows(&js),
 //! };
 //! match plan.respond(outcome) {
@@ -49,8 +50,8 @@
 //!
 //! Not yet (PGRST127): spreads `...rel()`, aggregates, ordering by an embed
 //! (`order=rel(col)`), `text/csv` (PGRST107), full-text, regex and range operators,
-//! `like(any)`, limit on PATCH/DELETE, creating organizations (their owner agent is made
-//! by the server), the "last owner" and "synced address" rules, `return=headers-only`
+//! `like(any)`, limit on PATCH/DELETE, the "last owner" and "synced address" rules, the
+//! invitation trigger, `return=headers-only`
 //! (answered as minimal). A merge upsert answers 201 even when it only updated.
 #![forbid(unsafe_code)]
 

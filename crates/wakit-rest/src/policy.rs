@@ -90,9 +90,13 @@ pub(crate) fn write_rule(
     };
     use Command::{Delete, Insert, Update};
     match (table.name, command) {
-        ("organizations", Insert) => Err(RestError::not_implemented(
-            "creating an organization (its owner agent is made by the server)",
-        )),
+        // Any signed-in user (not an API key); the plan adds their owner agent.
+        ("organizations", Insert) if auth.role == Role::Authenticated && auth.user_id.is_some() => {
+            Ok(Rule {
+                using: None,
+                check: Check::default(),
+            })
+        }
         ("organizations", Update) if body_columns.contains(&"name") => least(OrgRole::Owner),
         ("organizations", Update) => least(OrgRole::Admin),
         ("organizations", Delete) => least(OrgRole::Owner),

@@ -181,13 +181,7 @@ async fn a_member_never_sees_another_organization_at_any_level() {
         .await,
         json!([{"name": "Beta", "webhooks": [{"url": "https://b.example"}], "api_keys": [{"prefix": "sk_b"}]}])
     );
-    let key = Auth {
-        role: wakit_rest::Role::ApiKey {
-            key_id: Uuid::from_u128(0xA50),
-        },
-        user_id: None,
-        memberships: vec![(Uuid::from_u128(A), OrgRole::Member)],
-    };
+    let key = Auth::api_key(Uuid::from_u128(0xA50), Uuid::from_u128(A), OrgRole::Member);
     assert_eq!(
         e.rows("api_keys", "select=name", &key).await,
         json!([{"name": "ka"}])

@@ -389,3 +389,48 @@ async fn constraint_violations_answer_the_same_code_on_both_engines() {
         .unwrap_err();
     assert_eq!((err.code.code(), err.status()), ("23502", 400));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_creating_an_organization_becomes_its_owner() {
+    let e = Engines::new().await;
+    let mut creator = Auth::user(Uuid::from_u128(7), vec![]);
+    creator.name = Some("Grace".into());
+    let r = e
+        .write(
+            Method::Post,
+            "organizations",
+            "select=id,name",
+            &[REPR],
+            "{\"name\":\"New\"}",
+            &creator,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 201);
+    let org = body(&r)[0]["id"].as_str().unwrap().to_string();
+    let agents = e
+        .rows(
+            "agents",
+            &format!("select=name,user_id,ai,role:extra->>role&organization_id=eq.{org}"),
+            &Auth::service(),
+        )
+        .await;
+    assert_eq!(
+        agents,
+        json!([{"name": "Grace", "user_id": id(7), "ai": false, "role": "owner"}])
+    );
+    // Keys and anonymous callers may not create organizations.
+    let key = Auth::api_key(Uuid::from_u128(0xA50), Uuid::from_u128(A), OrgRole::Owner);
+    let err = e
+        .write(
+            Method::Post,
+            "organizations",
+            "",
+            &[],
+            "{\"name\":\"K\"}",
+            &key,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code.code(), "42501");
+}

@@ -115,6 +115,14 @@ impl Plan {
         (sql.text, sql.binds)
     }
 
+    /// A statement to run after [`Plan::sql`] in the same transaction, for its effect
+    /// only (it returns `j` rows to ignore): the owner agent of an organization a user
+    /// creates. None for every other request.
+    pub fn follow_up(&self, dialect: Dialect) -> Option<(String, Vec<Bind>)> {
+        let mut sql = Sql::new(dialect);
+        crate::sql::follow_up_sql(&mut sql, &self.action).then_some((sql.text, sql.binds))
+    }
+
     /// What the statement returns.
     pub fn returns(&self) -> Returns {
         match self.action {

@@ -61,16 +61,13 @@ fn embed_filters_need_the_embed_in_select() {
 
 #[test]
 fn writes_and_unsupported_features_answer_not_implemented() {
-    let e = plan(
-        Method::Post,
-        "organizations",
-        "",
-        &[],
-        b"{}",
-        &Auth::user(uuid::Uuid::nil(), vec![]),
-    )
-    .unwrap_err();
-    assert_eq!(e.code, ErrorCode::NotImplemented);
+    let key = Auth::api_key(
+        uuid::Uuid::nil(),
+        uuid::Uuid::nil(),
+        crate::registry::OrgRole::Owner,
+    );
+    let e = plan(Method::Post, "organizations", "", &[], b"{}", &key).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Forbidden);
     let e = plan(
         Method::Patch,
         "contacts",

@@ -20,9 +20,62 @@ use crate::value::{Value, parse_time, typed};
 #[derive(Clone, Debug)]
 pub(crate) enum Action {
     Read,
-    Insert(Insert),
+    /// The rows, and rows inserted after them (an organization's owner agent).
+    Insert(Insert, Option<Insert>),
     Update(Vec<(&'static Column, Value)>),
     Delete,
+}
+
+/// The owner agents of organizations a user creates (the hosted product's trigger): one
+/// row per organization, inserted after them in the same transaction.
+fn owner_agents(
+    orgs: &Insert,
+    auth: &Auth,
+    now: DateTime<Utc>,
+) -> Result<Option<Insert>, RestError> {
+    let Some(user) = auth
+        .user_id
+        .filter(|_| auth.role == crate::auth::Role::Authenticated)
+    else {
+        return Ok(None);
+    };
+    let agents = crate::registry::table("agents")?;
+    let names = [
+        "id",
+        "organization_id",
+        "user_id",
+        "name",
+        "ai",
+        "extra",
+        "created_at",
+        "updated_at",
+    ];
+    let columns = names
+        .iter()
+        .map(|n| agents.column(n))
+        .collect::<Result<Vec<_>, _>>()?;
+    let id_at = orgs.columns.iter().position(|c| c.name == "id");
+    let rows = orgs
+        .rows
+        .iter()
+        .map(|row| {
+            vec![
+                Value::Uuid(Uuid::now_v7()),
+                id_at.map_or(Value::Null, |i| row[i].clone()),
+                Value::Uuid(user),
+                Value::Text(auth.name.clone().unwrap_or_else(|| "Owner".to_string())),
+                Value::Bool(false),
+                Value::Json(serde_json::json!({"role": "owner"})),
+                Value::Time(now),
+                Value::Time(now),
+            ]
+        })
+        .collect();
+    Ok(Some(Insert {
+        columns,
+        rows,
+        conflict: None,
+    }))
 }
 
 /// Rows to insert, all with the same columns.
@@ -165,7 +218,14 @@ pub(crate) fn plan_write(
             node.preds.extend(rule.using);
             Ok(Action::Update(set))
         }
-        Method::Post => insert(table, q, body, prefs, auth, node, now).map(Action::Insert),
+        Method::Post => {
+            let ins = insert(table, q, body, prefs, auth, node, now)?;
+            let then = match table.name {
+                "organizations" => owner_agents(&ins, auth, now)?,
+                _ => None,
+            };
+            Ok(Action::Insert(ins, then))
+        }
     }
 }
 

@@ -6,7 +6,7 @@ mod read;
 mod write;
 
 pub(crate) use read::read_sql;
-pub(crate) use write::write_sql;
+pub(crate) use write::{follow_up_sql, write_sql};
 
 use crate::value::Value;
 

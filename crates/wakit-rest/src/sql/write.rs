@@ -22,11 +22,11 @@ pub(crate) fn write_sql(sql: &mut Sql, action: &Action, node: &Node, represent: 
     };
     match action {
         Action::Read => {}
-        Action::Insert(ins) if ins.rows.is_empty() => {
+        Action::Insert(ins, _) if ins.rows.is_empty() => {
             sql.push("SELECT '' AS j WHERE 1 = 0");
             return;
         }
-        Action::Insert(ins) => insert(sql, ins, node),
+        Action::Insert(ins, _) => insert(sql, ins, node),
         Action::Update(set) => {
             sql.push("UPDATE ");
             target(sql, node);
@@ -56,6 +56,28 @@ pub(crate) fn write_sql(sql: &mut Sql, action: &Action, node: &Node, represent: 
         sql.push("''");
     }
     sql.push(" AS j");
+}
+
+/// The rows a write inserts after its main statement (an organization's owner agent),
+/// without representation.
+pub(crate) fn follow_up_sql(sql: &mut Sql, action: &Action) -> bool {
+    let Action::Insert(_, Some(then)) = action else {
+        return false;
+    };
+    let Ok(table) = crate::registry::table("agents") else {
+        return false;
+    };
+    let agents = Node {
+        table,
+        alias: "t0".to_string(),
+        outputs: Vec::new(),
+        preds: Vec::new(),
+        order: Vec::new(),
+        limit: None,
+        offset: None,
+    };
+    write_sql(sql, &Action::Insert(then.clone(), None), &agents, false);
+    true
 }
 
 fn insert(sql: &mut Sql, ins: &Insert, node: &Node) {

@@ -114,13 +114,11 @@ impl Engines {
     }
 }
 
-/// The server's execution, written once for both pools: reads as one statement,
-/// writes in a transaction rolled back when the answer is an error or `tx=rollback`.
-macro_rules! run_on {
-    ($pool:expr, $plan:expr, $dialect:expr, $bool:expr) => {{
-        let (sql, binds) = $plan.sql($dialect);
-        let mut q = sqlx::query(&sql);
-        for b in binds {
+/// Binds a plan's parameters.
+macro_rules! bind {
+    ($q:expr, $binds:expr, $bool:expr) => {{
+        let mut q = $q;
+        for b in $binds {
             q = match b {
                 Bind::Null => q.bind(None::<String>),
                 Bind::Text(s) => q.bind(s),
@@ -128,6 +126,16 @@ macro_rules! run_on {
                 Bind::Bool(v) => q.bind(($bool)(v)),
             };
         }
+        q
+    }};
+}
+
+/// The server's execution, written once for both pools: reads as one statement,
+/// writes in a transaction rolled back when the answer is an error or `tx=rollback`.
+macro_rules! run_on {
+    ($pool:expr, $plan:expr, $dialect:expr, $bool:expr) => {{
+        let (sql, binds) = $plan.sql($dialect);
+        let q = bind!(sqlx::query(&sql), binds, $bool);
         let mut tx = $pool.begin().await.unwrap();
         let out = match $plan.returns() {
             Returns::Summary => {
@@ -140,6 +148,12 @@ macro_rules! run_on {
             Returns::Rows => {
                 let rows = q.fetch_all(&mut *tx).await.map_err(|e| db_error(e, &sql))?;
                 let objects: Vec<String> = rows.iter().map(|r| r.get("j")).collect();
+                if let Some((then, binds)) = $plan.follow_up($dialect) {
+                    let q = bind!(sqlx::query(&then), binds, $bool);
+                    q.fetch_all(&mut *tx)
+                        .await
+                        .map_err(|e| db_error(e, &then))?;
+                }
                 Outcome::from_rows(&objects)
             }
         };
