@@ -21,7 +21,7 @@ use crate::value::{Value, parse_time, typed};
 pub(crate) enum Action {
     Read,
     /// The rows, and rows inserted after them (an organization's owner agent).
-    Insert(Insert, Option<Insert>),
+    Insert(Insert, Option<Box<Insert>>),
     Update(Vec<(&'static Column, Value)>),
     Delete,
 }
@@ -221,7 +221,7 @@ pub(crate) fn plan_write(
         Method::Post => {
             let ins = insert(table, q, body, prefs, auth, node, now)?;
             let then = match table.name {
-                "organizations" => owner_agents(&ins, auth, now)?,
+                "organizations" => owner_agents(&ins, auth, now)?.map(Box::new),
                 _ => None,
             };
             Ok(Action::Insert(ins, then))

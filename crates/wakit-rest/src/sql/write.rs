@@ -76,7 +76,7 @@ pub(crate) fn follow_up_sql(sql: &mut Sql, action: &Action) -> bool {
         limit: None,
         offset: None,
     };
-    write_sql(sql, &Action::Insert(then.clone(), None), &agents, false);
+    write_sql(sql, &Action::Insert((**then).clone(), None), &agents, false);
     true
 }
 
