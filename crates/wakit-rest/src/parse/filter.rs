@@ -100,7 +100,8 @@ pub fn parse_logic(or: bool, negate: bool, raw: &str, param: &str) -> Result<Con
         .ok_or_else(|| RestError::parse(param, raw, "expecting \"(\" ... \")\""))?;
     let children = split_top(inner, ',', param)?
         .iter()
-        .map(|c| parse_tree_item(c, param))
+        // supabase-py writes `or=(a.eq.1, b.eq.2)`: space after a comma is not the value.
+        .map(|c| parse_tree_item(c.trim_start(), param))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Condition::Logic {
         negate,

@@ -177,4 +177,71 @@ mod tests {
         assert_eq!(e.status(), 400);
         assert!(parse_query("offset=-1").is_err());
     }
+
+    /// Query strings exactly as supabase-py's request builder tests expect them.
+    #[test]
+    fn supabase_py_request_strings() {
+        let top = |q: &str| {
+            parse_query(q)
+                .unwrap()
+                .levels
+                .remove(&vec![])
+                .unwrap_or_default()
+        };
+        let c = top("%22col%3Aname%22=eq.val");
+        assert!(
+            matches!(&c.conditions[0], Condition::Filter { field, .. } if field.name == "col:name")
+        );
+        assert_eq!(top("x=lte.a&x=gte.b").conditions.len(), 2);
+        let c = top("x=cs.%7B%22a%22%3A+%22b%22%7D");
+        assert_eq!(
+            c.conditions[0],
+            Condition::Filter {
+                field: parse_field("x").unwrap(),
+                negate: false,
+                op: Op::Contains("{\"a\": \"b\"}".into()),
+            }
+        );
+        assert!(
+            matches!(&top("x=cs.%7Ba%2Cb%7D").conditions[0], Condition::Filter { op: Op::Contains(v), .. } if v == "{a,b}")
+        );
+        assert!(
+            matches!(&top("x=like.%25a%25").conditions[0], Condition::Filter { op: Op::Like { pattern, .. }, .. } if pattern == "%a%")
+        );
+        assert!(
+            matches!(&top("x=in.%28a%2Cb%29").conditions[0], Condition::Filter { op: Op::In(v), .. } if v.len() == 2)
+        );
+        let or = top("or=%28id.in.%285%2C6%2C7%29%2C+arraycol.cs.%7B%27a%27%2C%27b%27%7D%29");
+        let Condition::Logic { children, .. } = &or.conditions[0] else {
+            panic!()
+        };
+        assert!(matches!(&children[0], Condition::Filter { op: Op::In(v), .. } if v.len() == 3));
+        assert!(
+            matches!(&children[1], Condition::Filter { field, op: Op::Contains(_), .. } if field.name == "arraycol")
+        );
+        for unsupported in [
+            "x=sr.%282000-01-02+08%3A30%2C2000-01-02+09%3A30%29",
+            "x=ov.%7Bis%3Aclosed%2Cseverity%3Ahigh%7D",
+            "x=like%28all%29.%7BA%2A%2C%2Ab%7D",
+            "catchphrase=plfts%28english%29.%27fat%27+%26+%27cat%27",
+        ] {
+            let e = parse_query(unsupported).unwrap_err();
+            assert_eq!(
+                e.code,
+                crate::error::ErrorCode::NotImplemented,
+                "{unsupported}"
+            );
+        }
+        let q = parse_query(
+            "select=%2A&cities.order=city_name.desc%2Cid.desc&cities.limit=2&cities.offset=1",
+        )
+        .unwrap();
+        let cities = &q.levels[&vec!["cities".to_string()]];
+        assert_eq!(
+            (cities.order.len(), cities.limit, cities.offset),
+            (2, Some(2), Some(1))
+        );
+        let q = parse_query("columns=%22key1%22,%22key2%22,%22key3%22").unwrap();
+        assert_eq!(q.columns.unwrap(), vec!["key1", "key2", "key3"]);
+    }
 }

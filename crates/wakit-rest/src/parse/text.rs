@@ -84,7 +84,7 @@ pub fn strip_spaces(s: &str) -> String {
         .collect()
 }
 
-/// Splits at `sep` outside parentheses and double quotes. Unbalanced input is an error
+/// Splits at `sep` outside brackets and double quotes. Unbalanced input is an error
 /// (reported against `param`).
 pub fn split_top(s: &str, sep: char, param: &str) -> Result<Vec<String>, RestError> {
     let mut parts = Vec::new();
@@ -97,14 +97,15 @@ pub fn split_top(s: &str, sep: char, param: &str) -> Result<Vec<String>, RestErr
             continue;
         }
         match c {
-            '(' => {
+            // Array literals `{a,b}` and JSON `[..]` in values nest like parentheses.
+            '(' | '{' | '[' => {
                 depth += 1;
                 cur.push(c);
             }
-            ')' => {
+            ')' | '}' | ']' => {
                 depth = depth
                     .checked_sub(1)
-                    .ok_or_else(|| RestError::parse(param, s, "unexpected \")\""))?;
+                    .ok_or_else(|| RestError::parse(param, s, format!("unexpected \"{c}\"")))?;
                 cur.push(c);
             }
             c if c == sep && depth == 0 => parts.push(std::mem::take(&mut cur)),
