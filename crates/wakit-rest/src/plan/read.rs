@@ -130,16 +130,9 @@ impl Ctx<'_> {
         e: &Embed,
         path: &[String],
     ) -> Result<Planned, RestError> {
-        let child_table = registry::table(&e.name).map_err(|_| {
-            RestError::new(
-                ErrorCode::NoRelationship,
-                format!(
-                    "Could not find a relationship between '{}' and '{}' in the schema cache",
-                    parent.name, e.name
-                ),
-            )
-        })?;
-        let join = registry::relationship(parent.name, child_table.name, e.hint.as_deref())?;
+        // An unknown name has no relationship either: the same PGRST200 and details.
+        let join = registry::relationship(parent.name, &e.name, e.hint.as_deref())?;
+        let child_table = registry::table(&e.name)?;
         let mut child_path = path.to_vec();
         child_path.push(e.key().to_string());
         let child = self.node(child_table, &e.select, &child_path)?;

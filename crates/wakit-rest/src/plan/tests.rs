@@ -21,7 +21,16 @@ fn names_are_checked_against_the_registry() {
     assert_eq!(code("contacts", "nope=eq.1"), "42703");
     assert_eq!(code("contacts", "order=nope"), "42703");
     assert_eq!(code("contacts", "select=webhooks(*)"), "PGRST200");
-    assert_eq!(code("contacts", "select=nope(*)"), "PGRST200");
+    let e = get("contacts", "select=id,user:nope(*)").unwrap_err();
+    assert_eq!(
+        e.body(),
+        serde_json::json!({
+            "code": "PGRST200",
+            "details": "Searched for a foreign key relationship between 'contacts' and 'nope' in the schema 'public', but no matches were found.",
+            "hint": null,
+            "message": "Could not find a relationship between 'contacts' and 'nope' in the schema cache",
+        })
+    );
     assert_eq!(code("contacts", "select=name->a"), "42883");
     assert_eq!(code("contacts", "id=like.a*"), "42883");
     assert_eq!(code("contacts", "id=eq.42"), "22P02");
