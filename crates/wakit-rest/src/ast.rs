@@ -67,6 +67,8 @@ pub struct Embed {
     pub join: JoinKind,
     /// The embed's own select; empty for `rel()` (used to filter, not shown).
     pub select: Vec<SelectItem>,
+    /// `...rel(cols)`: the columns join the parent object (to-one embeds only).
+    pub spread: bool,
 }
 
 impl Embed {
@@ -167,6 +169,8 @@ pub enum Nulls {
 /// One `order` term.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrderTerm {
+    /// `rel(col)`: the column of a to-one embed of this level.
+    pub relation: Option<String>,
     /// The column or JSON path.
     pub field: Field,
     /// `desc`.

@@ -20,6 +20,8 @@ pub enum ErrorCode {
     NotEmbedded,
     /// PGRST116: `.single()` on zero or several rows.
     SingularityError,
+    /// PGRST118: ordering by a to-many embed.
+    RelatedOrder,
     /// PGRST120: a filter other than `is.null` on a whole embed.
     InvalidEmbedFilter,
     /// PGRST122: unknown preferences with `handling=strict`.
@@ -67,6 +69,7 @@ impl ErrorCode {
             ErrorCode::NotAcceptable => "PGRST107",
             ErrorCode::NotEmbedded => "PGRST108",
             ErrorCode::SingularityError => "PGRST116",
+            ErrorCode::RelatedOrder => "PGRST118",
             ErrorCode::InvalidEmbedFilter => "PGRST120",
             ErrorCode::InvalidPreferences => "PGRST122",
             ErrorCode::MaxAffected => "PGRST124",

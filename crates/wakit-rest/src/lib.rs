@@ -48,8 +48,8 @@
 //! same row on either engine. Known differences: `ilike` folds only ASCII case on SQLite;
 //! `->>` of a JSON number is SQLite's text of it.
 //!
-//! Not yet (PGRST127): spreads `...rel()`, aggregates, ordering by an embed
-//! (`order=rel(col)`), `text/csv` (PGRST107), full-text, regex and range operators,
+//! Spreads `...rel(cols)` and `order=rel(col)` work for to-one embeds. Not yet
+//! (PGRST127): spreads of to-many embeds, aggregates, `text/csv` (PGRST107), full-text, regex and range operators,
 //! `like(any)`, limit on PATCH/DELETE, the "last owner" and "synced address" rules, the
 //! invitation trigger, `return=headers-only`
 //! (answered as minimal). A merge upsert answers 201 even when it only updated.

@@ -187,3 +187,46 @@ async fn a_member_never_sees_another_organization_at_any_level() {
         json!([{"name": "ka"}])
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spreads_and_orders_by_a_to_one_embed() {
+    let e = Engines::new().await;
+    let rows = e
+        .rows(
+            "contacts_addresses",
+            "select=address,...contacts(contact:name,vip:extra->vip,organizations(name))\
+             &order=contacts(name).desc.nullslast,address",
+            &member_of_a(),
+        )
+        .await;
+    assert_eq!(
+        rows,
+        json!([
+            {"address": "5522", "contact": "bob", "vip": null, "organizations": {"name": "Acme"}},
+            {"address": "5511", "contact": "Ana", "vip": true, "organizations": {"name": "Acme"}},
+            // B's contact is hidden from A's member: its columns are null, and it sorts last.
+            {"address": "5533", "contact": null, "vip": null, "organizations": null},
+        ])
+    );
+    let err = e
+        .get(
+            "organizations",
+            "select=name,contacts(name)&order=contacts(name)",
+            &member_of_a(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code.code(), err.message.as_str()),
+        ("PGRST118", "A related order on 'contacts' is not possible")
+    );
+    let err = e
+        .get(
+            "organizations",
+            "select=name,...contacts(name)",
+            &member_of_a(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code.code(), "PGRST127");
+}

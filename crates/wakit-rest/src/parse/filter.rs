@@ -163,11 +163,17 @@ pub fn parse_order(raw: &str, param: &str) -> Result<Vec<OrderTerm>, RestError> 
         .iter()
         .map(|term| {
             let term = term.trim();
-            if term.contains('(') {
-                return Err(RestError::not_implemented(
-                    "ordering by an embedded resource",
-                ));
-            }
+            // `rel(col).desc`: a column of a to-one embed.
+            let (relation, term) = match term.split_once('(') {
+                Some((rel, rest)) => {
+                    let (col, mods) = rest
+                        .split_once(')')
+                        .ok_or_else(|| RestError::parse(param, raw, "expecting \")\""))?;
+                    (Some(unquote(rel)), format!("{col}{mods}"))
+                }
+                None => (None, term.to_string()),
+            };
+            let term = term.as_str();
             let (field_part, mods) = match split_field(term) {
                 Some((f, m)) => (f, Some(m)),
                 None => (term, None),
@@ -175,6 +181,7 @@ pub fn parse_order(raw: &str, param: &str) -> Result<Vec<OrderTerm>, RestError> 
             let field = parse_field(field_part)
                 .ok_or_else(|| RestError::parse(param, raw, "expecting a column to order by"))?;
             let mut t = OrderTerm {
+                relation,
                 field,
                 descending: false,
                 nulls: None,

@@ -37,10 +37,14 @@ fn parse_item(item: &str, raw: &str) -> Result<SelectItem, RestError> {
     if item == "*" {
         return Ok(SelectItem::Star);
     }
-    if item.starts_with("...") {
-        return Err(RestError::not_implemented(
-            "spread embeds (...rel) are not supported",
-        ));
+    if let Some(rest) = item.strip_prefix("...") {
+        return match find_open_paren(rest) {
+            Some(open) => match parse_embed(None, &rest[..open], &rest[open..], raw)? {
+                SelectItem::Embed(e) => Ok(SelectItem::Embed(Embed { spread: true, ..e })),
+                other => Ok(other),
+            },
+            None => Err(err(raw, "a spread needs an embed: ...rel(cols)")),
+        };
     }
     let (alias, rest) = split_alias(item);
     if rest.is_empty() {
@@ -121,6 +125,7 @@ fn parse_embed(
         hint,
         join,
         select: items(inner, raw)?,
+        spread: false,
     }))
 }
 
@@ -262,10 +267,10 @@ mod tests {
         assert_eq!(parse_select("a,,b").unwrap_err().code, ErrorCode::Parse);
         assert_eq!(parse_select("rel(a").unwrap_err().code, ErrorCode::Parse);
         assert_eq!(parse_select("a::").unwrap_err().code, ErrorCode::Parse);
-        assert_eq!(
-            parse_select("...rel(a)").unwrap_err().code,
-            ErrorCode::NotImplemented
+        assert!(
+            matches!(&parse_select("id,...rel(a,b)").unwrap()[1], SelectItem::Embed(e) if e.spread && e.select.len() == 2)
         );
+        assert_eq!(parse_select("...a").unwrap_err().code, ErrorCode::Parse);
         assert_eq!(
             parse_select("count()").unwrap_err().code,
             ErrorCode::NotImplemented

@@ -50,6 +50,7 @@ struct Planned {
     key: String,
     join_kind: JoinKind,
     hidden: bool,
+    spread: bool,
     child: Node,
     join: registry::Join,
 }
@@ -104,21 +105,40 @@ impl Ctx<'_> {
                 });
             }
         }
+        let order = order(table, level, &embeds)?;
         for e in embeds {
-            if !e.hidden {
+            if e.hidden {
+                continue;
+            }
+            if !e.spread {
                 outputs.push(Output::Embed {
                     key: e.key,
                     child: Box::new(e.child),
                     join: e.join,
                 });
+                continue;
             }
+            let nested = e
+                .child
+                .outputs
+                .iter()
+                .any(|o| matches!(o, Output::Spread { .. }));
+            if !e.join.to_one || nested {
+                return Err(RestError::not_implemented(
+                    "spreads of to-many embeds, or spreads inside spreads",
+                ));
+            }
+            outputs.push(Output::Spread {
+                child: Box::new(e.child),
+                join: e.join,
+            });
         }
         Ok(Node {
             table,
             alias,
             outputs,
             preds,
-            order: order(table, level)?,
+            order,
             limit: level.limit,
             offset: level.offset,
         })
@@ -141,6 +161,7 @@ impl Ctx<'_> {
             key: e.key().to_string(),
             join_kind: e.join,
             hidden: e.select.is_empty(),
+            spread: e.spread,
             child,
             join,
         })
@@ -319,11 +340,39 @@ fn typed_op(expr: &Expr, op: &Op) -> Result<PlanOp, RestError> {
 
 /// The level's order, then the primary key: equal keys come back in one order on both
 /// engines, and pages do not overlap.
-fn order(table: &'static Table, level: &LevelOptions) -> Result<Vec<OrderBy>, RestError> {
+fn order(
+    table: &'static Table,
+    level: &LevelOptions,
+    embeds: &[Planned],
+) -> Result<Vec<OrderBy>, RestError> {
     let mut out = Vec::new();
     for t in &level.order {
+        let via = match &t.relation {
+            None => None,
+            Some(rel) => {
+                let e = embeds.iter().find(|e| e.key == *rel).ok_or_else(|| {
+                    RestError::new(
+                        ErrorCode::NotEmbedded,
+                        format!("'{rel}' is not an embedded resource in this request"),
+                    )
+                    .hint(format!(
+                        "Verify that '{rel}' is included in the 'select' query parameter."
+                    ))
+                })?;
+                if !e.join.to_one {
+                    return Err(RestError::new(
+                        ErrorCode::RelatedOrder,
+                        format!("A related order on '{rel}' is not possible"),
+                    )
+                    .details(format!("'{rel}' is a to-many embed")));
+                }
+                Some((Box::new(e.child.clone()), e.join.clone()))
+            }
+        };
+        let source = via.as_ref().map_or(table, |(child, _)| child.table);
         out.push(OrderBy {
-            expr: expr(table, &t.field)?,
+            via,
+            expr: expr(source, &t.field)?,
             descending: t.descending,
             nulls: t.nulls.unwrap_or(if t.descending {
                 Nulls::First
@@ -335,6 +384,7 @@ fn order(table: &'static Table, level: &LevelOptions) -> Result<Vec<OrderBy>, Re
     for pk in table.primary_key {
         let column = table.column(pk)?;
         out.push(OrderBy {
+            via: None,
             expr: Expr {
                 column,
                 path: vec![],

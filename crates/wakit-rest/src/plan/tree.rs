@@ -33,6 +33,8 @@ pub(crate) enum Output {
         child: Box<Node>,
         join: Join,
     },
+    /// `...rel(cols)`: the to-one child's outputs as keys of this object.
+    Spread { child: Box<Node>, join: Join },
 }
 
 /// `::text` / `::int` in `select`.
@@ -116,6 +118,8 @@ pub(crate) enum PlanOp {
 /// An `ORDER BY` term.
 #[derive(Clone, Debug)]
 pub(crate) struct OrderBy {
+    /// `rel(col)`: the expression is read from this to-one child.
+    pub via: Option<(Box<Node>, Join)>,
     pub expr: Expr,
     pub descending: bool,
     pub nulls: Nulls,

@@ -4,8 +4,8 @@
 use super::expr::{collate, from_where, output_expr, value_expr};
 use super::{Dialect, Sql};
 use crate::ast::Nulls;
-use crate::plan::tree::{Node, Output};
-use crate::registry::Join;
+use crate::plan::tree::{ExprType, Node, Output};
+use crate::registry::{ColType, Join};
 
 /// The read statement.
 pub(crate) fn read_sql(sql: &mut Sql, node: &Node, count: bool) {
@@ -45,24 +45,74 @@ pub(crate) fn object(sql: &mut Sql, node: &Node) {
     } else {
         "json_object("
     });
-    for (i, out) in node.outputs.iter().enumerate() {
-        if i > 0 {
+    let mut first = true;
+    let mut sep = |sql: &mut Sql| {
+        if !std::mem::take(&mut first) {
             sql.push(", ");
         }
+    };
+    for out in &node.outputs {
         match out {
             Output::Column { key, expr, cast } => {
+                sep(sql);
                 sql.text_param(key);
                 sql.push(", ");
                 output_expr(sql, &node.alias, expr, *cast);
             }
             Output::Embed { key, child, join } => {
+                sep(sql);
                 sql.text_param(key);
                 sql.push(", ");
                 embed(sql, &node.alias, child, join);
             }
+            Output::Spread { child, join } => {
+                for inner in &child.outputs {
+                    sep(sql);
+                    spread_value(sql, &node.alias, child, join, inner);
+                }
+            }
         }
     }
     sql.push(")");
+}
+
+/// One output of a spread to-one child: its key, and its value read by a subquery.
+fn spread_value(sql: &mut Sql, parent: &str, child: &Node, join: &Join, out: &Output) {
+    let (key, json_valued) = match out {
+        Output::Column { key, expr, cast } => {
+            // What output_expr makes JSON on SQLite: JSON values and booleans, uncast.
+            let json = matches!(
+                expr.ty(),
+                ExprType::Json | ExprType::Col(ColType::Json) | ExprType::Col(ColType::Bool)
+            );
+            (key.as_str(), json && cast.is_none())
+        }
+        Output::Embed { key, .. } => (key.as_str(), true),
+        // The planner refuses spreads inside spreads.
+        Output::Spread { .. } => ("", false),
+    };
+    sql.text_param(key);
+    sql.push(", ");
+    // SQLite loses the JSON subtype through a subquery: json() restores it.
+    let wrap = sql.dialect == Dialect::Sqlite && json_valued;
+    if wrap {
+        sql.push("json(");
+    }
+    sql.push("(SELECT ");
+    match out {
+        Output::Column { expr, cast, .. } => output_expr(sql, &child.alias, expr, *cast),
+        Output::Embed {
+            child: grand,
+            join: gj,
+            ..
+        } => embed(sql, &child.alias, grand, gj),
+        Output::Spread { .. } => sql.push("NULL"),
+    }
+    from_where(sql, child, Some((parent, join)));
+    sql.push(" LIMIT 1)");
+    if wrap {
+        sql.push(")");
+    }
 }
 
 /// A to-one embed is an object or null; a to-many one an array (`[]` when empty).
@@ -94,7 +144,15 @@ fn embed(sql: &mut Sql, parent: &str, child: &Node, join: &Join) {
 fn order_and_page(sql: &mut Sql, node: &Node) {
     for (i, o) in node.order.iter().enumerate() {
         sql.push(if i == 0 { " ORDER BY " } else { ", " });
-        value_expr(sql, &node.alias, &o.expr);
+        match &o.via {
+            None => value_expr(sql, &node.alias, &o.expr),
+            Some((child, join)) => {
+                sql.push("(SELECT ");
+                value_expr(sql, &child.alias, &o.expr);
+                from_where(sql, child, Some((&node.alias, join)));
+                sql.push(" LIMIT 1)");
+            }
+        }
         collate(sql, &o.expr);
         sql.push(if o.descending { " DESC" } else { " ASC" });
         sql.push(match o.nulls {
