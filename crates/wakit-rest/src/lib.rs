@@ -39,7 +39,9 @@
 //! tenant. Writes follow §10 of supabase-compat.md: members write contacts,
 //! conversations and messages (insert only), contact addresses (only `contact_id`
 //! changes); admins webhooks and quick replies; owners API keys (insert/delete) and the
-//! organization's name; agents: owners any, admins AI agents, anyone their own name.
+//! organization's name; agents: owners any, admins AI agents, anyone their own name;
+//! an organization's last owner is neither deleted nor demoted (the statement skips that
+//! row rather than failing, as the hosted trigger does).
 //!
 //! Both engines give the same JSON: times as `YYYY-MM-DDTHH:MM:SS.ffffff+00:00`, uuids
 //! as strings, booleans and JSON columns as JSON, text compared and ordered bytewise
@@ -50,8 +52,7 @@
 //!
 //! Spreads `...rel(cols)` and `order=rel(col)` work for to-one embeds. Not yet
 //! (PGRST127): spreads of to-many embeds, aggregates, `text/csv` (PGRST107), full-text, regex and range operators,
-//! `like(any)`, limit on PATCH/DELETE, the "last owner" and "synced address" rules, the
-//! invitation trigger, `return=headers-only`
+//! `like(any)`, limit on PATCH/DELETE, the "synced address" rule, the invitation trigger, `return=headers-only`
 //! (answered as minimal). A merge upsert answers 201 even when it only updated.
 #![forbid(unsafe_code)]
 

@@ -434,3 +434,35 @@ async fn a_user_creating_an_organization_becomes_its_owner() {
         .unwrap_err();
     assert_eq!(err.code.code(), "42501");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_last_owner_stays() {
+    let e = Engines::new().await;
+    let owner = user(1, A, OrgRole::Owner);
+    let q = format!("id=eq.{}&select=name", id(0xA40));
+    // Owner A is A's only owner: neither deleted nor demoted, by anyone.
+    for auth in [&owner, &Auth::service()] {
+        let r = e
+            .write(Method::Delete, "agents", &q, &[REPR], "", auth)
+            .await
+            .unwrap();
+        assert_eq!(body(&r), json!([]));
+        let demote = "{\"extra\":{\"role\":\"member\"}}";
+        let r = e
+            .write(Method::Patch, "agents", &q, &[REPR], demote, auth)
+            .await
+            .unwrap();
+        assert_eq!(body(&r), json!([]));
+    }
+    // With a second owner, the first may go.
+    let second =
+        json!({"organization_id": id(A), "name": "Second", "extra": {"role": "owner"}}).to_string();
+    e.write(Method::Post, "agents", "", &[], &second, &owner)
+        .await
+        .unwrap();
+    let r = e
+        .write(Method::Delete, "agents", &q, &[REPR], "", &owner)
+        .await
+        .unwrap();
+    assert_eq!(body(&r), json!([{"name": "Owner A"}]));
+}

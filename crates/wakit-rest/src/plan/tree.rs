@@ -95,6 +95,9 @@ pub(crate) enum Pred {
         or: bool,
         children: Vec<Pred>,
     },
+    /// Agents: the row is not its organization's last owner (`extra.role`), so the
+    /// last owner can be neither removed nor demoted (the hosted product's trigger).
+    NotLastOwner,
     /// `!inner` (a matching child exists) or `rel=is.null` (none does).
     Exists {
         negate: bool,

@@ -193,6 +193,9 @@ pub(crate) fn plan_write(
         Method::Delete => {
             let rule = write_rule(table, Command::Delete, auth, &[])?;
             node.preds.extend(rule.using);
+            if table.name == "agents" {
+                node.preds.push(Pred::NotLastOwner);
+            }
             Ok(Action::Delete)
         }
         Method::Patch => {
@@ -216,6 +219,9 @@ pub(crate) fn plan_write(
                 rule.check.row(table, Some(org), value_of("ai"))?;
             }
             node.preds.extend(rule.using);
+            if table.name == "agents" && obj.contains_key("extra") {
+                node.preds.push(Pred::NotLastOwner);
+            }
             Ok(Action::Update(set))
         }
         Method::Post => {

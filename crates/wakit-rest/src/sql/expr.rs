@@ -214,6 +214,28 @@ fn pred(sql: &mut Sql, node: &Node, p: &Pred) {
             }
             sql.push(")");
         }
+        Pred::NotLastOwner => {
+            let role = |sql: &mut Sql, a: &str| {
+                sql.ident(a, "extra");
+                sql.push(match sql.dialect {
+                    Dialect::Postgres => " ->> 'role' = 'owner'",
+                    Dialect::Sqlite => " ->> '$.role' = 'owner'",
+                });
+            };
+            sql.push("NOT (");
+            role(sql, alias);
+            sql.push(" AND NOT EXISTS (SELECT 1 FROM \"agents\" _o WHERE ");
+            sql.ident("_o", "organization_id");
+            sql.push(" = ");
+            sql.ident(alias, "organization_id");
+            sql.push(" AND ");
+            sql.ident("_o", "id");
+            sql.push(" <> ");
+            sql.ident(alias, "id");
+            sql.push(" AND ");
+            role(sql, "_o");
+            sql.push("))");
+        }
         Pred::Exists {
             negate,
             child,
