@@ -41,7 +41,7 @@
 //! changes); admins webhooks and quick replies; owners API keys (insert/delete) and the
 //! organization's name; agents: owners any, admins AI agents, anyone their own name;
 //! an organization's last owner is neither deleted nor demoted (the statement skips that
-//! row rather than failing, as the hosted trigger does).
+//! row; the hosted trigger raises an error instead).
 //!
 //! Both engines give the same JSON: times as `YYYY-MM-DDTHH:MM:SS.ffffff+00:00`, uuids
 //! as strings, booleans and JSON columns as JSON, text compared and ordered bytewise
@@ -51,9 +51,10 @@
 //! `->>` of a JSON number is SQLite's text of it.
 //!
 //! Spreads `...rel(cols)` and `order=rel(col)` work for to-one embeds. Not yet
-//! (PGRST127): spreads of to-many embeds, aggregates, `text/csv` (PGRST107), full-text, regex and range operators,
-//! `like(any)`, limit on PATCH/DELETE, the "synced address" rule, the invitation trigger, `return=headers-only`
-//! (answered as minimal). A merge upsert answers 201 even when it only updated.
+//! (PGRST127): spreads of to-many embeds, aggregates, full-text, regex and range
+//! operators, `like(any)`, limit on PATCH/DELETE; `text/csv` answers PGRST107. Also
+//! missing: the "synced address" rule, the invitation trigger, `return=headers-only`
+//! (answered as minimal), and a merge upsert answers 201 even when it only updated.
 #![forbid(unsafe_code)]
 
 pub mod ast;
