@@ -68,6 +68,38 @@ impl Engines {
         serde_json::from_str(r.body.as_deref().unwrap()).unwrap()
     }
 
+    /// The rows a write returns with `Prefer: return=representation`.
+    pub async fn written(
+        &self,
+        method: Method,
+        table: &str,
+        query: &str,
+        body: &str,
+        auth: &Auth,
+    ) -> Value {
+        let prefer = [("Prefer", "return=representation")];
+        let r = self.write(method, table, query, &prefer, body, auth).await;
+        let r = r.unwrap_or_else(|e| panic!("{table}?{query}: {e:?}"));
+        serde_json::from_str(r.body.as_deref().unwrap()).unwrap()
+    }
+
+    /// The code a write is refused with (it must be refused).
+    pub async fn refused(
+        &self,
+        method: Method,
+        table: &str,
+        query: &str,
+        body: &str,
+        auth: &Auth,
+    ) -> String {
+        let r = self.write(method, table, query, &[], body, auth).await;
+        r.map(|r| r.status)
+            .expect_err(table)
+            .code
+            .code()
+            .to_string()
+    }
+
     /// Plans and runs a request on every engine, checking they agree.
     pub async fn request(
         &self,
