@@ -141,6 +141,17 @@ async fn counts_ranges_and_single_objects() {
         r.headers
             .contains(&("Content-Range".into(), "0-5/6".into()))
     );
+    // A HEAD builds no body but keeps every filter and policy of the GET.
+    let a = wakit_rest::Auth::user(
+        uuid::Uuid::from_u128(1),
+        vec![(uuid::Uuid::from_u128(A), wakit_rest::OrgRole::Member)],
+    );
+    let q = "select=id,conversations!inner(id)&direction=neq.internal&limit=2";
+    let r = e
+        .request(Method::Head, "messages", q, &count, &a)
+        .await
+        .unwrap();
+    assert_eq!((r.status, r.headers[1].1.as_str()), (206, "0-1/3"));
     let r = e
         .request(Method::Get, "messages", "select=id", &[], &s)
         .await

@@ -107,7 +107,12 @@ impl Plan {
     pub fn sql(&self, dialect: Dialect) -> (String, Vec<Bind>) {
         let mut sql = Sql::new(dialect);
         match self.returns() {
-            Returns::Summary => crate::sql::read_sql(&mut sql, &self.read, self.prefs.count),
+            Returns::Summary => crate::sql::read_sql(
+                &mut sql,
+                &self.read,
+                self.prefs.count,
+                self.method == Method::Head,
+            ),
             Returns::Rows => {
                 crate::sql::write_sql(&mut sql, &self.action, &self.read, self.represents())
             }

@@ -7,13 +7,14 @@ use crate::ast::Nulls;
 use crate::plan::tree::{ExprType, Node, Output};
 use crate::registry::{ColType, Join};
 
-/// The read statement.
-pub(crate) fn read_sql(sql: &mut Sql, node: &Node, count: bool) {
+/// The read statement. `head`: no body is sent, so none is built (`body` is `[]`) —
+/// the hosted API's health check is a HEAD with a count.
+pub(crate) fn read_sql(sql: &mut Sql, node: &Node, count: bool, head: bool) {
     let pg = sql.dialect == Dialect::Postgres;
-    sql.push(if pg {
-        "SELECT COALESCE(json_agg(_p.j), '[]'::json)::text AS body"
-    } else {
-        "SELECT json_group_array(json(_p.j)) AS body"
+    sql.push(match (head, pg) {
+        (true, _) => "SELECT '[]' AS body",
+        (false, true) => "SELECT COALESCE(json_agg(_p.j), '[]'::json)::text AS body",
+        (false, false) => "SELECT json_group_array(json(_p.j)) AS body",
     });
     sql.push(", COUNT(*) AS page_count, ");
     if count {
@@ -24,7 +25,13 @@ pub(crate) fn read_sql(sql: &mut Sql, node: &Node, count: bool) {
         sql.push(if pg { "NULL::int8" } else { "NULL" });
     }
     sql.push(" AS total FROM (");
-    rows(sql, node, None);
+    if head {
+        sql.push("SELECT 1 AS j");
+        from_where(sql, node, None);
+        order_and_page(sql, node);
+    } else {
+        rows(sql, node, None);
+    }
     sql.push(") _p");
 }
 
