@@ -52,7 +52,7 @@
 //!
 //! Spreads `...rel(cols)` and `order=rel(col)` work for to-one embeds. Not yet
 //! (PGRST127): spreads of to-many embeds, aggregates, full-text, regex and range
-//! operators, `like(any)`, limit on PATCH/DELETE; `text/csv` answers PGRST107. Also
+//! operators, limit on PATCH/DELETE; `text/csv` answers PGRST107. Also
 //! missing: the "synced address" rule, the invitation trigger, `return=headers-only`
 //! (answered as minimal), and a merge upsert answers 201 even when it only updated.
 #![forbid(unsafe_code)]

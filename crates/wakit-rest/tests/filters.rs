@@ -227,3 +227,26 @@ async fn counts_ranges_and_single_objects() {
     );
     assert_eq!(none.status(), 406);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quantified_operators() {
+    let e = Engines::new().await;
+    let s = Auth::service();
+    let q = |f: &str| format!("select=profile_name&order=profile_name&{f}");
+    for (filter, expected) in [
+        ("profile_name=like(any).{A*,*Z}", vec!["Ana P", "Zed Z"]),
+        ("profile_name=ilike(all).{*a*,*p}", vec!["Ana P"]),
+        (
+            "profile_name=not.eq(any).{Leak,%22Bob,%20Jr.%22}",
+            vec!["Ana P", "Zed Z"],
+        ),
+        (
+            "profile_name=gt(all).{Ana%20P,Bob}",
+            vec!["Bob, Jr.", "Leak", "Zed Z"],
+        ),
+        ("profile_name=like(any).{}", vec![]),
+    ] {
+        let rows = e.rows("contacts_addresses", &q(filter), &s).await;
+        assert_eq!(names(&rows, "profile_name"), expected, "{filter}");
+    }
+}

@@ -17,8 +17,66 @@ pub fn parse_filter(field: Field, raw: &str, param: &str) -> Result<Condition, R
         Some(r) => (true, r),
         None => (false, raw),
     };
-    let op = parse_op(rest, false, param)?;
-    Ok(Condition::Filter { field, negate, op })
+    condition(field, negate, rest, false, param)
+}
+
+/// Operators that take `(any)` / `(all)` and a list: `like(any).{a*,b*}`.
+const QUANTIFIABLE: &[&str] = &["eq", "neq", "gt", "gte", "lt", "lte", "like", "ilike"];
+
+/// `op.value`, or `op(any|all).{v1,v2}` as an or/and of the operator over the values.
+fn condition(
+    field: Field,
+    negate: bool,
+    s: &str,
+    in_tree: bool,
+    param: &str,
+) -> Result<Condition, RestError> {
+    let quantified = s.split_once('.').and_then(|(name, value)| {
+        let (base, q) = name.strip_suffix(')')?.split_once('(')?;
+        Some((base, q, value))
+    });
+    let Some((base, q, value)) = quantified.filter(|(b, _, _)| !UNSUPPORTED_OPS.contains(b)) else {
+        let op = parse_op(s, in_tree, param)?;
+        return Ok(Condition::Filter { field, negate, op });
+    };
+    let any = match q {
+        "any" => true,
+        "all" => false,
+        _ => return Err(RestError::parse(param, s, "expecting (any) or (all)")),
+    };
+    if !QUANTIFIABLE.contains(&base) {
+        return Err(RestError::parse(
+            param,
+            s,
+            format!("{base} takes no (any)/(all)"),
+        ));
+    }
+    let items = value
+        .strip_prefix('{')
+        .and_then(|v| v.strip_suffix('}'))
+        .ok_or_else(|| RestError::parse(param, s, "expecting a list: {a,b}"))?;
+    let values = match items {
+        "" => Vec::new(),
+        items => split_top(items, ',', param)?
+            .iter()
+            .map(|v| unquote(v))
+            .collect(),
+    };
+    let children = values
+        .iter()
+        .map(|v| {
+            Ok(Condition::Filter {
+                field: field.clone(),
+                negate: false,
+                op: parse_op(&format!("{base}.{v}"), false, param)?,
+            })
+        })
+        .collect::<Result<_, RestError>>()?;
+    Ok(Condition::Logic {
+        negate,
+        or: any,
+        children,
+    })
 }
 
 /// `op.value`; `in_tree`: a scalar value may be double-quoted (logic trees).
@@ -28,10 +86,12 @@ fn parse_op(s: &str, in_tree: bool, param: &str) -> Result<Op, RestError> {
     })?;
     let scalar = |v: &str| if in_tree { unquote(v) } else { v.to_string() };
     let base = name.split('(').next().unwrap_or(name);
-    if name.contains('(') && (base == "like" || base == "ilike") {
-        return Err(RestError::not_implemented(format!(
-            "{name} is not supported"
-        )));
+    if name.contains('(') && !UNSUPPORTED_OPS.contains(&base) {
+        return Err(RestError::parse(
+            param,
+            s,
+            format!("unknown operator \"{name}\""),
+        ));
     }
     Ok(match base {
         "eq" => Op::Cmp(CmpOp::Eq, scalar(value)),
@@ -133,11 +193,7 @@ fn parse_tree_item(item: &str, param: &str) -> Result<Condition, RestError> {
         Some(r) => (true, r),
         None => (false, op_part),
     };
-    Ok(Condition::Filter {
-        field,
-        negate,
-        op: parse_op(op_part, true, param)?,
-    })
+    condition(field, negate, op_part, true, param)
 }
 
 /// Splits `field.rest` at the first dot outside double quotes.
@@ -259,8 +315,30 @@ mod tests {
         assert_eq!(e.code, ErrorCode::Parse);
         let e = parse_filter(f("c"), "fts(english).cat", "c").unwrap_err();
         assert_eq!(e.code, ErrorCode::NotImplemented);
-        let e = parse_filter(f("c"), "like(any).{a*,b*}", "c").unwrap_err();
-        assert_eq!(e.code, ErrorCode::NotImplemented);
+        let any = parse_filter(f("c"), "like(any).{a*,\"b,*\"}", "c").unwrap();
+        let Condition::Logic {
+            or: true,
+            negate: false,
+            children,
+        } = any
+        else {
+            panic!("{any:?}")
+        };
+        assert!(
+            matches!(&children[1], Condition::Filter { op: Op::Like { pattern, .. }, .. } if pattern == "b,%")
+        );
+        let all = parse_filter(f("c"), "not.gt(all).{1,2}", "c").unwrap();
+        assert!(
+            matches!(all, Condition::Logic { or: false, negate: true, ref children } if children.len() == 2)
+        );
+        assert_eq!(
+            parse_filter(f("c"), "in(any).{1}", "c").unwrap_err().code,
+            ErrorCode::Parse
+        );
+        assert_eq!(
+            parse_filter(f("c"), "eq(some).{1}", "c").unwrap_err().code,
+            ErrorCode::Parse
+        );
         assert_eq!(
             parse_filter(f("c"), "is.maybe", "c").unwrap_err().code,
             ErrorCode::Parse

@@ -222,7 +222,6 @@ mod tests {
         for unsupported in [
             "x=sr.%282000-01-02+08%3A30%2C2000-01-02+09%3A30%29",
             "x=ov.%7Bis%3Aclosed%2Cseverity%3Ahigh%7D",
-            "x=like%28all%29.%7BA%2A%2C%2Ab%7D",
             "catchphrase=plfts%28english%29.%27fat%27+%26+%27cat%27",
         ] {
             let e = parse_query(unsupported).unwrap_err();
