@@ -56,6 +56,7 @@
 //! missing: the "synced address" rule, the invitation trigger, `return=headers-only`
 //! (answered as minimal), and a merge upsert answers 201 even when it only updated.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod ast;
 pub mod auth;
