@@ -88,6 +88,9 @@ fn writes_and_unsupported_features_answer_not_implemented() {
     .unwrap_err();
     assert_eq!(e.code, ErrorCode::NotImplemented);
     assert_eq!(code("contacts", "name=fts.cat"), "PGRST127");
+    let q = "select=id,contacts_addresses(contacts(id))";
+    let e = plan(Method::Delete, "contacts", q, &[], b"", &Auth::service()).unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotImplemented);
     // Ordering by an embed needs it in select (PGRST108), to-one (PGRST118).
     assert_eq!(
         code("contacts", "order=organizations(name).desc"),

@@ -7,7 +7,7 @@ use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
 use super::Method;
-use super::tree::{Node, Pred};
+use super::tree::{Node, Output, Pred};
 use crate::ast::Query;
 use crate::auth::Auth;
 use crate::error::{ErrorCode, RestError};
@@ -94,6 +94,16 @@ pub(crate) struct Conflict {
     pub merge: Option<Vec<&'static Column>>,
     /// Predicates on the existing row (policies) for the merge.
     pub guard: Vec<Pred>,
+}
+
+/// Whether an embed at any depth of `node` reads `table`.
+fn reaches(node: &Node, table: &Table) -> bool {
+    node.outputs.iter().any(|o| match o {
+        Output::Embed { child, .. } | Output::Spread { child, .. } => {
+            child.table.name == table.name || reaches(child, table)
+        }
+        Output::Column { .. } => false,
+    })
 }
 
 fn invalid_body(details: impl Into<String>) -> RestError {
@@ -185,6 +195,12 @@ pub(crate) fn plan_write(
     {
         return Err(RestError::not_implemented(
             "limit/offset on PATCH and DELETE",
+        ));
+    }
+    if !matches!(method, Method::Get | Method::Head) && reaches(node, table) {
+        // SQLite's RETURNING would see the table after the write, PostgreSQL's before.
+        return Err(RestError::not_implemented(
+            "embedding the written table in a write's representation",
         ));
     }
     let now = now();
