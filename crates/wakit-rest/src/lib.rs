@@ -27,6 +27,11 @@
 //! // A database error while executing: RestError::from_database(sqlstate_or_sqlite_code, message).
 //! ```
 //!
+//! On PostgreSQL a statement may read several organizations (a user's memberships) and
+//! applies the policies itself, so run it where the row-level security of migration 0007
+//! lets it (the store's internal scope, `SET LOCAL app.scope = 'internal'`); the
+//! tests run it as the database owner.
+//!
 //! Every error is a [`RestError`] with the PostgREST (or PostgreSQL) code and HTTP status;
 //! [`RestError::body`] is the JSON the clients expect (always the four keys).
 //!
