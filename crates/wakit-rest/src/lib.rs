@@ -29,8 +29,8 @@
 //!
 //! On PostgreSQL a statement may read several organizations (a user's memberships) and
 //! applies the policies itself, so run it where the row-level security of migration 0007
-//! lets it (the store's internal scope, `SET LOCAL app.scope = 'internal'`); the
-//! tests run it as the database owner.
+//! lets it: the tests run every statement as the store does, `SET LOCAL ROLE wakit_app`
+//! with the internal scope (`set_config('app.scope', 'internal', true)`).
 //!
 //! Every error is a [`RestError`] with the PostgREST (or PostgreSQL) code and HTTP status;
 //! [`RestError::body`] is the JSON the clients expect (always the four keys).

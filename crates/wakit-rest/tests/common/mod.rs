@@ -165,10 +165,13 @@ macro_rules! bind {
 /// The server's execution, written once for both pools: reads as one statement,
 /// writes in a transaction rolled back when the answer is an error or `tx=rollback`.
 macro_rules! run_on {
-    ($pool:expr, $plan:expr, $dialect:expr, $bool:expr) => {{
+    ($pool:expr, $plan:expr, $dialect:expr, $bool:expr, $setup:expr) => {{
         let (sql, binds) = $plan.sql($dialect);
         let q = bind!(sqlx::query(&sql), binds, $bool);
         let mut tx = $pool.begin().await.unwrap();
+        for setup in $setup {
+            sqlx::query(setup).execute(&mut *tx).await.unwrap();
+        }
         let out = match $plan.returns() {
             Returns::Summary => {
                 let row = q
@@ -199,10 +202,23 @@ macro_rules! run_on {
     }};
 }
 
+const PG_SCOPE: [&str; 2] = [
+    "SET LOCAL ROLE wakit_app",
+    "SELECT set_config('app.scope', 'internal', true)",
+];
+const NO_SETUP: [&str; 0] = [];
+
 async fn run(db: &Db, plan: &Plan) -> Result<Response, RestError> {
     match db {
-        Db::Pg(pool) => run_on!(pool, plan, Dialect::Postgres, |v: bool| v),
-        Db::Lite(pool) => run_on!(pool, plan, Dialect::Sqlite, |v: bool| i64::from(v)),
+        // As the server will: the store's role under row-level security, internal scope.
+        Db::Pg(pool) => run_on!(pool, plan, Dialect::Postgres, |v: bool| v, PG_SCOPE),
+        Db::Lite(pool) => run_on!(
+            pool,
+            plan,
+            Dialect::Sqlite,
+            |v: bool| i64::from(v),
+            NO_SETUP
+        ),
     }
 }
 
