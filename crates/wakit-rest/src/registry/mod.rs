@@ -161,11 +161,8 @@ pub struct Join {
 pub fn relationship(parent: &str, child: &str, hint: Option<&str>) -> Result<Join, RestError> {
     let matches_hint = |r: &Relationship| match hint {
         None => true,
-        Some(h) => {
-            r.name == h
-                || r.from_columns.contains(&h)
-                || r.to_columns.contains(&h) && r.from_columns.len() == 1
-        }
+        // The constraint's name or a column of the foreign key, as PostgREST reads hints.
+        Some(h) => r.name == h || r.from_columns.contains(&h),
     };
     let found: Vec<Join> = RELATIONSHIPS
         .iter()
@@ -188,9 +185,10 @@ pub fn relationship(parent: &str, child: &str, hint: Option<&str>) -> Result<Joi
             }
         })
         .collect();
-    match found.len() {
-        1 => Ok(found.into_iter().next().expect("one element")),
-        0 => {
+    let mut found = found.into_iter();
+    match (found.next(), found.next()) {
+        (Some(one), None) => Ok(one),
+        (None, _) => {
             let e = RestError::new(
                 ErrorCode::NoRelationship,
                 format!("Could not find a relationship between '{parent}' and '{child}' in the schema cache"),
