@@ -50,6 +50,19 @@ async fn columns_come_out_typed_the_same_on_both_engines() {
             {"name": "Owner B", "ai": false, "user_id": id(2)},
         ])
     );
+    let cast = e
+        .rows(
+            "contacts",
+            "select=name,n:extra->>n::int,c:created_at::text&name=eq.Ana",
+            &Auth::service(),
+        )
+        .await;
+    let created = "2026-01-02T03:04:05.123456+00:00";
+    assert_eq!(cast, json!([{"name": "Ana", "n": 10, "c": created}]));
+    let ai = e
+        .rows("agents", "select=ai::text&name=eq.Bot", &Auth::service())
+        .await;
+    assert_eq!(ai, json!([{"ai": "true"}]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

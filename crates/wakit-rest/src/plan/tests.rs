@@ -88,6 +88,9 @@ fn writes_and_unsupported_features_answer_not_implemented() {
     .unwrap_err();
     assert_eq!(e.code, ErrorCode::NotImplemented);
     assert_eq!(code("contacts", "name=fts.cat"), "PGRST127");
+    assert_eq!(code("contacts", "select=extra::text"), "PGRST127");
+    assert_eq!(code("contacts", "select=name::float"), "PGRST127");
+    assert!(get("contacts", "select=id::text,n:extra->>n::int").is_ok());
     let q = "select=id,contacts_addresses(contacts(id))";
     let e = plan(Method::Delete, "contacts", q, &[], b"", &Auth::service()).unwrap_err();
     assert_eq!(e.code, ErrorCode::NotImplemented);
