@@ -59,9 +59,9 @@
 //! (PGRST127): spreads of to-many embeds, aggregates, full-text, regex and range
 //! operators, limit on PATCH/DELETE, a write's representation embedding the written
 //! table (SQLite's RETURNING sees the table after the write, PostgreSQL's before);
-//! `text/csv` answers PGRST107. Also
-//! missing: the "synced address" rule, the invitation trigger, `return=headers-only`
-//! (answered as minimal), and a merge upsert answers 201 even when it only updated.
+//! `text/csv` answers PGRST107. Also missing: the "synced address" rule, the invitation
+//! trigger, `return=headers-only` (answered as minimal), and a merge upsert answers 201
+//! even when it only updated.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
