@@ -76,6 +76,9 @@ conformance!(
     identities::racing_identity_forms_end_in_one_contact,
     identities::bsuids_stay_in_their_org,
     pacing::shared_pacing_reserves_consecutive_blocks,
+    retention::tables_stay_bounded_across_prune_cycles,
+    retention::each_kind_is_kept_for_its_own_time,
+    retention::prunes_are_capped_and_safe_to_run_at_once,
 );
 
 /// Checks that need the database's URL (other processes' connections to it).
