@@ -47,6 +47,12 @@ pub fn meta_error(code: Option<i64>) {
     counter!("wakit_meta_errors_total", "code" => code).increment(1);
 }
 
+/// The retention worker deleted `n` old rows of `table` (a [`wakit_store::RetentionTarget`]
+/// name).
+pub fn pruned(table: &'static str, n: u64) {
+    counter!("wakit_retention_deleted_total", "table" => table).increment(n);
+}
+
 /// The metrics router.
 pub fn router(state: AppState) -> Router {
     Router::new()
