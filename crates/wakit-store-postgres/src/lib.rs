@@ -39,6 +39,7 @@ mod merged;
 mod messages;
 mod orgs;
 mod pacing;
+mod retention;
 mod rows;
 mod scope;
 mod sends;

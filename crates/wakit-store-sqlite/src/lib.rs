@@ -25,6 +25,7 @@ mod messages;
 mod orgs;
 mod read_rows;
 mod readers;
+mod retention;
 mod rows;
 mod shared;
 mod status;

@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod keys;
 pub mod leases;
 pub mod pacing;
+pub mod retention;
 pub mod status;
 pub mod status_batch;
 pub mod templates;
