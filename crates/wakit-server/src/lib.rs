@@ -73,6 +73,7 @@ pub fn app(state: AppState, inbox: InboxWriter) -> Router {
     Router::new()
         .nest(wakit_api::API_PREFIX, routes::api_router())
         .merge(routes::webhook::router().layer(Extension(inbox)))
+        .merge(routes::rest::router())
         .fallback(error::not_found)
         .layer(axum::middleware::map_response(routes::json_errors))
         .layer(axum::middleware::from_fn(access_log::log))

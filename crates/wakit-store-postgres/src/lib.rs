@@ -25,6 +25,7 @@
 mod accounts;
 mod contacts;
 mod conversations;
+mod data_api;
 mod dispatch;
 mod error;
 mod idempotency;

@@ -9,8 +9,10 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod bounded;
 mod contacts;
 mod conversations;
+mod data_api;
 mod dispatch;
 mod error;
 mod idempotency;

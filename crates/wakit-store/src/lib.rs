@@ -5,6 +5,7 @@
 //! Transactions stay inside the backend.
 #![forbid(unsafe_code)]
 
+pub mod data_api;
 pub mod dispatch;
 pub mod error;
 pub mod idempotency;
@@ -18,6 +19,7 @@ pub mod secrets;
 pub mod status_merge;
 pub mod traits;
 
+pub use data_api::{DataApiStore, Decide, ReadSummary, Refusal, SqlDialect, SqlParam, Statement};
 pub use dispatch::{DispatchMark, dispatch_starts};
 pub use error::{ConflictKey, Failure, FailureKind, StoreError, StoreResult};
 pub use idempotency::*;

@@ -446,6 +446,7 @@ pub trait Store:
     + JobStore
     + InboxStore
     + RetentionStore
+    + crate::DataApiStore
 {
     /// `sqlite` or `postgres`: a name for people (logs, `/ping`); code asks the
     /// capability methods below instead.
