@@ -101,6 +101,20 @@ async fn the_data_api_serves_an_orgs_tables_by_role(backend: Backend) {
     let (status, body) = json_of(created).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body[0]["content"], "Hello!");
+    // Messages are sent through the send path, not written here (yet).
+    let send = json!({"conversation_id": convs[0]["id"], "content": {"text": "hi"}});
+    let refused = rest(&http, reqwest::Method::POST, url("messages"), &admin)
+        .json(&send)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json_of(refused).await;
+    assert_eq!(
+        (status, body["code"].clone()),
+        (400, json!("PGRST127")),
+        "{body}"
+    );
+
     // Nor does a key write into another organization.
     let foreign = json!({"organization_id": org_b.id.0.to_string(), "name": "x"});
     let refused = rest(&http, reqwest::Method::POST, url("contacts"), &member)
@@ -157,4 +171,81 @@ async fn the_data_api_serves_an_orgs_tables_by_role(backend: Backend) {
     w.stop().await;
 }
 
-on_both_backends!(the_data_api_serves_an_orgs_tables_by_role);
+/// Who may create what, by the key's role (the hosted product's policies).
+async fn writes_follow_the_keys_role(backend: Backend) {
+    let Some(ts) = TestStore::fresh(backend).await else {
+        return;
+    };
+    let server = common::start(&ts, false).await;
+    let org = ts.store.create_org("Roles", "UTC").await.unwrap();
+    let o = org.id.0.to_string();
+    let hash = "ab".repeat(32);
+    let rows = [
+        ("contacts", json!({"organization_id": o, "name": "Ana"})),
+        (
+            "quick_replies",
+            json!({"organization_id": o, "name": "hi", "content": "Hola"}),
+        ),
+        (
+            "webhooks",
+            json!({"organization_id": o, "table_name": "messages", "url": "https://example.com/h"}),
+        ),
+        (
+            "agents",
+            json!({"organization_id": o, "name": "Bot", "ai": true}),
+        ),
+        (
+            "api_keys",
+            json!({"organization_id": o, "name": "ci", "key_hash": hash, "prefix": "sk_ci"}),
+        ),
+    ];
+    // Per role, the tables it may insert into (the rest answer 403 / 42501).
+    let allowed: [(Role, &[&str]); 3] = [
+        (Role::Member, &["contacts"]),
+        (
+            Role::Admin,
+            &["contacts", "quick_replies", "webhooks", "agents"],
+        ),
+        (
+            Role::Owner,
+            &[
+                "contacts",
+                "quick_replies",
+                "webhooks",
+                "agents",
+                "api_keys",
+            ],
+        ),
+    ];
+    let http = reqwest::Client::new();
+    for (role, may) in allowed {
+        let key = key_with_role(&*ts.store, org.id, role).await;
+        for (table, row) in &rows {
+            let url = format!("{}/rest/v1/{table}", server.root());
+            let mut row = row.clone();
+            if *table == "api_keys" {
+                // Key hashes are unique: one per role.
+                row["key_hash"] = json!(format!("{}{:02x}", &hash[..62], role as u8));
+            }
+            let resp = rest(&http, reqwest::Method::POST, url, &key)
+                .json(&row)
+                .send()
+                .await
+                .unwrap();
+            let (status, body) = json_of_or_empty(resp).await;
+            let expected = if may.contains(table) { 201 } else { 403 };
+            assert_eq!(status, expected, "{role:?} inserting into {table}: {body}");
+        }
+    }
+    server.stop().await;
+}
+
+async fn json_of_or_empty(resp: reqwest::Response) -> (u16, String) {
+    let status = resp.status().as_u16();
+    (status, resp.text().await.unwrap())
+}
+
+on_both_backends!(
+    the_data_api_serves_an_orgs_tables_by_role,
+    writes_follow_the_keys_role
+);

@@ -11,7 +11,9 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use serde_json::json;
-use wakit_rest::{Auth, Bind, Dialect, Method, OrgRole, Outcome, Plan, RestError, Returns};
+use wakit_rest::{
+    Auth, Bind, Dialect, ErrorCode, Method, OrgRole, Outcome, Plan, RestError, Returns,
+};
 use wakit_store::{ReadSummary, Refusal, SqlDialect, SqlParam, Statement};
 
 use super::body::{Oversized, read_bounded};
@@ -33,6 +35,16 @@ async fn handle(
     let Some(method) = Method::parse(parts.method.as_str()) else {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     };
+    if table == "messages" && !matches!(method, Method::Get | Method::Head) {
+        // A row written here would never reach Meta: sends go through the send path
+        // (window, templates, idempotency, the dispatcher), which this API does not run yet.
+        let e = RestError::new(
+            ErrorCode::NotImplemented,
+            "Messages are not written through /rest/v1 yet",
+        )
+        .hint("Send with POST /functions/v1/api/messages");
+        return rest_error(&e);
+    }
     // supabase-js sends the key as `apikey` and as the Bearer token; `apikey` alone is
     // the key too.
     if !parts.headers.contains_key(header::AUTHORIZATION)
