@@ -32,6 +32,33 @@ async fn json_of(resp: reqwest::Response) -> (u16, Value) {
     (status, resp.json().await.unwrap())
 }
 
+/// POSTs `row` with `key` and expects PostgREST's error `code` with `status`.
+async fn post_refused(
+    http: &reqwest::Client,
+    url: String,
+    key: &str,
+    row: &Value,
+    want: (u16, &str),
+) {
+    let resp = rest(http, reqwest::Method::POST, url, key)
+        .json(row)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json_of(resp).await;
+    assert_eq!(
+        (status, body["code"].clone()),
+        (want.0, json!(want.1)),
+        "{body}"
+    );
+    for key in ["code", "details", "hint", "message"] {
+        assert!(
+            body.get(key).is_some(),
+            "PostgREST errors carry {key}: {body}"
+        );
+    }
+}
+
 async fn the_data_api_serves_an_orgs_tables_by_role(backend: Backend) {
     let Some(ts) = TestStore::fresh(backend).await else {
         return;
@@ -78,20 +105,7 @@ async fn the_data_api_serves_an_orgs_tables_by_role(backend: Backend) {
 
     // Quick replies: members read, admins write.
     let reply = json!({"organization_id": org.0.to_string(), "name": "hi", "content": "Hello!"});
-    let refused = rest(&http, reqwest::Method::POST, url("quick_replies"), &member)
-        .json(&reply)
-        .send()
-        .await
-        .unwrap();
-    let (status, body) = json_of(refused).await;
-    assert_eq!(status, 403, "{body}");
-    assert_eq!(body["code"], "42501", "{body}");
-    for key in ["code", "details", "hint", "message"] {
-        assert!(
-            body.get(key).is_some(),
-            "PostgREST errors carry {key}: {body}"
-        );
-    }
+    post_refused(&http, url("quick_replies"), &member, &reply, (403, "42501")).await;
     let created = rest(&http, reqwest::Method::POST, url("quick_replies"), &admin)
         .header("Prefer", "return=representation")
         .json(&reply)
@@ -103,31 +117,11 @@ async fn the_data_api_serves_an_orgs_tables_by_role(backend: Backend) {
     assert_eq!(body[0]["content"], "Hello!");
     // Messages are sent through the send path, not written here (yet).
     let send = json!({"conversation_id": convs[0]["id"], "content": {"text": "hi"}});
-    let refused = rest(&http, reqwest::Method::POST, url("messages"), &admin)
-        .json(&send)
-        .send()
-        .await
-        .unwrap();
-    let (status, body) = json_of(refused).await;
-    assert_eq!(
-        (status, body["code"].clone()),
-        (400, json!("PGRST127")),
-        "{body}"
-    );
+    post_refused(&http, url("messages"), &admin, &send, (400, "PGRST127")).await;
 
     // Nor does a key write into another organization.
     let foreign = json!({"organization_id": org_b.id.0.to_string(), "name": "x"});
-    let refused = rest(&http, reqwest::Method::POST, url("contacts"), &member)
-        .json(&foreign)
-        .send()
-        .await
-        .unwrap();
-    let (status, body) = json_of(refused).await;
-    assert_eq!(
-        (status, body["code"].clone()),
-        (403, json!("42501")),
-        "{body}"
-    );
+    post_refused(&http, url("contacts"), &member, &foreign, (403, "42501")).await;
     let counted = rest(&http, reqwest::Method::HEAD, url("quick_replies"), &member)
         .header("Prefer", "count=exact")
         .send()
