@@ -66,6 +66,14 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         self.status
     }
+    /// The sentence for the caller.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+    /// Seconds the caller should wait before retrying, when set.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        self.retry_after
+    }
     /// The machine code.
     pub fn code(&self) -> &'static str {
         self.code

@@ -74,6 +74,7 @@ pub fn app(state: AppState, inbox: InboxWriter) -> Router {
         .nest(wakit_api::API_PREFIX, routes::api_router())
         .nest(routes::auth::AUTH_PREFIX, routes::auth::router(&state))
         .merge(routes::webhook::router().layer(Extension(inbox)))
+        .merge(routes::rest::router())
         .fallback(error::not_found)
         .layer(axum::middleware::map_response(routes::json_errors))
         .layer(axum::middleware::from_fn(access_log::log))
@@ -142,6 +143,8 @@ pub struct ServeOptions {
     pub job_lease: Duration,
     /// Caps on open connections and their timeouts.
     pub connections: conn::ConnLimits,
+    /// What the retention worker deletes, and how often it runs.
+    pub retention: workers::retention::RetentionConfig,
 }
 
 impl Default for ServeOptions {
@@ -151,14 +154,16 @@ impl Default for ServeOptions {
             workers: true,
             job_lease: Duration::from_secs(30),
             connections: conn::ConnLimits::default(),
+            retention: workers::retention::RetentionConfig::default(),
         }
     }
 }
 
-/// Starts the background workers: webhook processing, and the dispatcher when Meta is
-/// configured. They stop at their next batch boundary once `shutdown` fires. First, the
-/// leases of processes that are provably gone (a crash just before this restart) are
-/// resumed, so their work goes on now rather than when the leases run out.
+/// Starts the background workers: webhook processing, retention, and the dispatcher
+/// when Meta is configured. They stop at their next batch boundary once `shutdown`
+/// fires. First, the leases of processes that are provably gone (a crash just before
+/// this restart) are resumed, so their work goes on now rather than when the leases
+/// run out.
 async fn spawn_workers(
     state: &AppState,
     options: &ServeOptions,
@@ -189,6 +194,15 @@ async fn spawn_workers(
         }
     });
     let health = state.api.workers.clone();
+    let pruner = workers::retention::Pruner::new(state.store.clone(), options.retention);
+    let cancel = shutdown.clone();
+    supervise(
+        &tracker,
+        health.clone(),
+        "retention".into(),
+        shutdown.clone(),
+        move || pruner.clone().run(cancel.clone()),
+    );
     let processor =
         workers::webhooks::WebhookProcessor::new(state.store.clone()).with_lease(options.job_lease);
     for n in 1..=processor.parallelism() {

@@ -53,6 +53,12 @@ pub fn webhook_ignored(field: &str) {
     counter!("wakit_webhook_ignored_total", "field" => field.to_string()).increment(1);
 }
 
+/// The retention worker deleted `n` old rows of `table` (a [`wakit_store::RetentionTarget`]
+/// name).
+pub fn pruned(table: &'static str, n: u64) {
+    counter!("wakit_retention_deleted_total", "table" => table).increment(n);
+}
+
 /// The metrics router.
 pub fn router(state: AppState) -> Router {
     Router::new()

@@ -145,12 +145,10 @@ async fn shutdown_answers_every_accepted_post(backend: Backend) {
     let ids: Vec<uuid::Uuid> = jobs
         .iter()
         .flat_map(|j| {
-            j.payload["inbox_ids"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
+            j.args::<wakit_store::ProcessWebhook>()
+                .expect("a process_webhook job")
+                .ids()
         })
-        .filter_map(|v| v.as_str().and_then(|s| s.parse().ok()))
         .collect();
     let stored: HashSet<Vec<u8>> = ts
         .store

@@ -204,14 +204,7 @@ impl ContactStore for PgStore {
         // `wakit_core::text::number_pattern` maps a whole number typed in another form
         // (52… vs 521…) onto it.
         let mut tx = self.tenant(org).await?;
-        // A search never holds a connection longer than SEARCH_TIMEOUT.
-        sqlx::query(&format!(
-            "SET LOCAL statement_timeout = {}",
-            wakit_store::SEARCH_TIMEOUT.as_millis()
-        ))
-        .execute(&mut *tx)
-        .await
-        .db()?;
+        crate::scope::bounded(&mut tx).await?;
         sqlx::query(
             "SELECT contact_id, contact_name, profile_name, wa_id, user_id, username \
              FROM wakit_search_contacts($1, $2, $3)",

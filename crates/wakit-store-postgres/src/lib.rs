@@ -25,6 +25,7 @@
 mod accounts;
 mod contacts;
 mod conversations;
+mod data_api;
 mod dispatch;
 mod error;
 mod idempotency;
@@ -40,6 +41,7 @@ mod messages;
 mod orgs;
 mod pacing;
 mod people;
+mod retention;
 mod rows;
 mod scope;
 mod sends;

@@ -57,3 +57,14 @@ impl crate::PgStore {
         begin(&self.pool, Scope::Internal).await
     }
 }
+
+/// Stops the rest of the transaction's statements after [`wakit_store::SEARCH_TIMEOUT`]:
+/// for heavy reads whose cost the caller controls (contact search, data-API queries),
+/// which then never hold a connection longer than that.
+pub(crate) async fn bounded(tx: &mut Tx) -> StoreResult<()> {
+    let sql = format!(
+        "SET LOCAL statement_timeout = {}",
+        wakit_store::SEARCH_TIMEOUT.as_millis()
+    );
+    sqlx::query(&sql).execute(&mut **tx).await.db().map(|_| ())
+}

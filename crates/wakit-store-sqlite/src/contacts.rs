@@ -5,27 +5,14 @@
 //! contacts_addresses. Both parts → AND; neither → every active address of the org.
 
 use async_trait::async_trait;
-use std::time::Instant;
 use wakit_core::OrgId;
 use wakit_core::text::{escape_like, fold};
-use wakit_store::{
-    ContactQuery, ContactRef, ContactStore, SEARCH_TIMEOUT, StoreError, StoreResult,
-};
+use wakit_store::{ContactQuery, ContactRef, ContactStore, StoreError, StoreResult};
 
 use crate::SqliteStore;
-use crate::error::{DbResultExt, db};
+use crate::error::DbResultExt;
 use crate::rows::contact_ref;
 use crate::shared::limit;
-
-/// SQLite virtual-machine steps between deadline checks (~1 ms of work).
-const PROGRESS_OPS: i32 = 10_000;
-
-fn busy() -> StoreError {
-    StoreError::unavailable(format!(
-        "the contact search did not finish within {} s",
-        SEARCH_TIMEOUT.as_secs()
-    ))
-}
 
 /// Shortest query part the trigram index can answer.
 const TRIGRAM: usize = 3;
@@ -117,25 +104,7 @@ impl ContactStore for SqliteStore {
             q = q.bind(arg);
         }
         let q = q.bind(limit(query.limit));
-        // At most SEARCH_SLOTS searches hold reader connections at once, so a burst of
-        // searches never takes every connection from key checks and conversation reads;
-        // each is stopped after SEARCH_TIMEOUT.
-        let _slot = tokio::time::timeout(SEARCH_TIMEOUT, self.search_slots().acquire())
-            .await
-            .map_err(|_| busy())?
-            .map_err(|_| busy())?;
-        let mut conn = self.reads().acquire().await.db()?;
-        let deadline = Instant::now() + SEARCH_TIMEOUT;
-        conn.lock_handle()
-            .await
-            .db()?
-            .set_progress_handler(PROGRESS_OPS, move || Instant::now() < deadline);
-        let rows = q.fetch_all(&mut *conn).await;
-        conn.lock_handle().await.db()?.remove_progress_handler();
-        match rows {
-            Ok(rows) => rows.iter().map(contact_ref).collect(),
-            Err(_) if Instant::now() >= deadline => Err(busy()),
-            Err(e) => Err(db(e)),
-        }
+        let rows = self.bounded_read("the contact search", q).await?.db()?;
+        rows.iter().map(contact_ref).collect()
     }
 }

@@ -9,8 +9,10 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod bounded;
 mod contacts;
 mod conversations;
+mod data_api;
 mod dispatch;
 mod error;
 mod idempotency;
@@ -26,6 +28,7 @@ mod orgs;
 mod people;
 mod read_rows;
 mod readers;
+mod retention;
 mod rows;
 mod shared;
 mod status;

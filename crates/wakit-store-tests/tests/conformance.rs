@@ -94,6 +94,9 @@ conformance!(
     identities::phone_contact_absorbs_its_username_history,
     identities::racing_identity_forms_end_in_one_contact,
     identities::bsuids_stay_in_their_org,
+    retention::tables_stay_bounded_across_prune_cycles,
+    retention::each_kind_is_kept_for_its_own_time,
+    retention::prunes_are_capped_and_safe_to_run_at_once,
     ; postgres_only:
     jobs::queued_jobs_wake_waiting_workers,
     pacing::shared_pacing_reserves_consecutive_blocks,

@@ -31,7 +31,7 @@ pub enum JobState {
     Running,
     /// Finished.
     Done,
-    /// Gave up; `last_error` says why. Kept, never deleted.
+    /// Gave up; `last_error` says why. Kept for the retention policy's dead-job time.
     Dead,
 }
 

@@ -5,6 +5,7 @@
 //! Transactions stay inside the backend.
 #![forbid(unsafe_code)]
 
+pub mod data_api;
 pub mod dispatch;
 pub mod error;
 pub mod idempotency;
@@ -13,11 +14,13 @@ pub mod ingest_plan;
 pub mod job;
 pub mod model;
 pub mod people;
+pub mod retention;
 pub mod search;
 pub mod secrets;
 pub mod status_merge;
 pub mod traits;
 
+pub use data_api::{DataApiStore, Decide, ReadSummary, Refusal, SqlDialect, SqlParam, Statement};
 pub use dispatch::{DispatchMark, dispatch_starts};
 pub use error::{ConflictKey, Failure, FailureKind, StoreError, StoreResult};
 pub use idempotency::*;
@@ -26,6 +29,7 @@ pub use ingest_plan::{InboundRow, IngestWriter, Known, ingest_planned};
 pub use job::*;
 pub use model::*;
 pub use people::*;
+pub use retention::{PruneReport, RetentionPolicy, RetentionTarget};
 pub use search::*;
 pub use status_merge::{MessageState, ParkedStatus, StatusPlan, plan_statuses};
 pub use traits::*;

@@ -22,6 +22,7 @@ use crate::idempotency::*;
 use crate::job::*;
 use crate::model::*;
 use crate::people::*;
+use crate::retention::{PruneReport, RetentionPolicy};
 use crate::search::ContactQuery;
 use crate::secrets::{KeyHash, SealedSecret};
 
@@ -476,6 +477,23 @@ pub trait InboxStore: Send + Sync {
     ) -> StoreResult<Vec<bool>>;
 }
 
+/// Retention: old history and finished work are deleted so the tables stay bounded.
+#[async_trait]
+pub trait RetentionStore: Send + Sync {
+    /// Deletes, across all organizations, what `policy` no longer keeps at `now`: events,
+    /// `done` and `dead` jobs, processed and failed inbox rows, pending statuses and
+    /// idempotency keys older than their times (see [`RetentionPolicy`]). Never a queued
+    /// or running job, nor an inbox row waiting to be processed; an event only once it
+    /// is older than the events window (sequence numbers are never reused, so a reader's
+    /// cursor stays valid). Deletes run in short batches of `policy.batch_size` rows
+    /// (one transaction each) up to `policy.max_rows_per_call` in all
+    /// ([`crate::retention::prune_in_batches`]); several processes pruning at once
+    /// delete each row once and do not wait on each other's batches. An invalid policy
+    /// ([`RetentionPolicy::check`]) is `Other` and deletes nothing.
+    async fn prune(&self, policy: &RetentionPolicy, now: DateTime<Utc>)
+    -> StoreResult<PruneReport>;
+}
+
 /// Everything a backend provides.
 #[async_trait]
 pub trait Store:
@@ -488,6 +506,8 @@ pub trait Store:
     + JobStore
     + InboxStore
     + PeopleStore
+    + RetentionStore
+    + crate::DataApiStore
 {
     /// `sqlite` or `postgres`: a name for people (logs, `/ping`); code asks the
     /// capability methods below instead.

@@ -11,6 +11,7 @@ pub mod openapi;
 mod outcome;
 mod params;
 mod ping;
+pub mod rest;
 mod send;
 mod template_limits;
 mod templates;

@@ -4,5 +4,6 @@
 pub mod dispatch;
 pub mod meta_events;
 pub mod pacing;
+pub mod retention;
 pub mod supervisor;
 pub mod webhooks;

@@ -26,10 +26,19 @@ pub const STORE_WAIT: Duration = Duration::from_secs(60);
 
 /// Creates an API key (member) of `org`; returns the plain key.
 pub async fn new_key(store: &dyn wakit_store::Store, org: wakit_core::OrgId) -> String {
+    key_with_role(store, org, wakit_core::Role::Member).await
+}
+
+/// Creates an API key of `org` with `role`; returns the plain key.
+pub async fn key_with_role(
+    store: &dyn wakit_store::Store,
+    org: wakit_core::OrgId,
+    role: wakit_core::Role,
+) -> String {
     let key = wakit_store::secrets::generate_api_key();
     let new = wakit_store::NewApiKey {
         name: "test".into(),
-        role: wakit_core::Role::Member,
+        role,
         hash: key.hash.clone(),
         prefix: key.prefix.clone(),
     };

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod leases;
 pub mod pacing;
 pub mod people;
+pub mod retention;
 pub mod status;
 pub mod status_batch;
 pub mod templates;

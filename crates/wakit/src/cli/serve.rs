@@ -11,7 +11,9 @@ use wakit_server::conn::{self, ConnLimits};
 use wakit_server::refusals::{self, Refusals};
 use wakit_server::routes::auth::AuthConfig;
 use wakit_server::workers::dispatch::DispatchConfig;
+use wakit_server::workers::retention::RetentionConfig;
 use wakit_server::{ApiConfig, AppState, MetaConfig, ServeOptions, WebhookConfig};
+use wakit_store::RetentionPolicy;
 
 use super::db::DbArgs;
 
@@ -111,6 +113,81 @@ pub struct RunArgs {
     /// and limits per number, Meta error codes, pool).
     #[arg(long, env = "WAKIT_METRICS_LISTEN", value_name = "ADDR")]
     pub metrics_listen: Option<String>,
+    #[command(flatten)]
+    pub retention: RetentionArgs,
+}
+
+/// How long old rows are kept; the workers delete them every interval.
+#[derive(Debug, Args)]
+pub struct RetentionArgs {
+    /// How long change events are kept; a reader of the event feed further behind than
+    /// this misses what was deleted.
+    #[arg(long, env = "WAKIT_EVENT_RETENTION_HOURS", default_value = "72", value_name = "HOURS",
+          value_parser = at_least_one("WAKIT_EVENT_RETENTION_HOURS", 24 * MAX_DAYS))]
+    pub event_retention_hours: u32,
+    /// How long finished jobs are kept.
+    #[arg(long, env = "WAKIT_JOB_RETENTION_DAYS", default_value = "7", value_name = "DAYS",
+          value_parser = at_least_one("WAKIT_JOB_RETENTION_DAYS", MAX_DAYS))]
+    pub job_retention_days: u32,
+    /// How long processed Meta webhook bodies are kept.
+    #[arg(long, env = "WAKIT_INBOX_RETENTION_DAYS", default_value = "7", value_name = "DAYS",
+          value_parser = at_least_one("WAKIT_INBOX_RETENTION_DAYS", MAX_DAYS))]
+    pub inbox_retention_days: u32,
+    /// How long dead jobs and webhook bodies whose processing failed are kept (for an
+    /// operator to look into, or to retry).
+    #[arg(long, env = "WAKIT_DEAD_RETENTION_DAYS", default_value = "30", value_name = "DAYS",
+          value_parser = at_least_one("WAKIT_DEAD_RETENTION_DAYS", MAX_DAYS))]
+    pub dead_retention_days: u32,
+    /// Time between two deletions of old rows (the first comes at most 30 s after start).
+    #[arg(long, env = "WAKIT_RETENTION_INTERVAL_SECONDS", default_value = "600", value_name = "SECONDS",
+          value_parser = at_least_one("WAKIT_RETENTION_INTERVAL_SECONDS", 24 * 3600 * MAX_INTERVAL_DAYS))]
+    pub retention_interval_seconds: u32,
+}
+
+/// Longest retention accepted, in days (a century: anything longer is "forever").
+const MAX_DAYS: u32 = 36_500;
+/// Longest retention interval accepted, in days.
+const MAX_INTERVAL_DAYS: u32 = 30;
+
+/// A parser of a whole number from 1 to `max`: 0 or a negative number would keep
+/// nothing, so it stops the start with a message naming the setting.
+fn at_least_one(
+    name: &'static str,
+    max: u32,
+) -> impl Fn(&str) -> Result<u32, String> + Clone + Send + Sync + 'static {
+    move |s: &str| {
+        let n: i64 = s
+            .trim()
+            .parse()
+            .map_err(|_| format!("{name} must be a whole number from 1 to {max}, not {s:?}"))?;
+        if n < 1 {
+            return Err(format!(
+                "{name} must be at least 1, not {n} (nothing can be kept for no time)"
+            ));
+        }
+        u32::try_from(n)
+            .ok()
+            .filter(|n| *n <= max)
+            .ok_or_else(|| format!("{name} must be at most {max}, not {n}"))
+    }
+}
+
+impl RetentionArgs {
+    /// The retention worker's configuration these options describe.
+    pub fn config(&self) -> RetentionConfig {
+        let days = |n: u32| chrono::Duration::days(i64::from(n));
+        RetentionConfig {
+            policy: RetentionPolicy {
+                events: chrono::Duration::hours(i64::from(self.event_retention_hours)),
+                finished_jobs: days(self.job_retention_days),
+                processed_inbox: days(self.inbox_retention_days),
+                dead_jobs: days(self.dead_retention_days),
+                failed_inbox: days(self.dead_retention_days),
+                ..RetentionPolicy::default()
+            },
+            interval: Duration::from_secs(u64::from(self.retention_interval_seconds)),
+        }
+    }
 }
 
 /// Dispatcher settings.
@@ -238,6 +315,7 @@ impl RunArgs {
             drain: Duration::from_secs(self.drain_seconds),
             workers: true,
             job_lease: Duration::from_secs(self.job_lease_seconds),
+            retention: self.retention.config(),
             ..ServeOptions::default()
         };
         let mut api = self.api.config();
@@ -315,4 +393,54 @@ pub async fn run_worker(args: WorkerArgs) -> anyhow::Result<()> {
     wakit_server::work(state, shutdown, options).await?;
     tracing::info!("wakit worker stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::RetentionArgs;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        retention: RetentionArgs,
+    }
+
+    /// The defaults are the documented ones; 0 or a negative number stops the start
+    /// with a message naming the setting.
+    #[test]
+    fn retention_settings_default_and_must_be_positive() {
+        let config = Cli::try_parse_from(["wakit"]).unwrap().retention.config();
+        assert_eq!(
+            config,
+            wakit_server::workers::retention::RetentionConfig::default()
+        );
+        for (flag, value, name) in [
+            ("--job-retention-days", "0", "WAKIT_JOB_RETENTION_DAYS"),
+            (
+                "--event-retention-hours",
+                "-5",
+                "WAKIT_EVENT_RETENTION_HOURS",
+            ),
+            (
+                "--retention-interval-seconds",
+                "0",
+                "WAKIT_RETENTION_INTERVAL_SECONDS",
+            ),
+        ] {
+            let arg = format!("{flag}={value}");
+            let err = Cli::try_parse_from(["wakit", arg.as_str()]).unwrap_err();
+            let message = err.to_string();
+            assert!(
+                message.contains(&format!("{name} must be at least 1")),
+                "{message}"
+            );
+        }
+        let ok = Cli::try_parse_from(["wakit", "--dead-retention-days=90"]).unwrap();
+        assert_eq!(
+            ok.retention.config().policy.failed_inbox,
+            chrono::Duration::days(90)
+        );
+    }
 }
