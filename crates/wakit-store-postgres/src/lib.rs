@@ -41,6 +41,7 @@ mod messages;
 mod orgs;
 mod pacing;
 mod people;
+mod people_rows;
 mod retention;
 mod rows;
 mod scope;

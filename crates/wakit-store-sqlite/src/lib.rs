@@ -26,6 +26,7 @@ mod leases;
 mod messages;
 mod orgs;
 mod people;
+mod people_rows;
 mod read_rows;
 mod readers;
 mod retention;
