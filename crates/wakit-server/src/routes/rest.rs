@@ -1,21 +1,24 @@
 //! The Supabase-compatible data API, `/rest/v1/{table}`: the PostgREST subset of crate
 //! `wakit-rest` (grammar, policies, SQL for both engines), executed by the store. The
-//! caller is an `sk_` API key (`apikey`, `Authorization: Bearer` or `api-key` header:
-//! what supabase-js sends when created with the key), acting in its organization with
-//! its role. Errors always carry PostgREST's four keys.
+//! caller (see [`caller`]) is a signed-in user's access token, the anon or service-role
+//! key, or an `sk_` API key. Errors always carry PostgREST's four keys.
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use serde_json::json;
 use wakit_rest::{
     Auth, Bind, Dialect, ErrorCode, Method, OrgRole, Outcome, Plan, RestError, Returns,
+    Role as RestRole,
 };
+use wakit_store::secrets::looks_like_api_key;
 use wakit_store::{ReadSummary, Refusal, SqlDialect, SqlParam, Statement};
 
+use super::auth::SignedIn;
 use super::body::{Oversized, read_bounded};
 use crate::AppState;
 use crate::auth::ApiKeyAuth;
@@ -43,18 +46,11 @@ async fn handle(
             "Messages are not written through /rest/v1 yet",
         )
         .hint("Send with POST /functions/v1/api/messages");
-        return rest_error(&e);
+        return rest_error(&e, true);
     }
-    // supabase-js sends the key as `apikey` and as the Bearer token; `apikey` alone is
-    // the key too.
-    if !parts.headers.contains_key(header::AUTHORIZATION)
-        && let Some(key) = parts.headers.get("apikey").cloned()
-    {
-        parts.headers.insert("api-key", key);
-    }
-    let auth = match ApiKeyAuth::from_request_parts(&mut parts, &state).await {
-        Ok(ApiKeyAuth(ctx)) => Auth::api_key(ctx.key_id.0, ctx.org_id.0, org_role(ctx.role)),
-        Err(e) => return refused_key(&e),
+    let auth = match caller(&state, &mut parts).await {
+        Ok(auth) => auth,
+        Err(refused) => return refused,
     };
     let bytes = match read_bounded(body, &parts.headers, &state, Oversized::Drain).await {
         Ok(b) => b,
@@ -68,11 +64,11 @@ async fn handle(
     let query = parts.uri.query().unwrap_or("");
     let plan = match wakit_rest::plan(method, &table, query, &headers, &bytes, &auth) {
         Ok(plan) => plan,
-        Err(e) => return rest_error(&e),
+        Err(e) => return rest_error(&e, auth.role != RestRole::Anon),
     };
     match run(&state, &plan).await {
         Ok(Ok(answer)) => answer,
-        Ok(Err(e)) => rest_error(&e),
+        Ok(Err(e)) => rest_error(&e, auth.role != RestRole::Anon),
         Err(e) => ApiError::from(e).into_response(),
     }
 }
@@ -122,6 +118,72 @@ async fn run(
     Ok(plan.respond(outcome).map(answer))
 }
 
+/// Who is asking. supabase-js sends its key as `apikey` and as the Bearer token, and a
+/// signed-in user's access token as the Bearer token: an `sk_` key acts in its
+/// organization with its role; the anon key sees no tenant row; the service-role key
+/// bypasses the policies; a user acts in the organizations of their memberships.
+async fn caller(state: &AppState, parts: &mut Parts) -> Result<Auth, Response> {
+    if !parts.headers.contains_key(header::AUTHORIZATION)
+        && let Some(key) = parts.headers.get("apikey").cloned()
+    {
+        parts.headers.insert(header::AUTHORIZATION, bearer(&key));
+    }
+    let token = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim().to_string());
+    match token {
+        Some(t) if !t.is_empty() && !looks_like_api_key(&t) => signed_in(state, parts, &t).await,
+        _ => match ApiKeyAuth::from_request_parts(parts, state).await {
+            Ok(ApiKeyAuth(ctx)) => Ok(Auth::api_key(
+                ctx.key_id.0,
+                ctx.org_id.0,
+                org_role(ctx.role),
+            )),
+            Err(e) => Err(refused_key(&e)),
+        },
+    }
+}
+
+/// The caller behind a JWT: the anon or service-role key, or a live session's user.
+async fn signed_in(state: &AppState, parts: &mut Parts, token: &str) -> Result<Auth, Response> {
+    match state.api.auth.secret.key_role(token).as_deref() {
+        Some("service_role") => return Ok(Auth::service()),
+        Some("anon") => return Ok(Auth::anon()),
+        _ => {}
+    }
+    let user = match SignedIn::from_request_parts(parts, state).await {
+        Ok(signed) => signed.user,
+        Err(e) => {
+            let expired = e.message().contains("ExpiredSignature");
+            let (code, message) = match expired {
+                true => ("PGRST303", "JWT expired".to_string()),
+                false => ("PGRST301", e.message().to_string()),
+            };
+            return Err(unauthorized(code, &message));
+        }
+    };
+    let members = match state.store.memberships(user.id).await {
+        Ok(m) => m,
+        Err(e) => return Err(ApiError::from(e).into_response()),
+    };
+    let memberships = members
+        .iter()
+        .map(|m| (m.org_id.0, org_role(m.role)))
+        .collect();
+    let mut auth = Auth::user(user.id.0, memberships);
+    auth.name = Some(user.email);
+    Ok(auth)
+}
+
+fn bearer(key: &HeaderValue) -> HeaderValue {
+    let value = format!("Bearer {}", key.to_str().unwrap_or_default());
+    HeaderValue::try_from(value).unwrap_or_else(|_| key.clone())
+}
+
 fn param(b: Bind) -> SqlParam {
     match b {
         Bind::Null => SqlParam::Null,
@@ -157,33 +219,36 @@ fn answer(r: wakit_rest::Response) -> Response {
     (status, headers, Body::from(r.body.unwrap_or_default())).into_response()
 }
 
-/// A PostgREST error: an authenticated caller (an API key) gets 403 for a policy refusal.
-fn rest_error(e: &RestError) -> Response {
-    let status = StatusCode::from_u16(e.status_for(true)).unwrap_or(StatusCode::BAD_REQUEST);
+/// A PostgREST error: a policy refusal is 403 for an authenticated caller, 401 for anon.
+fn rest_error(e: &RestError, authenticated: bool) -> Response {
+    let status =
+        StatusCode::from_u16(e.status_for(authenticated)).unwrap_or(StatusCode::BAD_REQUEST);
     (status, axum::Json(e.body())).into_response()
 }
 
 /// The key was missing, unknown or over its limits (or the body could not be read): the
-/// API's verdict in PostgREST's shape; 401s name the Bearer scheme as PostgREST does.
+/// API's verdict in PostgREST's shape.
 fn refused_key(e: &ApiError) -> Response {
-    let code = match e.status() {
-        StatusCode::UNAUTHORIZED => "PGRST301".to_string(),
-        s => s.as_u16().to_string(),
-    };
-    let body = json!({"code": code, "details": null, "hint": null, "message": e.message()});
-    let mut resp = (e.status(), axum::Json(body)).into_response();
-    let h = resp.headers_mut();
     if e.status() == StatusCode::UNAUTHORIZED {
-        let challenge = format!(
-            "Bearer error=\"invalid_token\", error_description=\"{}\"",
-            e.message()
-        );
-        if let Ok(v) = HeaderValue::try_from(challenge) {
-            h.insert(header::WWW_AUTHENTICATE, v);
-        }
+        return unauthorized("PGRST301", e.message());
     }
+    let body = json!({"code": e.status().as_u16().to_string(), "details": null, "hint": null,
+                      "message": e.message()});
+    let mut resp = (e.status(), axum::Json(body)).into_response();
     if let Some(secs) = e.retry_after_secs() {
-        h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    resp
+}
+
+/// A 401 as PostgREST sends it: the error body and a Bearer challenge.
+fn unauthorized(code: &str, message: &str) -> Response {
+    let body = json!({"code": code, "details": null, "hint": null, "message": message});
+    let mut resp = (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
+    let challenge = format!("Bearer error=\"invalid_token\", error_description=\"{message}\"");
+    if let Ok(v) = HeaderValue::try_from(challenge) {
+        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }
     resp
 }

@@ -39,6 +39,11 @@ impl AuthError {
         }
     }
 
+    /// The sentence for the caller.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// 400 `validation_failed`.
     pub fn validation(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "validation_failed", message)

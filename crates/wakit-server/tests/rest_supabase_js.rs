@@ -1,0 +1,65 @@
+//! The real client on the data API: unmodified supabase-js (pinned by
+//! tests/supabase/package-lock.json) signs up as an invited admin of one organization and
+//! reads its conversations with embeds, writes a quick reply, counts, and never sees the
+//! other organization's rows — on both engines (tests/supabase/check_rest.mjs says what
+//! each step expects). Skipped loudly without node or the package, except under CI=true.
+
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+mod common;
+#[allow(dead_code)]
+#[path = "../../wakit-sim/tests/common/external.rs"]
+mod external;
+
+use common::auth::{client_check, exactly};
+use std::path::{Path, PathBuf};
+use wakit_core::Role;
+use wakit_store_tests::fixture::Fixture;
+use wakit_store_tests::{Backend, TestStore};
+
+const VERSION: &str = "2.119.2";
+const EMAIL: &str = "ana@example.com";
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/supabase")
+}
+
+fn supabase_js_ready() -> bool {
+    let package = dir().join("node_modules/@supabase/supabase-js/package.json");
+    let read = format!(
+        "console.log(JSON.parse(require('fs').readFileSync({:?}, 'utf8')).version)",
+        package.display().to_string()
+    );
+    let found = exactly(
+        "supabase-js",
+        external::probe("node", &["-e", &read]),
+        VERSION,
+    );
+    external::ready(
+        "supabase-js",
+        "npm ci --prefix crates/wakit-server/tests/supabase",
+        found,
+    )
+}
+
+async fn supabase_js_reads_and_writes_an_orgs_tables(backend: Backend) {
+    if !supabase_js_ready() {
+        return;
+    }
+    let Some(ts) = TestStore::fresh(backend).await else {
+        return;
+    };
+    let f = Fixture::new(&*ts.store).await;
+    let mut hello = Fixture::inbound(f.acct_a.id, "5215551234567", "wamid.a1", 1, "hola");
+    hello.profile_name = Some("Maria".into());
+    ts.store.ingest_inbound(f.org_a, hello).await.unwrap();
+    let other = Fixture::inbound(f.acct_b.id, "15551230000", "wamid.b1", 2, "hello B");
+    ts.store.ingest_inbound(f.org_b, other).await.unwrap();
+    ts.store
+        .invite_member(f.org_a, EMAIL, Role::Admin)
+        .await
+        .unwrap();
+    client_check(&ts, "node", &dir().join("check_rest.mjs"), 10).await;
+}
+
+on_both_backends!(supabase_js_reads_and_writes_an_orgs_tables);

@@ -1,0 +1,73 @@
+// supabase-js, unmodified, against wakit's /rest/v1 as a signed-in member: the
+// organization's rows with embeds, a write, a count, another org's rows unseen, the anon
+// key seeing nothing, and PostgREST's errors. Usage: node check_rest.mjs URL ANON_KEY EMAIL
+// (EMAIL was invited as an admin of one organization before the run). Prints one JSON
+// object: {"steps": [{"step", "ok", "detail"}...]}.
+import { createClient } from "@supabase/supabase-js";
+
+const [url, anonKey, email] = process.argv.slice(2);
+// Realtime is not used here; Node 20 has no WebSocket of its own (see check_auth.mjs).
+class NoWebSocket {
+  constructor() {
+    throw new Error("realtime is not part of this check");
+  }
+}
+const client = () =>
+  createClient(url, anonKey, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    realtime: { transport: NoWebSocket },
+  });
+const steps = [];
+const check = (step, ok, detail) => steps.push({ step, ok: Boolean(ok), detail: detail ?? null });
+const describe = (error) => (error ? { code: error.code, message: error.message } : null);
+
+async function main() {
+  const db = client();
+  const up = await db.auth.signUp({ email, password: "a long enough password" });
+  check("signUp joins the invitation", up.data.session, describe(up.error));
+
+  const convs = await db
+    .from("conversations")
+    .select("*, messages(*), contact_address:contacts_addresses(*)")
+    .order("created_at", { ascending: false });
+  check(
+    "conversations with messages and the contact address",
+    convs.data?.length === 1 && convs.data[0].messages.length === 1 &&
+      convs.data[0].contact_address?.profile_name === "Maria",
+    convs.error ? describe(convs.error) : convs.data,
+  );
+  const org = convs.data?.[0]?.organization_id;
+
+  const orgs = await db.from("organizations").select("id, name");
+  check("only the member's organization", orgs.data?.length === 1 && orgs.data[0].id === org, orgs.data ?? describe(orgs.error));
+
+  const created = await db
+    .from("quick_replies")
+    .insert({ organization_id: org, name: "hi", content: "Hello!" })
+    .select()
+    .single();
+  check("an admin inserts a quick reply (.select().single())", created.data?.content === "Hello!", describe(created.error));
+
+  const counted = await db.from("quick_replies").select("*", { count: "exact", head: true });
+  check("count=exact with head", counted.count === 1 && !counted.error, { count: counted.count, error: describe(counted.error) });
+
+  const none = await db.from("webhooks").select().maybeSingle();
+  check("maybeSingle on nothing is null", none.data === null && !none.error, describe(none.error));
+
+  const bad = await db.from("contacts").select().eq("id", "not-a-uuid");
+  check("a bad uuid is 22P02", bad.error?.code === "22P02", describe(bad.error));
+
+  const missing = await db.from("no_such_table").select();
+  check("an unknown table is PGRST205", missing.error?.code === "PGRST205", describe(missing.error));
+
+  const anon = await client().from("conversations").select();
+  check("the anon key sees no conversation", Array.isArray(anon.data) && anon.data.length === 0, anon.data ?? describe(anon.error));
+
+  await db.auth.signOut();
+  const after = await db.from("conversations").select();
+  check("signed out, the anon key again sees nothing", after.data?.length === 0, after.data ?? describe(after.error));
+}
+
+main()
+  .catch((e) => check("no exception", false, String(e?.stack ?? e)))
+  .finally(() => console.log(JSON.stringify({ steps })));
