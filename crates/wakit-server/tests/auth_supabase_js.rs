@@ -1,7 +1,8 @@
 //! The real client: unmodified supabase-js (npm, pinned by tests/supabase/package-lock.json)
 //! signs up, signs in (wrong and right password), reads the user, refreshes (and has a
 //! spent refresh token refused), changes the password and signs out against the real
-//! server, on both engines (tests/supabase/check_auth.mjs says what each step expects).
+//! server, and reads and writes the tables at /rest/v1 as a signed-in member, on both
+//! engines (tests/supabase/check_auth.mjs and check_rest.mjs say what each step expects).
 //!
 //! Without node or the installed package the check is skipped with a loud NOTE, except
 //! under `CI=true` (.ci/run runs `npm ci` there first).
@@ -15,9 +16,13 @@ mod external;
 
 use common::auth::{client_check, exactly};
 use std::path::{Path, PathBuf};
+use wakit_core::Role;
+use wakit_store_tests::fixture::Fixture;
 use wakit_store_tests::{Backend, TestStore};
 
 const VERSION: &str = "2.119.2";
+/// The address invited before the data-API check signs up.
+const EMAIL: &str = "ana@example.com";
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/supabase")
@@ -51,4 +56,30 @@ async fn supabase_js_signs_in_refreshes_and_signs_out(backend: Backend) {
     client_check(&ts, "node", &dir().join("check_auth.mjs"), 14).await;
 }
 
-on_both_backends!(supabase_js_signs_in_refreshes_and_signs_out);
+/// The data API as a signed-in member: supabase-js signs up as an invited admin of one
+/// organization, reads its conversations with embeds, writes a quick reply, counts, and
+/// never sees the other organization's rows (tests/supabase/check_rest.mjs).
+async fn supabase_js_reads_and_writes_an_orgs_tables(backend: Backend) {
+    if !supabase_js_ready() {
+        return;
+    }
+    let Some(ts) = TestStore::fresh(backend).await else {
+        return;
+    };
+    let f = Fixture::new(&*ts.store).await;
+    let mut hello = Fixture::inbound(f.acct_a.id, "5215551234567", "wamid.a1", 1, "hola");
+    hello.profile_name = Some("Maria".into());
+    ts.store.ingest_inbound(f.org_a, hello).await.unwrap();
+    let other = Fixture::inbound(f.acct_b.id, "15551230000", "wamid.b1", 2, "hello B");
+    ts.store.ingest_inbound(f.org_b, other).await.unwrap();
+    ts.store
+        .invite_member(f.org_a, EMAIL, Role::Admin)
+        .await
+        .unwrap();
+    client_check(&ts, "node", &dir().join("check_rest.mjs"), 10).await;
+}
+
+on_both_backends!(
+    supabase_js_signs_in_refreshes_and_signs_out,
+    supabase_js_reads_and_writes_an_orgs_tables
+);

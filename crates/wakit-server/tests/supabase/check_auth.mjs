@@ -2,26 +2,12 @@
 // right password), getUser, refreshSession (rotation, then the spent token refused),
 // updateUser (password) and signOut. Usage: node check_auth.mjs URL ANON_KEY EMAIL.
 // Prints one JSON object: {"steps": [{"step", "ok", "detail"}...]}.
-import { createClient } from "@supabase/supabase-js";
+import { check, client as connect, describe, run } from "./client.mjs";
 
 const [url, anonKey, email] = process.argv.slice(2);
 const password = "first password 1";
 const newPassword = "second password 2";
-// Realtime is not used here; Node 20 has no WebSocket of its own, so the client gets a
-// transport that refuses to connect (the documented `realtime.transport` option).
-class NoWebSocket {
-  constructor() {
-    throw new Error("realtime is not part of this check");
-  }
-}
-const client = () =>
-  createClient(url, anonKey, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    realtime: { transport: NoWebSocket },
-  });
-const steps = [];
-const check = (step, ok, detail) => steps.push({ step, ok: Boolean(ok), detail: detail ?? null });
-const describe = (error) => (error ? { code: error.code, status: error.status, message: error.message } : null);
+const client = () => connect(url, anonKey);
 
 async function main() {
   const supabase = client();
@@ -73,6 +59,4 @@ async function main() {
   check("reuse ended the session it belonged to", !after.data.user, describe(after.error));
 }
 
-main()
-  .catch((e) => check("no exception", false, String(e?.stack ?? e)))
-  .finally(() => console.log(JSON.stringify({ steps })));
+run(main);

@@ -3,23 +3,10 @@
 // key seeing nothing, and PostgREST's errors. Usage: node check_rest.mjs URL ANON_KEY EMAIL
 // (EMAIL was invited as an admin of one organization before the run). Prints one JSON
 // object: {"steps": [{"step", "ok", "detail"}...]}.
-import { createClient } from "@supabase/supabase-js";
+import { check, client as connect, describe, run } from "./client.mjs";
 
 const [url, anonKey, email] = process.argv.slice(2);
-// Realtime is not used here; Node 20 has no WebSocket of its own (see check_auth.mjs).
-class NoWebSocket {
-  constructor() {
-    throw new Error("realtime is not part of this check");
-  }
-}
-const client = () =>
-  createClient(url, anonKey, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    realtime: { transport: NoWebSocket },
-  });
-const steps = [];
-const check = (step, ok, detail) => steps.push({ step, ok: Boolean(ok), detail: detail ?? null });
-const describe = (error) => (error ? { code: error.code, message: error.message } : null);
+const client = () => connect(url, anonKey);
 
 async function main() {
   const db = client();
@@ -68,6 +55,4 @@ async function main() {
   check("signed out, the anon key again sees nothing", after.data?.length === 0, after.data ?? describe(after.error));
 }
 
-main()
-  .catch((e) => check("no exception", false, String(e?.stack ?? e)))
-  .finally(() => console.log(JSON.stringify({ steps })));
+run(main);
