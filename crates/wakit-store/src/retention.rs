@@ -4,6 +4,8 @@
 
 use std::future::Future;
 
+use async_trait::async_trait;
+
 use chrono::{DateTime, Duration, Utc};
 
 use crate::error::{StoreError, StoreResult};
@@ -226,6 +228,23 @@ where
     }
     report.complete = true;
     Ok(report)
+}
+
+/// Retention: old history and finished work are deleted so the tables stay bounded.
+#[async_trait]
+pub trait RetentionStore: Send + Sync {
+    /// Deletes, across all organizations, what `policy` no longer keeps at `now`: events,
+    /// `done` and `dead` jobs, processed and failed inbox rows, pending statuses and
+    /// idempotency keys older than their times (see [`RetentionPolicy`]). Never a queued
+    /// or running job, nor an inbox row waiting to be processed; an event only once it
+    /// is older than the events window (sequence numbers are never reused, so a reader's
+    /// cursor stays valid). Deletes run in short batches of `policy.batch_size` rows
+    /// (one transaction each) up to `policy.max_rows_per_call` in all
+    /// ([`crate::retention::prune_in_batches`]); several processes pruning at once
+    /// delete each row once and do not wait on each other's batches. An invalid policy
+    /// ([`RetentionPolicy::check`]) is `Other` and deletes nothing.
+    async fn prune(&self, policy: &RetentionPolicy, now: DateTime<Utc>)
+    -> StoreResult<PruneReport>;
 }
 
 #[cfg(test)]

@@ -19,10 +19,11 @@ use wakit_core::{
 
 use crate::error::{StoreError, StoreResult};
 use crate::idempotency::*;
+use crate::inbox::InboxStore;
 use crate::job::*;
 use crate::model::*;
 use crate::people::*;
-use crate::retention::{PruneReport, RetentionPolicy};
+use crate::retention::RetentionStore;
 use crate::search::ContactQuery;
 use crate::secrets::{KeyHash, SealedSecret};
 
@@ -416,82 +417,6 @@ pub trait JobStore: Send + Sync {
     /// workers on the file, every running lease is a dead process's. PostgreSQL: a
     /// replica's liveness is not tracked, so 0 (leases expire after their time).
     async fn resume_orphaned_leases(&self, now: DateTime<Utc>) -> StoreResult<u64>;
-}
-
-/// The raw Meta webhook inbox: bodies are stored before Meta gets its 200, and
-/// processed afterwards by a `process_webhook` job, so nothing acknowledged is lost.
-#[async_trait]
-pub trait InboxStore: Send + Sync {
-    /// Stores a verified webhook body and queues its `process_webhook` job (payload
-    /// `{"inbox_id": ...}`, priority [`Priority::Interactive`]) in one transaction.
-    /// Returns once both are durable.
-    async fn inbox_put(
-        &self,
-        body: &[u8],
-        signature: Option<&str>,
-        received_at: DateTime<Utc>,
-    ) -> StoreResult<InboxItem>;
-    /// Group commit: stores several verified bodies and queues ONE `process_webhook` job
-    /// for all of them (payload `{"inbox_ids": [...]}` in input order, priority
-    /// [`Priority::Interactive`]) in one transaction, so the whole group costs one durable
-    /// commit. Returns the items in input order once everything is durable; on error
-    /// nothing of the group is stored. An empty group stores nothing and queues no job.
-    /// A body already stored (the same bytes, [`crate::body_digest`]) is not stored or
-    /// queued again: its item carries the stored one's id, and a group of nothing but
-    /// replays queues no job. [`inbox_put`](Self::inbox_put) likewise.
-    async fn inbox_put_batch(&self, items: Vec<NewInboxItem>) -> StoreResult<Vec<InboxItem>>;
-    /// Queues the oldest `limit` bodies whose processing left an error (`failed`, e.g. a
-    /// message for a number not connected yet) for processing again — ONE
-    /// `process_webhook` job for all of them, in one transaction — and marks them
-    /// pending. Processing is idempotent, so what was stored the first time is not
-    /// stored twice. Returns how many were queued.
-    async fn inbox_retry_failed(&self, limit: u32, at: DateTime<Utc>) -> StoreResult<usize>;
-    /// As [`inbox_retry_failed`](Self::inbox_retry_failed), for the bodies that held
-    /// items wakit did not handle (`ignored`), to replay them once it does.
-    async fn inbox_retry_ignored(&self, limit: u32, at: DateTime<Utc>) -> StoreResult<usize>;
-    /// When the oldest body still waiting to be processed arrived (ingest lag).
-    async fn inbox_oldest_pending(&self) -> StoreResult<Option<DateTime<Utc>>>;
-    /// Reads a stored body.
-    async fn inbox_get(&self, id: Uuid) -> StoreResult<InboxItem>;
-    /// Reads several stored bodies, in the order of `ids`; unknown ids are left out.
-    async fn inbox_get_batch(&self, ids: &[Uuid]) -> StoreResult<Vec<InboxItem>>;
-    /// Records the outcome of processing: `error = None` → done; otherwise the row keeps
-    /// the error (and stays for a retry or for an operator).
-    async fn inbox_finish(
-        &self,
-        id: Uuid,
-        error: Option<&str>,
-        at: DateTime<Utc>,
-    ) -> StoreResult<()>;
-    /// The end of processing, for many bodies at once: records each outcome (its state
-    /// and text, see [`InboxOutcome`]) and marks done the leased
-    /// `process_webhook` jobs that named them (`(job, lease_token)`, as
-    /// [`JobStore::complete_job`]), in one transaction, so a worker pays one commit for
-    /// all the jobs it claimed. An unknown inbox id is `NotFound` and then nothing is
-    /// recorded. Returns, per job in order, false when its lease was lost.
-    async fn inbox_finish_batch(
-        &self,
-        outcomes: &[(Uuid, InboxOutcome)],
-        jobs: &[(JobId, Uuid)],
-        at: DateTime<Utc>,
-    ) -> StoreResult<Vec<bool>>;
-}
-
-/// Retention: old history and finished work are deleted so the tables stay bounded.
-#[async_trait]
-pub trait RetentionStore: Send + Sync {
-    /// Deletes, across all organizations, what `policy` no longer keeps at `now`: events,
-    /// `done` and `dead` jobs, processed and failed inbox rows, pending statuses and
-    /// idempotency keys older than their times (see [`RetentionPolicy`]). Never a queued
-    /// or running job, nor an inbox row waiting to be processed; an event only once it
-    /// is older than the events window (sequence numbers are never reused, so a reader's
-    /// cursor stays valid). Deletes run in short batches of `policy.batch_size` rows
-    /// (one transaction each) up to `policy.max_rows_per_call` in all
-    /// ([`crate::retention::prune_in_batches`]); several processes pruning at once
-    /// delete each row once and do not wait on each other's batches. An invalid policy
-    /// ([`RetentionPolicy::check`]) is `Other` and deletes nothing.
-    async fn prune(&self, policy: &RetentionPolicy, now: DateTime<Utc>)
-    -> StoreResult<PruneReport>;
 }
 
 /// Everything a backend provides.
