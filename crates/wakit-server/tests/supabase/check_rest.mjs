@@ -1,8 +1,8 @@
 // supabase-js, unmodified, against wakit's /rest/v1 as a signed-in member: the
-// organization's rows with embeds, a write, a count, another org's rows unseen, the anon
-// key seeing nothing, and PostgREST's errors. Usage: node check_rest.mjs URL ANON_KEY EMAIL
-// (EMAIL was invited as an admin of one organization before the run). Prints one JSON
-// object: {"steps": [{"step", "ok", "detail"}...]}.
+// organization's rows with embeds, a write, a count, another org's rows unseen, a new
+// organization owned by its creator, the anon key seeing nothing, and PostgREST's errors.
+// Usage: node check_rest.mjs URL ANON_KEY EMAIL (EMAIL was invited as an admin of one
+// organization before the run). Prints one JSON object: {"steps": [{"step", "ok", "detail"}...]}.
 import { check, client as connect, describe, run } from "./client.mjs";
 
 const [url, anonKey, email] = process.argv.slice(2);
@@ -46,6 +46,17 @@ async function main() {
 
   const missing = await db.from("no_such_table").select();
   check("an unknown table is PGRST205", missing.error?.code === "PGRST205", describe(missing.error));
+
+  const made = await db.from("organizations").insert({ name: "Ana's new shop" }).select().single();
+  check("a signed-in user creates an organization", made.data?.name === "Ana's new shop", describe(made.error));
+  const owners = await db.from("agents").select("organization_id, user_id, extra").eq("organization_id", made.data?.id);
+  check(
+    "the creator is its owner",
+    owners.data?.length === 1 && owners.data[0].extra?.role === "owner" && owners.data[0].user_id === up.data.user?.id,
+    owners.data ?? describe(owners.error),
+  );
+  const mine = await db.from("organizations").select("id");
+  check("the user now sees both organizations", mine.data?.length === 2, mine.data ?? describe(mine.error));
 
   const anon = await client().from("conversations").select();
   check("the anon key sees no conversation", Array.isArray(anon.data) && anon.data.length === 0, anon.data ?? describe(anon.error));
