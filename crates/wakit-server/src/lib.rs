@@ -11,6 +11,7 @@ pub mod flights;
 pub mod graph;
 pub mod inbox_writer;
 pub mod metrics;
+pub mod outgoing;
 pub mod refusals;
 pub mod routes;
 pub mod workers;
