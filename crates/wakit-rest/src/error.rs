@@ -56,6 +56,8 @@ pub enum ErrorCode {
     CheckViolation,
     /// Any other database error (code XX000, 400; the server logs the original).
     Database,
+    /// A trigger-like refusal: what the send path said of an inserted message (P0001).
+    RaiseException,
 }
 
 impl ErrorCode {
@@ -87,6 +89,7 @@ impl ErrorCode {
             ErrorCode::NotNullViolation => "23502",
             ErrorCode::CheckViolation => "23514",
             ErrorCode::Database => "XX000",
+            ErrorCode::RaiseException => "P0001",
         }
     }
 

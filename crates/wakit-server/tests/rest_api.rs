@@ -115,9 +115,6 @@ async fn the_data_api_serves_an_orgs_tables_by_role(backend: Backend) {
     let (status, body) = json_of(created).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body[0]["content"], "Hello!");
-    // Messages are sent through the send path, not written here (yet).
-    let send = json!({"conversation_id": convs[0]["id"], "content": {"text": "hi"}});
-    post_refused(&http, url("messages"), &admin, &send, (400, "PGRST127")).await;
 
     // Nor does a key write into another organization.
     let foreign = json!({"organization_id": org_b.id.0.to_string(), "name": "x"});
@@ -234,6 +231,148 @@ async fn writes_follow_the_keys_role(backend: Backend) {
     server.stop().await;
 }
 
+/// An outgoing message inserted through /rest/v1/messages is a send: checked like
+/// `POST /messages`, stored, and delivered to Meta (the sandbox) by the dispatcher.
+async fn inserting_a_message_sends_it(backend: Backend) {
+    let Some(ts) = TestStore::fresh(backend).await else {
+        return;
+    };
+    let w = world(ts, Quirks::none(), fast_dispatch()).await;
+    w.customer_writes(CUSTOMER, "hola").await;
+    let org = w.account.org_id;
+    let member = key_with_role(&*w.ts.store, org, Role::Member).await;
+    let org_b = w.ts.store.create_org("Org B", "UTC").await.unwrap();
+    let http = reqwest::Client::new();
+    let url = format!("{}/rest/v1/messages", w.server.root());
+    let post = |row: Value| {
+        rest(&http, reqwest::Method::POST, url.clone(), &member)
+            .header("Prefer", "return=representation")
+            .json(&row)
+    };
+
+    // The hosted product's documented shape, by recipient and number.
+    let row = json!({"organization_id": org.0.to_string(), "contact_address": CUSTOMER,
+                     "organization_address": w.account.phone_number_id, "direction": "outgoing",
+                     "service": "whatsapp", "content": {"type": "text", "text": {"body": "¿En qué te ayudo?"}}});
+    let (status, body) = json_of(post(row).send().await.unwrap()).await;
+    assert_eq!(status, 201, "{body}");
+    let sent = &body[0];
+    assert_eq!(
+        (sent["direction"].as_str(), sent["content"]["text"].as_str()),
+        (Some("outgoing"), Some("¿En qué te ayudo?")),
+        "{body}"
+    );
+    let id = wakit_core::MessageId(sent["id"].as_str().unwrap().parse().unwrap());
+    let done = w
+        .wait_status(
+            &[id],
+            wakit_core::MessageStatus::Sent,
+            std::time::Duration::from_secs(10),
+        )
+        .await;
+    assert!(
+        done[0].external_id.is_some(),
+        "Meta (the sandbox) accepted it: {:?}",
+        done[0]
+    );
+
+    // By conversation, in wakit's own parts format, with only the columns asked for.
+    let conv = done[0].conversation_id.0.to_string();
+    let row = json!({"conversation_id": conv, "content": {"type": "text", "kind": "text", "text": "¡Listo!"}});
+    let resp = rest(
+        &http,
+        reqwest::Method::POST,
+        format!("{url}?select=conversation_id,status"),
+        &member,
+    )
+    .header("Prefer", "return=representation")
+    .json(&row)
+    .send()
+    .await
+    .unwrap();
+    let (status, body) = json_of(resp).await;
+    assert_eq!(
+        (status, body),
+        (201, json!([{"conversation_id": conv, "status": "pending"}]))
+    );
+
+    // What POST /messages refuses is refused here too, with its sentence.
+    let refusals = [
+        (
+            json!({"contact_address": "5215500009999", "content": {"type": "text", "text": "hi"}}),
+            "Service window is closed",
+        ),
+        (
+            json!({"contact_address": CUSTOMER, "content": {"type": "text", "text": ""}}),
+            "text must not be empty",
+        ),
+        (
+            json!({"contact_address": CUSTOMER, "content": {"type": "data", "kind": "template",
+                 "data": {"name": "nope", "language": {"code": "es"}}}}),
+            "Template nope not found",
+        ),
+        (
+            json!({"contact_address": CUSTOMER, "direction": "incoming", "content": {"type": "text", "text": "x"}}),
+            "Only outgoing messages",
+        ),
+        (
+            json!({"contact_address": CUSTOMER, "status": "sent", "content": {"type": "text", "text": "x"}}),
+            "messages.status is set by wakit",
+        ),
+        (
+            json!({"contact_address": CUSTOMER, "content": {"type": "data", "kind": "location", "data": {}}}),
+            "cannot be sent through /rest/v1/messages",
+        ),
+    ];
+    for (row, sentence) in refusals {
+        let (status, body) = json_of(post(row.clone()).send().await.unwrap()).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (400, Some("P0001")),
+            "{row}: {body}"
+        );
+        assert!(
+            body["message"].as_str().unwrap().contains(sentence),
+            "{row}: {body}"
+        );
+    }
+    // Nothing of the above was stored: the conversation still has three messages.
+    let count = rest(
+        &http,
+        reqwest::Method::HEAD,
+        format!("{url}?conversation_id=eq.{conv}"),
+        &member,
+    )
+    .header("Prefer", "count=exact")
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(count.headers()["content-range"].to_str().unwrap(), "0-2/3");
+
+    // Not into another organization, and not with the anon key or without a recipient.
+    let foreign = json!({"organization_id": org_b.id.0.to_string(), "contact_address": CUSTOMER,
+                         "content": {"type": "text", "text": "x"}});
+    post_refused(&http, url.clone(), &member, &foreign, (403, "42501")).await;
+    let nobody = json!({"content": {"type": "text", "text": "x"}});
+    post_refused(&http, url.clone(), &member, &nobody, (400, "P0001")).await;
+    let stranger_conv = json!({"conversation_id": uuid::Uuid::now_v7().to_string(),
+                               "content": {"type": "text", "text": "x"}});
+    post_refused(&http, url.clone(), &member, &stranger_conv, (400, "P0001")).await;
+    // No update or delete of a message.
+    let patch = rest(
+        &http,
+        reqwest::Method::PATCH,
+        format!("{url}?id=eq.{}", id.0),
+        &member,
+    )
+    .json(&json!({"status": "read"}))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(patch.status(), 403);
+    w.stop().await;
+}
+
 async fn json_of_or_empty(resp: reqwest::Response) -> (u16, String) {
     let status = resp.status().as_u16();
     (status, resp.text().await.unwrap())
@@ -241,5 +380,6 @@ async fn json_of_or_empty(resp: reqwest::Response) -> (u16, String) {
 
 on_both_backends!(
     the_data_api_serves_an_orgs_tables_by_role,
+    inserting_a_message_sends_it,
     writes_follow_the_keys_role
 );

@@ -1,5 +1,5 @@
 // supabase-js, unmodified, against wakit's /rest/v1 as a signed-in member: the
-// organization's rows with embeds, a write, a count, another org's rows unseen, a new
+// organization's rows with embeds, a write, a send through messages, a count, another org's rows unseen, a new
 // organization owned by its creator, the anon key seeing nothing, and PostgREST's errors.
 // Usage: node check_rest.mjs URL ANON_KEY EMAIL (EMAIL was invited as an admin of one
 // organization before the run). Prints one JSON object: {"steps": [{"step", "ok", "detail"}...]}.
@@ -34,6 +34,31 @@ async function main() {
     .select()
     .single();
   check("an admin inserts a quick reply (.select().single())", created.data?.content === "Hello!", describe(created.error));
+
+  const sent = await db
+    .from("messages")
+    .insert({
+      organization_id: org,
+      conversation_id: convs.data?.[0]?.id,
+      direction: "outgoing",
+      content: { type: "text", text: { body: "¡Hola Maria!" } },
+    })
+    .select()
+    .single();
+  check(
+    "inserting an outgoing message sends it",
+    sent.data?.direction === "outgoing" && sent.data?.content?.text === "¡Hola Maria!" &&
+      sent.data?.conversation_id === convs.data?.[0]?.id,
+    sent.data ?? describe(sent.error),
+  );
+  const closed = await db
+    .from("messages")
+    .insert({ organization_id: org, contact_address: "5215500009999", content: { type: "text", text: "hi" } });
+  check(
+    "a text to someone who never wrote is refused with the send path's sentence",
+    closed.error?.code === "P0001" && /Service window is closed/.test(closed.error?.message),
+    describe(closed.error),
+  );
 
   const counted = await db.from("quick_replies").select("*", { count: "exact", head: true });
   check("count=exact with head", counted.count === 1 && !counted.error, { count: counted.count, error: describe(counted.error) });

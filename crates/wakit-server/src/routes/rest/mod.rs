@@ -12,8 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use serde_json::json;
 use wakit_rest::{
-    Auth, Bind, Dialect, ErrorCode, Method, OrgRole, Outcome, Plan, RestError, Returns,
-    Role as RestRole,
+    Auth, Bind, Dialect, Method, OrgRole, Outcome, Plan, RestError, Returns, Role as RestRole,
 };
 use wakit_store::secrets::looks_like_api_key;
 use wakit_store::{ReadSummary, Refusal, SqlDialect, SqlParam, Statement};
@@ -23,6 +22,8 @@ use super::body::{Oversized, read_bounded};
 use crate::AppState;
 use crate::auth::ApiKeyAuth;
 use crate::error::ApiError;
+
+mod messages;
 
 /// The data API's routes.
 pub fn router() -> Router<AppState> {
@@ -38,16 +39,6 @@ async fn handle(
     let Some(method) = Method::parse(parts.method.as_str()) else {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     };
-    if table == "messages" && !matches!(method, Method::Get | Method::Head) {
-        // A row written here would never reach Meta: sends go through the send path
-        // (window, templates, idempotency, the dispatcher), which this API does not run yet.
-        let e = RestError::new(
-            ErrorCode::NotImplemented,
-            "Messages are not written through /rest/v1 yet",
-        )
-        .hint("Send with POST /functions/v1/api/messages");
-        return rest_error(&e, true);
-    }
     let auth = match caller(&state, &mut parts).await {
         Ok(auth) => auth,
         Err(refused) => return refused,
@@ -62,6 +53,9 @@ async fn handle(
         .filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?)))
         .collect();
     let query = parts.uri.query().unwrap_or("");
+    if table == "messages" && method == Method::Post {
+        return messages::insert(&state, &auth, &parts.headers, query, &bytes).await;
+    }
     let plan = match wakit_rest::plan(method, &table, query, &headers, &bytes, &auth) {
         Ok(plan) => plan,
         Err(e) => return rest_error(&e, auth.role != RestRole::Anon),
