@@ -56,6 +56,8 @@ pub enum ErrorCode {
     CheckViolation,
     /// Any other database error (code XX000, 400; the server logs the original).
     Database,
+    /// PGRST202: no such function.
+    UnknownFunction,
     /// A trigger-like refusal: what the send path said of an inserted message (P0001).
     RaiseException,
 }
@@ -90,6 +92,7 @@ impl ErrorCode {
             ErrorCode::CheckViolation => "23514",
             ErrorCode::Database => "XX000",
             ErrorCode::RaiseException => "P0001",
+            ErrorCode::UnknownFunction => "PGRST202",
         }
     }
 
@@ -101,7 +104,9 @@ impl ErrorCode {
                 406
             }
             ErrorCode::AmbiguousRelationship => 300,
-            ErrorCode::UnknownTable | ErrorCode::UndefinedFunction => 404,
+            ErrorCode::UnknownTable | ErrorCode::UndefinedFunction | ErrorCode::UnknownFunction => {
+                404
+            }
             ErrorCode::Forbidden => 403,
             ErrorCode::UniqueViolation | ErrorCode::ForeignKeyViolation => 409,
             _ => 400,

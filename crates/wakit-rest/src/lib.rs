@@ -58,8 +58,8 @@
 //! Spreads `...rel(cols)` and `order=rel(col)` work for to-one embeds. Not yet
 //! (PGRST127): spreads of to-many embeds, aggregates, full-text, regex and range
 //! operators, limit on PATCH/DELETE, a write's representation embedding the written
-//! table (SQLite's RETURNING sees the table after the write, PostgreSQL's before);
-//! `text/csv` answers PGRST107. Also missing: the "synced address" rule, the invitation
+//! table (SQLite's RETURNING sees the table after the write, PostgreSQL's before).
+//! `Accept: text/csv` answers CSV (header from the first row). Also missing: the "synced address" rule, the invitation
 //! trigger, `return=headers-only` (answered as minimal), and a merge upsert answers 201
 //! even when it only updated.
 #![forbid(unsafe_code)]
@@ -67,6 +67,7 @@
 
 pub mod ast;
 pub mod auth;
+mod csv;
 pub mod error;
 pub mod parse;
 mod plan;

@@ -101,6 +101,8 @@ pub enum Media {
     Json,
     /// One JSON object (`application/vnd.pgrst.object+json`, `.single()`).
     Object,
+    /// CSV (`text/csv`, `.csv()`).
+    Csv,
 }
 
 /// Picks the response media from `Accept`; PGRST107 when we produce none of them.
@@ -121,6 +123,7 @@ pub fn parse_accept(headers: &[(&str, &str)]) -> Result<Media, RestError> {
                 return Ok(Media::Object);
             }
             "" | "*/*" | "application/*" | "application/json" => return Ok(Media::Json),
+            "text/csv" => return Ok(Media::Csv),
             _ => types.push(ty),
         }
     }
@@ -208,7 +211,8 @@ mod tests {
             Media::Object
         );
         assert_eq!(parse_accept(&[("accept", "*/*")]).unwrap(), Media::Json);
-        let e = parse_accept(&[("Accept", "text/csv")]).unwrap_err();
+        assert_eq!(parse_accept(&[("Accept", "text/csv")]).unwrap(), Media::Csv);
+        let e = parse_accept(&[("Accept", "application/xml")]).unwrap_err();
         assert_eq!((e.code.code(), e.status()), ("PGRST107", 406));
     }
 

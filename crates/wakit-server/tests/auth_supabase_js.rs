@@ -14,15 +14,11 @@ mod common;
 #[path = "../../wakit-sim/tests/common/external.rs"]
 mod external;
 
-use common::auth::{client_check, exactly};
+use common::auth::{client_check, exactly, rest_fixture};
 use std::path::{Path, PathBuf};
-use wakit_core::Role;
-use wakit_store_tests::fixture::Fixture;
 use wakit_store_tests::{Backend, TestStore};
 
 const VERSION: &str = "2.119.2";
-/// The address invited before the data-API check signs up.
-const EMAIL: &str = "ana@example.com";
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/supabase")
@@ -67,18 +63,8 @@ async fn supabase_js_reads_and_writes_an_orgs_tables(backend: Backend) {
     let Some(ts) = TestStore::fresh(backend).await else {
         return;
     };
-    let f = Fixture::new(&*ts.store).await;
-    let mut hello = Fixture::inbound(f.acct_a.id, "5215551234567", "wamid.a1", 1, "hola");
-    hello.profile_name = Some("Maria".into());
-    hello.timestamp = chrono::Utc::now(); // her service window is open
-    ts.store.ingest_inbound(f.org_a, hello).await.unwrap();
-    let other = Fixture::inbound(f.acct_b.id, "15551230000", "wamid.b1", 2, "hello B");
-    ts.store.ingest_inbound(f.org_b, other).await.unwrap();
-    ts.store
-        .invite_member(f.org_a, EMAIL, Role::Admin)
-        .await
-        .unwrap();
-    client_check(&ts, "node", &dir().join("check_rest.mjs"), 15).await;
+    rest_fixture(&ts).await;
+    client_check(&ts, "node", &dir().join("check_rest.mjs"), 16).await;
 }
 
 on_both_backends!(

@@ -2,7 +2,8 @@
 //! tests/supabase/requirements.txt, installed into target/py-supabase by .ci/run) signs
 //! up, signs in (wrong and right password), reads the user, refreshes (and has a spent
 //! refresh token refused), changes the password and signs out against the real server,
-//! on both engines (tests/supabase/check_auth.py says what each step expects).
+//! on both engines (tests/supabase/check_auth.py says what each step expects); and reads,
+//! writes, sends and calls the RPC at /rest/v1 as a signed-in admin (check_rest.py).
 //!
 //! Without the virtualenv the check is skipped with a loud NOTE, except under `CI=true`.
 
@@ -11,7 +12,7 @@ mod common;
 #[path = "../../wakit-sim/tests/common/external.rs"]
 mod external;
 
-use common::auth::{client_check, exactly};
+use common::auth::{client_check, exactly, rest_fixture};
 use std::path::{Path, PathBuf};
 use wakit_store_tests::{Backend, TestStore};
 
@@ -49,4 +50,20 @@ async fn supabase_py_signs_in_refreshes_and_signs_out(backend: Backend) {
     client_check(&ts, python().to_str().expect("path"), &script, 11).await;
 }
 
-on_both_backends!(supabase_py_signs_in_refreshes_and_signs_out);
+/// The data API as a signed-in admin (tests/supabase/check_rest.py).
+async fn supabase_py_reads_and_writes_an_orgs_tables(backend: Backend) {
+    if !supabase_py_ready() {
+        return;
+    }
+    let Some(ts) = TestStore::fresh(backend).await else {
+        return;
+    };
+    rest_fixture(&ts).await;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/supabase/check_rest.py");
+    client_check(&ts, python().to_str().expect("path"), &script, 12).await;
+}
+
+on_both_backends!(
+    supabase_py_signs_in_refreshes_and_signs_out,
+    supabase_py_reads_and_writes_an_orgs_tables
+);

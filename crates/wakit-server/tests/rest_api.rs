@@ -103,6 +103,54 @@ async fn the_data_api_serves_an_orgs_tables_by_role(backend: Backend) {
     .await;
     assert_eq!((status, body), (200, json!([])));
 
+    // The hosted product's function: the organizations where the key's role suffices.
+    let rpc = url("rpc/get_authorized_orgs");
+    let calls = [
+        (
+            reqwest::Method::POST,
+            rpc.clone(),
+            Some(json!({})),
+            json!([org.0.to_string()]),
+        ),
+        (
+            reqwest::Method::POST,
+            rpc.clone(),
+            Some(json!({"role": "admin"})),
+            json!([]),
+        ),
+        (
+            reqwest::Method::GET,
+            format!("{rpc}?role=member"),
+            None,
+            json!([org.0.to_string()]),
+        ),
+    ];
+    for (method, at, args, want) in calls {
+        let mut req = rest(&http, method, at, &member);
+        if let Some(args) = args {
+            req = req.json(&args);
+        }
+        assert_eq!(json_of(req.send().await.unwrap()).await, (200, want));
+    }
+    let bad_role = json!({"role": "boss"});
+    post_refused(&http, rpc, &member, &bad_role, (400, "22P02")).await;
+    post_refused(
+        &http,
+        url("rpc/no_such_fn"),
+        &member,
+        &json!({}),
+        (404, "PGRST202"),
+    )
+    .await;
+    post_refused(
+        &http,
+        url("rpc/init_data"),
+        &member,
+        &json!({}),
+        (400, "PGRST127"),
+    )
+    .await;
+
     // Quick replies: members read, admins write.
     let reply = json!({"organization_id": org.0.to_string(), "name": "hi", "content": "Hello!"});
     post_refused(&http, url("quick_replies"), &member, &reply, (403, "42501")).await;

@@ -224,24 +224,9 @@ impl Plan {
         };
         let partial =
             total.is_some_and(|t| self.offset > 0 || i64::try_from(rows).unwrap_or(i64::MAX) < t);
-        let (content_type, body) = match self.media {
-            Media::Json => ("application/json; charset=utf-8", out.body),
-            Media::Object => {
-                if rows != 1 {
-                    return Err(RestError::new(
-                        ErrorCode::SingularityError,
-                        "Cannot coerce the result to a single JSON object",
-                    )
-                    .details(format!("The result contains {rows} rows")));
-                }
-                (
-                    "application/vnd.pgrst.object+json; charset=utf-8",
-                    single(&out.body),
-                )
-            }
-        };
+        let (content_type, body) = self.encode(rows, out.body)?;
         Ok(Response {
-            status: if partial && self.media == Media::Json {
+            status: if partial && self.media != Media::Object {
                 206
             } else {
                 200
@@ -256,6 +241,23 @@ impl Plan {
 }
 
 impl Plan {
+    /// The body in the media the client accepts, with its content type.
+    fn encode(&self, rows: u64, body: String) -> Result<(&'static str, String), RestError> {
+        match self.media {
+            Media::Json => Ok(("application/json; charset=utf-8", body)),
+            Media::Csv => Ok(("text/csv; charset=utf-8", crate::csv::to_csv(&body))),
+            Media::Object if rows == 1 => Ok((
+                "application/vnd.pgrst.object+json; charset=utf-8",
+                single(&body),
+            )),
+            Media::Object => Err(RestError::new(
+                ErrorCode::SingularityError,
+                "Cannot coerce the result to a single JSON object",
+            )
+            .details(format!("The result contains {rows} rows"))),
+        }
+    }
+
     fn respond_write(&self, out: Outcome) -> Result<Response, RestError> {
         let rows = u64::try_from(out.page_count).unwrap_or(0);
         if let Some(max) = self
@@ -282,20 +284,7 @@ impl Plan {
         };
         let mut headers = vec![("Content-Range".to_string(), range)];
         let body = if self.represents() {
-            let (ty, body) = match self.media {
-                Media::Json => ("application/json; charset=utf-8", out.body),
-                Media::Object if rows == 1 => (
-                    "application/vnd.pgrst.object+json; charset=utf-8",
-                    single(&out.body),
-                ),
-                Media::Object => {
-                    return Err(RestError::new(
-                        ErrorCode::SingularityError,
-                        "Cannot coerce the result to a single JSON object",
-                    )
-                    .details(format!("The result contains {rows} rows")));
-                }
-            };
+            let (ty, body) = self.encode(rows, out.body)?;
             headers.insert(0, ("Content-Type".to_string(), ty.to_string()));
             Some(body)
         } else {

@@ -5,14 +5,18 @@ use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::time::Duration;
+use wakit_core::Role;
 use wakit_server::routes::auth::{AuthConfig, JwtSecret};
 use wakit_server::{ApiConfig, AppState, ServeOptions, WebhookConfig};
 use wakit_store_tests::TestStore;
+use wakit_store_tests::fixture::Fixture;
 
 use super::{Running, serve_state};
 
 /// The JWT secret of the test servers.
 pub const JWT_SECRET: &str = "test-jwt-secret-that-is-at-least-32-bytes";
+/// The address invited before a client's data-API check signs up.
+pub const INVITED: &str = "ana@example.com";
 /// A password long enough.
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -45,6 +49,28 @@ pub async fn start_auth(ts: &TestStore, signup: bool) -> (Running, Auth) {
         http: reqwest::Client::new(),
     };
     (running, client)
+}
+
+/// What the clients' data-API checks find: org A with Maria's conversation (her window
+/// open) and an invitation of [`INVITED`] as an admin; org B with a conversation of its own.
+pub async fn rest_fixture(ts: &TestStore) {
+    let f = Fixture::new(&*ts.store).await;
+    let mut hello = Fixture::inbound(f.acct_a.id, "5215551234567", "wamid.a1", 1, "hola");
+    hello.profile_name = Some("Maria".into());
+    hello.timestamp = chrono::Utc::now(); // her service window is open
+    ts.store
+        .ingest_inbound(f.org_a, hello)
+        .await
+        .expect("ingest");
+    let other = Fixture::inbound(f.acct_b.id, "15551230000", "wamid.b1", 2, "hello B");
+    ts.store
+        .ingest_inbound(f.org_b, other)
+        .await
+        .expect("ingest");
+    ts.store
+        .invite_member(f.org_a, INVITED, Role::Admin)
+        .await
+        .expect("invite");
 }
 
 /// A client of `/auth/v1`.
@@ -146,7 +172,7 @@ pub async fn client_check(ts: &TestStore, program: &str, script: &Path, min_step
     let (server, auth) = start_auth(ts, true).await;
     let root = auth.base.trim_end_matches("/auth/v1").to_string();
     let mut cmd = std::process::Command::new(program);
-    cmd.arg(script).args([&root, &auth.anon, "ana@example.com"]);
+    cmd.arg(script).args([&root, &auth.anon, INVITED]);
     let out = tokio::task::spawn_blocking(move || cmd.output())
         .await
         .expect("join")

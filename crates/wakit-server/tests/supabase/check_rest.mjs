@@ -28,6 +28,13 @@ async function main() {
   const orgs = await db.from("organizations").select("id, name");
   check("only the member's organization", orgs.data?.length === 1 && orgs.data[0].id === org, orgs.data ?? describe(orgs.error));
 
+  const authorized = await db.rpc("get_authorized_orgs", { role: "admin" });
+  check(
+    "rpc get_authorized_orgs names the organization",
+    JSON.stringify(authorized.data) === JSON.stringify([org]),
+    authorized.data ?? describe(authorized.error),
+  );
+
   const created = await db
     .from("quick_replies")
     .insert({ organization_id: org, name: "hi", content: "Hello!" })

@@ -4,7 +4,7 @@
 //! key, or an `sk_` API key. Errors always carry PostgREST's four keys.
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
@@ -24,10 +24,47 @@ use crate::auth::ApiKeyAuth;
 use crate::error::ApiError;
 
 mod messages;
+mod rpc;
 
 /// The data API's routes.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/rest/v1/{table}", any(handle))
+    Router::new()
+        .route("/rest/v1/{table}", any(handle))
+        .route("/rest/v1/rpc/{function}", any(call))
+}
+
+/// The caller and the body of a request (or the refusal to send).
+async fn admit(state: &AppState, req: Request) -> Result<(Parts, Auth, Bytes), Response> {
+    let (mut parts, body) = req.into_parts();
+    let auth = caller(state, &mut parts).await?;
+    let bytes = read_bounded(body, &parts.headers, state, Oversized::Drain)
+        .await
+        .map_err(|e| refused_key(&e))?;
+    Ok((parts, auth, bytes))
+}
+
+async fn call(
+    State(state): State<AppState>,
+    Path(function): Path<String>,
+    req: Request,
+) -> Response {
+    let method = req.method().clone();
+    if !matches!(
+        method,
+        axum::http::Method::POST | axum::http::Method::GET | axum::http::Method::HEAD
+    ) {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    }
+    let (parts, auth, bytes) = match admit(&state, req).await {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused,
+    };
+    let query = parts.uri.query().unwrap_or("");
+    let post = method == axum::http::Method::POST;
+    match rpc::arguments(query, &bytes, post) {
+        Ok(args) => rpc::call(&function, &args, &auth, method == axum::http::Method::HEAD),
+        Err(e) => rest_error(&e, auth.is_authenticated()),
+    }
 }
 
 async fn handle(
@@ -35,17 +72,12 @@ async fn handle(
     Path(table): Path<String>,
     req: Request,
 ) -> Response {
-    let (mut parts, body) = req.into_parts();
-    let Some(method) = Method::parse(parts.method.as_str()) else {
+    let Some(method) = Method::parse(req.method().as_str()) else {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     };
-    let auth = match caller(&state, &mut parts).await {
-        Ok(auth) => auth,
+    let (parts, auth, bytes) = match admit(&state, req).await {
+        Ok(admitted) => admitted,
         Err(refused) => return refused,
-    };
-    let bytes = match read_bounded(body, &parts.headers, &state, Oversized::Drain).await {
-        Ok(b) => b,
-        Err(e) => return refused_key(&e),
     };
     let headers: Vec<(&str, &str)> = parts
         .headers
