@@ -218,7 +218,6 @@ async fn writes_follow_the_keys_role(backend: Backend) {
     let server = common::start(&ts, false).await;
     let org = ts.store.create_org("Roles", "UTC").await.unwrap();
     let o = org.id.0.to_string();
-    let hash = "ab".repeat(32);
     let rows = [
         ("contacts", json!({"organization_id": o, "name": "Ana"})),
         (
@@ -235,7 +234,7 @@ async fn writes_follow_the_keys_role(backend: Backend) {
         ),
         (
             "api_keys",
-            json!({"organization_id": o, "name": "ci", "key_hash": hash, "prefix": "sk_ci"}),
+            json!({"organization_id": o, "name": "ci", "role": "admin"}),
         ),
     ];
     // Per role, the tables it may insert into (the rest answer 403 / 42501).
@@ -261,11 +260,7 @@ async fn writes_follow_the_keys_role(backend: Backend) {
         let key = key_with_role(&*ts.store, org.id, role).await;
         for (table, row) in &rows {
             let url = format!("{}/rest/v1/{table}", server.root());
-            let mut row = row.clone();
-            if *table == "api_keys" {
-                // Key hashes are unique: one per role.
-                row["key_hash"] = json!(format!("{}{:02x}", &hash[..62], role as u8));
-            }
+            let row = row.clone();
             let resp = rest(&http, reqwest::Method::POST, url, &key)
                 .json(&row)
                 .send()
@@ -421,6 +416,77 @@ async fn inserting_a_message_sends_it(backend: Backend) {
     w.stop().await;
 }
 
+/// An owner creates an API key through /rest/v1/api_keys: the key comes back once, works
+/// on the REST API, and its hash is never readable.
+async fn owners_create_keys_shown_once(backend: Backend) {
+    let Some(ts) = TestStore::fresh(backend).await else {
+        return;
+    };
+    let server = common::start(&ts, false).await;
+    let org = ts.store.create_org("Keys", "UTC").await.unwrap();
+    let owner = key_with_role(&*ts.store, org.id, Role::Owner).await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/rest/v1/api_keys", server.root());
+    let resp = rest(&http, reqwest::Method::POST, url.clone(), &owner)
+        .header("Accept", "application/vnd.pgrst.object+json")
+        .json(&json!({"name": "zapier", "role": "member"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, created) = json_of(resp).await;
+    assert_eq!(status, 201, "{created}");
+    let key = created["key"].as_str().unwrap().to_string();
+    assert!(
+        key.starts_with(created["prefix"].as_str().unwrap()),
+        "{created}"
+    );
+    assert_eq!(
+        (
+            created["role"].as_str(),
+            created["organization_id"].as_str()
+        ),
+        (Some("member"), Some(org.id.0.to_string().as_str()))
+    );
+    let accounts = http
+        .get(format!("{}/functions/v1/api/accounts", server.root()))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accounts.status(), 200, "the new key works");
+
+    // Listed without its value or hash; asking for the hash is refused.
+    let (status, listed) = json_of(
+        rest(&http, reqwest::Method::GET, url.clone(), &owner)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+    assert!(
+        !listed.to_string().contains(&key) && listed[0].get("key_hash").is_none(),
+        "{listed}"
+    );
+    let hashed = rest(
+        &http,
+        reqwest::Method::GET,
+        format!("{url}?select=key_hash"),
+        &owner,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(json_of(hashed).await.1["code"], "42501");
+    // Nothing but a name and a role is set by the caller; the role must be one.
+    let forged = json!({"name": "x", "key_hash": "ab".repeat(32)});
+    post_refused(&http, url.clone(), &owner, &forged, (400, "P0001")).await;
+    let boss = json!({"name": "x", "role": "boss"});
+    post_refused(&http, url, &owner, &boss, (400, "22P02")).await;
+    server.stop().await;
+}
+
 async fn json_of_or_empty(resp: reqwest::Response) -> (u16, String) {
     let status = resp.status().as_u16();
     (status, resp.text().await.unwrap())
@@ -429,5 +495,6 @@ async fn json_of_or_empty(resp: reqwest::Response) -> (u16, String) {
 on_both_backends!(
     the_data_api_serves_an_orgs_tables_by_role,
     inserting_a_message_sends_it,
+    owners_create_keys_shown_once,
     writes_follow_the_keys_role
 );

@@ -69,7 +69,7 @@ impl Ctx<'_> {
         for item in select {
             match item {
                 SelectItem::Star => {
-                    for column in table.columns {
+                    for column in table.columns.iter().filter(|c| c.readable) {
                         outputs.push(Output::Column {
                             key: column.name.to_string(),
                             expr: Expr {
@@ -82,6 +82,12 @@ impl Ctx<'_> {
                 }
                 SelectItem::Field { field, alias, cast } => {
                     let expr = expr(table, field)?;
+                    if !expr.column.readable {
+                        return Err(RestError::new(
+                            ErrorCode::Forbidden,
+                            format!("permission denied for column {}", expr.column.name),
+                        ));
+                    }
                     outputs.push(Output::Column {
                         key: alias
                             .clone()

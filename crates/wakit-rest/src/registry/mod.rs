@@ -46,6 +46,8 @@ pub struct Column {
     pub nullable: bool,
     /// What an insert that omits the column stores.
     pub default: Default,
+    /// Whether reads show it (`api_keys.key_hash` is written, never shown).
+    pub readable: bool,
 }
 
 /// A column default. SQLite's tables have none for ids and times, so the planner fills

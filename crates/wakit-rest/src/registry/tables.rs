@@ -9,6 +9,15 @@ const fn col(name: &'static str, ty: ColType) -> Column {
         ty,
         nullable: false,
         default: Default::None,
+        readable: true,
+    }
+}
+
+/// A column written by wakit and never read back (a key's hash).
+const fn hidden(name: &'static str, ty: ColType) -> Column {
+    Column {
+        readable: false,
+        ..col(name, ty)
     }
 }
 
@@ -18,6 +27,7 @@ const fn opt(name: &'static str, ty: ColType) -> Column {
         ty,
         nullable: true,
         default: Default::None,
+        readable: true,
     }
 }
 
@@ -27,6 +37,7 @@ const fn dft(name: &'static str, ty: ColType, default: Default) -> Column {
         ty,
         nullable: false,
         default,
+        readable: true,
     }
 }
 
@@ -184,7 +195,7 @@ pub static TABLES: &[Table] = &[
             ORG_ID,
             col("name", Text),
             dft("role", Text, Default::Text("member")),
-            col("key_hash", Text),
+            hidden("key_hash", Text),
             col("prefix", Text),
             opt("revoked_at", Time),
             CREATED,

@@ -20,16 +20,14 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 use wakit_api::{DocumentRequest, SendRequest};
 use wakit_core::{MessageId, OrgId};
-use wakit_rest::{Auth, ErrorCode, Method, OrgRole, RestError, Role};
+use wakit_rest::{Auth, ErrorCode, Method, OrgRole, RestError};
 use wakit_store::Priority;
 
+use super::row::{org_of, raise, rows, text, uuid};
 use super::{rest_error, run};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::outgoing::{Submit, submit};
-
-/// Most rows one insert may send.
-const MAX_ROWS: usize = 100;
 
 /// Columns a caller may set; wakit sets every other one.
 const WRITABLE: [&str; 8] = [
@@ -53,7 +51,7 @@ pub(super) async fn insert(
     body: &[u8],
 ) -> Response {
     let authenticated = auth.is_authenticated();
-    let rows = match rows(body) {
+    let rows = match rows(body, "messages", &WRITABLE) {
         Ok(rows) => rows,
         Err(e) => return rest_error(&e, authenticated),
     };
@@ -93,41 +91,13 @@ impl From<ApiError> for Refused {
     }
 }
 
-fn rows(body: &[u8]) -> Result<Vec<Map<String, Value>>, RestError> {
-    let invalid = || RestError::new(ErrorCode::InvalidBody, "Empty or invalid json");
-    let rows = match serde_json::from_slice::<Value>(body).map_err(|_| invalid())? {
-        Value::Object(row) => vec![row],
-        Value::Array(items) if !items.is_empty() && items.len() <= MAX_ROWS => items
-            .into_iter()
-            .map(|v| match v {
-                Value::Object(row) => Ok(row),
-                _ => Err(invalid()),
-            })
-            .collect::<Result<_, _>>()?,
-        Value::Array(items) if items.len() > MAX_ROWS => {
-            return Err(raise(format!(
-                "At most {MAX_ROWS} messages can be inserted at once"
-            )));
-        }
-        _ => return Err(invalid()),
-    };
-    for row in &rows {
-        if let Some(col) = row.keys().find(|k| !WRITABLE.contains(&k.as_str())) {
-            return Err(raise(format!(
-                "messages.{col} is set by wakit; leave it out of the inserted row"
-            )));
-        }
-    }
-    Ok(rows)
-}
-
 /// The send path's verdict on one row, or its message id.
 async fn send_row(
     state: &AppState,
     auth: &Auth,
     row: &Map<String, Value>,
 ) -> Result<MessageId, Refused> {
-    let org = org_of(auth, row)?;
+    let org = org_of(auth, row, "messages", OrgRole::Member)?;
     match text(row, "direction")? {
         None | Some("outgoing") => {}
         Some(other) => {
@@ -169,31 +139,6 @@ async fn send_row(
         priority: Priority::Interactive,
     };
     Ok(submit(state, org, send).await?)
-}
-
-/// The organization a row is written in: the caller must be a member of it.
-fn org_of(auth: &Auth, row: &Map<String, Value>) -> Result<OrgId, RestError> {
-    let named = uuid(row, "organization_id")?;
-    if auth.role == Role::Anon {
-        return Err(policy());
-    }
-    if auth.role == Role::ServiceRole {
-        return named.map(OrgId).ok_or_else(|| {
-            RestError::new(
-                ErrorCode::NotNullViolation,
-                "null value in column \"organization_id\" of relation \"messages\" violates not-null constraint",
-            )
-        });
-    }
-    let orgs = auth.orgs_with(OrgRole::Member);
-    match named {
-        Some(org) if orgs.contains(&org) => Ok(OrgId(org)),
-        Some(_) => Err(policy()),
-        None if orgs.len() == 1 => Ok(OrgId(orgs[0])),
-        None => Err(raise(
-            "organization_id is required: you are a member of several organizations",
-        )),
-    }
 }
 
 /// The number and recipient of a conversation the caller can read.
@@ -335,39 +280,4 @@ fn refused(e: ApiError) -> Response {
     }
     let rest = RestError::new(ErrorCode::RaiseException, e.message()).details(e.code());
     rest_error(&rest, true)
-}
-
-fn raise(message: impl Into<String>) -> RestError {
-    RestError::new(ErrorCode::RaiseException, message)
-}
-
-fn policy() -> RestError {
-    RestError::new(
-        ErrorCode::Forbidden,
-        "new row violates row-level security policy for table \"messages\"",
-    )
-}
-
-fn text<'a>(row: &'a Map<String, Value>, col: &str) -> Result<Option<&'a str>, RestError> {
-    match row.get(col) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.as_str())),
-        Some(other) => Err(RestError::new(
-            ErrorCode::InvalidValue,
-            format!("invalid input syntax for type text: \"{other}\""),
-        )),
-    }
-}
-
-fn uuid(row: &Map<String, Value>, col: &str) -> Result<Option<Uuid>, RestError> {
-    text(row, col)?
-        .map(|s| {
-            s.parse().map_err(|_| {
-                RestError::new(
-                    ErrorCode::InvalidValue,
-                    format!("invalid input syntax for type uuid: \"{s}\""),
-                )
-            })
-        })
-        .transpose()
 }

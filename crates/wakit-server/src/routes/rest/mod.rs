@@ -23,7 +23,9 @@ use crate::AppState;
 use crate::auth::ApiKeyAuth;
 use crate::error::ApiError;
 
+mod api_keys;
 mod messages;
+mod row;
 mod rpc;
 
 /// The data API's routes.
@@ -85,8 +87,14 @@ async fn handle(
         .filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?)))
         .collect();
     let query = parts.uri.query().unwrap_or("");
-    if table == "messages" && method == Method::Post {
-        return messages::insert(&state, &auth, &parts.headers, query, &bytes).await;
+    match (table.as_str(), method) {
+        ("messages", Method::Post) => {
+            return messages::insert(&state, &auth, &parts.headers, query, &bytes).await;
+        }
+        ("api_keys", Method::Post) => {
+            return api_keys::insert(&state, &auth, &parts.headers, &bytes).await;
+        }
+        _ => {}
     }
     let plan = match wakit_rest::plan(method, &table, query, &headers, &bytes, &auth) {
         Ok(plan) => plan,
