@@ -1,7 +1,8 @@
 //! REST API read benchmark: the real server (`wakit_server::serve`) in-process on
 //! 127.0.0.1:0 over a database loaded with the storage benchmark's corpus (1M messages
 //! by default), `--concurrency` keep-alive clients calling `GET /conversations` and
-//! `GET /conversation?contact_phone=...` with an API key created through the store,
+//! `GET /conversation?contact_phone=...` and the data API's embed read ([`REST_EMBED`]),
+//! with an API key created through the store,
 //! each load bounded by `--seconds` and `--requests`. The HTTP floor (a trivial route)
 //! is measured in the same run; then `wakit conversations --json` against curl doing
 //! the same request.
@@ -20,6 +21,10 @@ use crate::floor::Floor;
 use crate::load::{Load, fire};
 use crate::scratch::{Databases, Scratch};
 use crate::writes::Writer;
+
+/// The data API's read of the issue: the 20 newest conversations with their contact
+/// address and its contact embedded, as supabase-js asks for it.
+const REST_EMBED: &str = "/rest/v1/conversations?select=*,contact_address:contacts_addresses(*,contact:contacts(*))&order=updated_at.desc&limit=20";
 
 /// Options.
 #[derive(clap::Args)]
@@ -162,6 +167,12 @@ async fn bench_one(args: &Args, db: &Scratch) -> anyhow::Result<(Vec<String>, St
         )
         .await;
         let one_writes = writer.stop().await? as f64 / started.elapsed().as_secs_f64();
+        let (writer, started) = writing();
+        let rest = {
+            let url = format!("{}{REST_EMBED}", server.root);
+            measured(args, Arc::new(move |_| url.clone()), &key).await
+        };
+        let rest_writes = writer.stop().await? as f64 / started.elapsed().as_secs_f64();
         if cached {
             cli = cli_curl::compare(&args.cli, &server.root, &key, &corpus.accounts, &list_url)
                 .await?;
@@ -171,6 +182,7 @@ async fn bench_one(args: &Args, db: &Scratch) -> anyhow::Result<(Vec<String>, St
         let measured = [
             ("GET /conversations", list?, list_writes),
             ("GET /conversation", one?, one_writes),
+            ("GET /rest/v1 embed", rest?, rest_writes),
         ];
         for (name, load, writes) in measured {
             let mut load = load;

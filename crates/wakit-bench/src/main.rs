@@ -7,6 +7,7 @@
 //! cargo build --release -p wakit && cargo run --release -p wakit-bench -- api --backend both
 //! cargo build --release -p wakit && cargo run --release -p wakit-bench -- restart --backend sqlite
 //! cargo build --release -p wakit && cargo run --release -p wakit-bench -- slowloris
+//! cargo run --release -p wakit-bench -- signin --backend both
 //! cargo run --release -p wakit-bench -- fuzz --target all --cases 1000000 --seed 1
 //! ```
 #![forbid(unsafe_code)]
@@ -21,6 +22,7 @@ mod fuzz;
 mod load;
 mod restart;
 mod scratch;
+mod signin;
 mod slowloris;
 mod stats;
 mod storage;
@@ -47,8 +49,9 @@ enum Bench {
     Dispatch(dispatch::Args),
     /// Inbound Meta webhook: accept and processing rates against an HTTP floor.
     Webhook(webhook::Args),
-    /// REST API reads: req/s and latency of GET /conversations and /conversation over a
-    /// 1M-message database against an HTTP floor; CLI wall time against curl.
+    /// REST API reads: req/s and latency of GET /conversations, /conversation and the
+    /// data API's embed read over a 1M-message database against an HTTP floor; CLI wall
+    /// time against curl.
     Api(api::Args),
     /// Restart recovery: SIGKILL `wakit serve` mid-storm, restart it, time until every
     /// acknowledged message is visible.
@@ -56,6 +59,8 @@ enum Bench {
     /// Slow-connection attack on a release `wakit serve`: the server's peak RSS and a
     /// bystander's p99 latency during it.
     Slowloris(slowloris::Args),
+    /// Password sign-in at /auth/v1/token: sign-ins per second and latency (argon2id).
+    Signin(signin::Args),
     /// Fuzz targets (webhook parser, signature, domain parsers, the API in process):
     /// cases, rate, distinct outcomes and failures per target.
     Fuzz(fuzz::Args),
@@ -75,6 +80,7 @@ async fn main() -> anyhow::Result<()> {
         Bench::Api(args) => api::run(args).await,
         Bench::Restart(args) => restart::run(args).await,
         Bench::Slowloris(args) => slowloris::run(args).await,
+        Bench::Signin(args) => signin::run(args).await,
         Bench::Fuzz(args) => fuzz::run(args).await,
     }
 }
