@@ -331,4 +331,36 @@ impl PeopleStore for PgStore {
         tx.commit().await.db()?;
         Ok(())
     }
+
+    async fn delete_user(&self, user: UserId) -> StoreResult<()> {
+        let mut tx = self.internal().await?;
+        let agents = sqlx::query(
+            "SELECT id, organization_id FROM agents WHERE user_id = $1 AND NOT ai ORDER BY organization_id",
+        )
+        .bind(user.0)
+        .fetch_all(&mut *tx)
+        .await
+        .db()?;
+        for row in &agents {
+            let agent: Uuid = row.try_get("id").db()?;
+            let org: Uuid = row.try_get("organization_id").db()?;
+            let (current, owners) = member_and_owners(&mut tx, OrgId(org), AgentId(agent)).await?;
+            check_owner_change(&current, None, owners)?;
+        }
+        sqlx::query("DELETE FROM agents WHERE user_id = $1 AND NOT ai")
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        let gone = sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        if gone.rows_affected() == 0 {
+            return Err(StoreError::NotFound("user"));
+        }
+        tx.commit().await.db()?;
+        Ok(())
+    }
 }

@@ -353,4 +353,35 @@ impl PeopleStore for SqliteStore {
         tx.commit().await.db()?;
         Ok(())
     }
+
+    async fn delete_user(&self, user: UserId) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        let agents = sqlx::query(
+            "SELECT id, organization_id FROM agents WHERE user_id = ?1 AND ai = 0 ORDER BY id",
+        )
+        .bind(user.to_string())
+        .fetch_all(&mut *tx)
+        .await
+        .db()?;
+        for row in &agents {
+            let (agent, org) = (get_uuid(row, "id")?, get_uuid(row, "organization_id")?);
+            let (current, owners) = member_and_owners(&mut tx, OrgId(org), AgentId(agent)).await?;
+            check_owner_change(&current, None, owners)?;
+        }
+        sqlx::query("DELETE FROM agents WHERE user_id = ?1 AND ai = 0")
+            .bind(user.to_string())
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        let gone = sqlx::query("DELETE FROM users WHERE id = ?1")
+            .bind(user.to_string())
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        if gone.rows_affected() == 0 {
+            return Err(StoreError::NotFound("user"));
+        }
+        tx.commit().await.db()?;
+        Ok(())
+    }
 }

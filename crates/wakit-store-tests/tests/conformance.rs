@@ -50,6 +50,7 @@ conformance!(
     people::invitations_are_joined_on_sign_up,
     people::last_owner_is_protected,
     people::membership_stays_in_its_tenant,
+    people::deleting_a_user_keeps_every_org_owned,
     ingest::ingest_creates_contact_conversation_and_message,
     ingest::ingest_is_idempotent_on_wamid,
     ingest::concurrent_duplicate_ingest_stores_one,

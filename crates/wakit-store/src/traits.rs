@@ -82,6 +82,11 @@ pub trait PeopleStore: Send + Sync {
     -> StoreResult<Member>;
     /// Removes a member. `LastOwner` when it is the org's last active owner.
     async fn remove_member(&self, org: OrgId, member: AgentId) -> StoreResult<()>;
+    /// Deletes a user with their sessions and memberships, in one transaction.
+    /// `LastOwner` when they are an organization's last active owner (nothing changes);
+    /// `NotFound` for an unknown id. Messages they sent keep their `agent_id` (as after
+    /// [`PeopleStore::remove_member`]).
+    async fn delete_user(&self, user: UserId) -> StoreResult<()>;
 }
 
 /// Organizations.

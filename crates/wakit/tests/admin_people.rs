@@ -118,6 +118,33 @@ fn people_flow(env: &Env) {
     );
     assert_eq!(weak.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&weak.stderr).contains("too weak"));
+
+    // The org's only owner is not deleted; once another owner exists, she is.
+    let last = env.wakit(&["admin", "user", "delete", "ana@example.com"], "");
+    assert_eq!(last.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&last.stderr).contains("last owner"));
+    let args = [
+        "admin",
+        "user",
+        "create",
+        "--email",
+        "bob@example.com",
+        "--password-stdin",
+        "--org",
+        org,
+        "--role",
+        "owner",
+        "--json",
+    ];
+    env.ok_json(&args, "a long password\n");
+    let id = user["id"].as_str().unwrap();
+    let gone = env.ok_json(&["admin", "user", "delete", id, "--json"], "");
+    assert_eq!(gone, serde_json::json!({"id": id, "deleted": true}));
+    let list = env.ok_json(&["admin", "user", "list", "--json"], "");
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    let again = env.wakit(&["admin", "user", "delete", id], "");
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("no user"));
 }
 
 #[test]

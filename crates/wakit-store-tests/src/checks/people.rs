@@ -282,3 +282,60 @@ pub async fn membership_stays_in_its_tenant(store: &dyn Store) {
         "B's member row is not A's"
     );
 }
+
+/// Deleting a user: refused (nothing changes) while they are an organization's last
+/// owner; then their sessions, memberships and credentials are gone; a second delete
+/// is `NotFound`.
+pub async fn deleting_a_user_keeps_every_org_owned(store: &dyn Store) {
+    let ana = user(store, "ana@example.com").await;
+    let bob = user(store, "bob@example.com").await;
+    let mirlo = store
+        .create_org_with_owner(ana.id, "Mirlo", "UTC", "Ana")
+        .await
+        .unwrap();
+    let other = store
+        .create_org_with_owner(bob.id, "Other", "UTC", "Bob")
+        .await
+        .unwrap();
+    store
+        .add_member(other.org.id, ana.id, Role::Member)
+        .await
+        .unwrap();
+    let session = store
+        .start_session(ana.id, &refresh_token_hash("t1"))
+        .await
+        .unwrap();
+
+    let refused = store.delete_user(ana.id).await;
+    assert!(matches!(refused, Err(StoreError::LastOwner)), "{refused:?}");
+    assert_eq!(
+        store.memberships(ana.id).await.unwrap().len(),
+        2,
+        "nothing changed"
+    );
+
+    let bob_m = store
+        .add_member(mirlo.org.id, bob.id, Role::Owner)
+        .await
+        .unwrap();
+    assert_eq!(bob_m.role, Role::Owner);
+    store.delete_user(ana.id).await.unwrap();
+    assert_not_found(store.get_user(ana.id).await, "user");
+    assert!(
+        store
+            .user_credentials("ana@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store.get_session(session.id).await.is_err(),
+        "sessions go with the user"
+    );
+    for org in [mirlo.org.id, other.org.id] {
+        let left = store.list_members(org).await.unwrap();
+        assert!(left.iter().all(|m| m.user_id != Some(ana.id)), "{left:?}");
+    }
+    assert_eq!(store.memberships(bob.id).await.unwrap().len(), 2);
+    assert_not_found(store.delete_user(ana.id).await, "user");
+}

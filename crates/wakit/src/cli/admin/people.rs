@@ -7,7 +7,7 @@ use serde_json::json;
 use std::io::BufRead;
 use wakit_core::{OrgId, Role};
 use wakit_server::routes::auth::password;
-use wakit_store::{ConflictKey, NewUser, Store, StoreError};
+use wakit_store::{ConflictKey, NewUser, Store, StoreError, UserId};
 
 use super::print;
 use crate::cli::db::DbArgs;
@@ -33,6 +33,12 @@ pub enum UserCommand {
     },
     /// List users (never their passwords).
     List,
+    /// Delete a user (by id or e-mail address) with their sessions and memberships.
+    /// Refused while they are an organization's last owner.
+    Delete {
+        /// The user's id or e-mail address.
+        user: String,
+    },
 }
 
 fn read_password(from_stdin: bool) -> anyhow::Result<String> {
@@ -93,6 +99,27 @@ pub async fn run(store: &dyn Store, j: bool, cmd: UserCommand) -> anyhow::Result
                 j,
                 json!({"id": user.id, "email": user.email}),
                 &user.id.to_string(),
+            );
+        }
+        UserCommand::Delete { user } => {
+            let id = match user.parse::<uuid::Uuid>() {
+                Ok(id) => UserId(id),
+                Err(_) => match store.user_credentials(&user).await? {
+                    Some((found, _)) => found.id,
+                    None => bail!("no user {user}"),
+                },
+            };
+            store.delete_user(id).await.map_err(|e| match e {
+                StoreError::LastOwner => anyhow!(
+                    "user {user} is the last owner of an organization; make another member its owner first"
+                ),
+                StoreError::NotFound(_) => anyhow!("no user {user}"),
+                e => e.into(),
+            })?;
+            print(
+                j,
+                json!({"id": id, "deleted": true}),
+                &format!("deleted {id}"),
             );
         }
         UserCommand::List => {
