@@ -222,9 +222,11 @@ fn pred(sql: &mut Sql, node: &Node, p: &Pred) {
                     Dialect::Sqlite => " ->> '$.role' = 'owner'",
                 });
             };
-            sql.push("NOT (");
+            // COALESCE: an agent without a role (an AI agent) is no owner — without it,
+            // NULL AND (no other owner) would hide the row from the delete.
+            sql.push("NOT (COALESCE(");
             role(sql, alias);
-            sql.push(" AND NOT EXISTS (SELECT 1 FROM \"agents\" _o WHERE ");
+            sql.push(", FALSE) AND NOT EXISTS (SELECT 1 FROM \"agents\" _o WHERE ");
             sql.ident("_o", "organization_id");
             sql.push(" = ");
             sql.ident(alias, "organization_id");
