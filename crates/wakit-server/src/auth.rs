@@ -29,17 +29,27 @@ impl std::fmt::Display for DisplayIp {
 #[derive(Clone, Copy, Debug)]
 pub struct ApiKeyAuth(pub AuthContext);
 
+/// The key presented: a Bearer `sk_` key, else the `api-key` header (which supabase
+/// clients send beside the anon key as their Bearer token), else whatever the Bearer is.
 fn presented_key(parts: &Parts) -> Option<&str> {
-    if let Some(v) = parts.headers.get(axum::http::header::AUTHORIZATION) {
-        let v = v.to_str().ok()?.trim();
-        let (scheme, token) = v.split_once(' ').unwrap_or((v, ""));
-        return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim());
-    }
-    parts
+    let bearer = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| {
+            let v = v.to_str().ok()?.trim();
+            let (scheme, token) = v.split_once(' ').unwrap_or((v, ""));
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        });
+    let header = parts
         .headers
         .get("api-key")
         .and_then(|v| v.to_str().ok())
-        .map(str::trim)
+        .map(str::trim);
+    match (bearer, header) {
+        (Some(b), _) if looks_like_api_key(b) => Some(b),
+        (_, Some(h)) => Some(h),
+        (b, None) => b,
+    }
 }
 
 impl FromRequestParts<AppState> for ApiKeyAuth {

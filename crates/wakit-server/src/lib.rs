@@ -73,9 +73,12 @@ pub struct WebhookConfig {
 pub fn app(state: AppState, inbox: InboxWriter) -> Router {
     Router::new()
         .nest(wakit_api::API_PREFIX, routes::api_router())
-        .nest(routes::auth::AUTH_PREFIX, routes::auth::router(&state))
+        .nest(
+            routes::auth::AUTH_PREFIX,
+            routes::auth::router(&state).layer(routes::cors::supabase()),
+        )
         .merge(routes::webhook::router().layer(Extension(inbox)))
-        .merge(routes::rest::router())
+        .merge(routes::rest::router().layer(routes::cors::supabase()))
         .fallback(error::not_found)
         .layer(axum::middleware::map_response(routes::json_errors))
         .layer(axum::middleware::from_fn(access_log::log))

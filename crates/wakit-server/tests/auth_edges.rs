@@ -194,6 +194,11 @@ async fn bcrypt_imports_and_failure_budget(backend: Backend) {
         })
         .await
         .unwrap();
+    let signed = ok_json(auth.sign_in("imported@example.com", PASSWORD).await).await;
+    // The imported bcrypt hash is replaced by argon2id at that first sign-in.
+    let id = wakit_store::UserId(signed["user"]["id"].as_str().unwrap().parse().unwrap());
+    let stored = ts.store.password_hash(id).await.unwrap();
+    assert!(stored.0.starts_with("$argon2id$"), "upgraded");
     ok_json(auth.sign_in("imported@example.com", PASSWORD).await).await;
     let mut limited = None;
     for _ in 0..30 {
@@ -211,7 +216,44 @@ async fn bcrypt_imports_and_failure_budget(backend: Backend) {
     server.stop().await;
 }
 
+/// A browser page on another origin may call /auth/v1 and /rest/v1 (CORS).
+async fn browsers_on_other_origins_may_call(backend: Backend) {
+    let Some(ts) = TestStore::fresh(backend).await else {
+        return;
+    };
+    let (server, auth) = start_auth(&ts, false).await;
+    let http = reqwest::Client::new();
+    for path in ["/auth/v1/token?grant_type=password", "/rest/v1/contacts"] {
+        let preflight = http
+            .request(Method::OPTIONS, format!("{}{path}", server.root()))
+            .header("Origin", "https://app.example.com")
+            .header("Access-Control-Request-Method", "POST")
+            .header(
+                "Access-Control-Request-Headers",
+                "apikey, authorization, content-type, prefer",
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(preflight.status(), 200, "{path}");
+        assert_eq!(
+            preflight.headers()["access-control-allow-origin"],
+            "*",
+            "{path}"
+        );
+    }
+    let health = auth
+        .request(Method::GET, "/health", None)
+        .header("Origin", "https://app.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.headers()["access-control-allow-origin"], "*");
+    server.stop().await;
+}
+
 on_both_backends!(
+    browsers_on_other_origins_may_call,
     apikey_is_required,
     error_shapes_follow_the_api_version,
     bad_input_and_bad_tokens,

@@ -240,4 +240,49 @@ async fn each_role_reads_updates_and_deletes_what_it_may(backend: Backend) {
     server.stop().await;
 }
 
-on_both_backends!(each_role_reads_updates_and_deletes_what_it_may);
+/// The hosted product's clients send the anon key as their Bearer token and their
+/// `sk_` key in an `api-key` header: they act with the key's organization and role.
+async fn the_api_key_header_acts_with_its_key(backend: Backend) {
+    let Some(ts) = TestStore::fresh(backend).await else {
+        return;
+    };
+    let f = Fixture::new(&*ts.store).await;
+    let (server, auth) = start_auth(&ts, false).await;
+    let member = key_with_role(&*ts.store, f.org_a, Role::Member).await;
+    let http = reqwest::Client::new();
+    let url = format!(
+        "{}/rest/v1/organizations_addresses?select=id",
+        server.root()
+    );
+    let ask = |key: Option<&str>| {
+        let req = http
+            .get(&url)
+            .header("apikey", &auth.anon)
+            .bearer_auth(&auth.anon);
+        match key {
+            Some(k) => req.header("api-key", k),
+            None => req,
+        }
+    };
+    let anon: Vec<Value> = ask(None).send().await.unwrap().json().await.unwrap();
+    assert!(anon.is_empty(), "{anon:?}");
+    let keyed: Vec<Value> = ask(Some(&member))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(keyed, vec![json!({"id": f.acct_a.id.0.to_string()})]);
+    let bad = ask(Some("sk_not_a_key_at_all_00000000000000000000000"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 401);
+    server.stop().await;
+}
+
+on_both_backends!(
+    each_role_reads_updates_and_deletes_what_it_may,
+    the_api_key_header_acts_with_its_key
+);

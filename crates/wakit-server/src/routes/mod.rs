@@ -5,6 +5,7 @@ pub mod auth;
 pub(crate) mod body;
 mod contacts;
 mod conversations;
+pub mod cors;
 mod health;
 pub mod labels;
 pub mod openapi;

@@ -75,8 +75,14 @@ async fn password_grant(
         password::verify_nothing(pass).await;
         return Err(failed(state, ip, email));
     };
-    if !password::verify(pass, hash).await? {
+    let imported = password::is_bcrypt(&hash);
+    if !password::verify(pass.clone(), hash).await? {
         return Err(failed(state, ip, email));
+    }
+    if imported {
+        // An imported (GoTrue) bcrypt hash is replaced by argon2id on first sign-in.
+        let upgraded = password::hash(pass).await?;
+        state.store.set_password(user.id, upgraded).await?;
     }
     start_session(state, &user).await
 }

@@ -46,6 +46,11 @@ fn hash_now(password: &str) -> Result<PasswordHash, AuthError> {
         .map_err(AuthError::unexpected)
 }
 
+/// Whether `stored` is a bcrypt hash (imported from GoTrue), which sign-in replaces.
+pub fn is_bcrypt(stored: &PasswordHash) -> bool {
+    stored.0.starts_with("$2")
+}
+
 /// Whether `password` matches `stored` (argon2 PHC or bcrypt). A hash this code cannot
 /// read matches nothing (and is logged, without the hash).
 pub async fn verify(password: String, stored: PasswordHash) -> Result<bool, AuthError> {

@@ -169,8 +169,12 @@ async fn caller(state: &AppState, parts: &mut Parts) -> Result<Auth, Response> {
         .and_then(|v| v.trim().split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, t)| t.trim().to_string());
+    // The hosted product's `api-key: sk_...` header (sent beside the anon key) wins.
+    let hosted_key = parts.headers.contains_key("api-key");
     match token {
-        Some(t) if !t.is_empty() && !looks_like_api_key(&t) => signed_in(state, parts, &t).await,
+        Some(t) if !hosted_key && !t.is_empty() && !looks_like_api_key(&t) => {
+            signed_in(state, parts, &t).await
+        }
         _ => match ApiKeyAuth::from_request_parts(parts, state).await {
             Ok(ApiKeyAuth(ctx)) => Ok(Auth::api_key(
                 ctx.key_id.0,
