@@ -88,6 +88,7 @@ pub struct PoolInfo {
 /// One connected number as the API names it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountRef {
     /// Digits.
     pub phone: String,
@@ -98,6 +99,7 @@ pub struct AccountRef {
 /// `GET /accounts`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountsResponse {
     /// The org's connected numbers.
     pub accounts: Vec<AccountRef>,
@@ -106,6 +108,7 @@ pub struct AccountsResponse {
 /// A contact as the API names it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ContactBrief {
     /// The address-book name, else the WhatsApp profile name; null when neither is known.
     pub name: Option<String>,

@@ -53,6 +53,7 @@ pub struct DocumentRequest {
 /// still being sent; its status shows in `GET /conversation`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SendResponse {
     /// `sent` or `pending`.
     pub status: String,

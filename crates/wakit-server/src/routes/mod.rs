@@ -1,10 +1,10 @@
 //! Routes under `/functions/v1/api`, one module per resource.
 
-mod accounts;
+pub(crate) mod accounts;
 pub mod auth;
 pub(crate) mod body;
-mod contacts;
-mod conversations;
+pub(crate) mod contacts;
+pub(crate) mod conversations;
 mod health;
 pub mod labels;
 pub mod openapi;
@@ -12,7 +12,7 @@ mod outcome;
 pub(crate) mod params;
 mod ping;
 pub mod rest;
-mod send;
+pub(crate) mod send;
 pub(crate) mod templates;
 pub use health::CACHE_TTL as HEALTH_CACHE_TTL;
 pub use templates::FetchError;
