@@ -1,12 +1,13 @@
 //! The MCP server through the official clients: the TypeScript SDK
-//! (`@modelcontextprotocol/sdk`, pinned by tests/mcp/package-lock.json) lists the tools
+//! (`@modelcontextprotocol/sdk`, pinned by tests/mcp/package-lock.json) and the Python SDK
+//! (`mcp`, pinned by tests/mcp/requirements.txt, in target/py-mcp) list the tools
 //! with their schemas and calls every one against the real server and the Meta sandbox,
 //! with the allowed lists, another org's key and the auth errors (tests/mcp/check_mcp.mjs
-//! says what each step expects), on both engines. The `Host`/`Origin` checks against DNS
+//! and check_mcp.py say what each step expects), on both engines. The `Host`/`Origin` checks against DNS
 //! rebinding are checked here with plain HTTP.
 //!
-//! Without node or the installed package the client check is skipped with a loud NOTE,
-//! except under `CI=true` (.ci/run runs `npm ci` there first).
+//! Without node, python or the installed packages a client check is skipped with a loud
+//! NOTE, except under `CI=true` (.ci/run installs both there first).
 
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
@@ -22,6 +23,7 @@ use wakit_sim::{Quirks, TemplateSpec};
 use wakit_store_tests::{Backend, TestStore};
 
 const SDK_VERSION: &str = "1.32.2";
+const PY_SDK_VERSION: &str = "2.3.0";
 const CUSTOMER: &str = "5215551234567";
 const OTHER: &str = "5215557654321";
 const TEMPLATE: &str = "promo_a";
@@ -64,17 +66,40 @@ async fn two_orgs(ts: TestStore) -> (World, String) {
     (w, key_b)
 }
 
-async fn typescript_sdk_lists_and_calls_every_tool(backend: Backend) {
-    if !sdk_ready() {
-        return;
-    }
+fn python_sdk_ready() -> bool {
+    let found = exactly(
+        "mcp (Python)",
+        external::probe(
+            &python(),
+            &[
+                "-c",
+                "import importlib.metadata as m; print(m.version('mcp'))",
+            ],
+        ),
+        PY_SDK_VERSION,
+    );
+    external::ready(
+        "MCP Python SDK",
+        "python3 -m venv target/py-mcp && target/py-mcp/bin/pip install -r crates/wakit-server/tests/mcp/requirements.txt",
+        found,
+    )
+}
+
+/// The virtualenv's interpreter (`target/py-mcp`, made by .ci/run).
+fn python() -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/py-mcp/bin/python");
+    root.display().to_string()
+}
+
+/// Runs a client's check script with the two orgs' world.
+async fn client_check(backend: Backend, program: &str, script: &str, min_steps: usize) {
     let Some(ts) = TestStore::fresh(backend).await else {
         return;
     };
     let (w, key_b) = two_orgs(ts).await;
     let key_a = w.api_key().await;
-    let script = dir().join("check_mcp.mjs");
-    let mut cmd = std::process::Command::new("node");
+    let script = dir().join(script);
+    let mut cmd = std::process::Command::new(program);
     let account = w.account.phone.digits().to_string();
     cmd.arg(&script).args([
         &w.server.root(),
@@ -85,8 +110,20 @@ async fn typescript_sdk_lists_and_calls_every_tool(backend: Backend) {
         &account,
         TEMPLATE,
     ]);
-    run_steps(cmd, &script, 29).await;
+    run_steps(cmd, &script, min_steps).await;
     w.stop().await;
+}
+
+async fn typescript_sdk_lists_and_calls_every_tool(backend: Backend) {
+    if sdk_ready() {
+        client_check(backend, "node", "check_mcp.mjs", 27).await;
+    }
+}
+
+async fn python_sdk_lists_and_calls_every_tool(backend: Backend) {
+    if python_sdk_ready() {
+        client_check(backend, &python(), "check_mcp.py", 15).await;
+    }
 }
 
 /// A page on another site that resolves to this server (DNS rebinding) is refused by
@@ -125,5 +162,6 @@ async fn foreign_hosts_and_origins_are_refused(backend: Backend) {
 
 on_both_backends!(
     typescript_sdk_lists_and_calls_every_tool,
+    python_sdk_lists_and_calls_every_tool,
     foreign_hosts_and_origins_are_refused
 );
