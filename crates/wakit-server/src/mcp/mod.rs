@@ -7,6 +7,7 @@ mod allowed;
 mod backend;
 mod inputs;
 mod tools;
+mod wait;
 
 pub use allowed::{ALLOWED_ACCOUNTS, ALLOWED_CONTACTS, Allowed};
 pub use backend::{Backend, InProcess, Outcome};

@@ -20,6 +20,7 @@ use super::inputs::{
     FetchConversation, FetchTemplate, ListAccounts, ListConversations, ListTemplates,
     SearchContacts, SendMessage,
 };
+use super::wait::{WaitForMessage, Waited, next_incoming, timeout};
 
 /// Most rows read to filter by `Allowed-Contacts` (the REST API's largest page).
 const FILTER_WINDOW: u32 = 200;
@@ -228,6 +229,22 @@ impl WakitMcp {
         let key = p.idempotency_key.clone();
         let request = p.request(account)?;
         Ok(Json(caller.backend.send(request, key).await?))
+    }
+
+    #[tool(
+        description = "Wait for the next incoming message from a contact (at most timeout_s seconds, default 25, at most 50) and return it; timed_out when none arrived. For assistants that hold a conversation."
+    )]
+    async fn wait_for_message(
+        &self,
+        Parameters(p): Parameters<WaitForMessage>,
+        extensions: Extensions,
+    ) -> Result<Json<Waited>, String> {
+        let caller = self.connect.caller(&extensions)?;
+        Self::contact_allowed(&caller, &p.contact_phone)?;
+        let wait = timeout(p.timeout_s)?;
+        let account = self.account(&caller, p.account_phone).await?;
+        let waited = next_incoming(&*caller.backend, p.contact_phone, account, wait).await?;
+        Ok(Json(waited))
     }
 }
 
