@@ -156,6 +156,10 @@ impl Client {
     ) -> Result<Answer<SendResponse>, ClientError> {
         self.post("/messages", req, idempotency_key).await
     }
+    /// `POST /conversation/read`.
+    pub async fn mark_read(&self, req: &ReadRequest) -> Result<Answer<ReadResponse>, ClientError> {
+        self.post("/conversation/read", req, None).await
+    }
     /// `GET /contacts`.
     pub async fn contacts(
         &self,

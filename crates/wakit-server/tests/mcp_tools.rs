@@ -1,4 +1,4 @@
-//! The MCP tools beyond the hosted seven, called over plain JSON-RPC on
+//! The MCP tools beyond the hosted seven (`wait_for_message`, `mark_read`), called over plain JSON-RPC on
 //! `/functions/v1/mcp` (stateless, protocol 2025-11-25) against the real server and the
 //! Meta sandbox, on both engines.
 
@@ -6,9 +6,11 @@
 
 mod common;
 
+use common::api::{conversation_until, expect_error};
 use common::sandbox::{World, fast_dispatch, world};
 use serde_json::{Value, json};
 use std::time::Duration;
+use wakit_api::ReadRequest;
 use wakit_sim::Quirks;
 use wakit_store_tests::{Backend, TestStore};
 
@@ -96,4 +98,47 @@ async fn wait_for_message_returns_the_next_incoming_message(backend: Backend) {
     w.stop().await;
 }
 
-on_both_backends!(wait_for_message_returns_the_next_incoming_message);
+/// `mark_read` queues the read receipt of the contact's newest incoming message: Meta gets
+/// it and the message shows `read`; the REST route behind it says when there is nothing
+/// to mark.
+async fn mark_read_sends_the_read_receipt(backend: Backend) {
+    let Some(ts) = TestStore::fresh(backend).await else {
+        return;
+    };
+    let w = world(ts, Quirks::none(), fast_dispatch()).await;
+    let key = w.api_key().await;
+    w.customer_writes(CUSTOMER, "hola").await;
+    let wamid = w.customer_writes(CUSTOMER, "¿hay alguien?").await;
+    let marked = call(
+        &w,
+        &key,
+        "mark_read",
+        json!({"contact_phone": CUSTOMER}),
+        &[],
+    )
+    .await;
+    assert_eq!(marked["structuredContent"]["status"], "queued", "{marked}");
+    assert_eq!(marked["structuredContent"]["wamid"], wamid.as_str());
+    let api = w.client().await;
+    let conv = conversation_until(&api, CUSTOMER, |c| c.messages[1].status == "read").await;
+    assert_eq!(conv.messages[1].status, "read");
+    let receipts = w.sim.read_receipts();
+    assert_eq!(receipts.len(), 1);
+    assert_eq!(receipts[0].message_id, wamid);
+
+    let nobody = ReadRequest {
+        contact_phone: "5215550009999".into(),
+        account_phone: None,
+    };
+    let e = expect_error(api.mark_read(&nobody).await, 404, "not_found");
+    assert_eq!(
+        e.error,
+        "No incoming message from 5215550009999 to mark read"
+    );
+    w.stop().await;
+}
+
+on_both_backends!(
+    wait_for_message_returns_the_next_incoming_message,
+    mark_read_sends_the_read_receipt
+);

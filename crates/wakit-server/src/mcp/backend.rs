@@ -7,15 +7,15 @@ use serde::Serialize;
 use serde_json::Value;
 use wakit_api::{
     AccountsResponse, ContactsQuery, ContactsResponse, ConversationQuery, ConversationResponse,
-    ConversationsQuery, ConversationsResponse, SendRequest, SendResponse, TemplateDetail,
-    TemplatesAnswer, TemplatesQuery, TemplatesResponse,
+    ConversationsQuery, ConversationsResponse, ReadRequest, ReadResponse, SendRequest,
+    SendResponse, TemplateDetail, TemplatesAnswer, TemplatesQuery, TemplatesResponse,
 };
 use wakit_core::OrgId;
 
 use crate::AppState;
 use crate::error::ApiError;
 use crate::routes::params::Params;
-use crate::routes::{accounts, contacts, conversations, send, templates};
+use crate::routes::{accounts, contacts, conversations, read, send, templates};
 
 /// A tool's failure: the sentence the assistant reads.
 pub type Outcome<T> = Result<T, String>;
@@ -37,6 +37,8 @@ pub trait Backend: Send + Sync {
     async fn template(&self, q: TemplatesQuery) -> Outcome<TemplateDetail>;
     /// `POST /messages` (with its `Idempotency-Key`, when given).
     async fn send(&self, req: SendRequest, key: Option<String>) -> Outcome<SendResponse>;
+    /// `POST /conversation/read`.
+    async fn mark_read(&self, req: ReadRequest) -> Outcome<ReadResponse>;
 }
 
 /// The REST routes' code, for one org, in this process.
@@ -118,6 +120,12 @@ impl Backend for InProcess {
             return Err("The message could not be read".into());
         };
         send::send_message(&self.state, self.org, body, key.as_deref())
+            .await
+            .map_err(sentence)
+    }
+
+    async fn mark_read(&self, req: ReadRequest) -> Outcome<ReadResponse> {
+        read::queue_receipt(&self.state, self.org, &req)
             .await
             .map_err(sentence)
     }

@@ -72,6 +72,16 @@ pub struct FetchTemplate {
     pub account_phone: Option<String>,
 }
 
+/// `mark_read`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct MarkRead {
+    /// The contact whose newest incoming message to mark read.
+    pub contact_phone: String,
+    /// The org's number the messages arrived on (required when the org has several).
+    #[serde(default)]
+    pub account_phone: Option<String>,
+}
+
 /// `send_message`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct SendMessage {

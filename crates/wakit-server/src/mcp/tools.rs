@@ -10,14 +10,14 @@ use rmcp::{Json, ServerHandler, tool, tool_handler, tool_router};
 use std::sync::Arc;
 use wakit_api::{
     AccountRef, AccountsResponse, ContactsQuery, ContactsResponse, ConversationQuery,
-    ConversationResponse, ConversationsQuery, ConversationsResponse, SendResponse, TemplateDetail,
-    TemplatesQuery, TemplatesResponse,
+    ConversationResponse, ConversationsQuery, ConversationsResponse, ReadRequest, ReadResponse,
+    SendResponse, TemplateDetail, TemplatesQuery, TemplatesResponse,
 };
 
 use super::allowed::Allowed;
 use super::backend::{Backend, Outcome};
 use super::inputs::{
-    FetchConversation, FetchTemplate, ListAccounts, ListConversations, ListTemplates,
+    FetchConversation, FetchTemplate, ListAccounts, ListConversations, ListTemplates, MarkRead,
     SearchContacts, SendMessage,
 };
 use super::wait::{WaitForMessage, Waited, next_incoming, timeout};
@@ -229,6 +229,23 @@ impl WakitMcp {
         let key = p.idempotency_key.clone();
         let request = p.request(account)?;
         Ok(Json(caller.backend.send(request, key).await?))
+    }
+
+    #[tool(
+        description = "Mark the contact's newest incoming message read (the customer sees blue ticks). Answers the wamid whose read receipt was queued for WhatsApp."
+    )]
+    async fn mark_read(
+        &self,
+        Parameters(p): Parameters<MarkRead>,
+        extensions: Extensions,
+    ) -> Result<Json<ReadResponse>, String> {
+        let caller = self.connect.caller(&extensions)?;
+        Self::contact_allowed(&caller, &p.contact_phone)?;
+        let request = ReadRequest {
+            account_phone: self.account(&caller, p.account_phone).await?,
+            contact_phone: p.contact_phone,
+        };
+        Ok(Json(caller.backend.mark_read(request).await?))
     }
 
     #[tool(

@@ -11,6 +11,7 @@ pub mod openapi;
 mod outcome;
 pub(crate) mod params;
 mod ping;
+pub(crate) mod read;
 pub mod rest;
 pub(crate) mod send;
 pub(crate) mod templates;
@@ -37,6 +38,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(templates::router())
         .merge(health::router())
         .merge(contacts::router())
+        .merge(read::router())
 }
 
 /// The OpenAPI 3.1 document of the REST API.

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use wakit_api::{
     AccountsResponse, Answer, Client, ClientError, ContactsQuery, ContactsResponse,
     ConversationQuery, ConversationResponse, ConversationsQuery, ConversationsResponse,
-    SendRequest, SendResponse, TemplateDetail, TemplatesQuery, TemplatesResponse,
+    ReadRequest, ReadResponse, SendRequest, SendResponse, TemplateDetail, TemplatesQuery,
+    TemplatesResponse,
 };
 use wakit_server::mcp::{Allowed, Backend, Caller, Connect, Outcome, WakitMcp};
 
@@ -72,6 +73,11 @@ impl Backend for Remote {
     async fn send(&self, mut req: SendRequest, key: Option<String>) -> Outcome<SendResponse> {
         req.account_phone = self.account(req.account_phone);
         value(self.client.send(&req, key.as_deref()).await)
+    }
+
+    async fn mark_read(&self, mut req: ReadRequest) -> Outcome<ReadResponse> {
+        req.account_phone = self.account(req.account_phone);
+        value(self.client.mark_read(&req).await)
     }
 }
 
