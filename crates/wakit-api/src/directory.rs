@@ -135,3 +135,23 @@ pub struct TemplatesQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_id: Option<String>,
 }
+
+/// One quick reply (a saved answer), as the data API's `quick_replies` table holds it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct QuickReply {
+    /// Its id.
+    pub id: String,
+    /// Its short name.
+    pub name: String,
+    /// The text it inserts.
+    pub content: String,
+}
+
+/// The org's quick replies, by name (the MCP tool `list_quick_replies`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct QuickRepliesResponse {
+    /// By name.
+    pub quick_replies: Vec<QuickReply>,
+}

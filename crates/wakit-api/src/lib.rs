@@ -18,6 +18,9 @@ pub use client::{Answer, Client, ClientError};
 
 use serde::{Deserialize, Serialize};
 
+/// The data API's read of the org's quick replies, by name.
+pub const QUICK_REPLIES: &str = "/rest/v1/quick_replies?select=id,name,content&order=name.asc";
+
 /// The path prefix of the REST API.
 pub const API_PREFIX: &str = "/functions/v1/api";
 

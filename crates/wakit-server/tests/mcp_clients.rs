@@ -17,8 +17,9 @@ mod common;
 mod external;
 
 use common::auth::{exactly, run_steps};
-use common::sandbox::{World, connect_number, fast_dispatch, new_key, world};
+use common::sandbox::{World, connect_number, fast_dispatch, key_with_role, new_key, world};
 use std::path::{Path, PathBuf};
+use wakit_core::Role;
 use wakit_sim::{Quirks, TemplateSpec};
 use wakit_store_tests::{Backend, TestStore};
 
@@ -50,7 +51,8 @@ fn sdk_ready() -> bool {
     )
 }
 
-/// Org A with a number, a template and two customers who wrote; org B with a number.
+/// Org A with a number, a template, a quick reply and two customers who wrote; org B
+/// with a number.
 /// Returns the world and org B's key.
 async fn two_orgs(ts: TestStore) -> (World, String) {
     let w = world(ts, Quirks::none(), fast_dispatch()).await;
@@ -63,6 +65,16 @@ async fn two_orgs(ts: TestStore) -> (World, String) {
     let org_b = w.ts.store.create_org("Org B", "UTC").await.expect("org b");
     connect_number(&w.ts, &w.sim, org_b.id, "15550405258").await;
     let key_b = new_key(&*w.ts.store, org_b.id).await;
+    let reply = serde_json::json!({"organization_id": w.account.org_id.to_string(),
+                                   "name": "gracias", "content": "¡Gracias por escribir!"});
+    let made = reqwest::Client::new()
+        .post(format!("{}/rest/v1/quick_replies", w.server.root()))
+        .bearer_auth(key_with_role(&*w.ts.store, w.account.org_id, Role::Admin).await)
+        .json(&reply)
+        .send()
+        .await
+        .expect("quick reply");
+    assert_eq!(made.status(), 201, "{:?}", made.text().await);
     (w, key_b)
 }
 
@@ -116,13 +128,13 @@ async fn client_check(backend: Backend, program: &str, script: &str, min_steps: 
 
 async fn typescript_sdk_lists_and_calls_every_tool(backend: Backend) {
     if sdk_ready() {
-        client_check(backend, "node", "check_mcp.mjs", 27).await;
+        client_check(backend, "node", "check_mcp.mjs", 31).await;
     }
 }
 
 async fn python_sdk_lists_and_calls_every_tool(backend: Backend) {
     if python_sdk_ready() {
-        client_check(backend, &python(), "check_mcp.py", 15).await;
+        client_check(backend, &python(), "check_mcp.py", 16).await;
     }
 }
 

@@ -67,5 +67,5 @@ fn an_assistant_uses_the_tools_over_stdio() {
     let steps = report["steps"].as_array().expect("steps");
     let failed: Vec<_> = steps.iter().filter(|s| s["ok"] != true).collect();
     assert!(failed.is_empty(), "steps failed: {failed:#?}");
-    assert!(steps.len() >= 8, "every step ran: {report}");
+    assert!(steps.len() >= 9, "every step ran: {report}");
 }

@@ -7,15 +7,16 @@ use serde::Serialize;
 use serde_json::Value;
 use wakit_api::{
     AccountsResponse, ContactsQuery, ContactsResponse, ConversationQuery, ConversationResponse,
-    ConversationsQuery, ConversationsResponse, ReadRequest, ReadResponse, SendRequest,
-    SendResponse, TemplateDetail, TemplatesAnswer, TemplatesQuery, TemplatesResponse,
+    ConversationsQuery, ConversationsResponse, QUICK_REPLIES, QuickRepliesResponse, ReadRequest,
+    ReadResponse, SendRequest, SendResponse, TemplateDetail, TemplatesAnswer, TemplatesQuery,
+    TemplatesResponse,
 };
-use wakit_core::OrgId;
+use wakit_store::AuthContext;
 
 use crate::AppState;
 use crate::error::ApiError;
 use crate::routes::params::Params;
-use crate::routes::{accounts, contacts, conversations, read, send, templates};
+use crate::routes::{accounts, contacts, conversations, read, rest, send, templates};
 
 /// A tool's failure: the sentence the assistant reads.
 pub type Outcome<T> = Result<T, String>;
@@ -39,14 +40,16 @@ pub trait Backend: Send + Sync {
     async fn send(&self, req: SendRequest, key: Option<String>) -> Outcome<SendResponse>;
     /// `POST /conversation/read`.
     async fn mark_read(&self, req: ReadRequest) -> Outcome<ReadResponse>;
+    /// The org's quick replies (the data API's `GET /rest/v1/quick_replies`).
+    async fn quick_replies(&self) -> Outcome<QuickRepliesResponse>;
 }
 
-/// The REST routes' code, for one org, in this process.
+/// The REST routes' code, for one API key's org, in this process.
 pub struct InProcess {
     /// The server.
     pub state: AppState,
-    /// The caller's org.
-    pub org: OrgId,
+    /// The caller's key.
+    pub auth: AuthContext,
 }
 
 /// A REST query as the routes' parameters (numbers as their digits).
@@ -74,23 +77,24 @@ fn decoded<T: serde::de::DeserializeOwned>(body: axum::body::Bytes) -> Outcome<T
 #[async_trait]
 impl Backend for InProcess {
     async fn accounts(&self) -> Outcome<AccountsResponse> {
-        accounts::connected(&self.state, self.org)
+        accounts::connected(&self.state, self.auth.org_id)
             .await
             .map_err(sentence)
     }
 
     async fn conversations(&self, q: ConversationsQuery) -> Outcome<ConversationsResponse> {
-        let body = conversations::list_json(&self.state, self.org, &params(&q)).await;
+        let body = conversations::list_json(&self.state, self.auth.org_id, &params(&q)).await;
         decoded(body.map_err(sentence)?)
     }
 
     async fn conversation(&self, q: ConversationQuery) -> Outcome<ConversationResponse> {
-        let body = conversations::conversation_json(&self.state, self.org, &params(&q)).await;
+        let body =
+            conversations::conversation_json(&self.state, self.auth.org_id, &params(&q)).await;
         decoded(body.map_err(sentence)?)
     }
 
     async fn contacts(&self, q: ContactsQuery) -> Outcome<ContactsResponse> {
-        contacts::search_contacts(&self.state, self.org, &params(&q))
+        contacts::search_contacts(&self.state, self.auth.org_id, &params(&q))
             .await
             .map_err(sentence)
     }
@@ -100,7 +104,7 @@ impl Backend for InProcess {
             account_phone,
             template_id: None,
         };
-        match templates::templates_answer(&self.state, self.org, &params(&q)).await {
+        match templates::templates_answer(&self.state, self.auth.org_id, &params(&q)).await {
             Ok(TemplatesAnswer::List(list)) => Ok(list),
             Ok(TemplatesAnswer::Detail(_)) => Err("Expected a list of templates".into()),
             Err(e) => Err(sentence(e)),
@@ -108,7 +112,7 @@ impl Backend for InProcess {
     }
 
     async fn template(&self, q: TemplatesQuery) -> Outcome<TemplateDetail> {
-        match templates::templates_answer(&self.state, self.org, &params(&q)).await {
+        match templates::templates_answer(&self.state, self.auth.org_id, &params(&q)).await {
             Ok(TemplatesAnswer::Detail(detail)) => Ok(detail),
             Ok(TemplatesAnswer::List(_)) => Err("template_id is required".into()),
             Err(e) => Err(sentence(e)),
@@ -119,13 +123,25 @@ impl Backend for InProcess {
         let Ok(Value::Object(body)) = serde_json::to_value(&req) else {
             return Err("The message could not be read".into());
         };
-        send::send_message(&self.state, self.org, body, key.as_deref())
+        send::send_message(&self.state, self.auth.org_id, body, key.as_deref())
             .await
             .map_err(sentence)
     }
 
+    async fn quick_replies(&self) -> Outcome<QuickRepliesResponse> {
+        let (table, query) = QUICK_REPLIES
+            .trim_start_matches("/rest/v1/")
+            .split_once('?')
+            .unwrap_or_default();
+        let body = rest::read_as_key(&self.state, &self.auth, table, query).await;
+        let rows = body.map_err(sentence)?;
+        let quick_replies =
+            serde_json::from_str(&rows).map_err(|e| sentence(ApiError::internal(e)))?;
+        Ok(QuickRepliesResponse { quick_replies })
+    }
+
     async fn mark_read(&self, req: ReadRequest) -> Outcome<ReadResponse> {
-        read::queue_receipt(&self.state, self.org, &req)
+        read::queue_receipt(&self.state, self.auth.org_id, &req)
             .await
             .map_err(sentence)
     }

@@ -54,6 +54,10 @@ pub struct SearchContacts {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct ListAccounts {}
 
+/// `list_quick_replies` takes nothing.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct ListQuickReplies {}
+
 /// `list_templates`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ListTemplates {

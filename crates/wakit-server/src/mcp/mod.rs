@@ -107,7 +107,7 @@ impl Connect for HttpConnect {
         Ok(Caller {
             backend: Arc::new(InProcess {
                 state: self.state.clone(),
-                org: auth.org_id,
+                auth: *auth,
             }),
             allowed: Allowed::parse(header(ALLOWED_CONTACTS), header(ALLOWED_ACCOUNTS)),
         })

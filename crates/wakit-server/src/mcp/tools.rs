@@ -10,15 +10,15 @@ use rmcp::{Json, ServerHandler, tool, tool_handler, tool_router};
 use std::sync::Arc;
 use wakit_api::{
     AccountRef, AccountsResponse, ContactsQuery, ContactsResponse, ConversationQuery,
-    ConversationResponse, ConversationsQuery, ConversationsResponse, ReadRequest, ReadResponse,
-    SendResponse, TemplateDetail, TemplatesQuery, TemplatesResponse,
+    ConversationResponse, ConversationsQuery, ConversationsResponse, QuickRepliesResponse,
+    ReadRequest, ReadResponse, SendResponse, TemplateDetail, TemplatesQuery, TemplatesResponse,
 };
 
 use super::allowed::Allowed;
 use super::backend::{Backend, Outcome};
 use super::inputs::{
-    FetchConversation, FetchTemplate, ListAccounts, ListConversations, ListTemplates, MarkRead,
-    SearchContacts, SendMessage,
+    FetchConversation, FetchTemplate, ListAccounts, ListConversations, ListQuickReplies,
+    ListTemplates, MarkRead, SearchContacts, SendMessage,
 };
 use super::wait::{WaitForMessage, Waited, next_incoming, timeout};
 
@@ -229,6 +229,18 @@ impl WakitMcp {
         let key = p.idempotency_key.clone();
         let request = p.request(account)?;
         Ok(Json(caller.backend.send(request, key).await?))
+    }
+
+    #[tool(
+        description = "List the organization's quick replies (saved answers: name and content) to reuse in messages."
+    )]
+    async fn list_quick_replies(
+        &self,
+        Parameters(_): Parameters<ListQuickReplies>,
+        extensions: Extensions,
+    ) -> Result<Json<QuickRepliesResponse>, String> {
+        let caller = self.connect.caller(&extensions)?;
+        Ok(Json(caller.backend.quick_replies().await?))
     }
 
     #[tool(

@@ -10,9 +10,10 @@ const [root, keyA, keyB, customer, other, account, template] = process.argv.slic
 const endpoint = `${root}/functions/v1/mcp`;
 const steps = [];
 const check = (step, ok, detail) => steps.push({ step, ok: Boolean(ok), detail: detail ?? null });
-const HOSTED = [
+const ALL = [
   "list_conversations", "fetch_conversation", "search_contacts", "list_accounts",
   "list_templates", "fetch_template", "send_message",
+  "mark_read", "list_quick_replies", "wait_for_message",
 ];
 
 async function connect(key, headers = {}) {
@@ -32,7 +33,7 @@ async function main() {
   const a = await connect(keyA);
   const { tools } = await a.listTools();
   const names = tools.map((t) => t.name);
-  check("the seven hosted tools are listed", HOSTED.every((n) => names.includes(n)), names);
+  check("the seven hosted tools and three more are listed", ALL.every((n) => names.includes(n)), names);
   check(
     "every tool has an input and an output schema",
     tools.every((t) => t.inputSchema?.type === "object" && t.outputSchema?.type === "object"),
@@ -73,6 +74,12 @@ async function main() {
   check("send_message sends a template", tsend.structuredContent?.id && !tsend.isError, tsend);
   const bad = await call(a, "send_message", { contact_phone: customer, content: { type: "text", text: " " } });
   check("an empty text is an isError result", bad.isError && said(bad) === "text must not be empty", bad);
+  const replies = await call(a, "list_quick_replies");
+  check("list_quick_replies", replies.structuredContent?.quick_replies?.[0]?.name === "gracias", replies);
+  const read = await call(a, "mark_read", { contact_phone: customer });
+  check("mark_read queues the read receipt", read.structuredContent?.status === "queued" && read.structuredContent?.wamid, read);
+  const quiet = await call(a, "wait_for_message", { contact_phone: customer, timeout_s: 1 });
+  check("wait_for_message times out without a message", quiet.structuredContent?.timed_out === true, quiet);
   const missing = await call(a, "fetch_conversation", { contact_phone: "5215550009999" });
   check("an unknown contact is an isError result", missing.isError && said(missing).includes("not found"), missing);
 
@@ -98,6 +105,8 @@ async function main() {
   check("org B's key sees none of A's conversations", !bConvs.isError && phones(bConvs).length === 0, bConvs);
   const bConv = await call(b, "fetch_conversation", { contact_phone: customer });
   check("nor A's messages", bConv.isError, bConv);
+  const bReplies = await call(b, "list_quick_replies");
+  check("nor A's quick replies", bReplies.structuredContent?.quick_replies?.length === 0, bReplies);
   const bOnA = await call(b, "list_conversations", { account_phone: account });
   check("nor A's number", bOnA.isError && said(bOnA).includes("not found"), bOnA);
 

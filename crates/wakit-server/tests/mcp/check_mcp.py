@@ -61,6 +61,8 @@ async def as_a(c):
     check("list_templates", ids, listed)
     detail = await c.call_tool("fetch_template", {"template_id": ids[0] if ids else "none"})
     check("fetch_template", detail.structured_content and detail.structured_content["name"] == template, detail)
+    replies = await c.call_tool("list_quick_replies", {})
+    check("list_quick_replies", replies.structured_content["quick_replies"][0]["content"] == "¡Gracias por escribir!", replies)
     sent = await c.call_tool("send_message", {"contact_phone": customer, "content": {"type": "text", "text": "desde Python"}})
     check("send_message", sent.structured_content and sent.structured_content["status"] == "sent", sent)
     closed = await c.call_tool("send_message", {"contact_phone": "5215550001111", "content": {"type": "text", "text": "hola"}})

@@ -21,7 +21,7 @@ async function connect(args = []) {
 async function main() {
   const c = await connect();
   const { tools } = await c.listTools();
-  check("the tools are listed over stdio", tools.length >= 7 && tools.every((t) => t.outputSchema), tools.map((t) => t.name));
+  check("the tools are listed over stdio", tools.length >= 10 && tools.every((t) => t.outputSchema), tools.map((t) => t.name));
   const accounts = await c.callTool({ name: "list_accounts", arguments: {} });
   check("list_accounts through the REST API", accounts.structuredContent?.accounts?.[0]?.phone === number, accounts);
   const convs = await c.callTool({ name: "list_conversations", arguments: { limit: 50 } });
@@ -33,6 +33,8 @@ async function main() {
     arguments: { contact_phone: contact, content: { type: "text", text: "desde stdio" } },
   });
   check("send_message", sent.structuredContent?.status === "sent", sent);
+  const replies = await c.callTool({ name: "list_quick_replies", arguments: {} });
+  check("list_quick_replies through the data API", Array.isArray(replies.structuredContent?.quick_replies), replies);
   const bad = await c.callTool({ name: "fetch_template", arguments: { template_id: "nope" } });
   check("the server's error sentence is an isError result", bad.isError && said(bad).includes("not found"), bad);
   await c.close();

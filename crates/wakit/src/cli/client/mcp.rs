@@ -10,8 +10,8 @@ use std::sync::Arc;
 use wakit_api::{
     AccountsResponse, Answer, Client, ClientError, ContactsQuery, ContactsResponse,
     ConversationQuery, ConversationResponse, ConversationsQuery, ConversationsResponse,
-    ReadRequest, ReadResponse, SendRequest, SendResponse, TemplateDetail, TemplatesQuery,
-    TemplatesResponse,
+    QuickRepliesResponse, ReadRequest, ReadResponse, SendRequest, SendResponse, TemplateDetail,
+    TemplatesQuery, TemplatesResponse,
 };
 use wakit_server::mcp::{Allowed, Backend, Caller, Connect, Outcome, WakitMcp};
 
@@ -73,6 +73,11 @@ impl Backend for Remote {
     async fn send(&self, mut req: SendRequest, key: Option<String>) -> Outcome<SendResponse> {
         req.account_phone = self.account(req.account_phone);
         value(self.client.send(&req, key.as_deref()).await)
+    }
+
+    async fn quick_replies(&self) -> Outcome<QuickRepliesResponse> {
+        let quick_replies = value(self.client.quick_replies().await)?;
+        Ok(QuickRepliesResponse { quick_replies })
     }
 
     async fn mark_read(&self, mut req: ReadRequest) -> Outcome<ReadResponse> {
