@@ -155,3 +155,29 @@ async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -
         Err(e) => e.into_response(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allowed_hosts_come_from_a_comma_list_and_star_turns_the_checks_off() {
+        let config = McpConfig::parse(" api.example.com , localhost:8080,::1,");
+        assert_eq!(
+            config.allowed_hosts,
+            ["api.example.com", "localhost:8080", "::1"]
+        );
+        assert_eq!(
+            config.origins(),
+            [
+                "http://api.example.com:*",
+                "https://api.example.com:*",
+                "http://localhost:8080",
+                "https://localhost:8080",
+                "http://[::1]:*",
+                "https://[::1]:*",
+            ]
+        );
+        assert!(McpConfig::parse("*").allowed_hosts.is_empty());
+    }
+}
