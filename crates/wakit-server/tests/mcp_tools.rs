@@ -73,6 +73,12 @@ async fn wait_for_message_returns_the_next_incoming_message(backend: Backend) {
     assert_eq!(found["message"]["content"]["text"], "¿sigues ahí?");
     assert_eq!(found["message"]["wamid"], wamid.as_str());
 
+    // Arguments outside the input schema are an isError result too (rmcp's sentence).
+    let wrong = call(&w, &key, "wait_for_message", json!({"timeout_s": 1}), &[]).await;
+    assert_eq!(
+        error_text(&wrong),
+        "failed to deserialize parameters: missing field `contact_phone`"
+    );
     let long = call(
         &w,
         &key,
