@@ -128,13 +128,13 @@ async fn client_check(backend: Backend, program: &str, script: &str, min_steps: 
 
 async fn typescript_sdk_lists_and_calls_every_tool(backend: Backend) {
     if sdk_ready() {
-        client_check(backend, "node", "check_mcp.mjs", 31).await;
+        client_check(backend, "node", "check_mcp.mjs", 33).await;
     }
 }
 
 async fn python_sdk_lists_and_calls_every_tool(backend: Backend) {
     if python_sdk_ready() {
-        client_check(backend, &python(), "check_mcp.py", 16).await;
+        client_check(backend, &python(), "check_mcp.py", 19).await;
     }
 }
 

@@ -22,6 +22,7 @@ async function connect(key, headers = {}) {
     requestInit: { headers: { Authorization: `Bearer ${key}`, ...headers } },
   });
   await client.connect(transport);
+  client.negotiated = transport.protocolVersion;
   return client;
 }
 
@@ -31,6 +32,8 @@ const phones = (r) => (r.structuredContent?.conversations ?? []).map((c) => c.co
 
 async function main() {
   const a = await connect(keyA);
+  check("initialize negotiates 2025-11-25", a.negotiated === "2025-11-25", a.negotiated);
+  check("the server is wakit", a.getServerVersion()?.name === "wakit", a.getServerVersion());
   const { tools } = await a.listTools();
   const names = tools.map((t) => t.name);
   check("the seven hosted tools and three more are listed", ALL.every((n) => names.includes(n)), names);

@@ -37,13 +37,20 @@ def phones(result):
     return sorted(c["contact"]["phone"] for c in data.get("conversations", []))
 
 
-async def with_client(key, headers, body):
+async def with_client(key, headers, body, mode="auto"):
     async with create_mcp_http_client(headers={"Authorization": f"Bearer {key}", **headers}) as http:
-        async with Client(streamable_http_client(endpoint, http_client=http)) as client:
+        async with Client(streamable_http_client(endpoint, http_client=http), mode=mode) as client:
             await body(client)
 
 
+async def legacy(c):
+    check("the 2025-11-25 revision (initialize)", c.protocol_version == "2025-11-25", c.protocol_version)
+    accounts = await c.call_tool("list_accounts", {})
+    check("and its tools", accounts.structured_content["accounts"][0]["phone"] == account, accounts)
+
+
 async def as_a(c):
+    check("the newest revision (2026-07-28, stateless, no initialize)", c.protocol_version == "2026-07-28", c.protocol_version)
     tools = (await c.list_tools()).tools
     check("the seven hosted tools are listed", HOSTED <= {t.name for t in tools}, [t.name for t in tools])
     check("every tool has an output schema", all(t.output_schema for t in tools))
@@ -84,6 +91,7 @@ async def as_b(c):
 
 async def main():
     await with_client(key_a, {}, as_a)
+    await with_client(key_a, {}, legacy, mode="legacy")
     await with_client(key_a, {"Allowed-Contacts": customer}, only_customer)
     await with_client(key_b, {}, as_b)
     async with create_mcp_http_client() as http:
