@@ -139,7 +139,8 @@ async fn python_sdk_lists_and_calls_every_tool(backend: Backend) {
 }
 
 /// A page on another site that resolves to this server (DNS rebinding) is refused by
-/// its `Host` and by its `Origin`, even with a valid key; loopback is served.
+/// its `Host` and by its `Origin`, even with a valid key; loopback is served. An
+/// unsupported `MCP-Protocol-Version` is refused; the tools' schemas are 2020-12.
 async fn foreign_hosts_and_origins_are_refused(backend: Backend) {
     let Some(ts) = TestStore::fresh(backend).await else {
         return;
@@ -153,9 +154,13 @@ async fn foreign_hosts_and_origins_are_refused(backend: Backend) {
             .post(&url)
             .bearer_auth(&key)
             .header("accept", "application/json, text/event-stream")
-            .header("mcp-protocol-version", "2025-11-25")
             .json(&serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}));
-        if let Some((name, value)) = extra {
+        let version = match extra {
+            Some(("mcp-protocol-version", v)) => v,
+            _ => "2025-11-25",
+        };
+        req = req.header("mcp-protocol-version", version);
+        if let Some((name, value)) = extra.filter(|(n, _)| *n != "mcp-protocol-version") {
             req = req.header(name, value);
         }
         req.send()
@@ -169,6 +174,23 @@ async fn foreign_hosts_and_origins_are_refused(backend: Backend) {
     assert_eq!(host.status(), 403);
     let origin = list(Some(("origin", "http://evil.example"))).await.unwrap();
     assert_eq!(origin.status(), 403);
+
+    // What the MCP conformance suite checks besides: an unsupported protocol revision is
+    // 400, and the schemas are JSON Schema 2020-12.
+    let old = list(Some(("mcp-protocol-version", "1999-01-01")))
+        .await
+        .unwrap();
+    assert_eq!(old.status(), 400);
+    let listed: serde_json::Value = list(None).await.unwrap().json().await.unwrap();
+    let tools = listed["result"]["tools"].as_array().unwrap();
+    assert_eq!(tools.len(), 10, "{listed}");
+    for tool in tools {
+        for schema in [&tool["inputSchema"], &tool["outputSchema"]] {
+            assert_eq!(schema["type"], "object", "{tool}");
+            let dialect = schema.get("$schema").and_then(|s| s.as_str());
+            assert!(dialect.is_none_or(|d| d.contains("2020-12")), "{tool}");
+        }
+    }
     w.stop().await;
 }
 
