@@ -1,6 +1,6 @@
-//! The MCP tools beyond the hosted seven (`wait_for_message`, `mark_read`), called over plain JSON-RPC on
-//! `/functions/v1/mcp` (stateless, protocol 2025-11-25) against the real server and the
-//! Meta sandbox, on both engines.
+//! The MCP tools beyond the hosted seven (`wait_for_message`, `mark_read`), and a revoked
+//! key, over plain JSON-RPC on `/functions/v1/mcp` (stateless, protocol 2025-11-25)
+//! against the real server and the Meta sandbox, on both engines.
 
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
@@ -144,7 +144,44 @@ async fn mark_read_sends_the_read_receipt(backend: Backend) {
     w.stop().await;
 }
 
+/// A revoked key opens nothing: 401 `Invalid API key`, the key never echoed.
+async fn a_revoked_key_is_refused(backend: Backend) {
+    let Some(ts) = TestStore::fresh(backend).await else {
+        return;
+    };
+    let w = world(ts, Quirks::none(), fast_dispatch()).await;
+    let key = wakit_store::secrets::generate_api_key();
+    let new = wakit_store::NewApiKey {
+        name: "assistant".into(),
+        role: wakit_core::Role::Member,
+        hash: key.hash.clone(),
+        prefix: key.prefix.clone(),
+    };
+    let org = w.account.org_id;
+    let record = w.ts.store.create_api_key(org, new).await.unwrap();
+    w.ts.store
+        .revoke_api_key(Some(org), record.id)
+        .await
+        .unwrap();
+    let resp = reqwest::Client::new()
+        .post(format!("{}/functions/v1/mcp", w.server.root()))
+        .bearer_auth(&key.plain)
+        .header("accept", "application/json, text/event-stream")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    let body = resp.text().await.unwrap();
+    assert!(
+        body.contains("Invalid API key") && !body.contains(&key.plain),
+        "{body}"
+    );
+    w.stop().await;
+}
+
 on_both_backends!(
     wait_for_message_returns_the_next_incoming_message,
-    mark_read_sends_the_read_receipt
+    mark_read_sends_the_read_receipt,
+    a_revoked_key_is_refused
 );
