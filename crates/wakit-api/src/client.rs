@@ -156,6 +156,16 @@ impl Client {
     ) -> Result<Answer<SendResponse>, ClientError> {
         self.post("/messages", req, idempotency_key).await
     }
+    /// `POST /conversation/read`.
+    pub async fn mark_read(&self, req: &ReadRequest) -> Result<Answer<ReadResponse>, ClientError> {
+        self.post("/conversation/read", req, None).await
+    }
+    /// The org's quick replies, by name, from the data API (`GET /rest/v1/quick_replies`).
+    pub async fn quick_replies(&self) -> Result<Answer<Vec<QuickReply>>, ClientError> {
+        let url = format!("{}{QUICK_REPLIES}", self.base);
+        let req = self.http.get(&url).bearer_auth(&self.key);
+        finish(url, req.send().await).await
+    }
     /// `GET /contacts`.
     pub async fn contacts(
         &self,

@@ -21,6 +21,7 @@ pub struct ConversationsQuery {
 /// `GET /conversations`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ConversationsResponse {
     /// The number whose conversations these are.
     pub account: AccountRef,
@@ -31,6 +32,7 @@ pub struct ConversationsResponse {
 /// One conversation with its preview.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ConversationItem {
     /// The conversation's id (addition).
     #[serde(default)]
@@ -46,6 +48,7 @@ pub struct ConversationItem {
 /// The preview of a conversation's newest message.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct LastMessage {
     /// The message id (addition).
     #[serde(default)]
@@ -87,6 +90,7 @@ pub struct ConversationQuery {
 /// `GET /conversation`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ConversationResponse {
     /// The org's number.
     pub account: AccountRef,
@@ -107,6 +111,7 @@ pub struct ConversationResponse {
 /// One message of a conversation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct MessageItem {
     /// The message id (addition; the one `POST /messages` returned).
     #[serde(default)]

@@ -24,6 +24,7 @@ pub struct ContactsQuery {
 /// `GET /contacts`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ContactsResponse {
     /// Ordered by name, then phone.
     pub contacts: Vec<ContactBrief>,
@@ -32,6 +33,7 @@ pub struct ContactsResponse {
 /// One template in `GET /templates`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct TemplateItem {
     /// Meta's template id.
     pub id: String,
@@ -48,6 +50,7 @@ pub struct TemplateItem {
 /// `GET /templates`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct TemplatesResponse {
     /// By name, then language.
     pub templates: Vec<TemplateItem>,
@@ -59,6 +62,7 @@ pub struct TemplatesResponse {
 /// `GET /templates?template_id=...`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct TemplateDetail {
     /// Meta's template id.
     pub id: String,
@@ -130,4 +134,24 @@ pub struct TemplatesQuery {
     /// One template's id: answers its details with components.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_id: Option<String>,
+}
+
+/// One quick reply (a saved answer), as the data API's `quick_replies` table holds it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct QuickReply {
+    /// Its id.
+    pub id: String,
+    /// Its short name.
+    pub name: String,
+    /// The text it inserts.
+    pub content: String,
+}
+
+/// The org's quick replies, by name (the MCP tool `list_quick_replies`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct QuickRepliesResponse {
+    /// By name.
+    pub quick_replies: Vec<QuickReply>,
 }

@@ -18,6 +18,9 @@ pub use client::{Answer, Client, ClientError};
 
 use serde::{Deserialize, Serialize};
 
+/// The data API's read of the org's quick replies, by name.
+pub const QUICK_REPLIES: &str = "/rest/v1/quick_replies?select=id,name,content&order=name.asc";
+
 /// The path prefix of the REST API.
 pub const API_PREFIX: &str = "/functions/v1/api";
 
@@ -88,6 +91,7 @@ pub struct PoolInfo {
 /// One connected number as the API names it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountRef {
     /// Digits.
     pub phone: String,
@@ -98,6 +102,7 @@ pub struct AccountRef {
 /// `GET /accounts`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AccountsResponse {
     /// The org's connected numbers.
     pub accounts: Vec<AccountRef>,
@@ -106,6 +111,7 @@ pub struct AccountsResponse {
 /// A contact as the API names it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ContactBrief {
     /// The address-book name, else the WhatsApp profile name; null when neither is known.
     pub name: Option<String>,

@@ -53,6 +53,7 @@ pub struct DocumentRequest {
 /// still being sent; its status shows in `GET /conversation`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SendResponse {
     /// `sent` or `pending`.
     pub status: String,
@@ -66,3 +67,28 @@ pub struct SendResponse {
 
 /// Header that makes a send safe to retry: the same key returns the first answer.
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
+
+/// Body of `POST /conversation/read`: mark the contact's newest incoming message read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReadRequest {
+    /// The contact's phone, or the business-scoped user ID of a customer who shares no
+    /// phone number.
+    pub contact_phone: String,
+    /// The number the messages arrived on (required when the org has several).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_phone: Option<String>,
+}
+
+/// Answer of `POST /conversation/read` (202): the read receipt is queued for Meta; the
+/// message shows `read` in `GET /conversation` once Meta took it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct ReadResponse {
+    /// `queued`.
+    pub status: String,
+    /// WhatsApp's id of the message marked read (the contact's newest incoming one).
+    pub wamid: String,
+}

@@ -10,6 +10,7 @@ pub mod error;
 pub mod flights;
 pub mod graph;
 pub mod inbox_writer;
+pub mod mcp;
 pub mod metrics;
 pub mod outgoing;
 pub mod refusals;
@@ -79,6 +80,7 @@ pub fn app(state: AppState, inbox: InboxWriter) -> Router {
         )
         .merge(routes::webhook::router().layer(Extension(inbox)))
         .merge(routes::rest::router().layer(routes::cors::supabase()))
+        .merge(mcp::router(&state))
         .fallback(error::not_found)
         .layer(axum::middleware::map_response(routes::json_errors))
         .layer(axum::middleware::from_fn(access_log::log))
@@ -110,6 +112,8 @@ pub struct ApiConfig {
     pub template_ttl: Duration,
     /// Sign-in (`/auth/v1`): the JWT secret, token lifetime, whether sign-up is open.
     pub auth: routes::auth::AuthConfig,
+    /// The MCP endpoint's allowed hosts (`WAKIT_MCP_ALLOWED_HOSTS`).
+    pub mcp: mcp::McpConfig,
 }
 
 impl Default for ApiConfig {
@@ -125,6 +129,7 @@ impl Default for ApiConfig {
             probes: Arc::default(),
             template_ttl: Duration::from_secs(15 * 60),
             auth: routes::auth::AuthConfig::default(),
+            mcp: mcp::McpConfig::default(),
         }
     }
 }

@@ -5,6 +5,7 @@ use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use wakit_api::{AccountRef, AccountsResponse};
+use wakit_core::OrgId;
 use wakit_store::AccountStatus;
 
 use crate::AppState;
@@ -26,9 +27,14 @@ async fn list(
     State(state): State<AppState>,
     ApiKeyAuth(auth): ApiKeyAuth,
 ) -> Result<Json<AccountsResponse>, ApiError> {
+    Ok(Json(connected(&state, auth.org_id).await?))
+}
+
+/// `GET /accounts`, shared with the MCP tools.
+pub(crate) async fn connected(state: &AppState, org: OrgId) -> Result<AccountsResponse, ApiError> {
     let accounts = state
         .store
-        .list_accounts(auth.org_id)
+        .list_accounts(org)
         .await?
         .into_iter()
         .filter(|a| a.status == AccountStatus::Connected)
@@ -37,5 +43,5 @@ async fn list(
             name: a.name,
         })
         .collect();
-    Ok(Json(AccountsResponse { accounts }))
+    Ok(AccountsResponse { accounts })
 }

@@ -6,6 +6,7 @@ use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use wakit_api::ContactsResponse;
+use wakit_core::OrgId;
 use wakit_store::ContactQuery;
 
 use super::conversations::contact_brief;
@@ -36,6 +37,15 @@ async fn search(
     ApiKeyAuth(auth): ApiKeyAuth,
     params: Params,
 ) -> Result<Json<ContactsResponse>, ApiError> {
+    Ok(Json(search_contacts(&state, auth.org_id, &params).await?))
+}
+
+/// `GET /contacts` (`name`, `number`, `limit`), shared with the MCP tools.
+pub(crate) async fn search_contacts(
+    state: &AppState,
+    org: OrgId,
+    params: &Params,
+) -> Result<ContactsResponse, ApiError> {
     let limit = params.limit(LIMIT.0, LIMIT.1)?;
     let number = params
         .get("number")
@@ -51,8 +61,8 @@ async fn search(
     if let Some(problem) = query.problem() {
         return Err(ApiError::bad_request(problem));
     }
-    let found = state.store.search_contacts(auth.org_id, query).await?;
-    Ok(Json(ContactsResponse {
+    let found = state.store.search_contacts(org, query).await?;
+    Ok(ContactsResponse {
         contacts: found.iter().map(contact_brief).collect(),
-    }))
+    })
 }

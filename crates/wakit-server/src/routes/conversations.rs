@@ -73,15 +73,24 @@ async fn list(
     ApiKeyAuth(auth): ApiKeyAuth,
     params: Params,
 ) -> Result<Response, ApiError> {
+    Ok(json_body(list_json(&state, auth.org_id, &params).await?))
+}
+
+/// The body of `GET /conversations` (`limit`, `account_phone`), shared with the MCP tools.
+pub(crate) async fn list_json(
+    state: &AppState,
+    org: OrgId,
+    params: &Params,
+) -> Result<Bytes, ApiError> {
     let limit = params.limit(CONVERSATIONS.0, CONVERSATIONS.1)?;
-    let account = select_account(&state, auth.org_id, params.get("account_phone")).await?;
-    let zone = org_zone(&state, auth.org_id).await?;
+    let account = select_account(state, org, params.get("account_phone")).await?;
+    let zone = org_zone(state, org).await?;
     let now = Utc::now();
-    let key = answer_key(auth.org_id, &account, None, limit, zone, now);
-    kept_or_built(&state, key, now, async {
+    let key = answer_key(org, &account, None, limit, zone, now);
+    kept_or_built(state, key, now, async {
         let summaries = state
             .store
-            .list_conversations(auth.org_id, account.id, limit)
+            .list_conversations(org, account.id, limit)
             .await?;
         let conversations = summaries
             .into_iter()
@@ -118,6 +127,18 @@ async fn conversation(
     ApiKeyAuth(auth): ApiKeyAuth,
     params: Params,
 ) -> Result<Response, ApiError> {
+    Ok(json_body(
+        conversation_json(&state, auth.org_id, &params).await?,
+    ))
+}
+
+/// The body of `GET /conversation` (`contact_phone` or `group_id`, `limit`,
+/// `account_phone`), shared with the MCP tools.
+pub(crate) async fn conversation_json(
+    state: &AppState,
+    org: OrgId,
+    params: &Params,
+) -> Result<Bytes, ApiError> {
     let limit = params.limit(MESSAGES.0, MESSAGES.1)?;
     let contact = match (params.get("contact_phone"), params.get("group_id")) {
         (Some(raw), _) => customer("contact_phone", raw)?,
@@ -130,12 +151,11 @@ async fn conversation(
             ));
         }
     };
-    let account = select_account(&state, auth.org_id, params.get("account_phone")).await?;
-    let org = auth.org_id;
-    let zone = org_zone(&state, org).await?;
+    let account = select_account(state, org, params.get("account_phone")).await?;
+    let zone = org_zone(state, org).await?;
     let now = Utc::now();
     let key = answer_key(org, &account, Some(contact.key()), limit, zone, now);
-    kept_or_built(&state, key, now, async {
+    kept_or_built(state, key, now, async {
         let Some(read) = state
             .store
             .read_conversation(org, account.id, &contact, limit)
@@ -204,17 +224,17 @@ async fn kept_or_built<T: Serialize>(
     key: AnswerKey,
     now: DateTime<Utc>,
     build: impl Future<Output = Result<(T, Option<DateTime<Utc>>), ApiError>>,
-) -> Result<Response, ApiError> {
+) -> Result<Bytes, ApiError> {
     let epoch = state.store.change_epoch().await?;
     if let Some(body) = epoch.and_then(|e| state.api.cache.answer(&key, e, now)) {
-        return Ok(json_body(body));
+        return Ok(body);
     }
     let (answer, until) = build.await?;
     let body = Bytes::from(serde_json::to_vec(&answer).map_err(ApiError::internal)?);
     if let Some(e) = epoch {
         state.api.cache.keep(key, e, until, body.clone());
     }
-    Ok(json_body(body))
+    Ok(body)
 }
 
 /// A JSON body already serialized.

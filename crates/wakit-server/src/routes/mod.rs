@@ -1,10 +1,10 @@
 //! Routes under `/functions/v1/api`, one module per resource.
 
-mod accounts;
+pub(crate) mod accounts;
 pub mod auth;
 pub(crate) mod body;
-mod contacts;
-mod conversations;
+pub(crate) mod contacts;
+pub(crate) mod conversations;
 pub mod cors;
 mod health;
 pub mod labels;
@@ -12,8 +12,9 @@ pub mod openapi;
 mod outcome;
 pub(crate) mod params;
 mod ping;
+pub(crate) mod read;
 pub mod rest;
-mod send;
+pub(crate) mod send;
 pub(crate) mod templates;
 pub use health::CACHE_TTL as HEALTH_CACHE_TTL;
 pub use templates::FetchError;
@@ -38,6 +39,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(templates::router())
         .merge(health::router())
         .merge(contacts::router())
+        .merge(read::router())
 }
 
 /// The OpenAPI 3.1 document of the REST API.

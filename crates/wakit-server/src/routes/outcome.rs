@@ -39,24 +39,33 @@ pub async fn await_outcome(
 
 /// The answer for a message in its current state.
 pub fn answer(message: &MessageRecord) -> Result<Response, ApiError> {
+    let body = outcome(message)?;
+    let status = match body.wamid {
+        Some(_) => StatusCode::OK,
+        None => StatusCode::ACCEPTED,
+    };
+    Ok((status, Json(body)).into_response())
+}
+
+/// A message's state as the send's answer: `sent` with the wamid, Meta's refusal as an
+/// error, or `pending`.
+pub fn outcome(message: &MessageRecord) -> Result<SendResponse, ApiError> {
     let id = message.id.to_string();
     if let Some(wamid) = &message.external_id {
-        let body = SendResponse {
+        return Ok(SendResponse {
             status: "sent".into(),
             id,
             wamid: Some(wamid.clone()),
-        };
-        return Ok((StatusCode::OK, Json(body)).into_response());
+        });
     }
     if message.status == MessageStatus::Failed {
         return Err(refused(message.error.as_ref(), id));
     }
-    let body = SendResponse {
+    Ok(SendResponse {
         status: "pending".into(),
         id,
         wamid: None,
-    };
-    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+    })
 }
 
 /// Meta's "BSUID recipients not supported for this message".

@@ -7,13 +7,14 @@
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use wakit_api::{IDEMPOTENCY_HEADER, SendRequest};
+use wakit_api::{IDEMPOTENCY_HEADER, SendRequest, SendResponse};
+use wakit_core::{MessageId, OrgId};
 use wakit_store::{Idempotency, Priority};
 
 use super::body::JsonBody;
-use super::outcome::{answer, await_outcome};
+use super::outcome::{answer, await_outcome, outcome};
 use crate::AppState;
 use crate::auth::ApiKeyAuth;
 use crate::error::ApiError;
@@ -46,8 +47,34 @@ pub async fn send(
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let org = auth.org_id;
-    let idempotency = idempotency(&headers, &body)?;
+    let key = headers
+        .get(IDEMPOTENCY_HEADER)
+        .map(|raw| raw.to_str().unwrap_or_default());
+    let id = stored(&state, auth.org_id, body, key).await?;
+    let message = await_outcome(&state, auth.org_id, id).await?;
+    answer(&message)
+}
+
+/// `POST /messages` up to its answer, shared with the MCP tools: the body checked and
+/// stored under its idempotency key (when given), then the dispatcher's outcome.
+pub(crate) async fn send_message(
+    state: &AppState,
+    org: OrgId,
+    body: Map<String, Value>,
+    key: Option<&str>,
+) -> Result<SendResponse, ApiError> {
+    let id = stored(state, org, body, key).await?;
+    outcome(&await_outcome(state, org, id).await?)
+}
+
+/// The send checked and stored with its job; the message's id.
+async fn stored(
+    state: &AppState,
+    org: OrgId,
+    body: Map<String, Value>,
+    key: Option<&str>,
+) -> Result<MessageId, ApiError> {
+    let idempotency = idempotency(key, &body)?;
     let request: SendRequest = serde_json::from_value(Value::Object(body))
         .map_err(|e| ApiError::bad_request(format!("Invalid request: {e}")))?;
     let send = Submit {
@@ -56,20 +83,17 @@ pub async fn send(
         agent_id: None,
         priority: Priority::Interactive,
     };
-    let id = submit(&state, org, send).await?;
-    let message = await_outcome(&state, org, id).await?;
-    answer(&message)
+    submit(state, org, send).await
 }
 
-/// The key and a fingerprint of the request, when the header is there.
+/// The key and a fingerprint of the request, when a key was given.
 fn idempotency(
-    headers: &HeaderMap,
-    body: &serde_json::Map<String, Value>,
+    key: Option<&str>,
+    body: &Map<String, Value>,
 ) -> Result<Option<Idempotency>, ApiError> {
-    let Some(raw) = headers.get(IDEMPOTENCY_HEADER) else {
+    let Some(key) = key.map(str::trim) else {
         return Ok(None);
     };
-    let key = raw.to_str().map(str::trim).unwrap_or_default();
     if key.is_empty() || key.len() > MAX_KEY_LEN || key.chars().any(|c| c.is_control()) {
         return Err(ApiError::bad_request(format!(
             "{IDEMPOTENCY_HEADER} must be 1 to {MAX_KEY_LEN} printable characters"

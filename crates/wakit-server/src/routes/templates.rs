@@ -7,12 +7,12 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use wakit_api::{TemplateDetail, TemplateItem, TemplatesResponse};
+use wakit_api::{TemplateDetail, TemplateItem, TemplatesAnswer, TemplatesResponse};
+use wakit_core::OrgId;
 use wakit_meta::MetaError;
 use wakit_store::{Account, StoreError, TemplateRecord};
 
@@ -40,9 +40,18 @@ async fn templates(
     State(state): State<AppState>,
     ApiKeyAuth(auth): ApiKeyAuth,
     params: Params,
-) -> Result<Response, ApiError> {
-    let account = select_account(&state, auth.org_id, params.get("account_phone")).await?;
-    let (list, warning) = number_templates_or_stale(&state, &account).await?;
+) -> Result<Json<TemplatesAnswer>, ApiError> {
+    Ok(Json(templates_answer(&state, auth.org_id, &params).await?))
+}
+
+/// `GET /templates` (`account_phone`, `template_id`), shared with the MCP tools.
+pub(crate) async fn templates_answer(
+    state: &AppState,
+    org: OrgId,
+    params: &Params,
+) -> Result<TemplatesAnswer, ApiError> {
+    let account = select_account(state, org, params.get("account_phone")).await?;
+    let (list, warning) = number_templates_or_stale(state, &account).await?;
     if let Some(id) = params.get("template_id") {
         let Some(t) = list.into_iter().find(|t| t.id == id) else {
             return Err(ApiError::not_found(format!("Template {id} not found")));
@@ -55,7 +64,7 @@ async fn templates(
             language: t.language,
             components: t.components,
         };
-        return Ok(Json(detail).into_response());
+        return Ok(TemplatesAnswer::Detail(detail));
     }
     let templates = list
         .into_iter()
@@ -70,7 +79,10 @@ async fn templates(
     if let Some(warning) = &warning {
         tracing::warn!(number = %account.phone_number_id, "{warning}");
     }
-    Ok(Json(TemplatesResponse { templates, warning }).into_response())
+    Ok(TemplatesAnswer::List(TemplatesResponse {
+        templates,
+        warning,
+    }))
 }
 
 /// The number's templates: the cache, refreshed from Meta first when it never was or is

@@ -173,6 +173,13 @@ pub async fn client_check(ts: &TestStore, program: &str, script: &Path, min_step
     let root = auth.base.trim_end_matches("/auth/v1").to_string();
     let mut cmd = std::process::Command::new(program);
     cmd.arg(script).args([&root, &auth.anon, INVITED]);
+    run_steps(cmd, script, min_steps).await;
+    server.stop().await;
+}
+
+/// Runs a client's check script (`cmd`) and asserts that it ran at least `min_steps`
+/// steps and that every step passed (`{"steps": [{"step", "ok", "detail"}...]}`).
+pub async fn run_steps(mut cmd: std::process::Command, script: &Path, min_steps: usize) {
     let out = tokio::task::spawn_blocking(move || cmd.output())
         .await
         .expect("join")
@@ -194,7 +201,6 @@ pub async fn client_check(ts: &TestStore, program: &str, script: &Path, min_step
         script.display()
     );
     assert!(steps.len() >= min_steps, "every step ran: {report}");
-    server.stop().await;
 }
 
 /// `Ok` when the probed version is `want`; why not otherwise (for `external::ready`).

@@ -57,6 +57,9 @@ pub enum Command {
     Switch(client::SwitchArgs),
     /// Print a shell completion script (bash, zsh, fish, ...).
     Completions(client::CompletionsArgs),
+    /// Serve the MCP tools over stdio for a desktop assistant, against the configured
+    /// server (see `wakit init`).
+    Mcp(client::McpArgs),
 }
 
 impl Command {
@@ -120,6 +123,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Contacts(args) => client::contacts(args).await,
         Command::Templates(args) => client::templates(args).await,
         Command::Switch(args) => client::switch(args).await,
+        Command::Mcp(args) => client::mcp(args).await,
         Command::Completions(args) => {
             client::completions(args, &mut Cli::command());
             Ok(())

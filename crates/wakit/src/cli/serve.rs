@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use wakit_server::conn::{self, ConnLimits};
+use wakit_server::mcp::McpConfig;
 use wakit_server::refusals::{self, Refusals};
 use wakit_server::routes::auth::AuthConfig;
 use wakit_server::workers::dispatch::DispatchConfig;
@@ -250,6 +251,16 @@ pub struct ApiArgs {
     #[arg(long, env = "WAKIT_AUTH_ACCESS_TTL", default_value_t = wakit_server::routes::auth::DEFAULT_ACCESS_TTL_SECS,
           value_name = "SECONDS", value_parser = clap::value_parser!(i64).range(60..=7 * 24 * 3600))]
     pub auth_access_ttl: i64,
+    /// The `Host` names (optionally `host:port`) the MCP endpoint `/functions/v1/mcp`
+    /// answers, comma-separated; browsers' `Origin`s must name one of them too (DNS-rebinding
+    /// protection). Add the public name the server is reached by; `*` turns the checks off.
+    #[arg(
+        long,
+        env = "WAKIT_MCP_ALLOWED_HOSTS",
+        default_value = "localhost,127.0.0.1,::1",
+        value_name = "HOSTS"
+    )]
+    pub mcp_allowed_hosts: String,
 }
 
 /// `on`/`off` (also `true`/`false`, `1`/`0`).
@@ -274,6 +285,7 @@ impl ApiArgs {
                 access_ttl_secs: self.auth_access_ttl,
                 ..AuthConfig::default()
             },
+            mcp: McpConfig::parse(&self.mcp_allowed_hosts),
             ..ApiConfig::default()
         }
     }

@@ -24,7 +24,7 @@ use wakit_rest::{Auth, ErrorCode, Method, OrgRole, RestError};
 use wakit_store::Priority;
 
 use super::row::{org_of, raise, rows, text, uuid};
-use super::{rest_error, run};
+use super::{answer, rest_error, run};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::outgoing::{Submit, submit};
@@ -165,10 +165,7 @@ async fn conversation(
 /// Runs a read plan and returns its body.
 async fn run_read(state: &AppState, plan: &wakit_rest::Plan) -> Result<Vec<u8>, Refused> {
     match run(state, plan).await {
-        Ok(Ok(resp)) => Ok(axum::body::to_bytes(resp.into_body(), usize::MAX)
-            .await
-            .map(|b| b.to_vec())
-            .unwrap_or_default()),
+        Ok(Ok(resp)) => Ok(resp.body.unwrap_or_default().into_bytes()),
         Ok(Err(e)) => Err(e.into()),
         Err(e) => Err(ApiError::from(e).into()),
     }
@@ -264,8 +261,8 @@ async fn read_back(
     };
     match run(state, &plan).await {
         Ok(Ok(mut resp)) => {
-            *resp.status_mut() = StatusCode::CREATED;
-            resp
+            resp.status = 201;
+            answer(resp)
         }
         Ok(Err(e)) => rest_error(&e, true),
         Err(e) => ApiError::from(e).into_response(),

@@ -15,7 +15,7 @@ use wakit_rest::{
     Auth, Bind, Dialect, Method, OrgRole, Outcome, Plan, RestError, Returns, Role as RestRole,
 };
 use wakit_store::secrets::looks_like_api_key;
-use wakit_store::{ReadSummary, Refusal, SqlDialect, SqlParam, Statement};
+use wakit_store::{AuthContext, ReadSummary, Refusal, SqlDialect, SqlParam, Statement};
 
 use super::auth::SignedIn;
 use super::body::{Oversized, read_bounded};
@@ -101,17 +101,35 @@ async fn handle(
         Err(e) => return rest_error(&e, auth.role != RestRole::Anon),
     };
     match run(&state, &plan).await {
-        Ok(Ok(answer)) => answer,
+        Ok(Ok(r)) => answer(r),
         Ok(Err(e)) => rest_error(&e, auth.role != RestRole::Anon),
         Err(e) => ApiError::from(e).into_response(),
     }
+}
+
+/// A read of `table` (`query` in PostgREST's grammar) as an API key would make it at
+/// `/rest/v1`, with the same policies; the JSON body. Used by the MCP tools.
+pub(crate) async fn read_as_key(
+    state: &AppState,
+    key: &AuthContext,
+    table: &str,
+    query: &str,
+) -> Result<String, ApiError> {
+    let auth = Auth::api_key(key.key_id.0, key.org_id.0, org_role(key.role));
+    let refused = |e: RestError| {
+        let message = e.body()["message"].as_str().unwrap_or_default().to_string();
+        ApiError::bad_request(message)
+    };
+    let plan = wakit_rest::plan(Method::Get, table, query, &[], &[], &auth).map_err(refused)?;
+    let answer = run(state, &plan).await?.map_err(refused)?;
+    Ok(answer.body.unwrap_or_default())
 }
 
 /// Runs the plan on the store and builds the answer (or the error to send).
 async fn run(
     state: &AppState,
     plan: &Plan,
-) -> Result<Result<Response, RestError>, wakit_store::StoreError> {
+) -> Result<Result<wakit_rest::Response, RestError>, wakit_store::StoreError> {
     let dialect = match state.store.sql_dialect() {
         SqlDialect::Postgres => Dialect::Postgres,
         SqlDialect::Sqlite => Dialect::Sqlite,
@@ -149,7 +167,7 @@ async fn run(
             }
         }
     };
-    Ok(plan.respond(outcome).map(answer))
+    Ok(plan.respond(outcome))
 }
 
 /// Who is asking. supabase-js sends its key as `apikey` and as the Bearer token, and a

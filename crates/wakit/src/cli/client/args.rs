@@ -144,3 +144,15 @@ pub struct CompletionsArgs {
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
 }
+
+/// `wakit mcp`.
+#[derive(Debug, Clone, Args)]
+pub struct McpArgs {
+    /// Only these contacts (comma-separated numbers) are listed, read and messaged, as the
+    /// HTTP endpoint's `Allowed-Contacts` header.
+    #[arg(long, value_name = "PHONES")]
+    pub allowed_contacts: Option<String>,
+    /// Only these numbers of the org are used, as the HTTP endpoint's `Allowed-Accounts`.
+    #[arg(long, value_name = "PHONES")]
+    pub allowed_accounts: Option<String>,
+}
