@@ -107,6 +107,8 @@ pub struct ApiConfig {
     pub template_ttl: Duration,
     /// Sign-in (`/auth/v1`): the JWT secret, token lifetime, whether sign-up is open.
     pub auth: routes::auth::AuthConfig,
+    /// The event stream (`GET /events`).
+    pub events: routes::events::EventsConfig,
 }
 
 impl Default for ApiConfig {
@@ -122,6 +124,7 @@ impl Default for ApiConfig {
             probes: Arc::default(),
             template_ttl: Duration::from_secs(15 * 60),
             auth: routes::auth::AuthConfig::default(),
+            events: routes::events::EventsConfig::default(),
         }
     }
 }
@@ -266,6 +269,9 @@ pub async fn serve(
     options: ServeOptions,
 ) -> std::io::Result<()> {
     let drain = options.drain;
+    let mut state = state;
+    // Event streams never end by themselves: they end with the server.
+    state.api.events.closing = shutdown.child_token();
     let tracker = if options.workers {
         spawn_workers(&state, &options, &shutdown).await
     } else {

@@ -74,3 +74,15 @@ END;
 $$;
 CREATE CONSTRAINT TRIGGER events_numbered AFTER INSERT ON events
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION wakit_number_event();
+
+-- Event readers (the event stream) wake when events are committed: one NOTIFY per
+-- statement, delivered at commit (as jobs_notify, 0008), on the channel named by the
+-- trigger's argument.
+CREATE FUNCTION wakit_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify(TG_ARGV[0], '');
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER events_notify AFTER INSERT ON events
+    FOR EACH STATEMENT EXECUTE FUNCTION wakit_notify('wakit_events');

@@ -5,6 +5,7 @@ pub mod auth;
 pub(crate) mod body;
 mod contacts;
 mod conversations;
+pub mod events;
 mod health;
 pub mod labels;
 pub mod openapi;
@@ -37,6 +38,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(templates::router())
         .merge(health::router())
         .merge(contacts::router())
+        .merge(events::router())
 }
 
 /// The OpenAPI 3.1 document of the REST API.
