@@ -144,3 +144,17 @@ pub struct CompletionsArgs {
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
 }
+
+/// `wakit listen`.
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Only these event types, comma-separated: messages.insert, messages.update,
+    /// conversations.insert, conversations.update.
+    #[arg(long, value_name = "TYPES")]
+    pub types: Option<String>,
+    /// Start after this event seq (0: every event still kept) instead of from now.
+    #[arg(long, value_name = "SEQ")]
+    pub after: Option<i64>,
+    #[command(flatten)]
+    pub out: JsonFlag,
+}
