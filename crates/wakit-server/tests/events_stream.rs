@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::Running;
 use common::sandbox::{World, connect_number, fast_dispatch, new_key, world};
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -28,8 +29,13 @@ struct Stream {
 impl Stream {
     /// Opens `GET /events?{query}` with `key`, resuming after `last` when given.
     async fn open(w: &World, key: &str, last: Option<i64>, query: &str) -> Stream {
+        Stream::open_at(&w.server, key, last, query).await
+    }
+
+    /// [`Stream::open`] on the server `at`.
+    async fn open_at(at: &Running, key: &str, last: Option<i64>, query: &str) -> Stream {
         let mut req = reqwest::Client::new()
-            .get(format!("{}/events?{query}", w.server.base))
+            .get(format!("{}/events?{query}", at.base))
             .bearer_auth(key);
         if let Some(last) = last {
             req = req.header("Last-Event-ID", last.to_string());
@@ -144,6 +150,33 @@ async fn resume_after_a_dropped_connection(backend: Backend) {
     w.stop().await;
 }
 
+/// Two servers on one database (a second store, as another replica opens it): a stream
+/// on the second wakes for what the first commits, and a client switching replicas
+/// resumes where it was.
+async fn resume_on_another_replica(backend: Backend) {
+    let Some(ts) = TestStore::fresh(backend).await else {
+        return;
+    };
+    let w = world(ts, Quirks::none(), fast_dispatch()).await;
+    let other = common::start_with(w.ts.open_again().await, false).await;
+    let key = w.api_key().await;
+    let mut on_other = Stream::open_at(&other, &key, None, "").await;
+    let one = w.customer_writes("5215551234567", "uno").await;
+    let before = on_other.until(|e| inserted(e, &one)).await;
+    let last = before.last().unwrap().0;
+    drop(on_other);
+    let two = w.customer_writes("5215551234567", "dos").await;
+    let mut back = Stream::open(&w, &key, Some(last), "").await;
+    let after = back.until(|e| inserted(e, &two)).await;
+    assert!(after.iter().all(|e| e.0 > last), "nothing twice: {after:?}");
+    let mut whole = Stream::open_at(&other, &key, None, "after=0").await;
+    let log = whole.until(|e| inserted(e, &two)).await;
+    let tail: Vec<i64> = seqs(&log).into_iter().filter(|s| *s > last).collect();
+    assert_eq!(seqs(&after), tail, "nothing missed");
+    other.stop().await;
+    w.stop().await;
+}
+
 async fn a_key_sees_only_its_organization(backend: Backend) {
     let Some(ts) = TestStore::fresh(backend).await else {
         return;
@@ -215,6 +248,7 @@ async fn invalid_requests_are_refused(backend: Backend) {
 
 on_both_backends!(
     resume_after_a_dropped_connection,
+    resume_on_another_replica,
     a_key_sees_only_its_organization,
     invalid_requests_are_refused,
 );
