@@ -8,10 +8,14 @@
 mod common;
 
 use common::Running;
-use common::sandbox::{World, connect_number, fast_dispatch, new_key, world};
+use common::sandbox::{World, connect_number, fast_dispatch, new_key, world, world_with};
 use serde_json::Value;
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use wakit_server::ApiConfig;
+use wakit_server::routes::events::EventsConfig;
 use wakit_sim::Quirks;
+use wakit_store_tests::fixture::Fixture;
 use wakit_store_tests::{Backend, TestStore};
 
 /// How long a test waits for an event.
@@ -177,6 +181,68 @@ async fn resume_on_another_replica(backend: Backend) {
     w.stop().await;
 }
 
+/// A client that stops reading is cut once the server has waited `slow_client` for it
+/// (its socket and the stream's queue full), and gets the rest when it resumes.
+async fn a_client_too_slow_is_cut_and_resumes(backend: Backend) {
+    let Some(ts) = TestStore::fresh(backend).await else {
+        return;
+    };
+    let api = ApiConfig {
+        events: EventsConfig {
+            slow_client: Duration::from_millis(200),
+            ..EventsConfig::default()
+        },
+        rate_limit: None,
+        ..ApiConfig::default()
+    };
+    let w = world_with(ts, Quirks::none(), fast_dispatch(), api).await;
+    let key = w.api_key().await;
+    // A reader with a small socket buffer that sends its request and reads nothing.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let addr = w.server.base.trim_start_matches("http://");
+    let (host, _) = addr.split_once('/').unwrap();
+    let mut conn = socket.connect(host.parse().unwrap()).await.unwrap();
+    let request = format!(
+        "GET /functions/v1/api/events?after=0 HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\n\r\n"
+    );
+    conn.write_all(request.as_bytes()).await.unwrap();
+    // ~9 MB of events: more than the socket buffers and the stream's queue hold.
+    let text = "x".repeat(3000);
+    let (org, acct) = (w.account.org_id, w.account.id);
+    for b in 0..30 {
+        let batch = (0..100)
+            .map(|i| {
+                let from = format!("52155510{:05}", b * 100 + i);
+                let wamid = format!("wamid.slow.{b}.{i}");
+                (org, Fixture::inbound(acct, &from, &wamid, 0, &text))
+            })
+            .collect();
+        w.ts.store.ingest_inbound_batch(batch).await.unwrap();
+    }
+    // Now read: the server must have given up on this connection and closed it.
+    let mut received = Vec::new();
+    let read_all = tokio::time::timeout(STREAM_WAIT, conn.read_to_end(&mut received)).await;
+    assert!(read_all.is_ok(), "the slow client's stream was not cut");
+    let text = String::from_utf8_lossy(&received);
+    let got: Vec<i64> = text
+        .split("\n\n")
+        .filter_map(|b| b.lines().find_map(|l| l.strip_prefix("id:")))
+        .map(|id| id.trim().parse().unwrap())
+        .collect();
+    let all = w.ts.store.events_after(org, 0, 100_000).await.unwrap();
+    assert_eq!(all.len(), 6000);
+    assert!(got.len() < all.len(), "cut before the end: {}", got.len());
+    // The client comes back from its last event and gets the rest, nothing twice.
+    let last = got.last().copied().unwrap_or(0);
+    let final_seq = all.last().unwrap().seq;
+    let mut resumed = Stream::open(&w, &key, Some(last), "").await;
+    let rest = resumed.until(|e| e.0 == final_seq).await;
+    let expected: Vec<i64> = all.iter().map(|e| e.seq).filter(|s| *s > last).collect();
+    assert_eq!(seqs(&rest), expected);
+    w.stop().await;
+}
+
 async fn a_key_sees_only_its_organization(backend: Backend) {
     let Some(ts) = TestStore::fresh(backend).await else {
         return;
@@ -248,6 +314,7 @@ async fn invalid_requests_are_refused(backend: Backend) {
 
 on_both_backends!(
     resume_after_a_dropped_connection,
+    a_client_too_slow_is_cut_and_resumes,
     resume_on_another_replica,
     a_key_sees_only_its_organization,
     invalid_requests_are_refused,
