@@ -6,6 +6,7 @@ pub mod access_log;
 pub mod auth;
 pub mod cache;
 pub mod conn;
+pub mod deliveries;
 pub mod error;
 pub mod flights;
 pub mod graph;
