@@ -333,6 +333,10 @@ pub trait MessageStore: Send + Sync {
     /// Events after `after_seq`, oldest first.
     async fn events_after(&self, org: OrgId, after_seq: i64, limit: u32)
     -> StoreResult<Vec<Event>>;
+
+    /// The seq of the org's newest event (0 when it has none): where a reader that wants
+    /// only what comes next starts.
+    async fn last_event_seq(&self, org: OrgId) -> StoreResult<i64>;
 }
 
 /// How often [`Store::wait_for_events`] looks at the change epoch by default.

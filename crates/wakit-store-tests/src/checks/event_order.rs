@@ -18,6 +18,11 @@ const WRITES: usize = 15;
 /// log finally holds, exactly once, with `seq` increasing.
 pub async fn readers_miss_nothing_while_writers_race(store: &dyn Store) {
     let f = Fixture::new(store).await;
+    assert_eq!(
+        store.last_event_seq(f.org_a).await.unwrap(),
+        0,
+        "no events yet"
+    );
     let done = AtomicBool::new(false);
     let writers = async {
         let tasks = (0..WRITERS).flat_map(|w| {
@@ -79,6 +84,10 @@ pub async fn readers_miss_nothing_while_writers_race(store: &dyn Store) {
         &missed[..missed.len().min(10)]
     );
     assert_eq!(seen.seqs.len(), all.len(), "nothing seen twice or foreign");
+    assert_eq!(
+        store.last_event_seq(f.org_a).await.unwrap(),
+        *all.last().unwrap()
+    );
 }
 
 /// A reader's cursor and what it has seen.
