@@ -90,9 +90,14 @@ impl EventStream {
         loop {
             while let Some(end) = self.buf.windows(2).position(|w| w == b"\n\n") {
                 let block: Vec<u8> = self.buf.drain(..end + 2).collect();
-                if let Some(e) = parse(&String::from_utf8_lossy(&block)) {
-                    self.last = Some(e.seq);
-                    return Ok(Some(e));
+                match parse(&String::from_utf8_lossy(&block)) {
+                    Block::Event(e) => {
+                        self.last = Some(e.seq);
+                        return Ok(Some(e));
+                    }
+                    // Where the stream starts (sent first, without data).
+                    Block::Id(seq) => self.last = Some(seq),
+                    Block::Nothing => {}
                 }
             }
             match self
@@ -113,8 +118,16 @@ impl EventStream {
     }
 }
 
-/// An SSE block with an id and data (comments and keep-alives are none).
-fn parse(block: &str) -> Option<StreamEvent> {
+/// What an SSE block carries.
+enum Block {
+    Event(StreamEvent),
+    /// An id without data.
+    Id(i64),
+    /// A comment (keep-alive) or something unreadable.
+    Nothing,
+}
+
+fn parse(block: &str) -> Block {
     let (mut seq, mut kind, mut data) = (None, String::new(), String::new());
     for line in block.lines() {
         if let Some(v) = line.strip_prefix("id:") {
@@ -125,9 +138,12 @@ fn parse(block: &str) -> Option<StreamEvent> {
             data.push_str(v.trim_start());
         }
     }
-    Some(StreamEvent {
-        seq: seq?,
-        kind,
-        body: serde_json::from_str(&data).ok()?,
-    })
+    match (seq, data.is_empty()) {
+        (Some(seq), true) => Block::Id(seq),
+        (Some(seq), false) => match serde_json::from_str(&data) {
+            Ok(body) => Block::Event(StreamEvent { seq, kind, body }),
+            Err(_) => Block::Nothing,
+        },
+        (None, _) => Block::Nothing,
+    }
 }

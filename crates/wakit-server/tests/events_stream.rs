@@ -28,6 +28,8 @@ type Received = (i64, String, Value);
 struct Stream {
     resp: reqwest::Response,
     buf: String,
+    /// The id the stream announced first (where it starts).
+    start: Option<i64>,
 }
 
 impl Stream {
@@ -51,6 +53,7 @@ impl Stream {
         Stream {
             resp,
             buf: String::new(),
+            start: None,
         }
     }
 
@@ -61,6 +64,10 @@ impl Stream {
         loop {
             while let Some(end) = self.buf.find("\n\n") {
                 let block: String = self.buf.drain(..end + 2).collect();
+                if !block.contains("data:") {
+                    let id = block.lines().find_map(|l| l.strip_prefix("id:"));
+                    self.start = self.start.or(id.and_then(|i| i.trim().parse().ok()));
+                }
                 if let Some(e) = parse(&block) {
                     let done = last(&e);
                     got.push(e);
@@ -151,6 +158,13 @@ async fn resume_after_a_dropped_connection(backend: Backend) {
     let four = w.customer_writes("5215551234567", "cuatro").await;
     let fresh = live.until(|e| inserted(e, &four)).await;
     assert_eq!(fresh.len(), 1, "{fresh:?}");
+    // It announced where it started: the log's end when it connected.
+    let newest = *seqs(&log).last().unwrap();
+    assert!(
+        live.start.is_some_and(|s| s >= newest && s < fresh[0].0),
+        "{:?}",
+        live.start
+    );
     w.stop().await;
 }
 

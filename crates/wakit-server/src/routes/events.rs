@@ -69,7 +69,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The org's events as they are committed (Server-Sent Events): `id:` is the event's
 /// seq, `event:` its type, `data:` `{"seq","type","entity","action","data","timestamp"}`
 /// with `data` the row as `/rest/v1` shows it now. Resume with `Last-Event-ID` (or
-/// `?after=`); without either the stream starts with what comes next. Keep-alive
+/// `?after=`); without either the stream starts with what comes next. The first
+/// message is only `id:` (where the stream starts, no data), so a client that drops
+/// before any event resumes from there. Keep-alive
 /// comments every 15 s; a client that stops reading is cut and may resume.
 #[utoipa::path(get, path = "/events", operation_id = "streamEvents", tag = "events", security(("api_key" = [])),
     params(
@@ -101,6 +103,9 @@ async fn stream(
     };
     let keep_alive = state.api.events.keep_alive;
     let (tx, rx) = mpsc::channel(BUFFER);
+    // First, where the stream starts, as an id without data: a client (EventSource
+    // too) that drops before any event resumes from there instead of from "now".
+    let _ = tx.try_send(SseEvent::default().id(after.to_string()));
     tokio::spawn(follow(state, auth, filter, after, tx));
     let body = futures::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|e| (Ok::<_, Infallible>(e), rx))
