@@ -282,8 +282,28 @@ async fn a_key_sees_only_its_organization(backend: Backend) {
         assert_eq!(body["data"]["organization_id"], b_org.as_str(), "{body}");
         assert_ne!(body["data"]["external_id"], a_wamid.as_str());
     }
-    // The number filter of org A's key refuses org B's number.
+    // The number filter: org A's second number's stream has only its events.
+    let (second, _) = connect_number(&w.ts, &w.sim, w.account.org_id, "15550001111").await;
     let a_key = w.api_key().await;
+    let query = "after=0&account_phone=15550001111";
+    let mut on_second = Stream::open(&w, &a_key, None, query).await;
+    let first_number = w.customer_writes("5215551234567", "al primero").await;
+    let second_wamid = w
+        .sim
+        .customer_writes(
+            &second.phone_number_id,
+            "5215551234567",
+            Some("Maria"),
+            wakit_sim::Inbound::text("al segundo"),
+        )
+        .unwrap();
+    let only = on_second.until(|e| inserted(e, &second_wamid)).await;
+    let second_id = second.id.to_string();
+    for (_, _, body) in &only {
+        assert_eq!(body["data"]["account_id"], second_id.as_str(), "{body}");
+        assert_ne!(body["data"]["external_id"], first_number.as_str());
+    }
+    // The number filter of org A's key refuses org B's number.
     let refused = reqwest::Client::new()
         .get(format!(
             "{}/events?account_phone=15550405258",
