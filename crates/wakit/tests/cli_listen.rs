@@ -93,6 +93,92 @@ fn listen_prints_messages_as_they_arrive() {
     assert!(line.contains(&format!("← +{MARIA}")), "{line}");
 }
 
+/// One request a receiver got: its headers (lower-case names) and body.
+type Request = (std::collections::HashMap<String, String>, String);
+
+/// A local HTTP receiver answering 204 to everything; its requests arrive on the receiver.
+fn receiver() -> (String, Receiver<Request>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { break };
+            let mut reader = BufReader::new(conn);
+            let mut headers = std::collections::HashMap::new();
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line.trim() != "" {
+                if let Some((k, v)) = line.split_once(':') {
+                    headers.insert(k.trim().to_lowercase(), v.trim().to_string());
+                }
+                line.clear();
+            }
+            let len = headers
+                .get("content-length")
+                .and_then(|l| l.parse().ok())
+                .unwrap_or(0);
+            let mut body = vec![0; len];
+            if reader.read_exact(&mut body).is_err() {
+                continue;
+            }
+            let answer =
+                b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+            let _ = reader.get_mut().write_all(answer);
+            if tx
+                .send((headers, String::from_utf8_lossy(&body).into_owned()))
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn listen_forwards_events_signed() {
+    use wakit_server::deliveries::signature;
+    let demo = Demo::start();
+    demo.wait_for_seed();
+    let (url, requests) = receiver();
+    let secret = signature::new_secret();
+    let args = [
+        "--json",
+        "--types",
+        "messages.insert",
+        "--forward-to",
+        &url,
+        "--secret",
+        &secret,
+    ];
+    let (_child, lines, _cli) = listen(&demo, &args);
+    let connected = (0..30).any(|n| {
+        customer_writes(&demo, &format!("aviso {n}"));
+        lines
+            .recv_timeout(std::time::Duration::from_secs(1))
+            .is_ok()
+    });
+    assert!(connected, "wakit listen printed nothing");
+    customer_writes(&demo, "¿tienen envío a domicilio?");
+    let end = std::time::Instant::now() + DEADLINE;
+    let (headers, body) = loop {
+        let left = end.saturating_duration_since(std::time::Instant::now());
+        let got = requests.recv_timeout(left).expect("the message forwarded");
+        if got.1.contains("domicilio") {
+            break got;
+        }
+    };
+    let event: Value = serde_json::from_str(&body).expect("JSON body");
+    assert_eq!(event["type"], "messages.insert");
+    assert_eq!(event["data"]["contact_address"], MARIA);
+    let id = &headers["webhook-id"];
+    assert_eq!(*id, format!("evt_{}", event["seq"]));
+    let at: i64 = headers["webhook-timestamp"].parse().expect("unix seconds");
+    let expected = signature::sign(&[&secret], id, at, body.as_bytes());
+    assert_eq!(headers.get("webhook-signature"), expected.as_ref());
+}
+
 #[test]
 fn listen_refuses_an_unknown_type() {
     let demo = Demo::start();

@@ -155,6 +155,13 @@ pub struct ListenArgs {
     /// Start after this event seq (0: every event still kept) instead of from now.
     #[arg(long, value_name = "SEQ")]
     pub after: Option<i64>,
+    /// Also POST each event to this URL (e.g. a local server in development), signed as
+    /// outbound webhooks are (Standard Webhooks headers); the response status is printed.
+    #[arg(long, value_name = "URL")]
+    pub forward_to: Option<String>,
+    /// The `whsec_` secret to sign forwarded events with [default: a new one, printed].
+    #[arg(long, value_name = "SECRET", requires = "forward_to")]
+    pub secret: Option<String>,
     #[command(flatten)]
     pub out: JsonFlag,
 }

@@ -1,11 +1,13 @@
 //! `wakit listen`: the organization's events as they happen (the event stream,
 //! `GET /events`), one line each; reconnects after a dropped connection from the last
-//! event it printed, so nothing is missed or printed twice.
+//! event it printed, so nothing is missed or printed twice. `--forward-to URL` also
+//! POSTs each event there, signed like an outbound webhook (like `stripe listen`).
 
 use serde_json::Value;
 use std::io::Write;
 use std::time::Duration;
 use wakit_api::{ClientError, EventsQuery, StreamEvent};
+use wakit_server::deliveries::signature;
 
 use super::{Ctx, ListenArgs};
 
@@ -24,6 +26,10 @@ pub async fn listen(args: ListenArgs) -> anyhow::Result<()> {
         "Listening for events on {} (Ctrl-C to stop)",
         ctx.config.base_url
     );
+    let forward = match &args.forward_to {
+        Some(url) => Some(Forward::new(url, args.secret.clone())?),
+        None => None,
+    };
     loop {
         let mut stream = match ctx.client.events(&query).await {
             Ok(s) => s,
@@ -36,7 +42,12 @@ pub async fn listen(args: ListenArgs) -> anyhow::Result<()> {
         };
         loop {
             match stream.next().await {
-                Ok(Some(event)) => print(&event, args.out.json)?,
+                Ok(Some(event)) => {
+                    print(&event, args.out.json)?;
+                    if let Some(f) = &forward {
+                        f.deliver(&event).await;
+                    }
+                }
                 Ok(None) => break,
                 Err(e) => {
                     eprintln!("The event stream was interrupted ({e}); reconnecting");
@@ -92,5 +103,55 @@ fn summary(kind: &str, row: &Value) -> String {
         format!("{arrow} +{}  {}  {text}", s("contact_address"), s("status"))
     } else {
         format!("+{}  {}", s("contact_address"), s("status"))
+    }
+}
+
+/// Where `--forward-to` delivers, and the secret it signs with.
+struct Forward {
+    url: String,
+    secret: String,
+    http: reqwest::Client,
+}
+
+impl Forward {
+    fn new(url: &str, secret: Option<String>) -> anyhow::Result<Forward> {
+        let secret = secret.unwrap_or_else(signature::new_secret);
+        if signature::sign(&[&secret], "msg_check", 0, b"").is_none() {
+            anyhow::bail!("--secret must be whsec_ followed by base64");
+        }
+        eprintln!("Forwarding to {url}; signing secret {secret}");
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(Forward {
+            url: url.to_string(),
+            secret,
+            http,
+        })
+    }
+
+    /// POSTs the event with Standard Webhooks headers; prints the outcome to stderr.
+    async fn deliver(&self, event: &StreamEvent) {
+        let body = event.body.to_string();
+        let id = format!("evt_{}", event.seq);
+        let at = chrono::Utc::now().timestamp();
+        let Some(signed) = signature::sign(&[&self.secret], &id, at, body.as_bytes()) else {
+            return;
+        };
+        let sent = self
+            .http
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .header("webhook-id", &id)
+            .header("webhook-timestamp", at.to_string())
+            .header("webhook-signature", signed)
+            .body(body)
+            .send()
+            .await;
+        match sent {
+            Ok(resp) => eprintln!("  #{} -> {} {}", event.seq, self.url, resp.status()),
+            Err(e) => eprintln!("  #{} -> {} failed: {e}", event.seq, self.url),
+        }
     }
 }
