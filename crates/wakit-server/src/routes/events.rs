@@ -4,7 +4,8 @@
 //! the log is numbered in commit order (see the store's `events_after`).
 //!
 //! A task per stream follows the log: it reads what is after its cursor, then waits for
-//! the store's wake-up (a commit by any process) — no slow poll. A client that leaves
+//! the store's wake-up (a commit by any process), through one [`Pulse`] per process —
+//! no slow poll. A client that leaves
 //! events unread for [`EventsConfig::slow_client`] is cut; it resumes from its last id.
 
 use axum::extract::State;
@@ -14,12 +15,14 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use wakit_store::{AuthContext, Event};
+use wakit_store::{AuthContext, Event, Store};
 
 use super::params::{Params, select_account};
 use super::rest::rows_by_id;
@@ -49,6 +52,39 @@ pub struct EventsConfig {
     pub keep_alive: Duration,
     /// How long a client may leave a full buffer unread before it is cut.
     pub slow_client: Duration,
+    /// The process's one watcher of the store, which every stream waits on.
+    pub pulse: Arc<Pulse>,
+}
+
+/// One watcher of the store per process, shared by every stream: streams wait on it
+/// rather than each asking the store (on SQLite a check every few milliseconds per
+/// stream). It also wakes them once a second, so a wake-up it missed costs at most that.
+#[derive(Debug, Default)]
+pub struct Pulse {
+    notify: Notify,
+    started: AtomicBool,
+}
+
+impl Pulse {
+    /// Starts the watcher, once; it ends with `closing` or when the pulse is dropped.
+    fn start(self: &Arc<Self>, store: Arc<dyn Store>, closing: CancellationToken) {
+        if self.started.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let pulse = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = store.wait_for_events(Duration::from_secs(1)) => {}
+                    () = closing.cancelled() => return,
+                }
+                match pulse.upgrade() {
+                    Some(p) => p.notify.notify_waiters(),
+                    None => return,
+                }
+            }
+        });
+    }
 }
 
 impl Default for EventsConfig {
@@ -57,6 +93,7 @@ impl Default for EventsConfig {
             closing: CancellationToken::new(),
             keep_alive: Duration::from_secs(15),
             slow_client: Duration::from_secs(10),
+            pulse: Arc::default(),
         }
     }
 }
@@ -220,7 +257,14 @@ async fn follow(
     tx: mpsc::Sender<SseEvent>,
 ) {
     let config = state.api.events.clone();
+    config
+        .pulse
+        .start(state.store.clone(), config.closing.clone());
     loop {
+        // Enabled before the read: a commit after it wakes this stream.
+        let woken = config.pulse.notify.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
         let batch = match state.store.events_after(auth.org_id, cursor, BATCH).await {
             Ok(b) => b,
             Err(e) => {
@@ -230,7 +274,8 @@ async fn follow(
         };
         if batch.is_empty() {
             tokio::select! {
-                () = state.store.wait_for_events(config.keep_alive) => continue,
+                () = &mut woken => continue,
+                () = tokio::time::sleep(config.keep_alive) => continue,
                 () = tx.closed() => return,
                 () = config.closing.cancelled() => return,
             }
