@@ -72,9 +72,9 @@ pub struct Answer<T> {
 /// A client bound to one wakit server and API key.
 #[derive(Clone, Debug)]
 pub struct Client {
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
     base: String,
-    key: String,
+    pub(crate) key: String,
 }
 
 impl Client {
@@ -96,7 +96,7 @@ impl Client {
         })
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{}{}", self.base, API_PREFIX, path)
     }
 
@@ -199,7 +199,7 @@ impl Client {
     }
 }
 
-async fn finish<T: DeserializeOwned>(
+pub(crate) async fn finish<T: DeserializeOwned>(
     url: String,
     sent: reqwest::Result<reqwest::Response>,
 ) -> Result<Answer<T>, ClientError> {

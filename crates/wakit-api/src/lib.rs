@@ -14,7 +14,11 @@ pub use send::*;
 #[cfg(feature = "client")]
 mod client;
 #[cfg(feature = "client")]
+mod events;
+#[cfg(feature = "client")]
 pub use client::{Answer, Client, ClientError};
+#[cfg(feature = "client")]
+pub use events::{EventStream, EventsQuery, StreamEvent};
 
 use serde::{Deserialize, Serialize};
 

@@ -6,6 +6,7 @@ pub mod access_log;
 pub mod auth;
 pub mod cache;
 pub mod conn;
+pub mod deliveries;
 pub mod error;
 pub mod flights;
 pub mod graph;
@@ -114,6 +115,8 @@ pub struct ApiConfig {
     pub auth: routes::auth::AuthConfig,
     /// The MCP endpoint's allowed hosts (`WAKIT_MCP_ALLOWED_HOSTS`).
     pub mcp: mcp::McpConfig,
+    /// The event stream (`GET /events`).
+    pub events: routes::events::EventsConfig,
 }
 
 impl Default for ApiConfig {
@@ -130,6 +133,7 @@ impl Default for ApiConfig {
             template_ttl: Duration::from_secs(15 * 60),
             auth: routes::auth::AuthConfig::default(),
             mcp: mcp::McpConfig::default(),
+            events: routes::events::EventsConfig::default(),
         }
     }
 }
@@ -274,6 +278,9 @@ pub async fn serve(
     options: ServeOptions,
 ) -> std::io::Result<()> {
     let drain = options.drain;
+    let mut state = state;
+    // Event streams never end by themselves: they end with the server.
+    state.api.events.closing = shutdown.child_token();
     let tracker = if options.workers {
         spawn_workers(&state, &options, &shutdown).await
     } else {

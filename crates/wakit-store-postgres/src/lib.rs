@@ -90,6 +90,7 @@ impl Default for PgOptions {
 pub struct PgStore {
     pool: PgPool,
     wakeup: std::sync::Arc<wakeup::Wakeup>,
+    event_wakeup: std::sync::Arc<wakeup::Wakeup>,
     /// This process's lease-owner registration (`leases.rs`), once its workers started.
     owner: std::sync::Arc<tokio::sync::Mutex<Option<leases::Owner>>>,
     /// Its id, readable without the lock (claims record it).
@@ -128,7 +129,8 @@ impl PgStore {
     pub fn from_pool(pool: PgPool) -> PgStore {
         PgStore {
             pool,
-            wakeup: Default::default(),
+            wakeup: wakeup::Wakeup::new(wakeup::JOBS),
+            event_wakeup: wakeup::Wakeup::new(wakeup::EVENTS),
             owner: Default::default(),
             owner_id: Default::default(),
         }
@@ -183,6 +185,10 @@ impl Store for PgStore {
 
     async fn wait_for_jobs(&self, timeout: Duration) {
         self.wakeup.wait(&self.pool, timeout).await;
+    }
+
+    async fn wait_for_events(&self, timeout: Duration) {
+        self.event_wakeup.wait(&self.pool, timeout).await;
     }
 
     fn shares_pacing(&self) -> bool {

@@ -220,4 +220,13 @@ impl MessageStore for PgStore {
         let mut tx = self.tenant(org).await?;
         conversations::events_after(&mut tx, org, after_seq, limit).await
     }
+
+    async fn last_event_seq(&self, org: OrgId) -> StoreResult<i64> {
+        let mut tx = self.tenant(org).await?;
+        sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM events WHERE organization_id = $1")
+            .bind(org.0)
+            .fetch_one(&mut *tx)
+            .await
+            .db()
+    }
 }

@@ -23,7 +23,7 @@ struct Rows {
 
 fn rows_of(target: RetentionTarget) -> Rows {
     let (table, key, older, tenant) = match target {
-        RetentionTarget::Events => ("events", "seq", "created_at", true),
+        RetentionTarget::Events => ("events", "id", "created_at", true),
         RetentionTarget::FinishedJobs => ("jobs", "id", "state = 'done' AND updated_at", false),
         RetentionTarget::DeadJobs => ("jobs", "id", "state = 'dead' AND updated_at", false),
         RetentionTarget::ProcessedInbox => (

@@ -134,6 +134,14 @@ impl MessageStore for SqliteStore {
     ) -> StoreResult<Vec<Event>> {
         self.events(org, after_seq, limit).await
     }
+
+    async fn last_event_seq(&self, org: OrgId) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM events WHERE organization_id = ?1")
+            .bind(org.to_string())
+            .fetch_one(self.reads())
+            .await
+            .db()
+    }
 }
 
 /// Inserts a message; its parameters are bound by [`bind_message`]. Writes that follow

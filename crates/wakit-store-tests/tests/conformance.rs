@@ -71,6 +71,7 @@ conformance!(
     conversations::newest_incoming_spans_whole_history,
     conversations::read_conversation_matches_its_parts,
     conversations::writes_append_events,
+    event_order::readers_miss_nothing_while_writers_race,
     conversations::change_epoch_moves_with_every_commit,
     contacts::contact_search_folds_and_matches_digits,
     contacts::contact_search_handles_common_terms,

@@ -447,7 +447,8 @@ pub struct TemplateRecord {
 /// An event appended by a write, for outbound webhooks and live views.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Event {
-    /// Monotonic per database.
+    /// Increasing per organization in commit order: a reader that has seen `seq` N has
+    /// seen every event of the org numbered below N.
     pub seq: i64,
     /// Org.
     pub org_id: OrgId,

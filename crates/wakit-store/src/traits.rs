@@ -338,7 +338,14 @@ pub trait MessageStore: Send + Sync {
     /// Events after `after_seq`, oldest first.
     async fn events_after(&self, org: OrgId, after_seq: i64, limit: u32)
     -> StoreResult<Vec<Event>>;
+
+    /// The seq of the org's newest event (0 when it has none): where a reader that wants
+    /// only what comes next starts.
+    async fn last_event_seq(&self, org: OrgId) -> StoreResult<i64>;
 }
+
+/// How often [`Store::wait_for_events`] looks at the change epoch by default.
+pub const EVENT_POLL: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// The address book.
 #[async_trait]
@@ -456,6 +463,24 @@ pub trait Store:
     /// `timeout` passes. Workers call it when idle; the default just sleeps (polling).
     async fn wait_for_jobs(&self, timeout: std::time::Duration) {
         tokio::time::sleep(timeout).await;
+    }
+    /// Waits until events may have been committed (by any process on this database) or
+    /// `timeout` passes; event readers (the event stream, webhook deliveries) call it
+    /// when they have caught up. The default watches [`Store::change_epoch`] every
+    /// [`EVENT_POLL`] (an in-memory check on SQLite), or sleeps when the backend has no
+    /// epoch.
+    async fn wait_for_events(&self, timeout: std::time::Duration) {
+        let until = tokio::time::Instant::now() + timeout;
+        let Ok(Some(start)) = self.change_epoch().await else {
+            tokio::time::sleep(timeout).await;
+            return;
+        };
+        while tokio::time::Instant::now() < until {
+            tokio::time::sleep(EVENT_POLL.min(until - tokio::time::Instant::now())).await;
+            if !matches!(self.change_epoch().await, Ok(Some(now)) if now == start) {
+                return;
+            }
+        }
     }
     /// Whether send pacing is shared through the database, so that several worker
     /// processes together hold a number's rate; `false`: the dispatcher paces in memory

@@ -6,6 +6,7 @@ pub(crate) mod body;
 pub(crate) mod contacts;
 pub(crate) mod conversations;
 pub mod cors;
+pub mod events;
 mod health;
 pub mod labels;
 pub mod openapi;
@@ -40,6 +41,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(health::router())
         .merge(contacts::router())
         .merge(read::router())
+        .merge(events::router())
 }
 
 /// The OpenAPI 3.1 document of the REST API.

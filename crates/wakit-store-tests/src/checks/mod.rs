@@ -3,6 +3,7 @@
 pub mod contacts;
 pub mod conversations;
 pub mod dispatch;
+pub mod event_order;
 pub mod idempotency;
 pub mod identities;
 pub mod inbox;

@@ -53,6 +53,9 @@ pub enum Command {
     Contacts(client::ContactsArgs),
     /// List WhatsApp message templates.
     Templates(client::TemplatesArgs),
+    /// Print the organization's events as they happen (messages, statuses,
+    /// conversations); reconnects without missing any.
+    Listen(client::ListenArgs),
     /// Change the default WhatsApp account.
     Switch(client::SwitchArgs),
     /// Print a shell completion script (bash, zsh, fish, ...).
@@ -122,6 +125,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Send(args) => client::send(args).await,
         Command::Contacts(args) => client::contacts(args).await,
         Command::Templates(args) => client::templates(args).await,
+        Command::Listen(args) => client::listen(args).await,
         Command::Switch(args) => client::switch(args).await,
         Command::Mcp(args) => client::mcp(args).await,
         Command::Completions(args) => {

@@ -170,6 +170,34 @@ async fn run(
     Ok(plan.respond(outcome))
 }
 
+/// The rows of `table` with these ids, as `/rest/v1` answers them (the hosted product's
+/// row shape), read with the key's organization and role; by id. Rows gone (or never
+/// visible to the key) are absent.
+pub(crate) async fn rows_by_id(
+    state: &AppState,
+    key: &wakit_store::AuthContext,
+    table: &str,
+    ids: &[uuid::Uuid],
+) -> Result<std::collections::HashMap<String, serde_json::Value>, ApiError> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let auth = Auth::api_key(key.key_id.0, key.org_id.0, org_role(key.role));
+    let list: Vec<String> = ids.iter().map(uuid::Uuid::to_string).collect();
+    let query = format!("id=in.({})&limit={}", list.join(","), ids.len());
+    let plan = wakit_rest::plan(Method::Get, table, &query, &[], &[], &auth)
+        .map_err(|e| ApiError::internal(format!("row read plan: {}", e.body())))?;
+    let body = match run(state, &plan).await? {
+        Ok(resp) => resp.body.unwrap_or_default(),
+        Err(e) => return Err(ApiError::internal(format!("row read: {}", e.body()))),
+    };
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&body).map_err(ApiError::internal)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| Some((r.get("id")?.as_str()?.to_string(), r)))
+        .collect())
+}
+
 /// Who is asking. supabase-js sends its key as `apikey` and as the Bearer token, and a
 /// signed-in user's access token as the Bearer token: an `sk_` key acts in its
 /// organization with its role; the anon key sees no tenant row; the service-role key

@@ -156,3 +156,24 @@ pub struct McpArgs {
     #[arg(long, value_name = "PHONES")]
     pub allowed_accounts: Option<String>,
 }
+
+/// `wakit listen`.
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Only these event types, comma-separated: messages.insert, messages.update,
+    /// conversations.insert, conversations.update.
+    #[arg(long, value_name = "TYPES")]
+    pub types: Option<String>,
+    /// Start after this event seq (0: every event still kept) instead of from now.
+    #[arg(long, value_name = "SEQ")]
+    pub after: Option<i64>,
+    /// Also POST each event to this URL (e.g. a local server in development), signed as
+    /// outbound webhooks are (Standard Webhooks headers); the response status is printed.
+    #[arg(long, value_name = "URL")]
+    pub forward_to: Option<String>,
+    /// The `whsec_` secret to sign forwarded events with [default: a new one, printed].
+    #[arg(long, value_name = "SECRET", requires = "forward_to")]
+    pub secret: Option<String>,
+    #[command(flatten)]
+    pub out: JsonFlag,
+}

@@ -3,6 +3,7 @@
 
 mod args;
 mod config;
+mod listen;
 mod mcp;
 mod resolve;
 mod send;
@@ -11,6 +12,7 @@ mod style;
 mod view;
 
 pub use args::*;
+pub use listen::listen;
 pub use mcp::mcp;
 pub use send::send;
 pub use setup::{init, status, switch};
