@@ -1,6 +1,8 @@
 //! Routes under `/functions/v1/api`, one module per resource.
 
 mod accounts;
+mod agent_settings;
+mod agents;
 pub mod auth;
 pub(crate) mod body;
 mod contacts;
@@ -33,6 +35,7 @@ fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(ping::router())
         .merge(accounts::router())
+        .merge(agents::router())
         .merge(conversations::router())
         .merge(templates::router())
         .merge(health::router())
