@@ -96,7 +96,7 @@ fn seal(state: &AppState, id: AgentId, change: KeyChange) -> Result<SealedKeyCha
 /// The org's AI agents, oldest first.
 #[utoipa::path(get, path = "/agents", operation_id = "listAgents", tag = "agents", security(("api_key" = [])),
     responses((status = 200, description = "AI agents (keys never shown)", body = AgentsResponse),
-        super::openapi::AdminErrors))]
+        super::openapi::ReadErrors, super::openapi::AdminOnly))]
 async fn list(
     State(state): State<AppState>,
     ApiKeyAuth(auth): ApiKeyAuth,
@@ -111,7 +111,7 @@ async fn list(
 /// Creates an AI agent from the hosted `AgentExtra`; `extra.api_key` is sealed.
 #[utoipa::path(post, path = "/agents", operation_id = "createAgent", tag = "agents", security(("api_key" = [])),
     request_body = NewAgentBody,
-    responses((status = 201, description = "The agent", body = AgentView), super::openapi::AdminErrors))]
+    responses((status = 201, description = "The agent", body = AgentView), super::openapi::ReadErrors, super::openapi::AdminOnly))]
 async fn create(
     State(state): State<AppState>,
     ApiKeyAuth(auth): ApiKeyAuth,
@@ -143,7 +143,7 @@ async fn create(
 /// One AI agent.
 #[utoipa::path(get, path = "/agents/{id}", operation_id = "getAgent", tag = "agents", security(("api_key" = [])),
     params(("id" = String, Path, description = "The agent's id")),
-    responses((status = 200, description = "The agent", body = AgentView), super::openapi::AdminErrors))]
+    responses((status = 200, description = "The agent", body = AgentView), super::openapi::ReadErrors, super::openapi::AdminOnly))]
 async fn show(
     State(state): State<AppState>,
     ApiKeyAuth(auth): ApiKeyAuth,
@@ -157,7 +157,7 @@ async fn show(
 /// Renames an agent and/or deep-merges `extra` into its configuration.
 #[utoipa::path(patch, path = "/agents/{id}", operation_id = "updateAgent", tag = "agents", security(("api_key" = [])),
     params(("id" = String, Path, description = "The agent's id")), request_body = AgentPatchBody,
-    responses((status = 200, description = "The agent", body = AgentView), super::openapi::AdminErrors))]
+    responses((status = 200, description = "The agent", body = AgentView), super::openapi::ReadErrors, super::openapi::AdminOnly))]
 async fn update(
     State(state): State<AppState>,
     ApiKeyAuth(auth): ApiKeyAuth,
@@ -184,7 +184,7 @@ async fn update(
 
 /// The org's agent settings.
 #[utoipa::path(get, path = "/agent-settings", operation_id = "getAgentSettings", tag = "agents", security(("api_key" = [])),
-    responses((status = 200, description = "The settings", body = AgentSettingsBody), super::openapi::AdminErrors))]
+    responses((status = 200, description = "The settings", body = AgentSettingsBody), super::openapi::ReadErrors, super::openapi::AdminOnly))]
 async fn settings(
     State(state): State<AppState>,
     ApiKeyAuth(auth): ApiKeyAuth,
@@ -198,7 +198,7 @@ async fn settings(
 /// Changes the fields given of the org's agent settings.
 #[utoipa::path(patch, path = "/agent-settings", operation_id = "updateAgentSettings", tag = "agents", security(("api_key" = [])),
     request_body = AgentSettingsBody,
-    responses((status = 200, description = "The settings", body = AgentSettingsBody), super::openapi::AdminErrors))]
+    responses((status = 200, description = "The settings", body = AgentSettingsBody), super::openapi::ReadErrors, super::openapi::AdminOnly))]
 async fn change_settings(
     State(state): State<AppState>,
     ApiKeyAuth(auth): ApiKeyAuth,
@@ -216,7 +216,7 @@ async fn change_settings(
 #[utoipa::path(post, path = "/conversations/{id}/agent", operation_id = "setConversationAgent", tag = "agents", security(("api_key" = [])),
     params(("id" = String, Path, description = "The conversation's id")), request_body = ConversationAgentBody,
     responses((status = 200, description = "The conversation's agent state", body = ConversationAgentView),
-        super::openapi::AdminErrors))]
+        super::openapi::ReadErrors, super::openapi::AdminOnly))]
 async fn conversation_agent(
     State(state): State<AppState>,
     ApiKeyAuth(auth): ApiKeyAuth,

@@ -64,27 +64,12 @@ pub enum ReadErrors {
     Unavailable(wakit_api::ErrorBody),
 }
 
-/// The error answers of the admin routes (`/agents`, `/agent-settings`), for their
-/// `responses(...)` (documentation only).
+/// The answer of admin-only routes to a member key (documentation only; the other
+/// errors are [`ReadErrors`]).
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]
-pub enum AdminErrors {
-    /// Invalid body or parameter; the sentence names the field.
-    #[response(status = 400)]
-    BadRequest(wakit_api::ErrorBody),
-    /// Missing or invalid API key.
-    #[response(status = 401)]
-    Unauthorized(wakit_api::ErrorBody),
+pub enum AdminOnly {
     /// A member key (agents are managed by admins and owners).
     #[response(status = 403)]
     Forbidden(wakit_api::ErrorBody),
-    /// Unknown agent or conversation (or another organization's).
-    #[response(status = 404)]
-    NotFound(wakit_api::ErrorBody),
-    /// Rate limit of the API key (Retry-After).
-    #[response(status = 429)]
-    RateLimited(wakit_api::ErrorBody),
-    /// Database unavailable (Retry-After).
-    #[response(status = 503)]
-    Unavailable(wakit_api::ErrorBody),
 }
