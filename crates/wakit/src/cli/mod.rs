@@ -53,6 +53,8 @@ pub enum Command {
     Contacts(client::ContactsArgs),
     /// List WhatsApp message templates.
     Templates(client::TemplatesArgs),
+    /// AI agents that answer customers: list, add, set, pause, resume (admin key).
+    Agents(client::AgentsArgs),
     /// Change the default WhatsApp account.
     Switch(client::SwitchArgs),
     /// Print a shell completion script (bash, zsh, fish, ...).
@@ -120,6 +122,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Contacts(args) => client::contacts(args).await,
         Command::Templates(args) => client::templates(args).await,
         Command::Switch(args) => client::switch(args).await,
+        Command::Agents(args) => client::agents(args).await,
         Command::Completions(args) => {
             client::completions(args, &mut Cli::command());
             Ok(())
