@@ -258,19 +258,53 @@ pub fn agent_extra(config: &AgentConfig) -> Value {
     serde_json::to_value(config).unwrap_or_else(|_| json!({}))
 }
 
-/// `config` read back from a stored `extra` (a row written by other means may not
-/// validate: it is kept as stored but inactive, so it is never routed).
+/// `config` read back from a stored `extra`. A row written by other means may not
+/// validate: it reads as inactive (never routed), with the reason in `invalid` and the
+/// fields that are not configuration kept.
 pub fn config_from_extra(extra: Value) -> AgentConfig {
     match AgentConfig::from_json(extra.clone()) {
         Ok((config, _)) => config,
-        Err(_) => {
+        Err(e) => {
+            const FIELDS: [&str; 10] = [
+                "protocol",
+                "api_url",
+                "model",
+                "instructions",
+                "temperature",
+                "max_tokens",
+                "max_messages",
+                "tools",
+                "mode",
+                "api_key",
+            ];
             let mut other = object(&extra);
-            other.remove("api_key");
+            other.retain(|k, _| !FIELDS.contains(&k.as_str()));
+            other.insert("invalid".into(), json!(e.0));
             AgentConfig {
                 mode: wakit_core::AgentMode::Inactive,
                 other,
                 ..AgentConfig::default()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_invalid_stored_configuration_reads_as_inactive_with_its_reason() {
+        let config =
+            config_from_extra(json!({"mode": "active", "temperature": 9, "description": "d"}));
+        assert!(!config.is_routed());
+        let shown = agent_extra(&config);
+        assert_eq!(shown["mode"], "inactive");
+        assert_eq!(shown["description"], "d");
+        assert!(
+            shown["invalid"]
+                .as_str()
+                .is_some_and(|r| r.contains("temperature"))
+        );
     }
 }
