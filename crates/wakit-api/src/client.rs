@@ -126,6 +126,17 @@ impl Client {
         finish(url, req.send().await).await
     }
 
+    /// `PATCH {path}` with a JSON body, decoded.
+    pub async fn patch<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<Answer<T>, ClientError> {
+        let url = self.url(path);
+        let req = self.http.patch(&url).bearer_auth(&self.key).json(body);
+        finish(url, req.send().await).await
+    }
+
     /// `GET /ping` (no key needed).
     pub async fn ping(&self) -> Result<Answer<PingResponse>, ClientError> {
         self.get("/ping", &()).await
@@ -192,6 +203,34 @@ impl Client {
             ("account_phone", account_phone),
         ];
         self.get("/templates", &q).await
+    }
+    /// `GET /agents` (admin key).
+    pub async fn agents(&self) -> Result<Answer<crate::AgentsResponse>, ClientError> {
+        self.get("/agents", &()).await
+    }
+    /// `POST /agents` (admin key).
+    pub async fn create_agent(
+        &self,
+        body: &crate::NewAgentBody,
+    ) -> Result<Answer<crate::AgentView>, ClientError> {
+        self.post("/agents", body, None).await
+    }
+    /// `PATCH /agents/{id}` (admin key).
+    pub async fn update_agent(
+        &self,
+        id: &str,
+        body: &crate::AgentPatchBody,
+    ) -> Result<Answer<crate::AgentView>, ClientError> {
+        self.patch(&format!("/agents/{id}"), body).await
+    }
+    /// `POST /conversations/{id}/agent` (admin key).
+    pub async fn set_conversation_agent(
+        &self,
+        conversation_id: &str,
+        body: &crate::ConversationAgentBody,
+    ) -> Result<Answer<crate::ConversationAgentView>, ClientError> {
+        let path = format!("/conversations/{conversation_id}/agent");
+        self.post(&path, body, None).await
     }
     /// `GET /health`.
     pub async fn health(&self) -> Result<Answer<HealthResponse>, ClientError> {

@@ -3,10 +3,12 @@
 //! With the `client` feature, [`Client`] calls the API with these types.
 #![forbid(unsafe_code)]
 
+mod agents;
 mod conversations;
 mod directory;
 mod send;
 
+pub use agents::*;
 pub use conversations::*;
 pub use directory::*;
 pub use send::*;

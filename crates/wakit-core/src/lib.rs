@@ -2,6 +2,7 @@
 //! (every time-dependent rule takes `now` as an argument).
 #![forbid(unsafe_code)]
 
+pub mod agent;
 pub mod content;
 pub mod ids;
 pub mod phone;
@@ -12,6 +13,7 @@ pub mod template;
 pub mod text;
 pub mod window;
 
+pub use agent::{AgentConfig, AgentConfigError, AgentMode, KeyChange, Protocol};
 pub use content::{MessageContent, PartType};
 pub use ids::*;
 pub use phone::{Phone, PhoneError};

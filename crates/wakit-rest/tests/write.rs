@@ -169,6 +169,19 @@ async fn write_policies_hold_on_both_engines() {
         .await
         .unwrap();
     assert_eq!(r.status, 201);
+    // A provider key never lands in extra in plain text.
+    let keyed = json!({"organization_id": id(A), "name": "B3", "ai": true,
+        "extra": {"api_url": "openai", "api_key": "sk-plain"}})
+    .to_string();
+    assert_eq!(
+        e.refused(Method::Post, "agents", "", &keyed, &admin).await,
+        "PGRST102"
+    );
+    let rekey = "{\"extra\":{\"api_key\":\"sk-plain\"}}";
+    assert_eq!(
+        e.refused(Method::Patch, "agents", "", rekey, &admin).await,
+        "PGRST102"
+    );
     // contacts_addresses: only contact_id changes.
     let wa = "{\"wa_id\":\"1\"}";
     assert_eq!(

@@ -30,6 +30,8 @@ pub(crate) struct Core {
     pub addr: SocketAddr,
     pub cancel: CancellationToken,
     pub tracker: TaskTracker,
+    /// The sandbox model's scripts, settings and requests.
+    pub model: crate::model::Model,
 }
 
 impl Core {
@@ -50,6 +52,7 @@ impl Core {
             addr,
             cancel,
             tracker,
+            model: Default::default(),
         }
     }
 

@@ -8,6 +8,8 @@
 //!   `X-Hub-Signature-256`, retried with backoff until acknowledged with 200.
 //! * Throughput (130429) per number, expired tokens (190), template checks
 //!   (132000/132001).
+//! * An OpenAI-compatible sandbox model (`POST /v1/chat/completions`) with scripted,
+//!   deterministic replies and tool calls, latency and failure injection.
 //! * A control API under `/_sim/...` and the same operations in-process on
 //!   [`SimHandle`]: numbers, templates, customers writing in, quality and limits.
 //!
@@ -34,6 +36,7 @@ mod identity;
 mod ids;
 mod json;
 mod lifecycle;
+mod model;
 mod number;
 mod records;
 mod sim;
@@ -51,6 +54,7 @@ pub use identity::{
     parent_bsuid,
 };
 pub use json::to_meta_json;
+pub use model::{ANY_MODEL, ModelRequest, ModelSettings, ModelStatus, ModelStep};
 pub use number::{
     CanSend, DEFAULT_MPS, MAX_MPS, MessagingLimit, Number, NumberSpec, Quality, format_phone,
     normalize_phone,

@@ -73,6 +73,7 @@ impl Sim {
         let app = Router::new()
             .merge(control::router())
             .merge(graph::router())
+            .merge(crate::model::routes::router())
             .method_not_allowed_fallback(graph::wrong_method)
             .fallback(control::fallback)
             .layer(axum::middleware::map_response_with_state(
@@ -444,6 +445,10 @@ impl SimHandle {
             .core
             .storm(phone_number_id, count, per_body, customers)?;
         Ok(StormReport { wamids, bodies })
+    }
+
+    pub(crate) fn core(&self) -> &Arc<Core> {
+        &self.core
     }
 
     /// A non-owning view for the control routes.

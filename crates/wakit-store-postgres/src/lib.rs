@@ -23,6 +23,7 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod agents;
 mod contacts;
 mod conversations;
 mod data_api;

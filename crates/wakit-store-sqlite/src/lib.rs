@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod agents;
 mod bounded;
 mod contacts;
 mod conversations;

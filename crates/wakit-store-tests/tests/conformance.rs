@@ -42,6 +42,9 @@ macro_rules! conformance {
 }
 
 conformance!(
+    agents::ai_agents_round_trip_with_sealed_keys,
+    agents::ai_agents_are_tenant_isolated,
+    agents::agent_settings_and_conversation_state,
     keys::orgs_and_accounts_round_trip,
     keys::api_keys_authenticate_and_revoke,
     people::emails_are_unique_ignoring_case,

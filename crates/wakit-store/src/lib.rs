@@ -5,6 +5,7 @@
 //! Transactions stay inside the backend.
 #![forbid(unsafe_code)]
 
+pub mod agents;
 pub mod data_api;
 pub mod dispatch;
 pub mod error;
@@ -21,6 +22,7 @@ pub mod secrets;
 pub mod status_merge;
 pub mod traits;
 
+pub use agents::*;
 pub use data_api::{DataApiStore, Decide, ReadSummary, Refusal, SqlDialect, SqlParam, Statement};
 pub use dispatch::{DispatchMark, dispatch_starts};
 pub use error::{ConflictKey, Failure, FailureKind, StoreError, StoreResult};

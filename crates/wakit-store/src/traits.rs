@@ -445,6 +445,7 @@ pub trait Store:
     + PeopleStore
     + RetentionStore
     + crate::DataApiStore
+    + crate::AgentStore
 {
     /// `sqlite` or `postgres`: a name for people (logs, `/ping`); code asks the
     /// capability methods below instead.

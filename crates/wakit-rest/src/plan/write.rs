@@ -179,6 +179,21 @@ fn objects(body: &[u8]) -> Result<Vec<Map<String, Json>>, RestError> {
         .collect()
 }
 
+/// An AI agent's provider key is sealed by `/functions/v1/api/agents`; written here it
+/// would sit in `extra` in plain text, so it is refused.
+fn refuse_plain_agent_key(body: &[u8]) -> Result<(), RestError> {
+    let objs = objects(body)?;
+    if objs
+        .iter()
+        .any(|o| o.get("extra").is_some_and(|e| e.get("api_key").is_some()))
+    {
+        return Err(invalid_body(
+            "an agent's api_key is write-only: set it through /functions/v1/api/agents, which stores it sealed",
+        ));
+    }
+    Ok(())
+}
+
 /// Plans the write of `method` and narrows `node` (the representation and WHERE).
 pub(crate) fn plan_write(
     method: Method,
@@ -202,6 +217,9 @@ pub(crate) fn plan_write(
         return Err(RestError::not_implemented(
             "embedding the written table in a write's representation",
         ));
+    }
+    if table.name == "agents" && matches!(method, Method::Post | Method::Patch) {
+        refuse_plain_agent_key(body)?;
     }
     let now = now();
     match method {

@@ -1,6 +1,8 @@
 //! Routes under `/functions/v1/api`, one module per resource.
 
 pub(crate) mod accounts;
+mod agent_settings;
+mod agents;
 pub mod auth;
 pub(crate) mod body;
 pub(crate) mod contacts;
@@ -36,6 +38,7 @@ fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(ping::router())
         .merge(accounts::router())
+        .merge(agents::router())
         .merge(conversations::router())
         .merge(templates::router())
         .merge(health::router())

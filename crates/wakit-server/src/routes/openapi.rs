@@ -63,3 +63,13 @@ pub enum ReadErrors {
     #[response(status = 503)]
     Unavailable(wakit_api::ErrorBody),
 }
+
+/// The answer of admin-only routes to a member key (documentation only; the other
+/// errors are [`ReadErrors`]).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum AdminOnly {
+    /// A member key (agents are managed by admins and owners).
+    #[response(status = 403)]
+    Forbidden(wakit_api::ErrorBody),
+}

@@ -105,7 +105,11 @@ pub(crate) fn handle(core: &Arc<Core>) -> SimHandle {
     SimHandle::view(core.clone())
 }
 
-fn query_usize(q: &HashMap<String, String>, key: &str, default: usize) -> Result<usize, SimError> {
+pub(crate) fn query_usize(
+    q: &HashMap<String, String>,
+    key: &str,
+    default: usize,
+) -> Result<usize, SimError> {
     match q.get(key) {
         None => Ok(default),
         Some(v) => v

@@ -1,5 +1,6 @@
 //! The checks, grouped by behaviour. Each takes a fresh, migrated store.
 
+pub mod agents;
 pub mod contacts;
 pub mod conversations;
 pub mod dispatch;

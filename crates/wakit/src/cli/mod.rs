@@ -56,6 +56,8 @@ pub enum Command {
     /// Print the organization's events as they happen (messages, statuses,
     /// conversations); reconnects without missing any.
     Listen(client::ListenArgs),
+    /// AI agents that answer customers: list, add, set, pause, resume (admin key).
+    Agents(client::AgentsArgs),
     /// Change the default WhatsApp account.
     Switch(client::SwitchArgs),
     /// Print a shell completion script (bash, zsh, fish, ...).
@@ -128,6 +130,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Listen(args) => client::listen(args).await,
         Command::Switch(args) => client::switch(args).await,
         Command::Mcp(args) => client::mcp(args).await,
+        Command::Agents(args) => client::agents(args).await,
         Command::Completions(args) => {
             client::completions(args, &mut Cli::command());
             Ok(())

@@ -118,6 +118,7 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     println!("Cloud API sandbox");
     println!("  graph:   {}   (WAKIT_GRAPH_URL)", sim.base_url());
     println!("  control: {}   (see docs/sim.md)", sim.control_url());
+    println!("  model:   {}   (an AI agent's api_url)", sim.model_url());
     match sim.webhook_url() {
         Some(url) => println!("  webhooks → {url}"),
         None => println!(

@@ -1,6 +1,7 @@
 //! The client CLI: the hosted `wakit-cli`'s commands, talking to a wakit server's REST API
 //! with the key saved by `wakit init`.
 
+mod agents;
 mod args;
 mod config;
 mod listen;
@@ -11,6 +12,7 @@ mod setup;
 mod style;
 mod view;
 
+pub use agents::{AgentsArgs, agents};
 pub use args::*;
 pub use listen::listen;
 pub use mcp::mcp;
