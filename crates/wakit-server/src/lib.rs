@@ -10,6 +10,7 @@ pub mod error;
 pub mod flights;
 pub mod graph;
 pub mod inbox_writer;
+pub mod media;
 pub mod metrics;
 pub mod outgoing;
 pub mod refusals;
@@ -107,6 +108,8 @@ pub struct ApiConfig {
     pub template_ttl: Duration,
     /// Sign-in (`/auth/v1`): the JWT secret, token lifetime, whether sign-up is open.
     pub auth: routes::auth::AuthConfig,
+    /// Media storage, upload limit and URL signing (the dispatcher's downloads use it too).
+    pub media: media::MediaConfig,
 }
 
 impl Default for ApiConfig {
@@ -122,6 +125,7 @@ impl Default for ApiConfig {
             probes: Arc::default(),
             template_ttl: Duration::from_secs(15 * 60),
             auth: routes::auth::AuthConfig::default(),
+            media: media::MediaConfig::default(),
         }
     }
 }
@@ -223,6 +227,7 @@ async fn spawn_workers(
             meta.secrets.clone(),
             workers::dispatch::DispatchConfig {
                 lease: options.job_lease,
+                media: state.api.media.clone(),
                 ..meta.dispatch.clone()
             },
         );

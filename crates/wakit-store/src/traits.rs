@@ -433,6 +433,7 @@ pub trait Store:
     + PeopleStore
     + RetentionStore
     + crate::DataApiStore
+    + crate::MediaStore
 {
     /// `sqlite` or `postgres`: a name for people (logs, `/ping`); code asks the
     /// capability methods below instead.

@@ -255,6 +255,7 @@ fn document_content(doc: &DocumentRequest) -> Result<MessageContent, ApiError> {
         uri: link.to_string(),
         name: doc.filename.clone(),
         size: 0,
+        ..FileRef::default()
     };
     MessageContent::file(Kind::Document, file, doc.caption.clone())
         .ok_or_else(|| ApiError::bad_request("document cannot be sent"))

@@ -7,6 +7,7 @@ mod contacts;
 mod conversations;
 mod health;
 pub mod labels;
+mod media;
 pub mod openapi;
 mod outcome;
 pub(crate) mod params;
@@ -37,6 +38,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(templates::router())
         .merge(health::router())
         .merge(contacts::router())
+        .merge(media::router())
 }
 
 /// The OpenAPI 3.1 document of the REST API.

@@ -172,8 +172,17 @@ pub(crate) async fn download(
     headers: HeaderMap,
 ) -> Result<Response, GraphError> {
     let now = Utc::now();
-    let st = core.state();
+    let mut st = core.state();
     let wabas = authorize(&st, access_token(&headers, &query).as_deref(), now)?;
+    if st.failing_downloads > 0 {
+        st.failing_downloads -= 1;
+        return Err(GraphError::wa(
+            2,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Service temporarily unavailable",
+            "The media could not be served; try again later.",
+        ));
+    }
     let expired = || GraphError {
         status: StatusCode::NOT_FOUND,
         ..GraphError::param("Media URL expired or invalid; fetch a new one with GET /{media-id}.")
@@ -187,8 +196,11 @@ pub(crate) async fn download(
     if !wabas.contains(&media.waba_id) {
         return Err(GraphError::no_object("get", &media_id));
     }
-    let mut resp = (StatusCode::OK, media.bytes.clone()).into_response();
-    if let Ok(v) = HeaderValue::from_str(&media.mime_type) {
+    let bytes = media.bytes.clone();
+    let mime = media.mime_type.clone();
+    st.media_downloads += 1;
+    let mut resp = (StatusCode::OK, bytes).into_response();
+    if let Ok(v) = HeaderValue::from_str(&mime) {
         resp.headers_mut().insert(header::CONTENT_TYPE, v);
     }
     Ok(resp)

@@ -1,0 +1,63 @@
+//! Media on the Graph API (reference §6): `GET /{media-id}` for a short-lived download
+//! URL with the file's MIME type, SHA-256 and size, then the bearer-protected download.
+
+use reqwest::Method;
+use serde_json::Value;
+use std::time::Duration;
+
+use crate::client::{GraphClient, transport};
+use crate::errors::MetaError;
+
+/// Longest a media download may take, whole (a 100 MB document on a slow link).
+pub const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// What `GET /{media-id}` says about a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MediaInfo {
+    /// The download URL (valid minutes; needs the bearer token).
+    pub url: String,
+    /// MIME type.
+    pub mime_type: String,
+    /// Hex SHA-256 of the bytes, when Meta gives it.
+    pub sha256: Option<String>,
+    /// Size in bytes, when Meta gives it.
+    pub file_size: Option<u64>,
+}
+
+impl GraphClient {
+    /// `GET /{media_id}`: where to download the file and what it must be.
+    pub async fn media_info(&self, media_id: &str, token: &str) -> Result<MediaInfo, MetaError> {
+        let url = self.url(media_id);
+        let v = self.call(self.request(Method::GET, &url, token)).await?;
+        let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+        let url = text("url")
+            .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+            .ok_or_else(|| MetaError::unexpected(200, "media answer without a download url"))?;
+        Ok(MediaInfo {
+            url,
+            mime_type: text("mime_type").unwrap_or_default(),
+            sha256: text("sha256").map(|s| s.to_ascii_lowercase()),
+            file_size: v.get("file_size").and_then(|s| {
+                s.as_u64()
+                    .or_else(|| s.as_str().and_then(|s| s.parse().ok()))
+            }),
+        })
+    }
+
+    /// Starts the download of `url` (from [`GraphClient::media_info`]) with the bearer
+    /// token; the caller reads the body in chunks (`Response::chunk`).
+    pub async fn download(&self, url: &str, token: &str) -> Result<reqwest::Response, MetaError> {
+        let resp = self
+            .request(Method::GET, url, token)
+            .timeout(DOWNLOAD_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| MetaError::network(transport(e)))?;
+        let status = resp.status().as_u16();
+        if (200..300).contains(&status) {
+            return Ok(resp);
+        }
+        let body = resp.bytes().await.unwrap_or_default();
+        Err(MetaError::from_response(status, None, &body))
+    }
+}
