@@ -126,6 +126,24 @@ impl Client {
         finish(url, req.send().await).await
     }
 
+    /// `GET /media/{id}`: the file's response, whose body the caller reads in chunks
+    /// (`Response::chunk`); an error answer is the API's error.
+    pub async fn media(&self, id: &str) -> Result<reqwest::Response, ClientError> {
+        let url = self.url(&format!("/media/{id}"));
+        let sent = self.http.get(&url).bearer_auth(&self.key).send().await;
+        match sent {
+            Ok(resp) if resp.status().is_success() => Ok(resp),
+            other => match finish::<Value>(url.clone(), other).await {
+                Err(e) => Err(e),
+                Ok(a) => Err(ClientError::Decode {
+                    url,
+                    status: a.status,
+                    detail: "not a file".into(),
+                }),
+            },
+        }
+    }
+
     /// `GET /ping` (no key needed).
     pub async fn ping(&self) -> Result<Answer<PingResponse>, ClientError> {
         self.get("/ping", &()).await

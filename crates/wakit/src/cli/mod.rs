@@ -53,6 +53,8 @@ pub enum Command {
     Contacts(client::ContactsArgs),
     /// List WhatsApp message templates.
     Templates(client::TemplatesArgs),
+    /// Stored media files: `wakit media get ID -o FILE`.
+    Media(client::MediaArgs),
     /// Change the default WhatsApp account.
     Switch(client::SwitchArgs),
     /// Print a shell completion script (bash, zsh, fish, ...).
@@ -119,6 +121,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Send(args) => client::send(args).await,
         Command::Contacts(args) => client::contacts(args).await,
         Command::Templates(args) => client::templates(args).await,
+        Command::Media(args) => client::media(args).await,
         Command::Switch(args) => client::switch(args).await,
         Command::Completions(args) => {
             client::completions(args, &mut Cli::command());

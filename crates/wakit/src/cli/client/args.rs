@@ -144,3 +144,23 @@ pub struct CompletionsArgs {
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
 }
+
+/// `wakit media`.
+#[derive(Debug, Args)]
+pub struct MediaArgs {
+    #[command(subcommand)]
+    pub command: MediaCommand,
+}
+
+/// What `wakit media` does.
+#[derive(Debug, clap::Subcommand)]
+pub enum MediaCommand {
+    /// Save a stored file (the `file.id` of a message, shown by `wakit chat --json`).
+    Get {
+        /// The file's id.
+        id: String,
+        /// Where to write it (`-` for standard output).
+        #[arg(short, long, value_name = "FILE")]
+        output: String,
+    },
+}

@@ -3,6 +3,7 @@
 
 mod args;
 mod config;
+mod media;
 mod resolve;
 mod send;
 mod setup;
@@ -10,6 +11,7 @@ mod style;
 mod view;
 
 pub use args::*;
+pub use media::media;
 pub use send::send;
 pub use setup::{init, status, switch};
 pub use view::{chat, contacts, conversations, health, templates};
