@@ -61,3 +61,56 @@ impl GraphClient {
         Err(MetaError::from_response(status, None, &body))
     }
 }
+
+/// What WhatsApp accepts of a MIME type (reference §6): the message kind that carries it
+/// and the largest file, in bytes. `None`: WhatsApp takes no file of this type.
+pub fn media_limit(mime: &str) -> Option<(&'static str, u64)> {
+    const MB: u64 = 1024 * 1024;
+    let base = mime.split(';').next().unwrap_or_default().trim();
+    Some(match base.to_ascii_lowercase().as_str() {
+        "image/jpeg" | "image/png" => ("image", 5 * MB),
+        // Stickers: 100 KB static, 500 KB animated; the larger bound here.
+        "image/webp" => ("sticker", 500 * 1024),
+        "video/mp4" | "video/3gpp" => ("video", 16 * MB),
+        "audio/aac" | "audio/amr" | "audio/mpeg" | "audio/mp4" | "audio/ogg" | "audio/opus" => {
+            ("audio", 16 * MB)
+        }
+        "text/plain"
+        | "application/pdf"
+        | "application/msword"
+        | "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        | "application/vnd.ms-excel"
+        | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        | "application/vnd.ms-powerpoint"
+        | "application/vnd.openxmlformats-officedocument.presentationml.presentation" => {
+            ("document", 100 * MB)
+        }
+        _ => return None,
+    })
+}
+
+/// The MIME type of a file name's extension, for uploads that do not say.
+pub fn mime_from_name(name: &str) -> Option<&'static str> {
+    let ext = name.rsplit_once('.')?.1.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "webp" => "image/webp",
+        "mp4" => "video/mp4",
+        "3gp" => "video/3gpp",
+        "ogg" | "opus" => "audio/ogg",
+        "mp3" => "audio/mpeg",
+        "m4a" => "audio/mp4",
+        "aac" => "audio/aac",
+        "amr" => "audio/amr",
+        "pdf" => "application/pdf",
+        "txt" => "text/plain",
+        "doc" => "application/msword",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xls" => "application/vnd.ms-excel",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "ppt" => "application/vnd.ms-powerpoint",
+        "pptx" => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        _ => return None,
+    })
+}

@@ -34,6 +34,25 @@ pub struct Stored {
     pub size: u64,
 }
 
+impl Stored {
+    /// The `media` row of these bytes.
+    pub fn record(
+        self,
+        mime_type: String,
+        filename: Option<String>,
+        message_id: Option<wakit_core::MessageId>,
+    ) -> wakit_store::NewMedia {
+        wakit_store::NewMedia {
+            sha256: self.sha256,
+            size: self.size,
+            mime_type,
+            filename,
+            storage_key: self.key,
+            message_id,
+        }
+    }
+}
+
 /// Why a write stored nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum PutError {
@@ -43,6 +62,9 @@ pub enum PutError {
     /// The source failed while it was read.
     #[error("reading the file failed: {0}")]
     Source(String),
+    /// The stream yielded nothing.
+    #[error("the file is empty")]
+    Empty,
     /// The bytes are not the ones expected.
     #[error("the file's sha256 is {got}, not {expected}")]
     Mismatch {
@@ -181,6 +203,7 @@ impl MediaStorage {
         let key = Self::key(org, &sha256);
         let target = self.path(&key);
         let result = result.and_then(|()| match expect {
+            _ if size == 0 => Err(PutError::Empty),
             Some(e) if !e.eq_ignore_ascii_case(&sha256) => Err(PutError::Mismatch {
                 expected: e.to_string(),
                 got: sha256.clone(),

@@ -8,6 +8,7 @@ mod conversations;
 mod health;
 pub mod labels;
 mod media;
+mod media_upload;
 pub mod openapi;
 mod outcome;
 pub(crate) mod params;
@@ -39,6 +40,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(health::router())
         .merge(contacts::router())
         .merge(media::router())
+        .merge(media_upload::router())
 }
 
 /// The OpenAPI 3.1 document of the REST API.

@@ -124,6 +124,22 @@ pub async fn start_with(store: Arc<dyn Store>, workers: bool) -> Running {
     serve_state(state, options).await
 }
 
+/// Starts the server over `ts` with `api` settings, without workers nor Meta.
+pub async fn serve_api(ts: &TestStore, api: wakit_server::ApiConfig) -> Running {
+    let state = AppState {
+        api,
+        store: ts.store.clone(),
+        webhook: WebhookConfig::default(),
+        meta: None,
+    };
+    let options = ServeOptions {
+        drain: Duration::from_secs(5),
+        workers: false,
+        ..ServeOptions::default()
+    };
+    serve_state(state, options).await
+}
+
 /// Serves `state` with `options` on 127.0.0.1:0.
 pub async fn serve_state(state: AppState, options: ServeOptions) -> Running {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -43,24 +43,7 @@ const SUPPORTED: &[&str] = &[
 
 /// Max size per supported MIME type (reference §6).
 fn max_size(mime: &str) -> Option<usize> {
-    const MB: usize = 1024 * 1024;
-    Some(match mime {
-        "audio/aac" | "audio/amr" | "audio/mpeg" | "audio/mp4" | "audio/ogg" | "audio/opus" => {
-            16 * MB
-        }
-        "text/plain"
-        | "application/pdf"
-        | "application/msword"
-        | "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-        | "application/vnd.ms-excel"
-        | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        | "application/vnd.ms-powerpoint"
-        | "application/vnd.openxmlformats-officedocument.presentationml.presentation" => 100 * MB,
-        "image/jpeg" | "image/png" => 5 * MB,
-        "video/mp4" | "video/3gpp" => 16 * MB,
-        "image/webp" => 500 * 1024,
-        _ => return None,
-    })
+    wakit_meta::media_limit(mime).and_then(|(_, max)| usize::try_from(max).ok())
 }
 
 fn upload_error(details: impl Into<String>) -> GraphError {

@@ -6,7 +6,7 @@
 use chrono::Utc;
 use wakit_core::content::FileRef;
 use wakit_core::{MessageId, OrgId};
-use wakit_store::{DownloadMedia, Job, NewMedia, StoreError, StoreResult};
+use wakit_store::{DownloadMedia, Job, StoreError, StoreResult};
 
 use super::{Dispatcher, later, lease};
 use crate::media::download::{FetchError, fetch};
@@ -80,14 +80,7 @@ impl Dispatcher {
                 let record = store
                     .insert_media(
                         org,
-                        NewMedia {
-                            sha256: stored.sha256,
-                            size: stored.size,
-                            mime_type: mime,
-                            filename: file.name.clone(),
-                            storage_key: stored.key,
-                            message_id: Some(message.id),
-                        },
+                        stored.record(mime, file.name.clone(), Some(message.id)),
                     )
                     .await?;
                 store
