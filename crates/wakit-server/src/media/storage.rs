@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
-use object_store::aws::AmazonS3Builder;
+pub use object_store::aws::AmazonS3Builder as S3Builder;
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{GetOptions, GetRange, GetResult, ObjectStore, PutPayload, WriteMultipart};
@@ -109,21 +110,8 @@ impl MediaStorage {
     /// The storage `WAKIT_MEDIA_URL` names: `s3://bucket[/prefix]` (credentials, region
     /// and endpoint from the `AWS_*` variables), or a local path / `file://` URL.
     pub fn from_url(url: &str) -> Result<MediaStorage, String> {
-        if let Some(rest) = url.strip_prefix("s3://") {
-            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-            if bucket.is_empty() {
-                return Err("WAKIT_MEDIA_URL must name a bucket: s3://bucket/prefix".into());
-            }
-            let store = AmazonS3Builder::from_env()
-                .with_bucket_name(bucket)
-                .build()
-                .map_err(|e| format!("WAKIT_MEDIA_URL {url}: {e}"))?;
-            let prefix = prefix.trim_matches('/');
-            return Ok(MediaStorage {
-                store: Arc::new(store),
-                prefix: (!prefix.is_empty()).then(|| prefix.to_string()),
-                location: url.to_string(),
-            });
+        if url.starts_with("s3://") {
+            return MediaStorage::s3(url, AmazonS3Builder::from_env(), &[]);
         }
         let path = url.strip_prefix("file://").unwrap_or(url);
         if path.contains("://") {
@@ -132,6 +120,36 @@ impl MediaStorage {
             ));
         }
         MediaStorage::local(std::path::Path::new(path))
+    }
+
+    /// `s3://bucket[/prefix]` with `builder`'s settings and `options` (object_store's
+    /// S3 keys: `aws_endpoint`, `aws_access_key_id`, `aws_region`, `aws_allow_http`, ...).
+    pub fn s3(
+        url: &str,
+        builder: AmazonS3Builder,
+        options: &[(&str, &str)],
+    ) -> Result<MediaStorage, String> {
+        let rest = url.strip_prefix("s3://").unwrap_or(url);
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err("WAKIT_MEDIA_URL must name a bucket: s3://bucket/prefix".into());
+        }
+        let mut builder = builder.with_bucket_name(bucket);
+        for (key, value) in options {
+            let key = key
+                .parse::<AmazonS3ConfigKey>()
+                .map_err(|e| format!("S3 option {key}: {e}"))?;
+            builder = builder.with_config(key, *value);
+        }
+        let store = builder
+            .build()
+            .map_err(|e| format!("WAKIT_MEDIA_URL {url}: {e}"))?;
+        let prefix = prefix.trim_matches('/');
+        Ok(MediaStorage {
+            store: Arc::new(store),
+            prefix: (!prefix.is_empty()).then(|| prefix.to_string()),
+            location: url.to_string(),
+        })
     }
 
     /// Where the files are, for logs.
