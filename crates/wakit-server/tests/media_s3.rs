@@ -13,7 +13,6 @@ mod common;
 mod external;
 
 use common::sandbox::{STORE_WAIT, fast_dispatch, world_with};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -203,28 +202,9 @@ async fn inbound_files_and_uploads_live_in_the_bucket(backend: Backend) {
     }
     assert!(listing.contains(&format!("tenant-files/{}/", w.account.org_id)));
 
-    let boundary = "b0undary";
-    let mut form = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"n.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
-    )
-    .into_bytes();
     let pdf: Vec<u8> = (0..6 * 1024 * 1024u32).map(|i| (i % 7) as u8).collect();
-    form.extend_from_slice(&pdf);
-    form.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let up: Value = http
-        .post(format!("{}/functions/v1/api/media", w.server.root()))
-        .bearer_auth(&key)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let root = w.server.root();
+    let (_, up) = common::media::upload(&root, &key, "n.pdf", Some("application/pdf"), &pdf).await;
     assert_eq!(up["size"], pdf.len() as u64, "{up}");
     let url = format!(
         "{}/functions/v1/api/media/{}",

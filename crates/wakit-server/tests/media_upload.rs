@@ -31,22 +31,6 @@ async fn server(ts: &TestStore, dir: &std::path::Path) -> Running {
     serve_api(ts, api).await
 }
 
-/// A multipart body with one `file` field.
-fn form(name: &str, mime: Option<&str>, bytes: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "wakit-test-boundary-7d3f";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
-    )
-    .into_bytes();
-    if let Some(m) = mime {
-        body.extend_from_slice(format!("Content-Type: {m}\r\n").as_bytes());
-    }
-    body.extend_from_slice(b"\r\n");
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 async fn upload(
     s: &Running,
     key: &str,
@@ -54,19 +38,7 @@ async fn upload(
     mime: Option<&str>,
     bytes: &[u8],
 ) -> (u16, Value) {
-    let (ctype, body) = form(name, mime, bytes);
-    let resp = reqwest::Client::new()
-        .post(format!("{}/functions/v1/api/media", s.root()))
-        .bearer_auth(key)
-        .header("content-type", ctype)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    (
-        resp.status().as_u16(),
-        resp.json().await.unwrap_or(Value::Null),
-    )
+    common::media::upload(&s.root(), key, name, mime, bytes).await
 }
 
 fn files_in(dir: &std::path::Path) -> usize {

@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod fake_meta;
 pub mod log;
+pub mod media;
 pub mod meta;
 pub mod raw;
 pub mod sandbox;

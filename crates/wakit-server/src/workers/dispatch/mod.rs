@@ -8,6 +8,7 @@
 
 mod batch;
 mod media_job;
+mod media_send;
 mod meta_jobs;
 mod send;
 
