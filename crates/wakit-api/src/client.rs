@@ -144,6 +144,40 @@ impl Client {
         }
     }
 
+    /// `POST /media`: uploads `bytes` as the file `name` of type `mime` (multipart); the
+    /// answer's `{id, mime_type, size, sha256, filename}`.
+    pub async fn upload_media(
+        &self,
+        name: &str,
+        mime: &str,
+        bytes: Vec<u8>,
+    ) -> Result<Answer<Value>, ClientError> {
+        let boundary = format!("wakit-cli-{}", bytes.len());
+        let name: String = name
+            .chars()
+            .map(|c| if c == '"' || c.is_control() { '_' } else { c })
+            .collect();
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+             Content-Type: {mime}\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(&bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let url = self.url("/media");
+        let req = self
+            .http
+            .post(&url)
+            .bearer_auth(&self.key)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .timeout(Duration::from_secs(600))
+            .body(body);
+        finish(url, req.send().await).await
+    }
+
     /// `GET /ping` (no key needed).
     pub async fn ping(&self) -> Result<Answer<PingResponse>, ClientError> {
         self.get("/ping", &()).await

@@ -92,6 +92,24 @@ pub fn media_limit(mime: &str) -> Option<(&'static str, u64)> {
     })
 }
 
+/// The MIME type the first bytes of a file show, for the types WhatsApp takes.
+pub fn sniff_mime(head: &[u8]) -> Option<&'static str> {
+    let at = |i: usize, sig: &[u8]| head.get(i..i + sig.len()) == Some(sig);
+    Some(match () {
+        _ if at(0, &[0xFF, 0xD8, 0xFF]) => "image/jpeg",
+        _ if at(0, b"\x89PNG\r\n\x1a\n") => "image/png",
+        _ if at(0, b"RIFF") && at(8, b"WEBP") => "image/webp",
+        _ if at(0, b"%PDF-") => "application/pdf",
+        _ if at(0, b"OggS") => "audio/ogg",
+        _ if at(0, b"#!AMR") => "audio/amr",
+        _ if at(0, b"ID3") || at(0, &[0xFF, 0xFB]) => "audio/mpeg",
+        _ if at(4, b"ftyp3g") => "video/3gpp",
+        _ if at(4, b"ftypM4A") => "audio/mp4",
+        _ if at(4, b"ftyp") => "video/mp4",
+        _ => return None,
+    })
+}
+
 /// The MIME type of a file name's extension, for uploads that do not say.
 pub fn mime_from_name(name: &str) -> Option<&'static str> {
     let ext = name.rsplit_once('.')?.1.to_ascii_lowercase();
@@ -175,4 +193,20 @@ fn stamp() -> u128 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_known_by_their_first_bytes() {
+        assert_eq!(sniff_mime(&[0xFF, 0xD8, 0xFF, 0xE0, 0]), Some("image/jpeg"));
+        assert_eq!(sniff_mime(b"RIFF\0\0\0\0WEBPVP8 "), Some("image/webp"));
+        assert_eq!(sniff_mime(b"%PDF-1.7"), Some("application/pdf"));
+        assert_eq!(sniff_mime(b"\0\0\0\x18ftypisom"), Some("video/mp4"));
+        assert_eq!(sniff_mime(b"hola"), None);
+        assert_eq!(media_limit("image/jpeg"), Some(("image", 5 * 1024 * 1024)));
+        assert_eq!(mime_from_name("Factura.PDF"), Some("application/pdf"));
+    }
 }
