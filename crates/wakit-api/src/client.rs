@@ -137,6 +137,58 @@ impl Client {
         finish(url, req.send().await).await
     }
 
+    /// `GET /media/{id}`: the file's response, whose body the caller reads in chunks
+    /// (`Response::chunk`); an error answer is the API's error.
+    pub async fn media(&self, id: &str) -> Result<reqwest::Response, ClientError> {
+        let url = self.url(&format!("/media/{id}"));
+        let sent = self.http.get(&url).bearer_auth(&self.key).send().await;
+        match sent {
+            Ok(resp) if resp.status().is_success() => Ok(resp),
+            other => match finish::<Value>(url.clone(), other).await {
+                Err(e) => Err(e),
+                Ok(a) => Err(ClientError::Decode {
+                    url,
+                    status: a.status,
+                    detail: "not a file".into(),
+                }),
+            },
+        }
+    }
+
+    /// `POST /media`: uploads `bytes` as the file `name` of type `mime` (multipart); the
+    /// answer's `{id, mime_type, size, sha256, filename}`.
+    pub async fn upload_media(
+        &self,
+        name: &str,
+        mime: &str,
+        bytes: Vec<u8>,
+    ) -> Result<Answer<Value>, ClientError> {
+        let boundary = format!("wakit-cli-{}", bytes.len());
+        let name: String = name
+            .chars()
+            .map(|c| if c == '"' || c.is_control() { '_' } else { c })
+            .collect();
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+             Content-Type: {mime}\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(&bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let url = self.url("/media");
+        let req = self
+            .http
+            .post(&url)
+            .bearer_auth(&self.key)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .timeout(Duration::from_secs(600))
+            .body(body);
+        finish(url, req.send().await).await
+    }
+
     /// `GET /ping` (no key needed).
     pub async fn ping(&self) -> Result<Answer<PingResponse>, ClientError> {
         self.get("/ping", &()).await

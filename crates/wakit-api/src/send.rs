@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// Body of `POST /messages`: exactly one of `text`, `template`, `document`.
+/// Body of `POST /messages`: exactly one of `text`, `template`, `image`, `video`,
+/// `audio`, `document`, `sticker`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -22,21 +23,39 @@ pub struct SendRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub template: Option<Value>,
-    /// A document by public link.
+    /// A document: an upload's `id` (`POST /media`) or a public `link`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document: Option<DocumentRequest>,
+    /// An image (jpeg, png): `id` or `link`, optional caption.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<MediaRequest>,
+    /// A video (mp4, 3gpp): `id` or `link`, optional caption.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<MediaRequest>,
+    /// Audio or a voice note: `id` or `link` (no caption).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<MediaRequest>,
+    /// A sticker (webp): `id` or `link` (no caption).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sticker: Option<MediaRequest>,
     /// The number to send from (required when the org has several).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_phone: Option<String>,
 }
 
-/// A document to send.
+/// A document to send (the same fields as any media).
+pub type DocumentRequest = MediaRequest;
+
+/// A file to send: exactly one of `id` (an upload, `POST /media`) or `link` (public https).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
-pub struct DocumentRequest {
-    /// Public https URL (required).
-    #[serde(default)]
+pub struct MediaRequest {
+    /// The id `POST /media` answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Public https URL.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub link: String,
     /// File name shown to the contact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -44,7 +63,8 @@ pub struct DocumentRequest {
     /// Caption.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caption: Option<String>,
-    /// MIME type (default `application/pdf`).
+    /// MIME type of a link (default per kind: `image/jpeg`, `video/mp4`, `audio/ogg`,
+    /// `image/webp`, `application/pdf`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mime_type: Option<String>,
 }

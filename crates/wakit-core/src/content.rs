@@ -156,9 +156,12 @@ impl<'de> Deserialize<'de> for Kind {
     }
 }
 
-/// A media reference: a stored object (`internal://...`), Meta media id (`meta://<id>`)
-/// or a public `https://` link.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// The URI scheme of a file wakit stores: `internal://media/<media-id>`.
+pub const INTERNAL_MEDIA_SCHEME: &str = "internal://media/";
+
+/// A media reference: a stored object (`internal://media/<id>`), Meta media id
+/// (`meta://<id>`) or a public `https://` link.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FileRef {
     /// MIME type, e.g. `image/jpeg`.
     pub mime_type: String,
@@ -170,6 +173,20 @@ pub struct FileRef {
     /// Size in bytes (0 when unknown).
     #[serde(default)]
     pub size: u64,
+    /// The stored file's id (`GET /media/{id}`), once wakit holds the bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Why wakit could not keep the file (e.g. Meta no longer has it); the part stays
+    /// without bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl FileRef {
+    /// The stored file's id when `uri` is `internal://media/<id>`.
+    pub fn internal_id(&self) -> Option<&str> {
+        self.uri.strip_prefix(INTERNAL_MEDIA_SCHEME)
+    }
 }
 
 /// One message's content. Construct with the helper functions; deserializing checks
@@ -384,6 +401,7 @@ mod tests {
                     uri: "https://example.com/x".into(),
                     name: Some("x.jpg".into()),
                     size: 48211,
+                    ..FileRef::default()
                 },
                 Some("caption".into()),
             )
@@ -454,7 +472,8 @@ mod tests {
                     mime_type: "a".into(),
                     uri: "b".into(),
                     name: None,
-                    size: 0
+                    size: 0,
+                    ..FileRef::default()
                 },
                 None
             )

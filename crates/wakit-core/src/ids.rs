@@ -83,3 +83,7 @@ id_type!(
     /// A human or AI agent.
     AgentId
 );
+id_type!(
+    /// A stored media file (`media` row).
+    MediaId
+);

@@ -60,16 +60,16 @@ impl GraphClient {
         &self.base
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}/{}", self.base, path.trim_start_matches('/'))
     }
 
-    fn request(&self, method: Method, url: &str, token: &str) -> RequestBuilder {
+    pub(crate) fn request(&self, method: Method, url: &str, token: &str) -> RequestBuilder {
         self.http.request(method, url).bearer_auth(token)
     }
 
     /// Sends the request; a non-2xx answer becomes a classified [`MetaError`].
-    async fn call(&self, req: RequestBuilder) -> Result<Value, MetaError> {
+    pub(crate) async fn call(&self, req: RequestBuilder) -> Result<Value, MetaError> {
         let resp = req.send().await.map_err(|e| MetaError {
             unreached: e.is_connect(),
             ..MetaError::network(transport(e))
@@ -210,7 +210,7 @@ impl GraphClient {
 }
 
 /// A transport error described without leaking the URL's query (tokens may sit there).
-fn transport(e: reqwest::Error) -> String {
+pub(crate) fn transport(e: reqwest::Error) -> String {
     let what = if e.is_timeout() {
         "timeout"
     } else if e.is_connect() {

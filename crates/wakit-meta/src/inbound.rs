@@ -54,6 +54,7 @@ fn media(item: &Value, kind: Kind) -> Option<MessageContent> {
         uri: format!("{META_MEDIA_SCHEME}{id}"),
         name: str_field(obj, "filename").map(str::to_string),
         size: obj.get("file_size").and_then(Value::as_u64).unwrap_or(0),
+        ..FileRef::default()
     };
     let caption = str_field(obj, "caption").map(str::to_string);
     MessageContent::file(kind, file, caption)

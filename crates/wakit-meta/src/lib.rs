@@ -16,6 +16,7 @@ pub mod client;
 pub mod errors;
 pub mod event;
 pub mod inbound;
+pub mod media;
 pub mod send;
 pub mod signature;
 pub mod types;
@@ -23,5 +24,6 @@ pub mod webhook;
 
 pub use client::{DEFAULT_GRAPH_URL, GraphClient, NumberInfo, SendOk, Template};
 pub use errors::{ErrorClass, MetaError, classify};
+pub use media::{MediaInfo, UPLOADED_ID_DAYS, media_limit, mime_from_name, sniff_mime};
 pub use send::{UnsupportedContent, send_payload};
 pub use webhook::{WebhookEvent, parse_webhook, parse_webhook_value, verify_challenge};

@@ -11,6 +11,7 @@ fn file(uri: &str, name: Option<&str>) -> FileRef {
         uri: uri.into(),
         name: name.map(Into::into),
         size: 0,
+        ..FileRef::default()
     }
 }
 

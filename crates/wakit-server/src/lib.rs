@@ -12,6 +12,7 @@ pub mod flights;
 pub mod graph;
 pub mod inbox_writer;
 pub mod mcp;
+pub mod media;
 pub mod metrics;
 pub mod outgoing;
 pub mod refusals;
@@ -117,6 +118,8 @@ pub struct ApiConfig {
     pub mcp: mcp::McpConfig,
     /// The event stream (`GET /events`).
     pub events: routes::events::EventsConfig,
+    /// Media storage, upload limit and URL signing (the dispatcher's downloads use it too).
+    pub media: media::MediaConfig,
 }
 
 impl Default for ApiConfig {
@@ -134,6 +137,7 @@ impl Default for ApiConfig {
             auth: routes::auth::AuthConfig::default(),
             mcp: mcp::McpConfig::default(),
             events: routes::events::EventsConfig::default(),
+            media: media::MediaConfig::default(),
         }
     }
 }
@@ -235,6 +239,7 @@ async fn spawn_workers(
             meta.secrets.clone(),
             workers::dispatch::DispatchConfig {
                 lease: options.job_lease,
+                media: state.api.media.clone(),
                 ..meta.dispatch.clone()
             },
         );

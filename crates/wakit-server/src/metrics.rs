@@ -59,6 +59,12 @@ pub fn pruned(table: &'static str, n: u64) {
     counter!("wakit_retention_deleted_total", "table" => table).increment(n);
 }
 
+/// An inbound file of `bytes` was downloaded from Meta and stored.
+pub fn media_stored(bytes: u64) {
+    counter!("wakit_media_stored_total").increment(1);
+    counter!("wakit_media_stored_bytes_total").increment(bytes);
+}
+
 /// The metrics router.
 pub fn router(state: AppState) -> Router {
     Router::new()

@@ -92,6 +92,7 @@ async fn text_needs_an_open_window(backend: Backend) {
     let doc = SendRequest {
         contact_phone: Some(LAPSED.into()),
         document: Some(DocumentRequest {
+            id: None,
             link: "https://example.com/f.pdf".into(),
             ..Default::default()
         }),
@@ -242,6 +243,7 @@ async fn documents(backend: Backend) {
     let doc = |link: &str| SendRequest {
         contact_phone: Some(CUSTOMER.into()),
         document: Some(DocumentRequest {
+            id: None,
             link: link.into(),
             filename: Some("factura.pdf".into()),
             caption: Some("Tu factura".into()),
@@ -250,7 +252,10 @@ async fn documents(backend: Backend) {
         ..Default::default()
     };
     let e = expect_error(api.send(&doc(""), None).await, 400, "invalid_parameter");
-    assert_eq!(e.error, "document.link is required");
+    assert_eq!(
+        e.error,
+        "document.id (an upload, POST /media) or document.link (public https URL) is required"
+    );
     expect_error(
         api.send(&doc("http://example.com/f.pdf"), None).await,
         400,

@@ -60,7 +60,7 @@ pub use number::{
     normalize_phone,
 };
 pub use records::{ReadReceipt, SentMessage, SimStats, WebhookRecord, WebhookStats};
-pub use sim::{GRAPH_VERSION, Sim, SimHandle, StormReport};
+pub use sim::{GRAPH_VERSION, Sim, SimHandle, SimMedia, StormReport};
 pub use template::{STATUSES as TEMPLATE_STATUSES, Template, TemplateSpec, placeholders};
 pub use webhooks::kinds::{
     INBOUND_KINDS, QUALITY_EVENTS, STATUS_KINDS, TEMPLATE_QUALITIES, webhook_kind, webhook_kinds,

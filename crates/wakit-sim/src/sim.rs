@@ -21,6 +21,9 @@ use crate::template::{Template, TemplateSpec};
 use crate::webhooks::delivery::{Deliverer, DeliveryConfig};
 use crate::{control, graph};
 
+mod media;
+pub use media::SimMedia;
+
 /// The Graph version segment [`SimHandle::base_url`] uses (any `vN.M` is accepted).
 pub const GRAPH_VERSION: &str = "v24.0";
 

@@ -64,6 +64,10 @@ pub(crate) struct State {
     pub quirks: Quirks,
     pub chatty: Option<Chatty>,
     pub customers_read: bool,
+    /// File downloads served.
+    pub media_downloads: u64,
+    /// Downloads still to fail with a 500.
+    pub failing_downloads: u32,
 }
 
 impl State {
@@ -93,6 +97,8 @@ impl State {
             quirks,
             chatty,
             customers_read,
+            media_downloads: 0,
+            failing_downloads: 0,
         }
     }
 

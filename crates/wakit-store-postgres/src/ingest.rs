@@ -9,6 +9,7 @@ use sqlx::{PgConnection, Row};
 use wakit_core::{
     AccountId, ConversationId, MessageId, MessageStatus, OrgId, Sender, StatusHistory,
 };
+use wakit_store::media::download_job;
 use wakit_store::{AddressFields, InboundRow, IngestWriter, Ingested, StoreError, StoreResult};
 
 use crate::contacts::{Touch, upsert_address, write_address};
@@ -130,6 +131,10 @@ impl IngestWriter for Writer<'_> {
             .await
             .db()?;
         if done.try_get::<i64, _>("inserted").db()? > 0 {
+            // Its media's download job, in the same transaction as the message.
+            if let Some(job) = download_job(row.org, row.id, msg) {
+                crate::jobs::insert_job(self.tx, &job).await?;
+            }
             return Ok(None);
         }
         // A concurrent batch stored the wamid first: answer with its message.

@@ -37,6 +37,7 @@ mod ingest_batch;
 mod jobs;
 mod keys;
 mod leases;
+mod media;
 mod merged;
 mod messages;
 mod orgs;

@@ -10,7 +10,8 @@ use sqlx::SqliteConnection;
 use wakit_core::{
     AccountId, ConversationId, Direction, MessageId, MessageStatus, OrgId, Sender, StatusHistory,
 };
-use wakit_store::{AddressFields, InboundRow, IngestWriter, Ingested, StoreResult};
+use wakit_store::media::download_job;
+use wakit_store::{AddressFields, InboundRow, IngestWriter, Ingested, NewJob, StoreResult};
 
 use crate::error::DbResultExt;
 use crate::messages::{INSERT_MESSAGE, NewRow, TOUCH_CONVERSATION, bind_row};
@@ -129,6 +130,8 @@ pub(crate) struct Writer<'c> {
     pub(crate) conn: &'c mut SqliteConnection,
     pub(crate) at: DateTime<Utc>,
     pending: Vec<Insert>,
+    /// Download jobs of the batch's media messages, queued with them.
+    jobs: Vec<NewJob>,
 }
 
 impl<'c> Writer<'c> {
@@ -137,6 +140,7 @@ impl<'c> Writer<'c> {
             conn,
             at,
             pending: Vec::new(),
+            jobs: Vec::new(),
         }
     }
 
@@ -180,10 +184,15 @@ impl IngestWriter for Writer<'_> {
         // The wamid was looked up with the batch and writes are serialized, so the insert
         // cannot collide; if it did, the unique index fails the whole transaction.
         self.pending.push(Insert::new(&row)?);
+        self.jobs.extend(download_job(row.org, row.id, row.msg));
         Ok(None)
     }
 
     async fn finish(&mut self) -> StoreResult<()> {
-        self.flush().await
+        self.flush().await?;
+        for job in std::mem::take(&mut self.jobs) {
+            crate::jobs::insert_job(self.conn, &job).await?;
+        }
+        Ok(())
     }
 }

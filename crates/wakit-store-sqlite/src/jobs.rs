@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
+use sqlx::SqliteConnection;
 use uuid::Uuid;
 use wakit_core::JobId;
 use wakit_store::{Job, JobState, JobStore, NewJob, StoreError, StoreResult};
@@ -12,28 +13,34 @@ use crate::error::DbResultExt;
 use crate::rows::{JOB_COLUMNS, get_uuid, job, now, to_json, us};
 use crate::shared::{changed, limit};
 
+/// Queues a job in the caller's transaction.
+pub(crate) async fn insert_job(conn: &mut SqliteConnection, new: &NewJob) -> StoreResult<JobId> {
+    let id = JobId::new();
+    sqlx::query(
+        "INSERT INTO jobs (id, organization_id, kind, payload, state, priority, attempts, run_at, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, 'queued', ?5, 0, ?6, ?7, ?7)",
+    )
+    .bind(id.to_string())
+    .bind(new.org_id.map(|o| o.to_string()))
+    .bind(&new.kind)
+    .bind(to_json(&new.payload)?)
+    .bind(new.priority)
+    .bind(us(new.run_at))
+    .bind(us(now()))
+    .execute(conn)
+    .await
+    .db()?;
+    Ok(id)
+}
+
 #[async_trait]
 impl JobStore for SqliteStore {
     async fn enqueue_job(&self, new: NewJob) -> StoreResult<JobId> {
-        let id = JobId::new();
         let mut tx = self.write_tx().await?;
         if let Some(org) = new.org_id {
             crate::shared::require_org(&mut *tx, org).await?;
         }
-        sqlx::query(
-            "INSERT INTO jobs (id, organization_id, kind, payload, state, priority, attempts, run_at, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, 'queued', ?5, 0, ?6, ?7, ?7)",
-        )
-        .bind(id.to_string())
-        .bind(new.org_id.map(|o| o.to_string()))
-        .bind(&new.kind)
-        .bind(to_json(&new.payload)?)
-        .bind(new.priority)
-        .bind(us(new.run_at))
-        .bind(us(now()))
-        .execute(&mut *tx)
-        .await
-        .db()?;
+        let id = insert_job(&mut tx, &new).await?;
         tx.commit().await.db()?;
         Ok(id)
     }

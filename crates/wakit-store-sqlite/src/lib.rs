@@ -24,6 +24,7 @@ mod ingest_batch;
 mod jobs;
 mod keys;
 mod leases;
+mod media;
 mod messages;
 mod orgs;
 mod people;

@@ -102,6 +102,8 @@ conformance!(
     retention::tables_stay_bounded_across_prune_cycles,
     retention::each_kind_is_kept_for_its_own_time,
     retention::prunes_are_capped_and_safe_to_run_at_once,
+    media::inbound_media_gets_one_download_job,
+    media::media_rows_and_file_parts_stay_in_their_org,
     ; postgres_only:
     jobs::queued_jobs_wake_waiting_workers,
     pacing::shared_pacing_reserves_consecutive_blocks,

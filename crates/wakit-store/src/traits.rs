@@ -446,6 +446,7 @@ pub trait Store:
     + RetentionStore
     + crate::DataApiStore
     + crate::AgentStore
+    + crate::MediaStore
 {
     /// `sqlite` or `postgres`: a name for people (logs, `/ping`); code asks the
     /// capability methods below instead.

@@ -163,6 +163,7 @@ impl SendMessage {
                     mime_type: file.mime_type,
                     filename: file.name,
                     caption: c.text,
+                    ..Default::default()
                 });
             }
             (t, k) => {

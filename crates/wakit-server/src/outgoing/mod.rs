@@ -7,8 +7,8 @@
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
-use wakit_api::{DocumentRequest, IDEMPOTENCY_HEADER, SendRequest};
-use wakit_core::content::{FileRef, Kind};
+use wakit_api::{IDEMPOTENCY_HEADER, SendRequest};
+
 use wakit_core::template::ParamSpec;
 use wakit_core::{AgentId, CustomerRef, MessageContent, MessageId, OrgId, ServiceWindow};
 use wakit_store::{
@@ -16,6 +16,7 @@ use wakit_store::{
     Priority, StoreError,
 };
 
+mod media;
 mod template_limits;
 
 use crate::AppState;
@@ -117,19 +118,20 @@ async fn content(
     to: &CustomerRef,
     req: &SendRequest,
 ) -> Result<MessageContent, ApiError> {
-    match (&req.text, &req.template, &req.document) {
-        (Some(text), None, None) => text_content(state, account, to, text).await,
-        (None, Some(template), None) => template_content(state, account, template).await,
-        (None, None, Some(doc)) => {
-            let content = document_content(doc)?;
+    let files = media::requested(req);
+    match (&req.text, &req.template, &files[..]) {
+        (Some(text), None, []) => text_content(state, account, to, text).await,
+        (None, Some(template), []) => template_content(state, account, template).await,
+        (None, None, [(kind, file)]) => {
+            let content = media::content(state, account.org_id, *kind, file).await?;
             window_open(state, account, to).await?;
             Ok(content)
         }
-        (None, None, None) => Err(ApiError::bad_request(
-            "One of text, template or document is required",
+        (None, None, []) => Err(ApiError::bad_request(
+            "One of text, template, image, video, audio, document or sticker is required",
         )),
         _ => Err(ApiError::bad_request(
-            "Give only one of text, template or document",
+            "Give only one of text, template, image, video, audio, document or sticker",
         )),
     }
 }
@@ -234,28 +236,4 @@ async fn template_content(
         "language": { "code": code },
         "components": components,
     })))
-}
-
-fn document_content(doc: &DocumentRequest) -> Result<MessageContent, ApiError> {
-    let link = doc.link.trim();
-    if link.is_empty() {
-        return Err(ApiError::bad_request("document.link is required"));
-    }
-    let host = link.strip_prefix("https://").unwrap_or_default();
-    if host.is_empty() || host.starts_with('/') || link.chars().any(char::is_whitespace) {
-        return Err(ApiError::bad_request(
-            "document.link must be a public https:// URL",
-        ));
-    }
-    let file = FileRef {
-        mime_type: doc
-            .mime_type
-            .clone()
-            .unwrap_or_else(|| "application/pdf".to_string()),
-        uri: link.to_string(),
-        name: doc.filename.clone(),
-        size: 0,
-    };
-    MessageContent::file(Kind::Document, file, doc.caption.clone())
-        .ok_or_else(|| ApiError::bad_request("document cannot be sent"))
 }

@@ -57,7 +57,7 @@ fn too_large() -> ApiError {
 
 /// Most bytes of a refused upload read (and dropped) before answering, and for how long.
 const DRAIN_BYTES: usize = 16 * 1024 * 1024;
-const DRAIN_TIME: Duration = Duration::from_secs(5);
+pub(crate) const DRAIN_TIME: Duration = Duration::from_secs(5);
 
 /// What to do with the rest of a body over the limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -140,7 +140,7 @@ enum Short {
 }
 
 /// Reads and drops the rest of a refused upload, bounded in bytes and time.
-async fn drain(mut body: BodyDataStream, already: usize) {
+pub(crate) async fn drain(mut body: BodyDataStream, already: usize) {
     let drain = async {
         let mut read = already;
         while read < DRAIN_BYTES {

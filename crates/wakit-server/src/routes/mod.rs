@@ -11,6 +11,8 @@ pub mod cors;
 pub mod events;
 mod health;
 pub mod labels;
+mod media;
+mod media_upload;
 pub mod openapi;
 mod outcome;
 pub(crate) mod params;
@@ -45,6 +47,8 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(contacts::router())
         .merge(read::router())
         .merge(events::router())
+        .merge(media::router())
+        .merge(media_upload::router())
 }
 
 /// The OpenAPI 3.1 document of the REST API.

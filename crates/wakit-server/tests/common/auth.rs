@@ -4,14 +4,13 @@
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{Value, json};
 use std::path::Path;
-use std::time::Duration;
 use wakit_core::Role;
+use wakit_server::ApiConfig;
 use wakit_server::routes::auth::{AuthConfig, JwtSecret};
-use wakit_server::{ApiConfig, AppState, ServeOptions, WebhookConfig};
 use wakit_store_tests::TestStore;
 use wakit_store_tests::fixture::Fixture;
 
-use super::{Running, serve_state};
+use super::Running;
 
 /// The JWT secret of the test servers.
 pub const JWT_SECRET: &str = "test-jwt-secret-that-is-at-least-32-bytes";
@@ -28,21 +27,11 @@ pub async fn start_auth(ts: &TestStore, signup: bool) -> (Running, Auth) {
         signup,
         ..AuthConfig::default()
     };
-    let state = AppState {
-        api: ApiConfig {
-            auth,
-            ..ApiConfig::default()
-        },
-        store: ts.store.clone(),
-        webhook: WebhookConfig::default(),
-        meta: None,
+    let api = ApiConfig {
+        auth,
+        ..ApiConfig::default()
     };
-    let options = ServeOptions {
-        drain: Duration::from_secs(5),
-        workers: false,
-        ..ServeOptions::default()
-    };
-    let running = serve_state(state, options).await;
+    let running = super::serve_api(ts, api).await;
     let client = Auth {
         base: format!("{}/auth/v1", running.root()),
         anon: secret.api_key(false).expect("anon key"),

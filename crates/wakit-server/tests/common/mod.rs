@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod fake_meta;
 pub mod log;
+pub mod media;
 pub mod meta;
 pub mod raw;
 pub mod sandbox;
@@ -119,6 +120,22 @@ pub async fn start_with(store: Arc<dyn Store>, workers: bool) -> Running {
     let options = ServeOptions {
         drain: Duration::from_secs(5),
         workers,
+        ..ServeOptions::default()
+    };
+    serve_state(state, options).await
+}
+
+/// Starts the server over `ts` with `api` settings, without workers nor Meta.
+pub async fn serve_api(ts: &TestStore, api: wakit_server::ApiConfig) -> Running {
+    let state = AppState {
+        api,
+        store: ts.store.clone(),
+        webhook: WebhookConfig::default(),
+        meta: None,
+    };
+    let options = ServeOptions {
+        drain: Duration::from_secs(5),
+        workers: false,
         ..ServeOptions::default()
     };
     serve_state(state, options).await

@@ -43,24 +43,7 @@ const SUPPORTED: &[&str] = &[
 
 /// Max size per supported MIME type (reference §6).
 fn max_size(mime: &str) -> Option<usize> {
-    const MB: usize = 1024 * 1024;
-    Some(match mime {
-        "audio/aac" | "audio/amr" | "audio/mpeg" | "audio/mp4" | "audio/ogg" | "audio/opus" => {
-            16 * MB
-        }
-        "text/plain"
-        | "application/pdf"
-        | "application/msword"
-        | "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-        | "application/vnd.ms-excel"
-        | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        | "application/vnd.ms-powerpoint"
-        | "application/vnd.openxmlformats-officedocument.presentationml.presentation" => 100 * MB,
-        "image/jpeg" | "image/png" => 5 * MB,
-        "video/mp4" | "video/3gpp" => 16 * MB,
-        "image/webp" => 500 * 1024,
-        _ => return None,
-    })
+    wakit_meta::media_limit(mime).and_then(|(_, max)| usize::try_from(max).ok())
 }
 
 fn upload_error(details: impl Into<String>) -> GraphError {
@@ -172,8 +155,17 @@ pub(crate) async fn download(
     headers: HeaderMap,
 ) -> Result<Response, GraphError> {
     let now = Utc::now();
-    let st = core.state();
+    let mut st = core.state();
     let wabas = authorize(&st, access_token(&headers, &query).as_deref(), now)?;
+    if st.failing_downloads > 0 {
+        st.failing_downloads -= 1;
+        return Err(GraphError::wa(
+            2,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Service temporarily unavailable",
+            "The media could not be served; try again later.",
+        ));
+    }
     let expired = || GraphError {
         status: StatusCode::NOT_FOUND,
         ..GraphError::param("Media URL expired or invalid; fetch a new one with GET /{media-id}.")
@@ -187,8 +179,11 @@ pub(crate) async fn download(
     if !wabas.contains(&media.waba_id) {
         return Err(GraphError::no_object("get", &media_id));
     }
-    let mut resp = (StatusCode::OK, media.bytes.clone()).into_response();
-    if let Ok(v) = HeaderValue::from_str(&media.mime_type) {
+    let bytes = media.bytes.clone();
+    let mime = media.mime_type.clone();
+    st.media_downloads += 1;
+    let mut resp = (StatusCode::OK, bytes).into_response();
+    if let Ok(v) = HeaderValue::from_str(&mime) {
         resp.headers_mut().insert(header::CONTENT_TYPE, v);
     }
     Ok(resp)

@@ -75,6 +75,15 @@ async fn populated_org(store: &PgStore, pnid: &str) -> OrgId {
         prefix: "sk_".into(),
     };
     store.create_api_key(org, key).await.expect("key");
+    let file = NewMedia {
+        sha256: "0".repeat(64),
+        size: 1,
+        mime_type: "image/jpeg".into(),
+        filename: None,
+        storage_key: format!("{org}/00/{}", "0".repeat(64)),
+        message_id: None,
+    };
+    store.insert_media(org, file).await.expect("media");
     for sql in [
         "INSERT INTO agents (organization_id, name) VALUES ($1, 'agent')",
         "INSERT INTO webhooks (organization_id, table_name, url) VALUES ($1, 'messages', 'https://x')",
@@ -146,7 +155,7 @@ async fn a_query_sees_only_its_scope() {
         return;
     };
     let tables = tenant_tables(&store).await;
-    assert_eq!(tables.len(), 15, "{tables:?}");
+    assert_eq!(tables.len(), 16, "{tables:?}");
     for t in &tables {
         // The test's own (superuser) connection bypasses the policies: both orgs' rows.
         let mut owner = store.pool().acquire().await.expect("conn");

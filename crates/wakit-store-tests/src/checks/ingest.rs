@@ -243,6 +243,7 @@ pub async fn content_round_trips_through_storage(store: &dyn Store) {
                 uri: "meta://123".into(),
                 name: None,
                 size: 48211,
+                ..Default::default()
             },
             Some("caption".into()),
         )

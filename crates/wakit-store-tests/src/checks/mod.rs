@@ -13,6 +13,7 @@ pub mod ingest_batch;
 pub mod jobs;
 pub mod keys;
 pub mod leases;
+pub mod media;
 pub mod pacing;
 pub mod people;
 pub mod retention;

@@ -91,9 +91,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         ..AuthConfig::default()
     };
     let login = demo_login(&*store, &auth, account.org_id).await?;
+    let media = wakit_server::media::MediaConfig::local(
+        &dir.join("media"),
+        wakit_server::media::UrlSigner::new(secrets.derive("media-url")),
+    )
+    .map_err(anyhow::Error::msg)?;
     let state = AppState {
         api: wakit_server::ApiConfig {
             auth,
+            media,
             ..Default::default()
         },
         store: store.clone(),

@@ -58,6 +58,8 @@ pub enum Command {
     Listen(client::ListenArgs),
     /// AI agents that answer customers: list, add, set, pause, resume (admin key).
     Agents(client::AgentsArgs),
+    /// Stored media files: `wakit media get ID -o FILE`.
+    Media(client::MediaArgs),
     /// Change the default WhatsApp account.
     Switch(client::SwitchArgs),
     /// Print a shell completion script (bash, zsh, fish, ...).
@@ -128,6 +130,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Contacts(args) => client::contacts(args).await,
         Command::Templates(args) => client::templates(args).await,
         Command::Listen(args) => client::listen(args).await,
+        Command::Media(args) => client::media(args).await,
         Command::Switch(args) => client::switch(args).await,
         Command::Mcp(args) => client::mcp(args).await,
         Command::Agents(args) => client::agents(args).await,

@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use wakit_server::conn::{self, ConnLimits};
 use wakit_server::mcp::McpConfig;
+use wakit_server::media::{MediaConfig, MediaStorage, UrlSigner};
 use wakit_server::refusals::{self, Refusals};
 use wakit_server::routes::auth::AuthConfig;
 use wakit_server::workers::dispatch::DispatchConfig;
@@ -261,6 +262,16 @@ pub struct ApiArgs {
         value_name = "HOSTS"
     )]
     pub mcp_allowed_hosts: String,
+    /// Where media files are kept: a local directory (default `$WAKIT_DATA_DIR/media`) or
+    /// `s3://bucket/prefix` on any S3-compatible store (credentials, region and endpoint
+    /// from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL,
+    /// AWS_ALLOW_HTTP).
+    #[arg(long, env = "WAKIT_MEDIA_URL", value_name = "URL")]
+    pub media_url: Option<String>,
+    /// Largest media file kept or accepted, bytes.
+    #[arg(long, env = "WAKIT_MEDIA_MAX_BYTES", default_value_t = wakit_server::media::DEFAULT_MAX_BYTES,
+          value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    pub media_max_bytes: u64,
 }
 
 /// `on`/`off` (also `true`/`false`, `1`/`0`).
@@ -291,6 +302,24 @@ impl ApiArgs {
     }
 }
 
+impl ApiArgs {
+    /// The media storage these options name; signed URLs use a key derived from the
+    /// secret key, so they hold across restarts and replicas.
+    pub fn media(&self, secrets: &wakit_store::secrets::SecretBox) -> anyhow::Result<MediaConfig> {
+        let storage = match &self.media_url {
+            Some(url) if !url.trim().is_empty() => MediaStorage::from_url(url.trim()),
+            _ => MediaStorage::local(&super::db::data_dir().join("media")),
+        }
+        .map_err(anyhow::Error::msg)?;
+        tracing::info!(media = storage.location(), "media storage");
+        Ok(MediaConfig {
+            storage,
+            max_bytes: self.media_max_bytes,
+            signer: UrlSigner::new(secrets.derive("media-url")),
+        })
+    }
+}
+
 impl DispatchArgs {
     /// The dispatcher configuration these options describe.
     pub fn config(&self) -> DispatchConfig {
@@ -318,6 +347,7 @@ impl RunArgs {
                 .map(String::into_bytes),
             verify_token: checked_secret("WAKIT_VERIFY_TOKEN", self.verify_token)?,
         };
+        let media = self.api.media(&secrets)?;
         let meta = Some(MetaConfig {
             graph,
             secrets,
@@ -332,6 +362,7 @@ impl RunArgs {
         };
         let mut api = self.api.config();
         api.auth.secret = jwt;
+        api.media = media;
         let state = AppState {
             store,
             webhook,

@@ -218,6 +218,7 @@ fn content(content: Option<&Value>) -> Result<SendRequest, RestError> {
                 filename: field("name"),
                 caption: c.get("text").and_then(Value::as_str).map(String::from),
                 mime_type: field("mime_type"),
+                ..Default::default()
             });
         }
         (Some("document"), _) => {

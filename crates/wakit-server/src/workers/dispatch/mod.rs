@@ -7,6 +7,8 @@
 //! [`wakit_store::DispatchStart`]).
 
 mod batch;
+mod media_job;
+mod media_send;
 mod meta_jobs;
 mod send;
 
@@ -23,14 +25,20 @@ use wakit_core::{AccountId, MessageId, OrgId};
 use wakit_meta::{GraphClient, MetaError};
 use wakit_store::secrets::SecretBox;
 use wakit_store::{
-    Account, DispatchStart, Job, READ_RECEIPT, SEND_MESSAGE, SYNC_NUMBER, SYNC_TEMPLATES,
-    SendAccepted, Store, StoreError, StoreResult,
+    Account, DOWNLOAD_MEDIA, DispatchStart, Job, READ_RECEIPT, SEND_MESSAGE, SYNC_NUMBER,
+    SYNC_TEMPLATES, SendAccepted, Store, StoreError, StoreResult,
 };
 
 use super::pacing::{Pacer, SharedPacer};
 
 /// Job kinds the dispatcher runs.
-pub const KINDS: [&str; 4] = [SEND_MESSAGE, READ_RECEIPT, SYNC_TEMPLATES, SYNC_NUMBER];
+pub const KINDS: [&str; 5] = [
+    SEND_MESSAGE,
+    READ_RECEIPT,
+    SYNC_TEMPLATES,
+    SYNC_NUMBER,
+    DOWNLOAD_MEDIA,
+];
 
 /// How the dispatcher behaves.
 #[derive(Clone, Debug)]
@@ -54,6 +62,8 @@ pub struct DispatchConfig {
     pub lease: Duration,
     /// Idle wait between polls for due jobs.
     pub poll: Duration,
+    /// Where inbound media is kept (the server's, set when the workers start).
+    pub media: crate::media::MediaConfig,
 }
 
 impl Default for DispatchConfig {
@@ -68,6 +78,7 @@ impl Default for DispatchConfig {
             pacing_horizon: Duration::from_secs(1),
             lease: Duration::from_secs(30),
             poll: Duration::from_millis(50),
+            media: crate::media::MediaConfig::default(),
         }
     }
 }
@@ -223,6 +234,7 @@ impl Dispatcher {
             READ_RECEIPT => self.read_receipt(&job).await,
             SYNC_TEMPLATES => self.sync_templates(&job).await,
             SYNC_NUMBER => self.sync_number(&job).await,
+            DOWNLOAD_MEDIA => self.download_media(&job).await,
             other => Err(StoreError::other(format!("unknown job kind {other}"))),
         };
         if let Err(e) = result {

@@ -54,6 +54,10 @@ impl Dispatcher {
                 .await?;
             return Ok(());
         }
+        let content = match self.with_meta_media(job, org, &message, &number).await? {
+            super::media_send::Ready::Send(c) => c,
+            super::media_send::Ready::Stopped => return Ok(()),
+        };
         let message = match self.inner.begins.submit((org, id)).await? {
             DispatchStart::Send(m) => m,
             DispatchStart::Done(_) => {
@@ -66,7 +70,7 @@ impl Dispatcher {
         };
         let payload = match wakit_meta::send_payload(
             message.contact_phone.as_str(),
-            &message.content,
+            &content,
             Some(&id.to_string()),
         ) {
             Ok(p) => p,

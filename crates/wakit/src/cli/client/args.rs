@@ -78,14 +78,22 @@ pub struct ChatArgs {
     wakit send Maria \"Your order is on its way\"\n  \
     wakit send 5215551234567 --template hello_world\n  \
     wakit send 5215551234567 -t appointment_reminder --vars \"Maria,lunes 10:00\"\n  \
-    wakit send 5215551234567 -t order_update --vars \"Maria,A-1042\" --lang es")]
+    wakit send 5215551234567 -t order_update --vars \"Maria,A-1042\" --lang es\n  \
+    wakit send Maria --file ./foto.jpg --caption \"Tu pedido\"")]
 pub struct SendArgs {
     /// The contact: a phone number (digits with country code) or a name to search for.
     #[arg(value_name = "PHONE|NAME")]
     pub contact: String,
     /// The text to send (needs an open 24 h service window).
-    #[arg(required_unless_present = "template", conflicts_with = "template")]
+    #[arg(required_unless_present_any = ["template", "file"], conflicts_with = "template")]
     pub text: Option<String>,
+    /// Send this file (photo, video, audio, document or sticker, by its content); needs
+    /// an open 24 h service window.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["template", "text"])]
+    pub file: Option<std::path::PathBuf>,
+    /// The file's caption (photos, videos and documents).
+    #[arg(long, value_name = "TEXT", requires = "file")]
+    pub caption: Option<String>,
     /// Send this approved template instead of text (works outside the service window).
     #[arg(short, long, value_name = "NAME")]
     pub template: Option<String>,
@@ -176,4 +184,24 @@ pub struct ListenArgs {
     pub secret: Option<String>,
     #[command(flatten)]
     pub out: JsonFlag,
+}
+
+/// `wakit media`.
+#[derive(Debug, Args)]
+pub struct MediaArgs {
+    #[command(subcommand)]
+    pub command: MediaCommand,
+}
+
+/// What `wakit media` does.
+#[derive(Debug, clap::Subcommand)]
+pub enum MediaCommand {
+    /// Save a stored file (the `file.id` of a message, shown by `wakit chat --json`).
+    Get {
+        /// The file's id.
+        id: String,
+        /// Where to write it (`-` for standard output).
+        #[arg(short, long, value_name = "FILE")]
+        output: String,
+    },
 }

@@ -1,11 +1,11 @@
-//! `wakit send`: a text, or a template whose body variables come from `--vars`.
+//! `wakit send`: a text, a template whose body variables come from `--vars`, or a file.
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use serde_json::{Value, json};
-use wakit_api::{ClientError, SendRequest, TemplateItem};
+use wakit_api::{ClientError, MediaRequest, SendRequest, TemplateItem};
 
 use super::style::plus;
-use super::{Ctx, SendArgs, call, call_raw, explain, print_json, resolve};
+use super::{Ctx, SendArgs, UsageError, call, call_raw, explain, print_json, resolve};
 
 /// `wakit send <phone|name> [text] [--template NAME --vars A,B --lang CODE]`.
 pub async fn send(args: SendArgs) -> anyhow::Result<()> {
@@ -25,13 +25,16 @@ pub async fn send(args: SendArgs) -> anyhow::Result<()> {
         ),
         None => None,
     };
-    let request = SendRequest {
+    let mut request = SendRequest {
         contact_phone: Some(phone.clone()),
         text: args.text.clone(),
         template,
         account_phone,
         ..SendRequest::default()
     };
+    if let Some(path) = &args.file {
+        attach(&ctx, &mut request, path, args.caption.clone()).await?;
+    }
     // One key per invocation: the retries below can never send twice.
     let key = uuid::Uuid::new_v4().to_string();
     let answer = match call_raw(|| ctx.client.send(&request, Some(&key))).await {
@@ -54,6 +57,42 @@ pub async fn send(args: SendArgs) -> anyhow::Result<()> {
         let wamid = sent.wamid.as_deref().unwrap_or("-");
         println!("{} Sent (id {}, wamid {wamid})", s.green("✓"), sent.id);
     }
+    Ok(())
+}
+
+/// Uploads the file at `path` (`POST /media`) and names it in `request` under the kind
+/// its content (else its extension) shows.
+async fn attach(
+    ctx: &Ctx,
+    request: &mut SendRequest,
+    path: &std::path::Path,
+    caption: Option<String>,
+) -> anyhow::Result<()> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
+    let mime = wakit_meta::sniff_mime(&bytes)
+        .or_else(|| wakit_meta::mime_from_name(&name))
+        .ok_or_else(|| UsageError(format!("{name}: not a file type WhatsApp sends")))?;
+    let kind = wakit_meta::media_limit(mime).map_or("document", |(k, _)| k);
+    let uploaded = call(|| ctx.client.upload_media(&name, mime, bytes.clone())).await?;
+    let id = uploaded.raw["id"].as_str().unwrap_or_default().to_string();
+    let media = MediaRequest {
+        id: Some(id),
+        caption,
+        filename: (kind == "document").then_some(name),
+        ..MediaRequest::default()
+    };
+    let slot = match kind {
+        "image" => &mut request.image,
+        "video" => &mut request.video,
+        "audio" => &mut request.audio,
+        "sticker" => &mut request.sticker,
+        _ => &mut request.document,
+    };
+    *slot = Some(media);
     Ok(())
 }
 

@@ -180,13 +180,44 @@ pub fn truncate(text: &str, max: usize) -> String {
     out
 }
 
-/// What a message's content says, in words: its text, else `[kind]` and any caption.
+/// A size as people read it: `812 B`, `48 KB`, `3.2 MB`.
+pub fn human_size(n: u64) -> String {
+    const KB: u64 = 1024;
+    match n {
+        n if n < KB => format!("{n} B"),
+        n if n < KB * KB => format!("{} KB", (n + KB / 2) / KB),
+        n => format!("{:.1} MB", n as f64 / (KB * KB) as f64),
+    }
+}
+
+/// What a message's content says, in words: its text, else `[kind]` and any caption;
+/// a file with its size (`[image 48 KB] caption`).
 pub fn describe(content: &Value) -> String {
     let kind = content.get("kind").and_then(Value::as_str).unwrap_or("");
     let text = content.get("text").and_then(Value::as_str).unwrap_or("");
     let data = content.get("data");
     match kind {
         "text" | "" => text.to_string(),
+        "image" | "video" | "audio" | "document" | "sticker" => {
+            let file = content.get("file");
+            let size = file.and_then(|f| f.get("size")).and_then(Value::as_u64);
+            let what = match (file.and_then(|f| f.get("error")), size) {
+                (Some(_), _) => format!("{kind}, not kept"),
+                (None, Some(n)) if n > 0 => format!("{kind} {}", human_size(n)),
+                _ => kind.to_string(),
+            };
+            // The server describes a file part without caption as "[kind]".
+            let caption = if text.starts_with('[') { "" } else { text };
+            let name = file
+                .and_then(|f| f.get("name"))
+                .and_then(Value::as_str)
+                .filter(|_| caption.is_empty());
+            match (caption, name) {
+                ("", Some(n)) => format!("[{what}] {n}"),
+                ("", None) => format!("[{what}]"),
+                (c, _) => format!("[{what}] {c}"),
+            }
+        }
         "template" => {
             let name = data
                 .and_then(|d| d.get("name"))
@@ -305,6 +336,13 @@ mod tests {
             describe(&json!({"kind":"image","text":"cap"})),
             "[image] cap"
         );
+        let photo = json!({"kind":"image","text":"mi recibo","file":{"size":49152}});
+        assert_eq!(describe(&photo), "[image 48 KB] mi recibo");
+        let pdf = json!({"kind":"document","text":"[document]","file":{"size":3_355_443,"name":"factura.pdf"}});
+        assert_eq!(describe(&pdf), "[document 3.2 MB] factura.pdf");
+        let gone = json!({"kind":"audio","text":"[audio]","file":{"size":0,"error":"expired"}});
+        assert_eq!(describe(&gone), "[audio, not kept]");
+        assert_eq!(human_size(812), "812 B");
         assert_eq!(
             describe(&json!({"kind":"template","data":{"name":"hello_world"}})),
             "[template hello_world]"
