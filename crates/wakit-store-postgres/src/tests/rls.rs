@@ -13,11 +13,13 @@ use crate::scope::{self, Scope, Tx};
 
 /// The tables under row-level security: every table with an organization_id column
 /// but the job queue, and organizations (keyed by its own id), read from the catalog.
+/// (`jobs` and `event_counters` are the workers' and the event trigger's own: no tenant
+/// data, only queue rows and each org's next event number.)
 async fn tenant_tables(store: &PgStore) -> Vec<(String, &'static str)> {
     let mut tables: Vec<(String, &'static str)> = sqlx::query(
         "SELECT table_name::text FROM information_schema.columns \
          WHERE table_schema = current_schema() AND column_name = 'organization_id' \
-           AND table_name <> 'jobs' ORDER BY table_name",
+           AND table_name NOT IN ('jobs', 'event_counters') ORDER BY table_name",
     )
     .fetch_all(store.pool())
     .await
