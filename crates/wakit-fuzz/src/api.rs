@@ -93,6 +93,7 @@ impl ApiTarget {
             let key = seed(&*ts.store).await?;
             let (inbox, _writer) = InboxWriter::spawn(
                 Arc::clone(&ts.store),
+                Arc::default(),
                 inbox_writer::MAX_GROUP,
                 inbox_writer::QUEUE,
             );

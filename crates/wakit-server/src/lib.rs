@@ -294,6 +294,7 @@ pub async fn serve(
     tracker.close();
     let (inbox, writer) = InboxWriter::spawn(
         state.store.clone(),
+        state.api.workers.clone(),
         inbox_writer::MAX_GROUP,
         inbox_writer::QUEUE,
     );
@@ -310,7 +311,7 @@ pub async fn serve(
         let served = server.await;
         // The server has answered its last request and dropped every writer handle, so
         // the writer has committed what was queued and is stopping.
-        let _ = writer.await;
+        writer.finished().await;
         tracker.wait().await;
         served
     })
