@@ -36,12 +36,33 @@ pub(crate) fn read_sql(sql: &mut Sql, node: &Node, count: bool, head: bool) {
 }
 
 /// `SELECT <object> AS j FROM ... WHERE ... ORDER BY ... LIMIT ...`.
+///
+/// A level with embeds picks its page of bare rows first and builds objects for that page
+/// only: an engine that sorts (rather than walking an index in order) computes the select
+/// list of every row before the limit, and an embed is a subquery per row — a page of 20
+/// conversations out of 50,000 would run 100,000 subqueries. The outer query repeats the
+/// order (no engine promises to keep a derived table's order).
 fn rows(sql: &mut Sql, node: &Node, parent: Option<(&str, &Join)>) {
     sql.push("SELECT ");
     object(sql, node);
     sql.push(" AS j");
+    let embeds = node
+        .outputs
+        .iter()
+        .any(|o| !matches!(o, Output::Column { .. }));
+    if !embeds {
+        from_where(sql, node, parent);
+        order_and_page(sql, node);
+        return;
+    }
+    sql.push(" FROM (SELECT ");
+    sql.push(&node.alias);
+    sql.push(".*");
     from_where(sql, node, parent);
     order_and_page(sql, node);
+    sql.push(") ");
+    sql.push(&node.alias);
+    order_by(sql, node);
 }
 
 /// The row as a JSON object; keys are parameters (aliases are the client's text).
@@ -149,6 +170,14 @@ fn embed(sql: &mut Sql, parent: &str, child: &Node, join: &Join) {
 }
 
 fn order_and_page(sql: &mut Sql, node: &Node) {
+    order_by(sql, node);
+    page(sql, node);
+}
+
+/// `ORDER BY ...`. A NOT NULL column needs no NULLS clause (it has no nulls), and one
+/// there would keep SQLite from walking an index in order: its default NULLS placement is
+/// the opposite of PostgreSQL's, which the planner's defaults follow.
+fn order_by(sql: &mut Sql, node: &Node) {
     for (i, o) in node.order.iter().enumerate() {
         sql.push(if i == 0 { " ORDER BY " } else { ", " });
         match &o.via {
@@ -162,11 +191,18 @@ fn order_and_page(sql: &mut Sql, node: &Node) {
         }
         collate(sql, &o.expr);
         sql.push(if o.descending { " DESC" } else { " ASC" });
-        sql.push(match o.nulls {
-            Nulls::First => " NULLS FIRST",
-            Nulls::Last => " NULLS LAST",
-        });
+        let never_null = o.via.is_none() && o.expr.path.is_empty() && !o.expr.column.nullable;
+        if !never_null {
+            sql.push(match o.nulls {
+                Nulls::First => " NULLS FIRST",
+                Nulls::Last => " NULLS LAST",
+            });
+        }
     }
+}
+
+/// `LIMIT ... OFFSET ...`.
+fn page(sql: &mut Sql, node: &Node) {
     let to_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     match (node.limit, node.offset) {
         (None, None) => {}
