@@ -20,9 +20,12 @@ use object_store::{GetOptions, GetRange, GetResult, ObjectStore, PutPayload, Wri
 use sha2::{Digest, Sha256};
 use wakit_core::OrgId;
 
-/// Size of one part of a streamed write (S3's minimum part size); files up to this size
-/// are written with one request, straight to their content address.
-pub const PART: usize = 5 * 1024 * 1024;
+/// Size of one part of a streamed write to S3 (its minimum part size); files up to one
+/// part are written with one request, straight to their content address.
+pub const S3_PART: usize = 5 * 1024 * 1024;
+/// Size of one part of a streamed write to the local disk, which takes parts of any
+/// size: small, so an upload holds little memory (one part filling, one being written).
+pub const LOCAL_PART: usize = 256 * 1024;
 
 /// What a write stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,6 +88,8 @@ pub struct MediaStorage {
     store: Arc<dyn ObjectStore>,
     prefix: Option<String>,
     location: String,
+    /// Bytes of one part of a streamed write.
+    part: usize,
 }
 
 impl std::fmt::Debug for MediaStorage {
@@ -104,6 +109,7 @@ impl MediaStorage {
             store: Arc::new(store),
             prefix: None,
             location: dir.display().to_string(),
+            part: LOCAL_PART,
         })
     }
 
@@ -149,6 +155,7 @@ impl MediaStorage {
             store: Arc::new(store),
             prefix: (!prefix.is_empty()).then(|| prefix.to_string()),
             location: url.to_string(),
+            part: S3_PART,
         })
     }
 
@@ -201,12 +208,14 @@ impl MediaStorage {
                         w.wait_for_capacity(1).await?;
                         w.write(&chunk);
                     }
-                    None if first.len() + chunk.len() <= PART => first.extend_from_slice(&chunk),
+                    None if first.len() + chunk.len() <= self.part => {
+                        first.extend_from_slice(&chunk)
+                    }
                     None => {
                         let tmp = self.path(&format!("tmp/{}", uuid::Uuid::new_v4()));
                         let mut w = WriteMultipart::new_with_chunk_size(
                             self.store.put_multipart(&tmp).await?,
-                            PART,
+                            self.part,
                         );
                         w.write(&std::mem::take(&mut first));
                         w.write(&chunk);

@@ -109,6 +109,11 @@ impl Demo {
         demo
     }
 
+    /// The server process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The demo's SQLite file (for `wakit admin --database-url`).
     pub fn database_url(&self) -> String {
         format!(
