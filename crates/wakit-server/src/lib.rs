@@ -211,7 +211,8 @@ async fn spawn_workers(
         }
     });
     let health = state.api.workers.clone();
-    let pruner = workers::retention::Pruner::new(state.store.clone(), options.retention);
+    let pruner = workers::retention::Pruner::new(state.store.clone(), options.retention)
+        .with_media(state.api.media.storage.clone());
     let cancel = shutdown.clone();
     supervise(
         &tracker,

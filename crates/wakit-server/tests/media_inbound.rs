@@ -14,7 +14,8 @@ use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
 use wakit_api::ConversationQuery;
 use wakit_server::ApiConfig;
-use wakit_server::media::{MediaConfig, UrlSigner};
+use wakit_server::media::{MediaConfig, MediaStorage, UrlSigner};
+use wakit_server::workers::retention::{Pruner, RetentionConfig};
 use wakit_sim::{Inbound, Quirks};
 use wakit_store_tests::{Backend, TestStore};
 
@@ -275,4 +276,57 @@ async fn metas_faults_end_stored_or_explained(backend: Backend) {
 on_both_backends!(
     photo_voice_note_and_pdf_are_kept_and_readable,
     metas_faults_end_stored_or_explained,
+    expired_media_leaves_a_part_that_says_so,
 );
+
+/// Media retention: a file past `WAKIT_MEDIA_RETENTION_DAYS` is deleted (row and bytes);
+/// its message keeps the part, which says it expired, and the file answers 404.
+async fn expired_media_leaves_a_part_that_says_so(backend: Backend) {
+    let Some(ts) = TestStore::fresh(backend).await else {
+        return;
+    };
+    let (w, dir) = media_world(ts).await;
+    writes(&w, Inbound::Image { caption: None });
+    let part = settled_files(&w, 1).await.remove(0);
+    let id = part["id"].as_str().unwrap().to_string();
+    let stored = |dir: &std::path::Path| {
+        walk(dir)
+            .into_iter()
+            .filter(|p| !p.strip_prefix(dir).is_ok_and(|p| p.starts_with("tmp")))
+            .count()
+    };
+    assert_eq!(stored(dir.path()), 1, "the photo is on disk");
+
+    let config = RetentionConfig {
+        media: Some(chrono::Duration::zero()),
+        media_grace: Duration::ZERO,
+        ..RetentionConfig::default()
+    };
+    let storage = MediaStorage::local(dir.path()).unwrap();
+    let pruner = Pruner::new(w.ts.store.clone(), config).with_media(storage);
+    assert!(pruner.tick().await.unwrap().complete);
+
+    let key = w.api_key().await;
+    let url = format!("{}/functions/v1/api/media/{id}", w.server.root());
+    assert_eq!(get(&url, Some(&key), None).await.status(), 404);
+    assert_eq!(stored(dir.path()), 0, "the bytes are gone");
+    let part = settled_files(&w, 1).await.remove(0);
+    assert_eq!(part["error"], wakit_store::media::EXPIRED, "{part}");
+    assert!(part.get("id").is_none(), "{part}");
+    assert_eq!(part["mime_type"], "image/jpeg", "{part}");
+    w.stop().await;
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}

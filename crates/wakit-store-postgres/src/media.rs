@@ -7,12 +7,13 @@ use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use wakit_core::content::FileRef;
 use wakit_core::{AccountId, MediaId, MessageContent, MessageId, OrgId};
-use wakit_store::media::with_file;
-use wakit_store::{MediaRecord, MediaStore, NewMedia, StoreError, StoreResult};
+use wakit_store::media::{expired_file, names_media, unique_keys, with_file};
+use wakit_store::{ExpiredMedia, MediaRecord, MediaStore, NewMedia, StoreError, StoreResult};
 
 use crate::PgStore;
 use crate::conversations::append_event;
 use crate::error::DbResultExt;
+use crate::scope::Tx;
 
 const COLUMNS: &str = "id, organization_id, sha256, size, mime_type, filename, storage_key, \
      message_id, meta_media_id, meta_account_id, meta_expires_at, created_at";
@@ -89,29 +90,52 @@ impl MediaStore for PgStore {
         file: FileRef,
     ) -> StoreResult<()> {
         let mut tx = self.tenant(org).await?;
-        let row = sqlx::query(
-            "SELECT content FROM messages WHERE organization_id = $1 AND id = $2 FOR UPDATE",
-        )
-        .bind(org.0)
-        .bind(message.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .db()?
-        .ok_or(StoreError::NotFound("message"))?;
-        let Json(content): Json<MessageContent> = row.try_get("content").db()?;
-        let content = with_file(content, file)?;
-        sqlx::query(
-            "UPDATE messages SET content = $3, updated_at = now() \
-             WHERE organization_id = $1 AND id = $2",
-        )
-        .bind(org.0)
-        .bind(message.0)
-        .bind(Json(&content))
-        .execute(&mut *tx)
+        let content = content_of(&mut tx, org, message)
+            .await?
+            .ok_or(StoreError::NotFound("message"))?;
+        set_file_in(&mut tx, org, message, with_file(content, file)?).await?;
+        tx.commit().await.db()
+    }
+
+    async fn expire_media(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<ExpiredMedia> {
+        // Every organization's files: the cross-tenant internal scope. Rows another
+        // pruner holds are skipped, not waited for.
+        let mut tx = self.internal().await?;
+        let rows = sqlx::query(&format!(
+            "DELETE FROM media WHERE id IN (SELECT id FROM media WHERE created_at < $1 \
+             ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING {COLUMNS}"
+        ))
+        .bind(before)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
         .await
         .db()?;
-        append_event(&mut tx, org, "messages", "update", message.0).await?;
-        tx.commit().await.db()
+        let expired = rows.iter().map(record).collect::<StoreResult<Vec<_>>>()?;
+        for m in &expired {
+            let Some(message) = m.file.message_id else {
+                continue;
+            };
+            let Some(content) = content_of(&mut tx, m.org_id, message).await? else {
+                continue;
+            };
+            if let Some(file) = names_media(&content, m.id) {
+                let content = with_file(content, expired_file(file))?;
+                set_file_in(&mut tx, m.org_id, message, content).await?;
+            }
+        }
+        let keys = unique_keys(&expired);
+        let named: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT storage_key FROM media WHERE storage_key = ANY($1)",
+        )
+        .bind(&keys)
+        .fetch_all(&mut *tx)
+        .await
+        .db()?;
+        tx.commit().await.db()?;
+        Ok(ExpiredMedia {
+            rows: expired.len(),
+            unnamed: keys.into_iter().filter(|k| !named.contains(k)).collect(),
+        })
     }
 
     async fn cache_meta_media(
@@ -140,4 +164,46 @@ impl MediaStore for PgStore {
         }
         tx.commit().await.db()
     }
+}
+
+/// The content of the org's message `message`, locked for the update that follows.
+async fn content_of(
+    tx: &mut Tx,
+    org: OrgId,
+    message: MessageId,
+) -> StoreResult<Option<MessageContent>> {
+    let row = sqlx::query(
+        "SELECT content FROM messages WHERE organization_id = $1 AND id = $2 FOR UPDATE",
+    )
+    .bind(org.0)
+    .bind(message.0)
+    .fetch_optional(&mut **tx)
+    .await
+    .db()?;
+    row.map(|r| {
+        r.try_get::<Json<MessageContent>, _>("content")
+            .db()
+            .map(|Json(c)| c)
+    })
+    .transpose()
+}
+
+/// Stores `content` as the org's message `message` and records the event.
+async fn set_file_in(
+    tx: &mut Tx,
+    org: OrgId,
+    message: MessageId,
+    content: MessageContent,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE messages SET content = $3, updated_at = now() \
+         WHERE organization_id = $1 AND id = $2",
+    )
+    .bind(org.0)
+    .bind(message.0)
+    .bind(Json(&content))
+    .execute(&mut **tx)
+    .await
+    .db()?;
+    append_event(tx, org, "messages", "update", message.0).await
 }

@@ -5,11 +5,12 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use wakit_core::content::FileRef;
 use wakit_core::{AccountId, MediaId, MessageContent, MessageId, OrgId};
-use wakit_store::media::with_file;
-use wakit_store::{MediaRecord, MediaStore, NewMedia, StoreError, StoreResult};
+use wakit_store::media::{expired_file, names_media, unique_keys, with_file};
+use wakit_store::{ExpiredMedia, MediaRecord, MediaStore, NewMedia, StoreError, StoreResult};
 
 use crate::SqliteStore;
 use crate::error::DbResultExt;
+use crate::people_rows::Tx;
 use crate::rows::{
     get, get_json, get_opt_time, get_opt_uuid, get_time, get_uuid, now, to_json, us,
 };
@@ -86,31 +87,48 @@ impl MediaStore for SqliteStore {
         file: FileRef,
     ) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
-        let row = sqlx::query("SELECT content FROM messages WHERE organization_id = ? AND id = ?")
-            .bind(org.to_string())
-            .bind(message.to_string())
-            .fetch_optional(&mut *tx)
-            .await
-            .db()?
-            .ok_or(StoreError::NotFound("message"))?;
-        let content: MessageContent = get_json(&row, "content")?;
-        let content = with_file(content, file)?;
-        let at = us(now());
-        sqlx::query(&format!(
-            "UPDATE messages SET content = ?, updated_at = ? WHERE organization_id = ? AND id = ?; {}",
-            event_sql("messages", "update")
+        set_file_in(&mut tx, org, message, file).await?;
+        tx.commit().await.db()
+    }
+
+    async fn expire_media(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<ExpiredMedia> {
+        let mut tx = self.write_tx().await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM media WHERE created_at < ? ORDER BY created_at LIMIT ?"
         ))
-        .bind(to_json(&content)?)
-        .bind(at)
-        .bind(org.to_string())
-        .bind(message.to_string())
-        .bind(org.to_string())
-        .bind(message.to_string())
-        .bind(at)
-        .execute(&mut *tx)
+        .bind(us(before))
+        .bind(crate::shared::limit(limit))
+        .fetch_all(&mut *tx)
         .await
         .db()?;
-        tx.commit().await.db()
+        let expired = rows.iter().map(record).collect::<StoreResult<Vec<_>>>()?;
+        for m in &expired {
+            sqlx::query("DELETE FROM media WHERE id = ?")
+                .bind(m.id.to_string())
+                .execute(&mut *tx)
+                .await
+                .db()?;
+            if let Some(message) = m.file.message_id {
+                expire_part(&mut tx, m, message).await?;
+            }
+        }
+        let mut gone = Vec::new();
+        for key in unique_keys(&expired) {
+            let named: Option<i64> =
+                sqlx::query_scalar("SELECT 1 FROM media WHERE storage_key = ? LIMIT 1")
+                    .bind(&key)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .db()?;
+            if named.is_none() {
+                gone.push(key);
+            }
+        }
+        tx.commit().await.db()?;
+        Ok(ExpiredMedia {
+            rows: expired.len(),
+            unnamed: gone,
+        })
     }
 
     async fn cache_meta_media(
@@ -139,4 +157,55 @@ impl MediaStore for SqliteStore {
         }
         tx.commit().await.db()
     }
+}
+
+/// Marks the part of `message` that names `m` expired (a message whose part names
+/// another file, or that is gone, is left alone).
+async fn expire_part(tx: &mut Tx, m: &MediaRecord, message: MessageId) -> StoreResult<()> {
+    let row = sqlx::query("SELECT content FROM messages WHERE organization_id = ? AND id = ?")
+        .bind(m.org_id.to_string())
+        .bind(message.to_string())
+        .fetch_optional(&mut **tx)
+        .await
+        .db()?;
+    let Some(row) = row else { return Ok(()) };
+    let content: MessageContent = get_json(&row, "content")?;
+    match names_media(&content, m.id) {
+        Some(file) => set_file_in(tx, m.org_id, message, expired_file(file)).await,
+        None => Ok(()),
+    }
+}
+
+/// Replaces the file part of the org's message `message` and records the event.
+async fn set_file_in(
+    tx: &mut Tx,
+    org: OrgId,
+    message: MessageId,
+    file: FileRef,
+) -> StoreResult<()> {
+    let row = sqlx::query("SELECT content FROM messages WHERE organization_id = ? AND id = ?")
+        .bind(org.to_string())
+        .bind(message.to_string())
+        .fetch_optional(&mut **tx)
+        .await
+        .db()?
+        .ok_or(StoreError::NotFound("message"))?;
+    let content: MessageContent = get_json(&row, "content")?;
+    let content = with_file(content, file)?;
+    let at = us(now());
+    sqlx::query(&format!(
+        "UPDATE messages SET content = ?, updated_at = ? WHERE organization_id = ? AND id = ?; {}",
+        event_sql("messages", "update")
+    ))
+    .bind(to_json(&content)?)
+    .bind(at)
+    .bind(org.to_string())
+    .bind(message.to_string())
+    .bind(org.to_string())
+    .bind(message.to_string())
+    .bind(at)
+    .execute(&mut **tx)
+    .await
+    .db()
+    .map(drop)
 }

@@ -104,6 +104,7 @@ conformance!(
     retention::prunes_are_capped_and_safe_to_run_at_once,
     media::inbound_media_gets_one_download_job,
     media::media_rows_and_file_parts_stay_in_their_org,
+    media::media_retention_deletes_rows_then_unnamed_keys,
     ; postgres_only:
     jobs::queued_jobs_wake_waiting_workers,
     pacing::shared_pacing_reserves_consecutive_blocks,

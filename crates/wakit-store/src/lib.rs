@@ -33,7 +33,7 @@ pub use identity::{AddressFields, Merge, plan_keys};
 pub use inbox::*;
 pub use ingest_plan::{InboundRow, IngestWriter, Known, ingest_planned};
 pub use job::*;
-pub use media::{DOWNLOAD_MEDIA, DownloadMedia, MediaRecord, MediaStore, NewMedia};
+pub use media::{DOWNLOAD_MEDIA, DownloadMedia, ExpiredMedia, MediaRecord, MediaStore, NewMedia};
 pub use model::*;
 pub use people::*;
 pub use people_store::PeopleStore;

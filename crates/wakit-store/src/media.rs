@@ -120,6 +120,46 @@ pub fn with_file(mut content: MessageContent, file: FileRef) -> StoreResult<Mess
     Ok(content)
 }
 
+/// Why a kept file's part has no bytes any more: the media retention deleted them.
+pub const EXPIRED: &str =
+    "expired: deleted after the media retention period (WAKIT_MEDIA_RETENTION_DAYS)";
+
+/// The file part of a message whose stored file the retention deleted: it keeps its
+/// type, name and size, loses its id, and says why.
+pub fn expired_file(file: FileRef) -> FileRef {
+    FileRef {
+        id: None,
+        error: Some(EXPIRED.into()),
+        ..file
+    }
+}
+
+/// What one [`MediaStore::expire_media`] call deleted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExpiredMedia {
+    /// Media rows deleted.
+    pub rows: usize,
+    /// Storage keys no remaining row names: their bytes can go.
+    pub unnamed: Vec<String>,
+}
+
+/// The file part of `content` when it names the stored file `id`.
+pub fn names_media(content: &MessageContent, id: MediaId) -> Option<FileRef> {
+    let file = content.file.as_ref()?;
+    (file.id.as_deref() == Some(id.to_string().as_str())).then(|| file.clone())
+}
+
+/// The distinct storage keys of `files`, in order.
+pub fn unique_keys(files: &[MediaRecord]) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for f in files {
+        if !keys.contains(&f.file.storage_key) {
+            keys.push(f.file.storage_key.clone());
+        }
+    }
+    keys
+}
+
 /// Stored media, per organization.
 #[async_trait]
 pub trait MediaStore: Send + Sync {
@@ -135,6 +175,12 @@ pub trait MediaStore: Send + Sync {
         message: MessageId,
         file: FileRef,
     ) -> StoreResult<()>;
+    /// Media retention, across organizations (the retention worker only): deletes up
+    /// to `limit` files stored before `before`, oldest first, and marks the part of each
+    /// one's message [`expired_file`] (a `messages.update` event), in one transaction.
+    /// Says how many rows went and the storage keys no remaining row names, whose bytes
+    /// the caller deletes.
+    async fn expire_media(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<ExpiredMedia>;
     /// Records Meta's id of file `id` uploaded for `account`, valid until `expires_at`.
     async fn cache_meta_media(
         &self,

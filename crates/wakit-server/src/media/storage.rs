@@ -251,11 +251,11 @@ impl MediaStorage {
             }
             (Err(e), None) => Err(e),
             (Ok(()), None) => {
-                if !self.exists(&target).await? {
-                    self.store
-                        .put(&target, PutPayload::from(Bytes::from(first)))
-                        .await?;
-                }
+                // Written even when the bytes are there: a fresh write tells the media
+                // retention that a row naming them is about to be recorded.
+                self.store
+                    .put(&target, PutPayload::from(Bytes::from(first)))
+                    .await?;
                 Ok(Stored { key, sha256, size })
             }
             (Ok(()), Some((tmp, w))) => {
@@ -266,12 +266,24 @@ impl MediaStorage {
         }
     }
 
-    async fn exists(&self, path: &Path) -> Result<bool, object_store::Error> {
-        match self.store.head(path).await {
-            Ok(_) => Ok(true),
-            Err(object_store::Error::NotFound { .. }) => Ok(false),
-            Err(e) => Err(e),
+    /// Deletes the file under `key` unless it was written within `fresh` (a write of the
+    /// same bytes whose row is about to be recorded); says whether it deleted it.
+    pub async fn delete_unless_fresh(
+        &self,
+        key: &str,
+        fresh: std::time::Duration,
+    ) -> Result<bool, object_store::Error> {
+        let path = self.path(key);
+        let written = match self.store.head(&path).await {
+            Ok(meta) => meta.last_modified,
+            Err(object_store::Error::NotFound { .. }) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        let age = chrono::Utc::now() - written;
+        if age.to_std().is_ok_and(|age| age < fresh) || age < chrono::Duration::zero() {
+            return Ok(false);
         }
+        self.delete(key).await.map(|()| true)
     }
 
     /// The file under `key`, whole or the byte `range`.

@@ -10,6 +10,11 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use wakit_store::{PruneReport, RetentionPolicy, RetentionTarget, Store, StoreResult};
 
+use crate::media::MediaStorage;
+
+/// Default [`RetentionConfig::media_grace`].
+pub const MEDIA_GRACE: Duration = Duration::from_secs(600);
+
 /// Default time between prunes.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(600);
 
@@ -27,6 +32,11 @@ pub struct RetentionConfig {
     pub policy: RetentionPolicy,
     /// Time between prunes (the first comes after this or 30 s, whichever is shorter).
     pub interval: Duration,
+    /// How long media files are kept (`WAKIT_MEDIA_RETENTION_DAYS`); `None`: forever.
+    pub media: Option<chrono::Duration>,
+    /// Media bytes written this recently are never deleted (default 10 minutes): an
+    /// upload of the same bytes may be about to record the row that names them.
+    pub media_grace: Duration,
 }
 
 impl Default for RetentionConfig {
@@ -34,6 +44,8 @@ impl Default for RetentionConfig {
         RetentionConfig {
             policy: RetentionPolicy::default(),
             interval: DEFAULT_INTERVAL,
+            media: None,
+            media_grace: MEDIA_GRACE,
         }
     }
 }
@@ -43,12 +55,23 @@ impl Default for RetentionConfig {
 pub struct Pruner {
     store: Arc<dyn Store>,
     config: RetentionConfig,
+    media: Option<MediaStorage>,
 }
 
 impl Pruner {
     /// A worker pruning `store` as `config` says.
     pub fn new(store: Arc<dyn Store>, config: RetentionConfig) -> Pruner {
-        Pruner { store, config }
+        Pruner {
+            store,
+            config,
+            media: None,
+        }
+    }
+
+    /// Also deletes media files past [`RetentionConfig::media`] from `storage`.
+    pub fn with_media(mut self, storage: MediaStorage) -> Pruner {
+        self.media = Some(storage);
+        self
     }
 
     /// One prune as of now: logs what it deleted (info when anything) and counts it in
@@ -75,7 +98,48 @@ impl Pruner {
                 "retention: deleted old rows"
             );
         }
+        let mut report = report;
+        report.complete &= !self.prune_media().await?;
         Ok(report)
+    }
+
+    /// Deletes the media files past their time, a batch at a time up to the policy's cap:
+    /// rows first (their messages' parts marked expired), then the bytes no row names.
+    /// Bytes written within [`RetentionConfig::media_grace`] are left. Returns whether
+    /// files past their time are left.
+    async fn prune_media(&self) -> StoreResult<bool> {
+        let (Some(keep), Some(storage)) = (self.config.media, &self.media) else {
+            return Ok(false);
+        };
+        let policy = &self.config.policy;
+        let before = chrono::Utc::now() - keep;
+        let (mut rows, mut files) = (0u64, 0u64);
+        let mut left = true;
+        while left && rows < policy.max_rows_per_call {
+            let expired = self.store.expire_media(before, policy.batch_size).await?;
+            rows += expired.rows as u64;
+            left = expired.rows >= policy.batch_size as usize;
+            for key in &expired.unnamed {
+                match storage
+                    .delete_unless_fresh(key, self.config.media_grace)
+                    .await
+                {
+                    Ok(true) => files += 1,
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "retention: a media file could not be deleted")
+                    }
+                }
+            }
+        }
+        crate::metrics::pruned("media_files", files);
+        if files > 0 {
+            tracing::info!(
+                files,
+                "retention: deleted media files past WAKIT_MEDIA_RETENTION_DAYS"
+            );
+        }
+        Ok(left)
     }
 
     /// Prunes every interval until `cancel` fires. A failed prune is logged and tried

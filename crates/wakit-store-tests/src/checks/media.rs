@@ -129,3 +129,68 @@ pub async fn media_rows_and_file_parts_stay_in_their_org(store: &dyn Store) {
         "another org's file",
     );
 }
+
+/// Media retention: the oldest files of every org go first, each message's part says
+/// it expired (type, name and size kept), and a storage key is handed back for
+/// deletion only once no remaining file names it.
+pub async fn media_retention_deletes_rows_then_unnamed_keys(store: &dyn Store) {
+    let f = Fixture::new(store).await;
+    let got = store
+        .ingest_inbound(f.org_a, with_content(&f, "wamid.m1", image("111")))
+        .await
+        .unwrap();
+    let new = |org: wakit_core::OrgId, sha: &str, message| NewMedia {
+        sha256: sha.repeat(32),
+        size: 48211,
+        mime_type: "image/jpeg".into(),
+        filename: Some("foto.jpg".into()),
+        storage_key: format!("{org}/{sha}/{}", sha.repeat(32)),
+        message_id: message,
+    };
+    let first = store
+        .insert_media(f.org_a, new(f.org_a, "ab", Some(got.message_id)))
+        .await
+        .unwrap();
+    store
+        .set_message_file(f.org_a, got.message_id, first.file_ref())
+        .await
+        .unwrap();
+    // The same bytes uploaded again later: a second row under the same key.
+    let again = store
+        .insert_media(f.org_a, new(f.org_a, "ab", None))
+        .await
+        .unwrap();
+    let other = store
+        .insert_media(f.org_b, new(f.org_b, "cd", None))
+        .await
+        .unwrap();
+    assert!(first.created_at < again.created_at && again.created_at <= other.created_at);
+
+    let gone = store.expire_media(again.created_at, 10).await.unwrap();
+    assert_eq!(gone.rows, 1);
+    assert!(gone.unnamed.is_empty(), "the key is still named: {gone:?}");
+    assert_not_found(store.get_media(f.org_a, first.id).await, "an expired file");
+    let m = store.get_message(f.org_a, got.message_id).await.unwrap();
+    let part = m.content.file.clone().expect("file part");
+    assert_eq!(part.error.as_deref(), Some(wakit_store::media::EXPIRED));
+    assert_eq!(part.id, None);
+    assert_eq!((part.size, part.name.as_deref()), (48211, Some("foto.jpg")));
+    assert_eq!(
+        m.content.text.as_deref(),
+        Some("la factura"),
+        "caption kept"
+    );
+
+    let later = chrono::Utc::now() + Duration::hours(1);
+    let gone = store.expire_media(later, 1).await.unwrap();
+    let want = |key: &str| wakit_store::ExpiredMedia {
+        rows: 1,
+        unnamed: vec![key.to_string()],
+    };
+    assert_eq!(gone, want(&again.file.storage_key), "oldest first, one");
+    assert_eq!(store.get_media(f.org_b, other.id).await.unwrap(), other);
+    let gone = store.expire_media(later, 10).await.unwrap();
+    assert_eq!(gone, want(&other.file.storage_key));
+    let none = store.expire_media(later, 10).await.unwrap();
+    assert_eq!(none, wakit_store::ExpiredMedia::default());
+}

@@ -144,6 +144,11 @@ pub struct RetentionArgs {
     #[arg(long, env = "WAKIT_RETENTION_INTERVAL_SECONDS", default_value = "600", value_name = "SECONDS",
           value_parser = at_least_one("WAKIT_RETENTION_INTERVAL_SECONDS", 24 * 3600 * MAX_INTERVAL_DAYS))]
     pub retention_interval_seconds: u32,
+    /// Media files (their bytes and rows) kept this many days; a message whose file is
+    /// deleted keeps its part, marked expired. Unset: files are kept.
+    #[arg(long, env = "WAKIT_MEDIA_RETENTION_DAYS", value_name = "DAYS",
+          value_parser = at_least_one("WAKIT_MEDIA_RETENTION_DAYS", MAX_DAYS))]
+    pub media_retention_days: Option<u32>,
 }
 
 /// Longest retention accepted, in days (a century: anything longer is "forever").
@@ -188,6 +193,8 @@ impl RetentionArgs {
                 ..RetentionPolicy::default()
             },
             interval: Duration::from_secs(u64::from(self.retention_interval_seconds)),
+            media: self.media_retention_days.map(days),
+            media_grace: wakit_server::workers::retention::MEDIA_GRACE,
         }
     }
 }
