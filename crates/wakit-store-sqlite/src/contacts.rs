@@ -8,6 +8,12 @@
 //! part (a substring match) and the walk stops at the limit. Parts shorter than 3
 //! characters walk the organization's name index instead. Both parts → AND; neither →
 //! every active address of the org.
+//!
+//! The price is on writes: an address holds one row per distinct trigram of its name
+//! and digits (~27 for "maria garcia 12345" / 13 digits), each at its own place in the
+//! table, so a transaction creating many contacts dirties many pages (FTS5 wrote compact
+//! segments instead). Renames and status changes rewrite the address's grams; other
+//! updates leave them alone.
 
 use async_trait::async_trait;
 use sqlx::Sqlite;
