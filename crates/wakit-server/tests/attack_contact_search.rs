@@ -2,6 +2,14 @@
 //! used to become a huge FTS5 phrase (seconds of CPU and hundreds of MB per request) and
 //! a NUL in `name` answered 500. Now each is a clear 400 before the database is touched,
 //! on both backends; ordinary searches still work.
+//!
+//! The index itself was shared by every organization (the organization filter ran after
+//! the match, so another tenant's contacts set a search's cost and timing). It is scoped
+//! by organization inside the match since migration 0018; what a search reads is checked
+//! where it can be counted: `another_orgs_rows_are_never_examined` (SQLite, virtual-machine
+//! steps before and after another org gains matching contacts) and
+//! `contact_search_reads_no_other_orgs_index_entries` (PostgreSQL, `EXPLAIN ANALYZE`), and
+//! the answers by the conformance check `contact_search_is_scoped_by_org`.
 
 mod common;
 

@@ -183,7 +183,9 @@ pub(crate) async fn write_address(
 #[async_trait]
 impl ContactStore for PgStore {
     /// One query; the planner picks between the trigram GIN indexes (rare terms) and the
-    /// name-ordered btree (common terms, no filter) from table statistics.
+    /// name-ordered btree (common terms, no filter) from table statistics. Both start
+    /// with the organization (the GIN ones through btree_gin, migration 0018), so a
+    /// search reads only its own organization's index entries.
     async fn search_contacts(
         &self,
         org: OrgId,

@@ -5,7 +5,8 @@
 //! serializes writers inside the process instead of letting them fail with
 //! `SQLITE_BUSY`; reads use a separate pool of four connections that never block on
 //! the writer. Times are INTEGER unix microseconds UTC, ids hyphenated UUID TEXT, JSON
-//! TEXT, bytes BLOB. Contact search uses an FTS5 trigram index (`0003_contact_search.sql`).
+//! TEXT, bytes BLOB. Contact search uses a trigram table keyed by organization
+//! (`0018_org_scoped_search.sql`, see [`contacts`]).
 #![forbid(unsafe_code)]
 
 mod accounts;
@@ -38,6 +39,8 @@ mod status;
 mod status_batch;
 mod templates;
 
+#[cfg(test)]
+mod search_tests;
 #[cfg(test)]
 mod tests;
 

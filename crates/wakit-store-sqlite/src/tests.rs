@@ -6,14 +6,13 @@ use sqlx::Row;
 use wakit_core::{MessageContent, Phone};
 use wakit_store::secrets::SealedSecret;
 use wakit_store::{
-    AccountStore, ContactQuery, ContactStore, InboundMessage, MessageStore, NewAccount,
-    NewOutgoing, OrgStore, Priority, Store, StoreError,
+    AccountStore, InboundMessage, MessageStore, NewAccount, OrgStore, Store, StoreError,
 };
 
 use crate::SqliteStore;
 use crate::conversations::{list_sql, page_sql};
 
-async fn fresh() -> (tempfile::TempDir, SqliteStore) {
+pub(crate) async fn fresh() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}", dir.path().join("w.db").display());
     let store = SqliteStore::open(&url, true).await.expect("open");
@@ -21,7 +20,7 @@ async fn fresh() -> (tempfile::TempDir, SqliteStore) {
     (dir, store)
 }
 
-fn phone(s: &str) -> Phone {
+pub(crate) fn phone(s: &str) -> Phone {
     Phone::parse(s).expect("phone")
 }
 
@@ -33,27 +32,6 @@ async fn pragma(pool: &sqlx::SqlitePool, name: &str) -> String {
     row.try_get::<String, _>(0)
         .or_else(|_| row.try_get::<i64, _>(0).map(|v| v.to_string()))
         .expect("pragma value")
-}
-
-async fn names(store: &SqliteStore, org: wakit_core::OrgId, name: &str) -> Vec<String> {
-    let q = ContactQuery {
-        name: Some(name.into()),
-        number: None,
-        limit: 10,
-    };
-    let hits = store.search_contacts(org, q).await.expect("search");
-    hits.into_iter()
-        .map(|h| h.name.unwrap_or_default())
-        .collect()
-}
-
-async fn fts_integrity(store: &SqliteStore) {
-    sqlx::query(
-        "INSERT INTO contacts_search (contacts_search, rank) VALUES ('integrity-check', 1)",
-    )
-    .execute(&store.writer)
-    .await
-    .expect("FTS index matches contacts_addresses");
 }
 
 #[tokio::test]
@@ -115,65 +93,6 @@ async fn pragmas_are_set_on_both_pools() {
 }
 
 #[tokio::test]
-async fn fts_index_follows_name_changes_and_deletes() {
-    let (_dir, store) = fresh().await;
-    let org = store.create_org("O", "UTC").await.expect("org").id;
-    let account = NewAccount {
-        phone: phone("15550001111"),
-        name: "n".into(),
-        phone_number_id: "pnid".into(),
-        waba_id: "w".into(),
-        access_token: SealedSecret(vec![1, 2, 3]),
-    };
-    let account = store.add_account(org, account).await.expect("account").id;
-    // An outgoing message creates the address with no name.
-    let out = NewOutgoing {
-        account_id: account,
-        to: phone("5215551234567").into(),
-        content: MessageContent::text("hola"),
-        scheduled_at: None,
-        agent_id: None,
-        priority: Priority::Normal,
-        idempotency: None,
-    };
-    store.enqueue_outgoing(org, out).await.expect("enqueue");
-    assert!(names(&store, org, "maria").await.is_empty());
-    // The contact answers with a profile name: the search name changes, and the index too.
-    let inbound = InboundMessage {
-        account_id: account,
-        from: phone("525551234567").into(),
-        profile_name: Some("María García".into()),
-        wamid: "wamid.1".into(),
-        timestamp: Utc.timestamp_opt(1_700_000_000, 0).single().expect("time"),
-        content: MessageContent::text("hola"),
-    };
-    store.ingest_inbound(org, inbound).await.expect("ingest");
-    assert_eq!(names(&store, org, "mari").await, ["María García"]);
-    assert_eq!(names(&store, org, "garc").await, ["María García"]);
-    fts_integrity(&store).await;
-
-    sqlx::query("UPDATE contacts_addresses SET search_name = 'zoe' WHERE organization_id = ?1")
-        .bind(org.to_string())
-        .execute(&store.writer)
-        .await
-        .expect("rename");
-    assert!(
-        names(&store, org, "maria").await.is_empty(),
-        "old name left the index"
-    );
-    assert_eq!(names(&store, org, "zoe").await.len(), 1);
-    fts_integrity(&store).await;
-
-    sqlx::query("DELETE FROM contacts_addresses WHERE organization_id = ?1")
-        .bind(org.to_string())
-        .execute(&store.writer)
-        .await
-        .expect("delete");
-    assert!(names(&store, org, "zoe").await.is_empty());
-    fts_integrity(&store).await;
-}
-
-#[tokio::test]
 async fn hot_queries_use_their_indexes() {
     let (_dir, store) = fresh().await;
     let plan = |sql: String, args: usize| {
@@ -192,24 +111,6 @@ async fn hot_queries_use_their_indexes() {
     assert!(list.contains("conversations_list_idx"), "{list}");
     assert!(!list.contains("TEMP B-TREE"), "no sort: {list}");
     assert!(!list.contains("SCAN m"), "no scan of messages: {list}");
-    let search = plan(crate::contacts::search_sql(true, &[]), 3).await;
-    let drives =
-        "SCAN contacts_search VIRTUAL TABLE INDEX 0:M3\nSEARCH ca USING INTEGER PRIMARY KEY";
-    assert!(search.contains(drives), "the FTS match drives: {search}");
-    assert!(
-        !search.contains("contacts_addresses_search_idx"),
-        "no MATCH per org row: {search}"
-    );
-    let walk = plan(crate::contacts::search_sql(false, &[]), 2).await;
-    assert!(
-        walk.contains("COVERING INDEX contacts_addresses_search_idx"),
-        "{walk}"
-    );
-    assert_eq!(
-        walk.matches("TEMP B-TREE").count(),
-        1,
-        "only the winners are sorted: {walk}"
-    );
     for cursor in [false, true] {
         let page = plan(page_sql(cursor), if cursor { 5 } else { 3 }).await;
         assert!(page.contains("messages_conversation_time_idx"), "{page}");

@@ -79,6 +79,7 @@ conformance!(
     contacts::contact_search_folds_and_matches_digits,
     contacts::contact_search_handles_common_terms,
     contacts::contact_search_by_whole_number_in_any_form,
+    contacts::contact_search_is_scoped_by_org,
     templates::template_cache_replaces_and_upserts,
     inbox::inbox_keeps_bodies_and_queues_their_processing,
     inbox::inbox_batch_is_one_commit_with_one_job,

@@ -158,3 +158,98 @@ pub async fn contact_search_by_whole_number_in_any_form(store: &dyn Store) {
         assert_eq!(hits[0].phone.as_str(), "5215551239876");
     }
 }
+
+/// One organization's contacts never change another's search: org B's answers are the
+/// same before and after org A gains hundreds of contacts matching the same terms (and
+/// org A's never include B's); parts of 1 and 2 characters match as substrings too.
+pub async fn contact_search_is_scoped_by_org(store: &dyn Store) {
+    let f = Fixture::new(store).await;
+    let b_people = [
+        ("5215551230001", "Mar Azul"),
+        ("5215551230002", "Tomás Marín"),
+        ("16505550003", "Li"),
+    ];
+    for (i, (phone, name)) in b_people.iter().enumerate() {
+        let mut m = Fixture::inbound(f.acct_b.id, phone, &format!("w.b{i}"), i as i64, "hola");
+        m.profile_name = Some(name.to_string());
+        store.ingest_inbound(f.org_b, m).await.unwrap();
+    }
+    let queries = [
+        q(Some("mar"), None, 10),
+        q(Some("marin"), None, 10),
+        q(Some("ma"), None, 10),
+        q(Some("i"), None, 10),
+        q(Some("li"), None, 10),
+        q(None, Some("555123"), 10),
+        q(None, Some("03"), 10),
+        q(None, Some("5"), 10),
+        q(Some("azul"), Some("0001"), 10),
+        q(Some("a"), Some("1230"), 10),
+        q(None, None, 10),
+    ];
+    let queries = &queries;
+    let answers = |org| async move {
+        let mut out = Vec::new();
+        for query in queries.iter().cloned() {
+            let hits = store.search_contacts(org, query).await.unwrap();
+            out.push(
+                hits.into_iter()
+                    .map(|h| (h.name.unwrap_or_default(), h.phone.as_str().to_string()))
+                    .collect::<Vec<_>>(),
+            );
+        }
+        out
+    };
+    let before = answers(f.org_b).await;
+    let names_of =
+        |i: usize| -> Vec<&str> { before[i].iter().map(|(name, _)| name.as_str()).collect() };
+    assert_eq!(names_of(0), ["Mar Azul", "Tomás Marín"]);
+    assert_eq!(names_of(1), ["Tomás Marín"]);
+    assert_eq!(names_of(2), ["Mar Azul", "Tomás Marín"], "2 characters");
+    assert_eq!(names_of(3), ["Li", "Tomás Marín"], "1 character");
+    assert_eq!(names_of(4), ["Li"]);
+    assert_eq!(names_of(5), ["Mar Azul", "Tomás Marín"]);
+    assert_eq!(names_of(6), ["Li"], "2 digits");
+    assert_eq!(before[7].len(), 3, "1 digit");
+    assert_eq!(names_of(8), ["Mar Azul"]);
+    assert_eq!(names_of(9), ["Mar Azul", "Tomás Marín"]);
+    assert_eq!(before[10].len(), 3);
+
+    // Org A: 300 contacts matching every term above, in the same number range.
+    let batch: Vec<_> = (0..300)
+        .map(|i| {
+            let mut m = Fixture::inbound(
+                f.acct_a.id,
+                &format!("52155512{:05}", i),
+                &format!("w.a{i}"),
+                i,
+                "hola",
+            );
+            m.profile_name = Some(format!("Amar Marín Li Azul {i:03}"));
+            (f.org_a, m)
+        })
+        .collect();
+    store.ingest_inbound_batch(batch).await.unwrap();
+    assert_eq!(
+        answers(f.org_b).await,
+        before,
+        "org A's rows changed org B's answers"
+    );
+    let a = store
+        .search_contacts(f.org_a, q(Some("mar"), Some("0001"), 500))
+        .await
+        .unwrap();
+    assert_eq!(
+        a.len(),
+        11,
+        "org A's own: 5215551200001 and 52155512000[1]x"
+    );
+    assert!(
+        store
+            .search_contacts(f.org_a, q(Some("tomas"), None, 10))
+            .await
+            .unwrap()
+            .is_empty(),
+        "org A never sees org B's contacts"
+    );
+}
