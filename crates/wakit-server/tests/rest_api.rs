@@ -364,7 +364,7 @@ async fn inserting_a_message_sends_it(backend: Backend) {
         ),
         (
             json!({"contact_address": CUSTOMER, "content": {"type": "data", "kind": "location", "data": {}}}),
-            "cannot be sent through /rest/v1/messages",
+            "cannot be sent",
         ),
     ];
     for (row, sentence) in refusals {

@@ -1,9 +1,9 @@
 //! The tools' inputs, with the hosted product's names and defaults (every `limit` 10).
 
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use wakit_api::{DocumentRequest, SendRequest};
+use wakit_api::SendRequest;
 
 /// Every `limit`'s default.
 pub const DEFAULT_LIMIT: u32 = 10;
@@ -106,7 +106,7 @@ pub struct SendMessage {
 /// open), `{"type": "data", "kind": "template", "data": {"name", "language": {"code"},
 /// "components"}}`, or `{"type": "file", "kind": "document", "file": {"uri", "mime_type",
 /// "name"}, "text": "caption"}` (needs the window open).
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 pub struct ContentPart {
     /// `text`, `data` (a template) or `file` (a document).
     #[serde(rename = "type")]
@@ -126,7 +126,7 @@ pub struct ContentPart {
 }
 
 /// A document by public link.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 pub struct FilePart {
     /// Public https:// URL of the file.
     pub uri: String,
@@ -141,39 +141,11 @@ pub struct FilePart {
 impl SendMessage {
     /// The REST API's request for this send, or why the content cannot be sent.
     pub fn request(self, account_phone: Option<String>) -> Result<SendRequest, String> {
-        let c = self.content;
-        let kind = c.kind.as_deref();
-        let mut req = SendRequest {
+        let part = serde_json::to_value(&self.content).map_err(|e| e.to_string())?;
+        Ok(SendRequest {
             contact_phone: Some(self.contact_phone),
             account_phone,
-            ..SendRequest::default()
-        };
-        match (c.part_type.as_str(), kind) {
-            ("text", None | Some("text")) => {
-                req.text = Some(c.text.ok_or("content.text is required for a text part")?);
-            }
-            ("data", None | Some("template")) => {
-                let data = c.data.ok_or("content.data (the template) is required")?;
-                req.template = Some(data);
-            }
-            ("file", None | Some("document")) => {
-                let file = c.file.ok_or("content.file is required for a file part")?;
-                req.document = Some(DocumentRequest {
-                    link: file.uri,
-                    mime_type: file.mime_type,
-                    filename: file.name,
-                    caption: c.text,
-                    ..Default::default()
-                });
-            }
-            (t, k) => {
-                return Err(format!(
-                    "content type \"{t}\" with kind \"{}\" cannot be sent; send a text part, a \
-                     template (type data, kind template) or a document (type file, kind document)",
-                    k.unwrap_or_default()
-                ));
-            }
-        }
-        Ok(req)
+            ..crate::outgoing::from_part(&part)?
+        })
     }
 }

@@ -17,7 +17,10 @@ use wakit_store::{
 };
 
 mod media;
+mod parts;
 mod template_limits;
+
+pub use parts::from_part;
 
 use crate::AppState;
 use crate::error::ApiError;

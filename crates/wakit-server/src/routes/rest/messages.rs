@@ -18,7 +18,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 use uuid::Uuid;
-use wakit_api::{DocumentRequest, SendRequest};
+use wakit_api::SendRequest;
 use wakit_core::{MessageId, OrgId};
 use wakit_rest::{Auth, ErrorCode, Method, OrgRole, RestError};
 use wakit_store::Priority;
@@ -194,47 +194,7 @@ async fn number_by(
 /// The send request a row's `content` describes (recipient and number left empty).
 fn content(content: Option<&Value>) -> Result<SendRequest, RestError> {
     let c = content.ok_or_else(|| raise("content is required"))?;
-    let kind = c.get("kind").and_then(Value::as_str);
-    let family = c.get("type").and_then(Value::as_str);
-    let mut request = SendRequest::default();
-    match (family, kind) {
-        (Some("text"), None | Some("text")) => {
-            let body = match c.get("text") {
-                Some(Value::String(t)) => Some(t.clone()),
-                Some(t) => t.get("body").and_then(Value::as_str).map(String::from),
-                None => None,
-            };
-            request.text = Some(body.ok_or_else(|| raise("content.text is required"))?);
-        }
-        (Some("data"), Some("template")) | (Some("template"), _) => {
-            let template = c.get("template").or_else(|| c.get("data")).cloned();
-            request.template = Some(template.ok_or_else(|| raise("content.template is required"))?);
-        }
-        (Some("file"), Some("document")) => {
-            let file = c.get("file").cloned().unwrap_or_default();
-            let field = |k: &str| file.get(k).and_then(Value::as_str).map(String::from);
-            request.document = Some(DocumentRequest {
-                link: field("uri").unwrap_or_default(),
-                filename: field("name"),
-                caption: c.get("text").and_then(Value::as_str).map(String::from),
-                mime_type: field("mime_type"),
-                ..Default::default()
-            });
-        }
-        (Some("document"), _) => {
-            let doc = c.get("document").cloned().unwrap_or_default();
-            request.document = Some(
-                serde_json::from_value(doc).map_err(|e| raise(format!("content.document: {e}")))?,
-            );
-        }
-        _ => {
-            let what = kind.or(family).unwrap_or("without a type");
-            return Err(raise(format!(
-                "Content {what} cannot be sent through /rest/v1/messages; send text, a template or a document"
-            )));
-        }
-    }
-    Ok(request)
+    crate::outgoing::from_part(c).map_err(raise)
 }
 
 /// The stored rows, read as the caller would read them (`select`, `Accept`), with 201.
