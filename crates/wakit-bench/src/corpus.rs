@@ -111,6 +111,11 @@ impl Corpus {
         })
     }
 
+    /// The second org (the noise's), with one number.
+    pub fn noise_org(&self) -> OrgId {
+        self.noise_org
+    }
+
     /// Messages loaded per second so far.
     pub fn load_rate(&self) -> f64 {
         self.loaded as f64 / self.load_time.as_secs_f64()

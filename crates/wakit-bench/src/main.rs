@@ -22,6 +22,7 @@ mod fuzz;
 mod load;
 mod restart;
 mod scratch;
+mod search_attack;
 mod signin;
 mod slowloris;
 mod stats;
@@ -59,6 +60,9 @@ enum Bench {
     /// Slow-connection attack on a release `wakit serve`: the server's peak RSS and a
     /// bystander's p99 latency during it.
     Slowloris(slowloris::Args),
+    /// Contact-search attack on a release `wakit serve`: another org's latency, the
+    /// server's memory and the cross-tenant timing signal during it.
+    SearchAttack(search_attack::Args),
     /// Password sign-in at /auth/v1/token: sign-ins per second and latency (argon2id).
     Signin(signin::Args),
     /// Fuzz targets (webhook parser, signature, domain parsers, the API in process):
@@ -80,6 +84,7 @@ async fn main() -> anyhow::Result<()> {
         Bench::Api(args) => api::run(args).await,
         Bench::Restart(args) => restart::run(args).await,
         Bench::Slowloris(args) => slowloris::run(args).await,
+        Bench::SearchAttack(args) => search_attack::run(args).await,
         Bench::Signin(args) => signin::run(args).await,
         Bench::Fuzz(args) => fuzz::run(args).await,
     }

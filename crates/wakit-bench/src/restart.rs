@@ -106,7 +106,20 @@ fn serve(wakit: &PathBuf, args: &Args, url: &str, listen: &str) -> anyhow::Resul
     Ok(Server(child))
 }
 
-async fn answering(http: &reqwest::Client, listen: &str, limit: Duration) -> anyhow::Result<()> {
+/// A free `127.0.0.1:PORT` for a server process to listen on.
+pub(crate) fn free_listen() -> anyhow::Result<String> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    Ok(format!("127.0.0.1:{port}"))
+}
+
+/// Waits until the server on `listen` answers `/ping` (at most `limit`).
+pub(crate) async fn answering(
+    http: &reqwest::Client,
+    listen: &str,
+    limit: Duration,
+) -> anyhow::Result<()> {
     let deadline = Instant::now() + limit;
     let ping = format!("http://{listen}/functions/v1/api/ping");
     while Instant::now() < deadline {
@@ -141,10 +154,7 @@ async fn one_run(args: &Args, wakit: &PathBuf, scratch: &Scratch) -> anyhow::Res
     let store = scratch.store.clone();
     let (org, account) = connect_number(&*store).await?;
     let bodies = Arc::new(signed_bodies(args.messages, 1, 500, SECRET.as_bytes()));
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let listen = format!("127.0.0.1:{port}");
+    let listen = free_listen()?;
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()?;

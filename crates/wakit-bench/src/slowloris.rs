@@ -49,7 +49,7 @@ pub struct Args {
 }
 
 /// The server process; killed when dropped.
-struct Server(Child);
+pub(crate) struct Server(pub(crate) Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -128,7 +128,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             .map_or("unchanged".to_string(), |n| n.to_string())
     );
 
-    let before = bystander(&ping, Duration::from_secs(3)).await?;
+    let before = bystander(&ping, None, Duration::from_secs(3)).await?;
     let rss_before = status_kib(pid, "VmRSS:");
 
     let stop = CancellationToken::new();
@@ -152,7 +152,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     // Let the attack build up before measuring.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let during = bystander(&ping, Duration::from_secs(args.seconds)).await?;
+    let during = bystander(&ping, None, Duration::from_secs(args.seconds)).await?;
     stop.cancel();
     let sampled_peak = peak_sampler.await.unwrap_or(0);
     let hwm = status_kib(pid, "VmHWM:");
@@ -173,8 +173,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Asks `GET url` on a fresh connection each time for `time`; latencies and errors.
-async fn bystander(url: &str, time: Duration) -> anyhow::Result<(Samples, usize, usize)> {
+/// Asks `GET url` (with `key` as Bearer when given) on a fresh connection each time for
+/// `time`; latencies and errors.
+pub(crate) async fn bystander(
+    url: &str,
+    key: Option<&str>,
+    time: Duration,
+) -> anyhow::Result<(Samples, usize, usize)> {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(0)
         .timeout(Duration::from_secs(15))
@@ -183,7 +188,11 @@ async fn bystander(url: &str, time: Duration) -> anyhow::Result<(Samples, usize,
     let end = Instant::now() + time;
     while Instant::now() < end {
         let started = Instant::now();
-        match http.get(url).send().await {
+        let mut req = http.get(url);
+        if let Some(key) = key {
+            req = req.bearer_auth(key);
+        }
+        match req.send().await {
             Ok(r) if r.status().is_success() => {
                 samples.push(started.elapsed());
                 ok += 1;
@@ -195,7 +204,7 @@ async fn bystander(url: &str, time: Duration) -> anyhow::Result<(Samples, usize,
     Ok((samples, ok, errors))
 }
 
-fn report(phase: &str, (mut samples, ok, errors): (Samples, usize, usize)) {
+pub(crate) fn report(phase: &str, (mut samples, ok, errors): (Samples, usize, usize)) {
     println!(
         "| bystander {phase} | {ok} ok | {errors} errors | p50 {:.1} ms | p99 {:.1} ms |",
         samples.pct_ms(50.0),
@@ -283,7 +292,7 @@ async fn start_upload(conn: &mut TcpStream) -> std::io::Result<()> {
 }
 
 /// A `/proc/PID/status` field in KiB (`VmRSS:`, `VmHWM:`).
-fn status_kib(pid: u32, field: &str) -> Option<u64> {
+pub(crate) fn status_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
