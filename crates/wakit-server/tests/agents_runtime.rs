@@ -1,0 +1,164 @@
+//! The AI agent runtime end to end, on both engines: a customer writes through the
+//! sandbox, the turn job runs after the debounce, the sandbox model answers, and the
+//! answer reaches the sandbox customer — sent through the one send path with the
+//! agent's id. A burst gets one answer; a failing model sends nothing.
+
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+mod common;
+
+use common::agents::{
+    CUSTOMER, MODEL_KEY, agent_world, model_conversations, outgoing, settings, texts_to,
+    turns_settled, wait_texts,
+};
+use wakit_sim::ModelStep;
+use wakit_store_tests::Backend;
+
+/// "Hola" is answered by the sandbox model's echo; the stored answer carries the
+/// agent's id; the model got the unsealed key, the instructions and the message; the
+/// customer's message was marked read with the typing indicator.
+async fn a_customer_message_is_answered_by_the_agent(backend: Backend) {
+    let Some((w, agent)) = agent_world(backend, settings(0, None)).await else {
+        return;
+    };
+    let wamid = w.customer_writes(CUSTOMER, "Hola").await;
+    let texts = wait_texts(&w, CUSTOMER, 1).await;
+    assert_eq!(texts, vec!["You said: Hola".to_string()]);
+
+    let sent = outgoing(&w, CUSTOMER).await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].agent_id, Some(agent), "the answer names its agent");
+    let requests = w.sim.model_requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].api_key.as_deref(), Some(MODEL_KEY));
+    assert_eq!(requests[0].body["tool_choice"], "required");
+    let messages = &model_conversations(&w)[0];
+    assert_eq!(messages[0].0, "system");
+    assert!(messages[0].1.starts_with("You are the shop's assistant."));
+    assert!(
+        messages[0].1.contains(CUSTOMER),
+        "context names the customer"
+    );
+    assert_eq!(messages[1..], [("user".to_string(), "Hola".to_string())]);
+    turns_settled(&w).await;
+    let receipts = w.sim.read_receipts();
+    assert!(
+        receipts
+            .iter()
+            .any(|r| r.message_id == wamid && r.typing_indicator),
+        "read receipt with typing: {receipts:?}"
+    );
+
+    // The conversation goes on: the agent's own answer comes back as `assistant`.
+    w.customer_writes(CUSTOMER, "Gracias").await;
+    let texts = wait_texts(&w, CUSTOMER, 2).await;
+    assert_eq!(texts[1], "You said: Gracias");
+    let second = &model_conversations(&w)[1];
+    for turn in [
+        ("user", "Hola"),
+        ("assistant", "You said: Hola"),
+        ("user", "Gracias"),
+    ] {
+        let turn = (turn.0.to_string(), turn.1.to_string());
+        assert!(second.contains(&turn), "{turn:?} in {second:?}");
+    }
+    w.stop().await;
+}
+
+/// Three messages inside the debounce: one model call, one answer, to the last one,
+/// with the whole burst in its history.
+async fn a_burst_within_the_delay_gets_one_answer(backend: Backend) {
+    let Some((w, _)) = agent_world(backend, settings(2, None)).await else {
+        return;
+    };
+    for text in ["one", "two", "three"] {
+        w.customer_writes(CUSTOMER, text).await;
+    }
+    let texts = wait_texts(&w, CUSTOMER, 1).await;
+    turns_settled(&w).await;
+    assert_eq!(texts_to(&w, CUSTOMER), vec!["You said: three".to_string()]);
+    assert_eq!(texts, vec!["You said: three".to_string()]);
+    let calls = model_conversations(&w);
+    assert_eq!(
+        calls.len(),
+        1,
+        "the superseded turns never called the model"
+    );
+    let users: Vec<&str> = calls[0]
+        .iter()
+        .filter(|(r, _)| r == "user")
+        .map(|(_, c)| c.as_str())
+        .collect();
+    assert_eq!(users, ["one", "two", "three"]);
+    w.stop().await;
+}
+
+/// The model fails (500 on every try, retries included): nothing reaches the
+/// customer. Once it works again, the next message is answered.
+async fn a_failing_model_sends_nothing(backend: Backend) {
+    let Some((w, _)) = agent_world(backend, settings(0, None)).await else {
+        return;
+    };
+    w.sim
+        .script_model(None, vec![ModelStep::error(500, "overloaded"); 4]);
+    w.customer_writes(CUSTOMER, "hello?").await;
+    turns_settled(&w).await;
+    let answered: Vec<String> = w
+        .sim
+        .model_requests()
+        .iter()
+        .map(|r| r.answered.clone())
+        .collect();
+    assert_eq!(answered, vec!["error:500"; 4], "one call and three retries");
+    assert!(texts_to(&w, CUSTOMER).is_empty(), "nothing sent");
+    assert!(outgoing(&w, CUSTOMER).await.is_empty());
+
+    w.customer_writes(CUSTOMER, "anyone?").await;
+    let texts = wait_texts(&w, CUSTOMER, 1).await;
+    assert_eq!(texts, vec!["You said: anyone?".to_string()]);
+    w.stop().await;
+}
+
+/// With the calculator configured, the sandbox model asks for it on arithmetic; the
+/// runtime runs it and the model answers with the result.
+async fn the_calculator_tool_is_run_between_model_calls(backend: Backend) {
+    let Some((w, agent)) = agent_world(backend, settings(0, None)).await else {
+        return;
+    };
+    let org = w.account.org_id;
+    let current = w.ts.store.get_ai_agent(org, agent).await.unwrap();
+    let (config, _) = current
+        .config
+        .merged(
+            serde_json::json!({"tools": [{"provider": "local", "type": "function",
+            "name": "calculator"}]}),
+        )
+        .unwrap();
+    let change = wakit_store::AiAgentChange {
+        name: None,
+        config,
+        api_key: wakit_store::SealedKeyChange::Keep,
+    };
+    w.ts.store
+        .update_ai_agent(org, agent, change)
+        .await
+        .unwrap();
+    w.customer_writes(CUSTOMER, "2 + 3*4").await;
+    let texts = wait_texts(&w, CUSTOMER, 1).await;
+    assert_eq!(texts, vec!["Result: 14".to_string()]);
+    let answered: Vec<String> = w
+        .sim
+        .model_requests()
+        .iter()
+        .map(|r| r.answered.clone())
+        .collect();
+    assert_eq!(answered, ["tool:calculator", "respond"]);
+    w.stop().await;
+}
+
+on_both_backends!(
+    a_customer_message_is_answered_by_the_agent,
+    a_burst_within_the_delay_gets_one_answer,
+    a_failing_model_sends_nothing,
+    the_calculator_tool_is_run_between_model_calls,
+);
