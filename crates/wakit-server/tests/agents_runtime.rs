@@ -8,10 +8,12 @@
 mod common;
 
 use common::agents::{
-    CUSTOMER, MODEL_KEY, agent_world, model_conversations, outgoing, settings, texts_to,
-    turns_settled, wait_texts,
+    CUSTOMER, MODEL_KEY, agent_world, conversation, model_conversations, outgoing, settings,
+    texts_to, turns_settled, wait_texts,
 };
+use wakit_core::Direction;
 use wakit_sim::ModelStep;
+use wakit_store::{AgentTurn, JobArgs};
 use wakit_store_tests::Backend;
 
 /// "Hola" is answered by the sandbox model's echo; the stored answer carries the
@@ -156,7 +158,66 @@ async fn the_calculator_tool_is_run_between_model_calls(backend: Backend) {
     w.stop().await;
 }
 
+/// A turn run again after it answered (a crashed worker's expired lease, a second
+/// replica): the model is asked again, but its answer goes out under the same
+/// idempotency key, so the customer gets one answer.
+async fn a_turn_run_twice_answers_once(backend: Backend) {
+    let Some((w, _)) = agent_world(backend, settings(0, None)).await else {
+        return;
+    };
+    w.customer_writes(CUSTOMER, "once").await;
+    wait_texts(&w, CUSTOMER, 1).await;
+    turns_settled(&w).await;
+    let org = w.account.org_id;
+    let conv = conversation(&w, CUSTOMER).await;
+    let page = w.ts.store.page_messages(org, conv, 10, None).await.unwrap();
+    let trigger = page
+        .messages
+        .iter()
+        .find(|m| m.direction == Direction::Incoming)
+        .unwrap();
+    let again = AgentTurn {
+        message_id: trigger.id,
+        org_id: org,
+    };
+    w.ts.store
+        .enqueue_job(again.job(Some(org), chrono::Utc::now(), 2))
+        .await
+        .unwrap();
+    turns_settled(&w).await;
+    assert_eq!(w.sim.model_requests().len(), 2, "the turn ran again");
+    assert_eq!(texts_to(&w, CUSTOMER), ["You said: once"]);
+    assert_eq!(outgoing(&w, CUSTOMER).await.len(), 1);
+    w.stop().await;
+}
+
+/// A newer message arrives while the model works on the older one: the older answer
+/// is dropped before sending, the newer message is answered.
+async fn a_newer_message_during_the_model_call_drops_the_older_answer(backend: Backend) {
+    let Some((w, _)) = agent_world(backend, settings(0, None)).await else {
+        return;
+    };
+    let slow = ModelStep::Respond {
+        texts: vec!["stale answer".into()],
+        delay_ms: 1500,
+    };
+    w.sim.script_model(None, vec![slow]);
+    w.customer_writes(CUSTOMER, "first").await;
+    let start = std::time::Instant::now();
+    while w.sim.model_requests().is_empty() && start.elapsed() < common::sandbox::STORE_WAIT {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    w.customer_writes(CUSTOMER, "second").await;
+    wait_texts(&w, CUSTOMER, 1).await;
+    turns_settled(&w).await;
+    assert_eq!(texts_to(&w, CUSTOMER), ["You said: second"]);
+    assert_eq!(w.sim.model_requests().len(), 2);
+    w.stop().await;
+}
+
 on_both_backends!(
+    a_turn_run_twice_answers_once,
+    a_newer_message_during_the_model_call_drops_the_older_answer,
     a_customer_message_is_answered_by_the_agent,
     a_burst_within_the_delay_gets_one_answer,
     a_failing_model_sends_nothing,
