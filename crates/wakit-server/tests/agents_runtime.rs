@@ -215,7 +215,27 @@ async fn a_newer_message_during_the_model_call_drops_the_older_answer(backend: B
     w.stop().await;
 }
 
+/// The provider refuses a request with 400: the error is appended for the model and
+/// the call made again, which answers.
+async fn a_refused_request_is_retried_with_the_error(backend: Backend) {
+    let Some((w, _)) = agent_world(backend, settings(0, None)).await else {
+        return;
+    };
+    w.sim
+        .script_model(None, vec![ModelStep::error(400, "bad tool arguments")]);
+    w.customer_writes(CUSTOMER, "hi").await;
+    assert_eq!(wait_texts(&w, CUSTOMER, 1).await, ["You said: hi"]);
+    let calls = model_conversations(&w);
+    assert_eq!(calls.len(), 2);
+    let told = calls[1]
+        .iter()
+        .any(|(_, c)| c.contains("Previous request failed with error") && c.contains("bad tool"));
+    assert!(told, "{:?}", calls[1]);
+    w.stop().await;
+}
+
 on_both_backends!(
+    a_refused_request_is_retried_with_the_error,
     a_turn_run_twice_answers_once,
     a_newer_message_during_the_model_call_drops_the_older_answer,
     a_customer_message_is_answered_by_the_agent,

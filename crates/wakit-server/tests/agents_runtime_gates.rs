@@ -7,13 +7,15 @@
 
 mod common;
 
+use chrono::{Duration, Utc};
 use common::agents::{
     CUSTOMER, agent_world, conversation, model_conversations, outgoing, settings, texts_to,
     turns_settled, wait_texts,
 };
 use common::sandbox::key_with_role;
 use wakit_api::{ConversationAgentBody, SendRequest};
-use wakit_core::Role;
+use wakit_core::{MessageContent, Phone, Role};
+use wakit_store::InboundMessage;
 use wakit_store_tests::Backend;
 
 /// A human reply through the API pauses the agent (the next customer message gets no
@@ -113,7 +115,33 @@ async fn a_new_contact_is_welcomed_once(backend: Backend) {
     w.stop().await;
 }
 
+/// A customer message older than 24 h (delivered late): the window is closed, so the
+/// agent neither calls the model nor tries to send free text.
+async fn no_free_text_is_tried_outside_the_window(backend: Backend) {
+    let Some((w, _)) = agent_world(backend, settings(0, None)).await else {
+        return;
+    };
+    let late = InboundMessage {
+        account_id: w.account.id,
+        from: Phone::parse(CUSTOMER).unwrap().into(),
+        profile_name: None,
+        wamid: "wamid.late".into(),
+        timestamp: Utc::now() - Duration::hours(25),
+        content: MessageContent::text("are you there?"),
+    };
+    w.ts.store
+        .ingest_inbound(w.account.org_id, late)
+        .await
+        .unwrap();
+    turns_settled(&w).await;
+    assert!(w.sim.model_requests().is_empty(), "no model call");
+    assert!(texts_to(&w, CUSTOMER).is_empty());
+    assert!(outgoing(&w, CUSTOMER).await.is_empty());
+    w.stop().await;
+}
+
 on_both_backends!(
+    no_free_text_is_tried_outside_the_window,
     a_human_send_pauses_the_agent_until_resumed,
     new_resets_the_context,
     a_new_contact_is_welcomed_once,

@@ -17,13 +17,17 @@ pub struct ModelError {
     pub message: String,
     /// Whether trying again may help.
     pub retryable: bool,
+    /// The HTTP status the provider answered with, if it answered.
+    pub status: Option<u16>,
 }
 
 impl ModelError {
-    fn new(message: impl Into<String>, retryable: bool) -> Self {
+    /// A failure without an HTTP status.
+    pub fn new(message: impl Into<String>, retryable: bool) -> Self {
         ModelError {
             message: message.into(),
             retryable,
+            status: None,
         }
     }
 }
@@ -139,10 +143,13 @@ async fn call(
             .unwrap_or("no error message");
         let said: String = said.chars().take(300).collect();
         let retryable = status.as_u16() == 429 || status.is_server_error();
-        return Err(ModelError::new(
-            format!("the model answered {}: {said}", status.as_u16()),
-            retryable,
-        ));
+        return Err(ModelError {
+            status: Some(status.as_u16()),
+            ..ModelError::new(
+                format!("the model answered {}: {said}", status.as_u16()),
+                retryable,
+            )
+        });
     }
     let reply = read_reply(&answer)
         .ok_or_else(|| ModelError::new("the model's answer has no message", false))?;

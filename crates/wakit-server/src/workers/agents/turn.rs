@@ -28,6 +28,9 @@ use crate::outgoing::{Submit, submit};
 /// Most model calls in one turn (tool rounds included).
 pub const MAX_ROUNDS: usize = 10;
 
+/// Requests the provider refuses with 400 that are retried with the error appended.
+pub const MAX_REFUSED: usize = 3;
+
 /// Sent in answer to `/new`.
 pub const RESET_TEXT: &str = "Done: I have forgotten our previous conversation. How can I help?";
 
@@ -281,12 +284,24 @@ async fn model_loop(
     let key = rt.provider_key(agent).await?;
     let tools = tools::definitions(&agent.config);
     let base = agent.config.base_url();
+    let mut refused = 0;
     for _ in 0..MAX_ROUNDS {
         if !still_newest(rt, agent.org_id, msg).await? {
             return Ok(None);
         }
         let body = model::request_body(&agent.config, &messages, &tools);
-        let done = model::complete(&rt.http, &rt.config, &base, key.as_deref(), &body).await?;
+        let done = match model::complete(&rt.http, &rt.config, &base, key.as_deref(), &body).await {
+            Ok(done) => done,
+            // The provider refused the request as made (a bad tool call, say): tell the
+            // model and let it try again, a few times.
+            Err(e) if e.status == Some(400) && refused < MAX_REFUSED => {
+                refused += 1;
+                let said = format!("Previous request failed with error: {}", e.message);
+                messages.push(json!({"role": "system", "content": said}));
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
         if let Some(tokens) = done.total_tokens {
             metrics::counter!("wakit_agent_tokens_total").increment(tokens);
         }
@@ -298,11 +313,7 @@ async fn model_loop(
             }
         }
     }
-    Err(ModelError {
-        message: format!("no answer within {MAX_ROUNDS} model calls"),
-        retryable: false,
-    }
-    .into())
+    Err(ModelError::new(format!("no answer within {MAX_ROUNDS} model calls"), false).into())
 }
 
 /// Whether `msg` is still its conversation's newest incoming message.
