@@ -234,7 +234,29 @@ async fn a_refused_request_is_retried_with_the_error(backend: Backend) {
     w.stop().await;
 }
 
+/// A model that only ever calls tools is cut off after 10 calls: the turn fails and
+/// nothing reaches the customer.
+async fn the_tool_loop_stops_after_ten_calls(backend: Backend) {
+    let Some((w, _)) = agent_world(backend, settings(0, None)).await else {
+        return;
+    };
+    let lookup = ModelStep::tool("lookup", serde_json::json!({"q": "stock"}));
+    w.sim.script_model(None, vec![lookup; 12]);
+    w.customer_writes(CUSTOMER, "is it in stock?").await;
+    turns_settled(&w).await;
+    assert_eq!(w.sim.model_requests().len(), 10);
+    let last = model_conversations(&w).pop().unwrap();
+    assert!(
+        last.iter()
+            .any(|(r, c)| r == "tool" && c.contains("no tool named")),
+        "unknown tools get an error result: {last:?}"
+    );
+    assert!(texts_to(&w, CUSTOMER).is_empty());
+    w.stop().await;
+}
+
 on_both_backends!(
+    the_tool_loop_stops_after_ten_calls,
     a_refused_request_is_retried_with_the_error,
     a_turn_run_twice_answers_once,
     a_newer_message_during_the_model_call_drops_the_older_answer,
