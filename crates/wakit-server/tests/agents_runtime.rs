@@ -8,10 +8,11 @@
 mod common;
 
 use common::agents::{
-    CUSTOMER, MODEL_KEY, agent_world, conversation, model_conversations, outgoing, settings,
-    texts_to, turns_settled, wait_texts,
+    CUSTOMER, MODEL_KEY, agent_world, agent_world_with, conversation, model_conversations,
+    outgoing, settings, texts_to, turns_settled, wait_texts,
 };
 use wakit_core::Direction;
+use wakit_server::workers::agents::AgentRuntimeConfig;
 use wakit_sim::ModelStep;
 use wakit_store::{AgentTurn, JobArgs};
 use wakit_store_tests::Backend;
@@ -255,7 +256,35 @@ async fn the_tool_loop_stops_after_ten_calls(backend: Backend) {
     w.stop().await;
 }
 
+/// A model that never answers: each call times out, is retried, and the turn ends
+/// with nothing sent.
+async fn a_model_timeout_sends_nothing(backend: Backend) {
+    let runtime = AgentRuntimeConfig {
+        model_timeout: std::time::Duration::from_millis(300),
+        retries: 1,
+        backoff: std::time::Duration::from_millis(10),
+        ..AgentRuntimeConfig::default()
+    };
+    let Some((w, _)) = agent_world_with(backend, settings(0, None), runtime).await else {
+        return;
+    };
+    w.sim
+        .script_model(None, vec![ModelStep::Hang, ModelStep::Hang]);
+    w.customer_writes(CUSTOMER, "hello?").await;
+    turns_settled(&w).await;
+    let answered: Vec<String> = w
+        .sim
+        .model_requests()
+        .iter()
+        .map(|r| r.answered.clone())
+        .collect();
+    assert_eq!(answered, ["hang", "hang"], "one call and one retry");
+    assert!(texts_to(&w, CUSTOMER).is_empty());
+    w.stop().await;
+}
+
 on_both_backends!(
+    a_model_timeout_sends_nothing,
     the_tool_loop_stops_after_ten_calls,
     a_refused_request_is_retried_with_the_error,
     a_turn_run_twice_answers_once,

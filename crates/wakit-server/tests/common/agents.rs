@@ -8,7 +8,9 @@ use wakit_sim::Quirks;
 use wakit_store::{AGENT_TURN, AgentSettings, MessageRecord, NewAiAgent};
 use wakit_store_tests::{Backend, TestStore, fixture::secret_box};
 
-use super::sandbox::{STORE_WAIT, World, fast_dispatch, world};
+use super::sandbox::{STORE_WAIT, World, fast_dispatch, world_with_options};
+use wakit_server::workers::agents::AgentRuntimeConfig;
+use wakit_server::{ApiConfig, ServeOptions};
 
 /// The provider key the sandbox model demands.
 pub const MODEL_KEY: &str = "sk-sim-agent";
@@ -19,8 +21,29 @@ pub const CUSTOMER: &str = "5215511112222";
 /// A world whose org has one active AI agent on the sandbox model (which demands
 /// [`MODEL_KEY`]), with `settings` as its agent settings.
 pub async fn agent_world(backend: Backend, settings: AgentSettings) -> Option<(World, AgentId)> {
+    agent_world_with(backend, settings, AgentRuntimeConfig::default()).await
+}
+
+/// [`agent_world`] with the agent runtime's settings.
+pub async fn agent_world_with(
+    backend: Backend,
+    settings: AgentSettings,
+    runtime: AgentRuntimeConfig,
+) -> Option<(World, AgentId)> {
     let ts = TestStore::fresh(backend).await?;
-    let w = world(ts, Quirks::none(), fast_dispatch()).await;
+    let options = ServeOptions {
+        drain: Duration::from_secs(5),
+        agents: runtime,
+        ..ServeOptions::default()
+    };
+    let w = world_with_options(
+        ts,
+        Quirks::none(),
+        fast_dispatch(),
+        ApiConfig::default(),
+        options,
+    )
+    .await;
     let org = w.account.org_id;
     w.sim
         .set_model(Duration::ZERO, Some(MODEL_KEY.into()))
