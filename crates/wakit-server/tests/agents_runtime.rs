@@ -9,7 +9,7 @@ mod common;
 
 use common::agents::{
     CUSTOMER, MODEL_KEY, agent_world, agent_world_with, conversation, model_conversations,
-    outgoing, settings, texts_to, turns_settled, wait_texts,
+    outgoing, set_tools, settings, texts_to, turns_settled, wait_texts,
 };
 use wakit_core::Direction;
 use wakit_server::workers::agents::AgentRuntimeConfig;
@@ -128,24 +128,9 @@ async fn the_calculator_tool_is_run_between_model_calls(backend: Backend) {
     let Some((w, agent)) = agent_world(backend, settings(0, None)).await else {
         return;
     };
-    let org = w.account.org_id;
-    let current = w.ts.store.get_ai_agent(org, agent).await.unwrap();
-    let (config, _) = current
-        .config
-        .merged(
-            serde_json::json!({"tools": [{"provider": "local", "type": "function",
-            "name": "calculator"}]}),
-        )
-        .unwrap();
-    let change = wakit_store::AiAgentChange {
-        name: None,
-        config,
-        api_key: wakit_store::SealedKeyChange::Keep,
-    };
-    w.ts.store
-        .update_ai_agent(org, agent, change)
-        .await
-        .unwrap();
+    let calculator = serde_json::json!([{"provider": "local", "type": "function",
+        "name": "calculator"}]);
+    set_tools(&w, agent, calculator).await;
     w.customer_writes(CUSTOMER, "2 + 3*4").await;
     let texts = wait_texts(&w, CUSTOMER, 1).await;
     assert_eq!(texts, vec!["Result: 14".to_string()]);

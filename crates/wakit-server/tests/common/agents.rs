@@ -161,3 +161,22 @@ pub fn model_conversations(w: &World) -> Vec<Vec<(String, String)>> {
         })
         .collect()
 }
+
+/// Replaces the agent's `tools`.
+pub async fn set_tools(w: &World, agent: AgentId, tools: serde_json::Value) {
+    let org = w.account.org_id;
+    let current = w.ts.store.get_ai_agent(org, agent).await.expect("agent");
+    let (config, _) = current
+        .config
+        .merged(serde_json::json!({ "tools": tools }))
+        .expect("tools");
+    let change = wakit_store::AiAgentChange {
+        name: None,
+        config,
+        api_key: wakit_store::SealedKeyChange::Keep,
+    };
+    w.ts.store
+        .update_ai_agent(org, agent, change)
+        .await
+        .expect("update");
+}

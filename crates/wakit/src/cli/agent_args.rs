@@ -16,6 +16,10 @@ pub struct AgentArgs {
     #[arg(long, env = "WAKIT_AGENT_MODEL_RETRIES", default_value = "3",
           value_parser = clap::value_parser!(u32).range(0..=10))]
     pub agent_model_retries: u32,
+    /// Let agents' HTTP tools reach private and loopback addresses (refused by default,
+    /// like outbound webhooks).
+    #[arg(long, env = "WAKIT_AGENT_HTTP_ALLOW_PRIVATE")]
+    pub agent_http_allow_private: bool,
 }
 
 impl AgentArgs {
@@ -28,6 +32,7 @@ impl AgentArgs {
         AgentRuntimeConfig {
             model_timeout: timeout,
             retries: self.agent_model_retries,
+            allow_private_http: self.agent_http_allow_private,
             lease: defaults
                 .lease
                 .max(timeout * calls + Duration::from_secs(60)),

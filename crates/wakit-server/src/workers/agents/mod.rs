@@ -9,6 +9,7 @@
 //! agents for the org's `agent_pause_hours` (12 by default), see [`pause_after_send`].
 
 pub mod history;
+pub mod http_tool;
 pub mod model;
 pub mod tools;
 pub mod turn;
@@ -41,6 +42,8 @@ pub struct AgentRuntimeConfig {
     pub poll: Duration,
     /// Most turns in flight at once.
     pub max_in_flight: usize,
+    /// Whether the HTTP tool may reach private and loopback addresses.
+    pub allow_private_http: bool,
 }
 
 impl Default for AgentRuntimeConfig {
@@ -52,6 +55,7 @@ impl Default for AgentRuntimeConfig {
             lease: Duration::from_secs(300),
             poll: Duration::from_millis(100),
             max_in_flight: 64,
+            allow_private_http: false,
         }
     }
 }

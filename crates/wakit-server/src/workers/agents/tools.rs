@@ -1,10 +1,12 @@
-//! The tools an agent is offered: `respond` (always: the only way to answer) and the
-//! local `calculator` when its configuration lists it. HTTP and MCP tools are not run
-//! yet: a call of a tool not offered gets an error result the model can read.
+//! The tools an agent is offered: `respond` (always: the only way to answer), the local
+//! `calculator` when its configuration lists it, and HTTP `request` when it has an
+//! `http` tool ([`http_tool`]). MCP and SQL tools are not run yet: a call of a tool not
+//! offered gets an error result the model can read.
 
 use serde_json::{Value, json};
 use wakit_core::AgentConfig;
 
+use super::http_tool;
 use super::model::ToolCall;
 
 /// The `respond` tool: send messages to the customer (empty: stay silent).
@@ -41,11 +43,13 @@ pub fn definitions(config: &AgentConfig) -> Vec<Value> {
     if offers_calculator(config) {
         tools.push(calculator_tool());
     }
+    tools.extend(http_tool::definition(config));
     tools
 }
 
-/// Runs one tool call; its result as the `role: "tool"` message.
-pub fn run(config: &AgentConfig, call: &ToolCall) -> Value {
+/// Runs one tool call; its result as the `role: "tool"` message. `allow_private`: the
+/// HTTP tool may reach private addresses.
+pub async fn run(config: &AgentConfig, call: &ToolCall, allow_private: bool) -> Value {
     let content = match call.name.as_str() {
         "calculator" if offers_calculator(config) => {
             let expr = call.arguments["expression"].as_str().unwrap_or_default();
@@ -53,6 +57,9 @@ pub fn run(config: &AgentConfig, call: &ToolCall) -> Value {
                 Some(v) => format_number(v),
                 None => format!("error: cannot evaluate {expr:?}"),
             }
+        }
+        "request" if http_tool::definition(config).is_some() => {
+            http_tool::run(config, &call.arguments, allow_private).await
         }
         other => format!("error: no tool named {other:?} is available"),
     };

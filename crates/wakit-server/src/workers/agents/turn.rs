@@ -309,7 +309,10 @@ async fn model_loop(
             Reply::Respond(texts) => return Ok(Some(texts)),
             Reply::Tools { message, calls } => {
                 messages.push(message);
-                messages.extend(calls.iter().map(|c| tools::run(&agent.config, c)));
+                for call in &calls {
+                    let allow = rt.config.allow_private_http;
+                    messages.push(tools::run(&agent.config, call, allow).await);
+                }
             }
         }
     }
