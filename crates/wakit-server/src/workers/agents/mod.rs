@@ -209,12 +209,13 @@ impl Runtime {
 }
 
 /// After a send without an agent: pauses the conversation's agents (from now, for the
-/// org's `agent_pause_hours`) when the org has an AI agent. A failure is logged, not
-/// returned: the send itself is stored already.
+/// org's `agent_pause_hours`) when the org has an AI agent (as the API's org cache says:
+/// no query for an org without agents; an agent created in the last [`crate::cache::TTL`]
+/// may be missed). A failure is logged, not returned: the send itself is stored already.
 pub async fn pause_after_send(state: &AppState, org: OrgId, conversation: ConversationId) {
     let store = &state.store;
     let result = async {
-        if store.list_ai_agents(org).await?.is_empty() {
+        if !state.api.cache.org(state, org).await?.has_ai_agents {
             return Ok(());
         }
         let mut current = store.conversation_agent(org, conversation).await?;
