@@ -13,7 +13,7 @@
 use chrono::Utc;
 use serde_json::{Value, json};
 use wakit_api::SendRequest;
-use wakit_core::{AgentId, Direction, MessageId, MessageStatus, OrgId, ServiceWindow};
+use wakit_core::{AgentId, Direction, MessageId, MessageStatus, OrgId, Protocol, ServiceWindow};
 use wakit_store::{
     AgentTurn, AiAgent, Idempotency, JobArgs, MessageRecord, Priority, ReadReceipt, StoreError,
     choose_agent,
@@ -60,6 +60,8 @@ pub enum Outcome {
     Reset,
     /// The message is gone or is not a customer's.
     Gone,
+    /// The routed agent speaks a protocol not run yet (A2A).
+    Unsupported,
 }
 
 impl Outcome {
@@ -74,6 +76,7 @@ impl Outcome {
             Outcome::WindowClosed => "window_closed",
             Outcome::Reset => "reset",
             Outcome::Gone => "gone",
+            Outcome::Unsupported => "unsupported",
         }
     }
 }
@@ -186,6 +189,10 @@ pub async fn run(rt: &Runtime, turn: AgentTurn) -> Result<Outcome, TurnError> {
     let Some(agent) = choose_agent(&agents, &state, &settings).cloned() else {
         return Ok(Outcome::NoAgent);
     };
+    if agent.config.protocol != Protocol::ChatCompletions {
+        tracing::warn!(agent = %agent.id, "A2A agents are not run yet; the message stays unanswered");
+        return Ok(Outcome::Unsupported);
+    }
     let limit = agent.config.history_limit();
     let read = store
         .read_conversation(org, msg.account_id, &msg.contact_phone, limit)
