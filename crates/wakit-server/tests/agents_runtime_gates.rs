@@ -140,7 +140,36 @@ async fn no_free_text_is_tried_outside_the_window(backend: Backend) {
     w.stop().await;
 }
 
+/// An A2A agent is not run yet: the message stays unanswered and chat completions are
+/// never called in its place.
+async fn an_a2a_agent_is_not_called_as_chat_completions(backend: Backend) {
+    let Some((w, agent)) = agent_world(backend, settings(0, None)).await else {
+        return;
+    };
+    let org = w.account.org_id;
+    let current = w.ts.store.get_ai_agent(org, agent).await.unwrap();
+    let (config, _) = current
+        .config
+        .merged(serde_json::json!({"protocol": "a2a"}))
+        .unwrap();
+    let change = wakit_store::AiAgentChange {
+        name: None,
+        config,
+        api_key: wakit_store::SealedKeyChange::Keep,
+    };
+    w.ts.store
+        .update_ai_agent(org, agent, change)
+        .await
+        .unwrap();
+    w.customer_writes(CUSTOMER, "hola").await;
+    turns_settled(&w).await;
+    assert!(w.sim.model_requests().is_empty());
+    assert!(texts_to(&w, CUSTOMER).is_empty());
+    w.stop().await;
+}
+
 on_both_backends!(
+    an_a2a_agent_is_not_called_as_chat_completions,
     no_free_text_is_tried_outside_the_window,
     a_human_send_pauses_the_agent_until_resumed,
     new_resets_the_context,
