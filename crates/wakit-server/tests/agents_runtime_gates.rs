@@ -9,8 +9,8 @@ mod common;
 
 use chrono::{Duration, Utc};
 use common::agents::{
-    CUSTOMER, agent_world, conversation, model_conversations, outgoing, settings, texts_to,
-    turns_settled, wait_texts,
+    CUSTOMER, agent_world, change_config, conversation, model_conversations, outgoing, settings,
+    texts_to, turns_settled, wait_texts,
 };
 use common::sandbox::key_with_role;
 use wakit_api::{ConversationAgentBody, SendRequest};
@@ -146,21 +146,7 @@ async fn an_a2a_agent_is_not_called_as_chat_completions(backend: Backend) {
     let Some((w, agent)) = agent_world(backend, settings(0, None)).await else {
         return;
     };
-    let org = w.account.org_id;
-    let current = w.ts.store.get_ai_agent(org, agent).await.unwrap();
-    let (config, _) = current
-        .config
-        .merged(serde_json::json!({"protocol": "a2a"}))
-        .unwrap();
-    let change = wakit_store::AiAgentChange {
-        name: None,
-        config,
-        api_key: wakit_store::SealedKeyChange::Keep,
-    };
-    w.ts.store
-        .update_ai_agent(org, agent, change)
-        .await
-        .unwrap();
+    change_config(&w, agent, serde_json::json!({"protocol": "a2a"})).await;
     w.customer_writes(CUSTOMER, "hola").await;
     turns_settled(&w).await;
     assert!(w.sim.model_requests().is_empty());

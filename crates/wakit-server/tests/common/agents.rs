@@ -164,12 +164,14 @@ pub fn model_conversations(w: &World) -> Vec<Vec<(String, String)>> {
 
 /// Replaces the agent's `tools`.
 pub async fn set_tools(w: &World, agent: AgentId, tools: serde_json::Value) {
+    change_config(w, agent, serde_json::json!({ "tools": tools })).await;
+}
+
+/// Deep-merges `patch` into the agent's configuration.
+pub async fn change_config(w: &World, agent: AgentId, patch: serde_json::Value) {
     let org = w.account.org_id;
     let current = w.ts.store.get_ai_agent(org, agent).await.expect("agent");
-    let (config, _) = current
-        .config
-        .merged(serde_json::json!({ "tools": tools }))
-        .expect("tools");
+    let (config, _) = current.config.merged(patch).expect("configuration");
     let change = wakit_store::AiAgentChange {
         name: None,
         config,
