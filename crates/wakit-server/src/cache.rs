@@ -50,6 +50,8 @@ pub struct OrgView {
     pub accounts: Vec<Account>,
     /// Its timezone (UTC when the stored name is not a known zone).
     pub zone: Tz,
+    /// Whether it has AI agents (a send without one then pauses them).
+    pub has_ai_agents: bool,
 }
 
 /// The API's caches (one per process, shared by every request).
@@ -152,14 +154,18 @@ impl ApiCache {
         if let Some(view) = self.orgs.get(&org) {
             return Ok(view);
         }
-        let (accounts, record) =
-            futures::try_join!(state.store.list_accounts(org), state.store.get_org(org))?;
+        let (accounts, record, agents) = futures::try_join!(
+            state.store.list_accounts(org),
+            state.store.get_org(org),
+            state.store.list_ai_agents(org)
+        )?;
         let view = Arc::new(OrgView {
             accounts: accounts
                 .into_iter()
                 .filter(|a| a.status == AccountStatus::Connected)
                 .collect(),
             zone: zone(&record.timezone),
+            has_ai_agents: !agents.is_empty(),
         });
         self.orgs.put(org, view.clone());
         Ok(view)

@@ -162,6 +162,8 @@ pub struct ServeOptions {
     pub connections: conn::ConnLimits,
     /// What the retention worker deletes, and how often it runs.
     pub retention: workers::retention::RetentionConfig,
+    /// The AI agent runtime (model timeout and retries, turn lease).
+    pub agents: workers::agents::AgentRuntimeConfig,
 }
 
 impl Default for ServeOptions {
@@ -172,6 +174,7 @@ impl Default for ServeOptions {
             job_lease: Duration::from_secs(30),
             connections: conn::ConnLimits::default(),
             retention: workers::retention::RetentionConfig::default(),
+            agents: workers::agents::AgentRuntimeConfig::default(),
         }
     }
 }
@@ -247,10 +250,20 @@ async fn spawn_workers(
         let cancel = shutdown.clone();
         supervise(
             &tracker,
-            health,
+            health.clone(),
             "dispatcher".into(),
             shutdown.clone(),
             move || dispatcher.clone().run(cancel.clone()),
+        );
+        // AI agents answer through the send path, so only where messages are sent.
+        let runtime = workers::agents::Runtime::new(state.clone(), options.agents);
+        let cancel = shutdown.clone();
+        supervise(
+            &tracker,
+            health,
+            "agents".into(),
+            shutdown.clone(),
+            move || runtime.clone().run(cancel.clone()),
         );
     }
     tracker

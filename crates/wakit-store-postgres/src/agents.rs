@@ -20,6 +20,39 @@ use crate::error::DbResultExt;
 const AGENT_COLUMNS: &str = "a.id, a.organization_id, a.name, a.extra, a.created_at, \
      EXISTS (SELECT 1 FROM secrets s WHERE s.owner_id = a.id AND s.name = 'api_key') AS has_key";
 
+/// Queues the agent turns of an ingest batch's new messages (`inserted`: org and id),
+/// in the batch's transaction: only orgs with an AI agent get any (see
+/// [`wakit_store::agent_turn`]).
+pub(crate) async fn queue_turns(
+    conn: &mut PgConnection,
+    inserted: &[(OrgId, wakit_core::MessageId)],
+) -> StoreResult<()> {
+    if inserted.is_empty() {
+        return Ok(());
+    }
+    let orgs: Vec<Uuid> = wakit_store::turn_orgs(inserted)
+        .iter()
+        .map(|o| o.0)
+        .collect();
+    let rows = sqlx::query(
+        "SELECT o.id, o.extra FROM organizations o WHERE o.id = ANY($1) \
+           AND EXISTS (SELECT 1 FROM agents a WHERE a.organization_id = o.id AND a.ai)",
+    )
+    .bind(&orgs)
+    .fetch_all(&mut *conn)
+    .await
+    .db()?;
+    let mut agent_orgs = std::collections::HashMap::new();
+    for row in &rows {
+        let Json(extra): Json<Value> = row.try_get("extra").db()?;
+        agent_orgs.insert(OrgId(row.try_get("id").db()?), extra);
+    }
+    for job in wakit_store::agent_turn_jobs(inserted, &agent_orgs, chrono::Utc::now()) {
+        crate::jobs::insert_job(conn, &job).await?;
+    }
+    Ok(())
+}
+
 fn ai_agent(row: &PgRow) -> StoreResult<AiAgent> {
     let Json(extra) = row.try_get("extra").db()?;
     Ok(AiAgent {

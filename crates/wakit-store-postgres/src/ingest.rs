@@ -10,7 +10,9 @@ use wakit_core::{
     AccountId, ConversationId, MessageId, MessageStatus, OrgId, Sender, StatusHistory,
 };
 use wakit_store::media::download_job;
-use wakit_store::{AddressFields, InboundRow, IngestWriter, Ingested, StoreError, StoreResult};
+use wakit_store::{
+    AddressFields, InboundRow, IngestWriter, Ingested, StoreError, StoreResult, starts_turn,
+};
 
 use crate::contacts::{Touch, upsert_address, write_address};
 use crate::conversations::find_or_create;
@@ -79,6 +81,8 @@ SELECT (SELECT count(*) FROM m) AS inserted, (SELECT count(*) FROM c) AS touched
 /// The plan's writes in the batch's transaction: each message is one statement.
 pub(crate) struct Writer<'c> {
     pub(crate) tx: &'c mut PgConnection,
+    /// The batch's new messages that may start an agent turn (org, id).
+    pub(crate) turns: Vec<(OrgId, MessageId)>,
 }
 
 #[async_trait]
@@ -135,6 +139,9 @@ impl IngestWriter for Writer<'_> {
             if let Some(job) = download_job(row.org, row.id, msg) {
                 crate::jobs::insert_job(self.tx, &job).await?;
             }
+            if starts_turn(msg) {
+                self.turns.push((row.org, row.id));
+            }
             return Ok(None);
         }
         // A concurrent batch stored the wamid first: answer with its message.
@@ -146,6 +153,6 @@ impl IngestWriter for Writer<'_> {
     }
 
     async fn finish(&mut self) -> StoreResult<()> {
-        Ok(())
+        crate::agents::queue_turns(self.tx, &std::mem::take(&mut self.turns)).await
     }
 }

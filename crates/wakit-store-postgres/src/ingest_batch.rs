@@ -110,7 +110,16 @@ pub(crate) async fn ingest_batch(
         addresses,
         conversations,
     };
-    let out = ingest_planned(&mut Writer { tx: &mut tx }, &batch, &keys, known).await?;
+    let out = ingest_planned(
+        &mut Writer {
+            tx: &mut tx,
+            turns: Vec::new(),
+        },
+        &batch,
+        &keys,
+        known,
+    )
+    .await?;
     tx.commit().await.db()?;
     Ok(out)
 }

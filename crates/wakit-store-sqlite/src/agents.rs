@@ -20,6 +20,43 @@ use crate::shared::require_org;
 const AGENT_COLUMNS: &str = "a.id, a.organization_id, a.name, a.extra, a.created_at, \
      EXISTS (SELECT 1 FROM secrets s WHERE s.owner_id = a.id AND s.name = 'api_key') AS has_key";
 
+/// Queues the agent turns of an ingest batch's new messages (`inserted`: org and id),
+/// in the batch's transaction: only orgs with an AI agent get any (see
+/// [`wakit_store::agent_turn`]).
+pub(crate) async fn queue_turns(
+    conn: &mut SqliteConnection,
+    inserted: &[(OrgId, wakit_core::MessageId)],
+    at: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<()> {
+    if inserted.is_empty() {
+        return Ok(());
+    }
+    let orgs: Vec<String> = wakit_store::turn_orgs(inserted)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let rows = sqlx::query(
+        "SELECT o.id, o.extra FROM organizations o \
+         WHERE o.id IN (SELECT value FROM json_each(?1)) \
+           AND EXISTS (SELECT 1 FROM agents a WHERE a.organization_id = o.id AND a.ai <> 0)",
+    )
+    .bind(to_json(&orgs)?)
+    .fetch_all(&mut *conn)
+    .await
+    .db()?;
+    let mut agent_orgs = std::collections::HashMap::new();
+    for row in &rows {
+        agent_orgs.insert(
+            OrgId(get_uuid(row, "id")?),
+            get_json::<Value>(row, "extra")?,
+        );
+    }
+    for job in wakit_store::agent_turn_jobs(inserted, &agent_orgs, at) {
+        crate::jobs::insert_job(conn, &job).await?;
+    }
+    Ok(())
+}
+
 fn ai_agent(row: &SqliteRow) -> StoreResult<AiAgent> {
     Ok(AiAgent {
         id: AgentId(get_uuid(row, "id")?),

@@ -11,7 +11,9 @@ use wakit_core::{
     AccountId, ConversationId, Direction, MessageId, MessageStatus, OrgId, Sender, StatusHistory,
 };
 use wakit_store::media::download_job;
-use wakit_store::{AddressFields, InboundRow, IngestWriter, Ingested, NewJob, StoreResult};
+use wakit_store::{
+    AddressFields, InboundRow, IngestWriter, Ingested, NewJob, StoreResult, starts_turn,
+};
 
 use crate::error::DbResultExt;
 use crate::messages::{INSERT_MESSAGE, NewRow, TOUCH_CONVERSATION, bind_row};
@@ -132,6 +134,8 @@ pub(crate) struct Writer<'c> {
     pending: Vec<Insert>,
     /// Download jobs of the batch's media messages, queued with them.
     jobs: Vec<NewJob>,
+    /// The batch's new messages that may start an agent turn (org, id).
+    turns: Vec<(OrgId, MessageId)>,
 }
 
 impl<'c> Writer<'c> {
@@ -141,6 +145,7 @@ impl<'c> Writer<'c> {
             at,
             pending: Vec::new(),
             jobs: Vec::new(),
+            turns: Vec::new(),
         }
     }
 
@@ -185,6 +190,9 @@ impl IngestWriter for Writer<'_> {
         // cannot collide; if it did, the unique index fails the whole transaction.
         self.pending.push(Insert::new(&row)?);
         self.jobs.extend(download_job(row.org, row.id, row.msg));
+        if starts_turn(row.msg) {
+            self.turns.push((row.org, row.id));
+        }
         Ok(None)
     }
 
@@ -193,6 +201,6 @@ impl IngestWriter for Writer<'_> {
         for job in std::mem::take(&mut self.jobs) {
             crate::jobs::insert_job(self.conn, &job).await?;
         }
-        Ok(())
+        crate::agents::queue_turns(self.conn, &std::mem::take(&mut self.turns), self.at).await
     }
 }

@@ -45,6 +45,7 @@ conformance!(
     agents::ai_agents_round_trip_with_sealed_keys,
     agents::ai_agents_are_tenant_isolated,
     agents::agent_settings_and_conversation_state,
+    agents::ingest_queues_one_turn_per_new_message,
     keys::orgs_and_accounts_round_trip,
     keys::api_keys_authenticate_and_revoke,
     people::emails_are_unique_ignoring_case,

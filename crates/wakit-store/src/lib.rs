@@ -5,6 +5,7 @@
 //! Transactions stay inside the backend.
 #![forbid(unsafe_code)]
 
+pub mod agent_turn;
 pub mod agents;
 pub mod data_api;
 pub mod dispatch;
@@ -24,6 +25,7 @@ pub mod secrets;
 pub mod status_merge;
 pub mod traits;
 
+pub use agent_turn::{AGENT_TURN, AgentTurn, agent_turn_jobs, starts_turn, turn_orgs};
 pub use agents::*;
 pub use data_api::{DataApiStore, Decide, ReadSummary, Refusal, SqlDialect, SqlParam, Statement};
 pub use dispatch::{DispatchMark, dispatch_starts};

@@ -74,7 +74,14 @@ pub async fn submit(state: &AppState, org: OrgId, send: Submit<'_>) -> Result<Me
         idempotency: send.idempotency.clone(),
     };
     match state.store.enqueue_outgoing(org, outgoing).await {
-        Ok(enqueued) => Ok(enqueued.message.id),
+        Ok(enqueued) => {
+            if send.agent_id.is_none() {
+                // A person or a program answered: the agents step back.
+                let conversation = enqueued.message.conversation_id;
+                crate::workers::agents::pause_after_send(state, org, conversation).await;
+            }
+            Ok(enqueued.message.id)
+        }
         Err(StoreError::Conflict(ConflictKey::IdempotencyKey)) => {
             // The same key raced in from another request: answer as its retry.
             let idem = send.idempotency.as_ref().ok_or_else(|| {

@@ -1,6 +1,7 @@
 //! Starting the real server for tests.
 #![allow(dead_code)]
 
+pub mod agents;
 pub mod api;
 pub mod auth;
 pub mod fake_meta;

@@ -97,6 +97,22 @@ pub async fn world_with(
     dispatch: DispatchConfig,
     api: ApiConfig,
 ) -> World {
+    let options = ServeOptions {
+        drain: Duration::from_secs(5),
+        workers: true,
+        ..ServeOptions::default()
+    };
+    world_with_options(ts, quirks, dispatch, api, options).await
+}
+
+/// [`world_with`] with the server's options.
+pub async fn world_with_options(
+    ts: TestStore,
+    quirks: Quirks,
+    dispatch: DispatchConfig,
+    api: ApiConfig,
+    options: ServeOptions,
+) -> World {
     let sim = Sim::start(SimConfig {
         app_secret: String::from_utf8(APP_SECRET.to_vec()).expect("utf8"),
         quirks,
@@ -124,11 +140,6 @@ pub async fn world_with(
             secrets: secret_box(),
             dispatch,
         }),
-    };
-    let options = ServeOptions {
-        drain: Duration::from_secs(5),
-        workers: true,
-        ..ServeOptions::default()
     };
     let task = tokio::spawn(wakit_server::serve(
         listener,

@@ -247,3 +247,59 @@ pub async fn agent_settings_and_conversation_state(store: &dyn Store) {
         "unknown conversation",
     );
 }
+
+/// Every new customer message of an org with an AI agent queues exactly one agent
+/// turn, due after the org's delay, in the message's transaction: a wamid stored again
+/// queues none, a reaction none, an org without AI agents none.
+pub async fn ingest_queues_one_turn_per_new_message(store: &dyn Store) {
+    use chrono::{Duration, Utc};
+    use wakit_core::MessageContent;
+    use wakit_store::{AGENT_TURN, AgentTurn};
+    let f = Fixture::new(store).await;
+    store
+        .create_ai_agent(f.org_a, new_agent("Sofía", json!({}), None))
+        .await
+        .unwrap();
+    let delayed = AgentSettings {
+        response_delay_seconds: 600,
+        ..AgentSettings::default()
+    };
+    store.set_agent_settings(f.org_a, &delayed).await.unwrap();
+    let mut reaction = Fixture::inbound(f.acct_a.id, "5215550001111", "wamid.r", 3, "");
+    reaction.content = MessageContent::reaction("👍", "wamid.a1");
+    let batch = vec![
+        (
+            f.org_a,
+            Fixture::inbound(f.acct_a.id, "5215550001111", "wamid.a1", 1, "hola"),
+        ),
+        (
+            f.org_a,
+            Fixture::inbound(f.acct_a.id, "5215550001111", "wamid.a1", 1, "hola"),
+        ),
+        (
+            f.org_b,
+            Fixture::inbound(f.acct_b.id, "5215550002222", "wamid.b1", 2, "hi"),
+        ),
+        (f.org_a, reaction),
+    ];
+    let ingested = store.ingest_inbound_batch(batch).await.unwrap();
+    f.receive_a("5215550001111", "wamid.a1", 1, "hola").await;
+    let claim = |at| store.claim_jobs(&[AGENT_TURN], 10, Duration::seconds(30), at);
+    assert!(
+        claim(Utc::now() + Duration::seconds(60))
+            .await
+            .unwrap()
+            .is_empty(),
+        "not due before the org's delay"
+    );
+    let jobs = claim(Utc::now() + Duration::days(1)).await.unwrap();
+    let turns: Vec<AgentTurn> = jobs.iter().map(|j| j.args().expect("payload")).collect();
+    assert_eq!(
+        turns,
+        [AgentTurn {
+            message_id: ingested[0].message_id,
+            org_id: f.org_a
+        }]
+    );
+    assert_eq!(jobs[0].org_id, Some(f.org_a));
+}

@@ -22,6 +22,10 @@ pub struct DemoArgs {
     /// Address the API and webhook listen on.
     #[arg(long, env = "WAKIT_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// Also seed an AI agent on the sandbox model that answers the customers (2 s after
+    /// they write) where no person has answered.
+    #[arg(long, env = "WAKIT_DEMO_AI_AGENT")]
+    pub ai_agent: bool,
 }
 
 /// The demo number (the seed's examples use it).
@@ -86,6 +90,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     .context("starting the sandbox")?;
 
     let (key, account) = seed(&*store, &sim, &secrets).await?;
+    if args.ai_agent {
+        seed_agent(&*store, &sim, account.org_id).await?;
+    }
     let auth = AuthConfig {
         signup: true,
         ..AuthConfig::default()
@@ -126,8 +133,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         options,
     ));
 
-    chat(&*store, &sim, &account).await?;
-    print_banner(&base, &sim, &key, &db_path);
+    chat(&*store, &sim, &account, args.ai_agent).await?;
+    print_banner(&base, &sim, &key, &db_path, args.ai_agent);
     print_login(&base, &login);
     server.await??;
     sim.shutdown().await;
@@ -227,9 +234,43 @@ async fn seed(
     Ok((key.plain, account))
 }
 
+/// An AI agent on the sandbox model answers the customers (the sandbox's deterministic
+/// echo, or `calculator` for arithmetic), after a 2 s debounce.
+async fn seed_agent(
+    store: &dyn Store,
+    sim: &SimHandle,
+    org: wakit_core::OrgId,
+) -> anyhow::Result<()> {
+    let (config, _) = wakit_core::AgentConfig::from_json(serde_json::json!({
+        "api_url": sim.model_url(), "model": "sandbox",
+        "instructions": "You are Mirlo's assistant. Answer briefly and kindly.",
+        "tools": [{"provider": "local", "type": "function", "name": "calculator"}],
+    }))
+    .map_err(anyhow::Error::msg)?;
+    let agent = wakit_store::NewAiAgent {
+        id: wakit_core::AgentId::new(),
+        name: "Mirlo AI".into(),
+        config,
+        api_key: None,
+    };
+    store.create_ai_agent(org, agent).await?;
+    let settings = wakit_store::AgentSettings {
+        response_delay_seconds: 2,
+        ..wakit_store::AgentSettings::default()
+    };
+    store.set_agent_settings(org, &settings).await?;
+    Ok(())
+}
+
 /// Customers write in through the sandbox (signed webhooks, like Meta); the business
-/// answers two of them through the dispatcher.
-async fn chat(store: &dyn Store, sim: &SimHandle, account: &Account) -> anyhow::Result<()> {
+/// answers two of them through the dispatcher — a person, so an AI agent (`agent`)
+/// steps back in those conversations (paused) and answers the others.
+async fn chat(
+    store: &dyn Store,
+    sim: &SimHandle,
+    account: &Account,
+    agent: bool,
+) -> anyhow::Result<()> {
     for (phone, name, text) in CUSTOMERS {
         sim.customer_writes(PHONE_NUMBER_ID, phone, Some(name), Inbound::text(text))?;
     }
@@ -246,7 +287,7 @@ async fn chat(store: &dyn Store, sim: &SimHandle, account: &Account) -> anyhow::
         ),
     ];
     for (to, text) in replies {
-        store
+        let sent = store
             .enqueue_outgoing(
                 account.org_id,
                 NewOutgoing {
@@ -260,11 +301,21 @@ async fn chat(store: &dyn Store, sim: &SimHandle, account: &Account) -> anyhow::
                 },
             )
             .await?;
+        if !agent {
+            continue;
+        }
+        let paused = wakit_store::ConversationAgent {
+            paused_at: Some(chrono::Utc::now()),
+            ..wakit_store::ConversationAgent::default()
+        };
+        store
+            .set_conversation_agent(account.org_id, sent.message.conversation_id, &paused)
+            .await?;
     }
     Ok(())
 }
 
-fn print_banner(base: &str, sim: &SimHandle, key: &str, db: &std::path::Path) {
+fn print_banner(base: &str, sim: &SimHandle, key: &str, db: &std::path::Path, agent: bool) {
     let api = format!("{base}/functions/v1/api");
     let control = sim.control_url();
     println!(
@@ -274,6 +325,7 @@ fn print_banner(base: &str, sim: &SimHandle, key: &str, db: &std::path::Path) {
          \n  Number         +{PHONE} (phone-number id {PHONE_NUMBER_ID})\
          \n  Meta sandbox   {graph}   control: {control}\
          \n  Database       {db} (fresh each run)\
+         {agent}\
          \n\nTry:\
          \n  curl {api}/ping\
          \n  curl -H \"Authorization: Bearer {key}\" {api}/accounts\
@@ -284,6 +336,11 @@ fn print_banner(base: &str, sim: &SimHandle, key: &str, db: &std::path::Path) {
          \n",
         graph = sim.base_url(),
         db = db.display(),
+        agent = if agent {
+            "\n  AI agent       Mirlo AI on the sandbox model: answers customers 2 s after they write"
+        } else {
+            ""
+        },
     );
 }
 

@@ -1,6 +1,7 @@
 //! Command-line interface: one binary, many subcommands.
 
 mod admin;
+mod agent_args;
 pub mod client;
 mod db;
 mod demo;

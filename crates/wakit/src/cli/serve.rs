@@ -117,6 +117,8 @@ pub struct RunArgs {
     pub metrics_listen: Option<String>,
     #[command(flatten)]
     pub retention: RetentionArgs,
+    #[command(flatten)]
+    pub agents: super::agent_args::AgentArgs,
 }
 
 /// How long old rows are kept; the workers delete them every interval.
@@ -365,6 +367,7 @@ impl RunArgs {
             workers: true,
             job_lease: Duration::from_secs(self.job_lease_seconds),
             retention: self.retention.config(),
+            agents: self.agents.config(),
             ..ServeOptions::default()
         };
         let mut api = self.api.config();
