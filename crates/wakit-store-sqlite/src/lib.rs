@@ -37,6 +37,7 @@ mod shared;
 mod status;
 mod status_batch;
 mod templates;
+mod webhooks;
 
 #[cfg(test)]
 mod tests;

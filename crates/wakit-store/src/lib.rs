@@ -23,6 +23,7 @@ pub mod search;
 pub mod secrets;
 pub mod status_merge;
 pub mod traits;
+pub mod webhooks;
 
 pub use agents::*;
 pub use data_api::{DataApiStore, Decide, ReadSummary, Refusal, SqlDialect, SqlParam, Statement};
@@ -41,3 +42,7 @@ pub use retention::{PruneReport, RetentionPolicy, RetentionStore, RetentionTarge
 pub use search::*;
 pub use status_merge::{MessageState, ParkedStatus, StatusPlan, plan_statuses};
 pub use traits::*;
+pub use webhooks::{
+    AttemptOutcome, Delivery, NewDelivery, NewWebhook, NextStep, WebhookChange, WebhookEndpoint,
+    WebhookStore,
+};
