@@ -7,11 +7,13 @@ mod agents;
 mod conversations;
 mod directory;
 mod send;
+mod webhooks;
 
 pub use agents::*;
 pub use conversations::*;
 pub use directory::*;
 pub use send::*;
+pub use webhooks::*;
 
 #[cfg(feature = "client")]
 mod client;

@@ -8,6 +8,7 @@ pub mod log;
 pub mod media;
 pub mod meta;
 pub mod raw;
+pub mod receiver;
 pub mod sandbox;
 
 use futures::FutureExt;

@@ -348,6 +348,7 @@ impl RunArgs {
             verify_token: checked_secret("WAKIT_VERIFY_TOKEN", self.verify_token)?,
         };
         let media = self.api.media(&secrets)?;
+        let outbound = wakit_server::deliveries::OutboundConfig::from_env(Some(secrets.clone()));
         let meta = Some(MetaConfig {
             graph,
             secrets,
@@ -363,6 +364,7 @@ impl RunArgs {
         let mut api = self.api.config();
         api.auth.secret = jwt;
         api.media = media;
+        api.webhooks = outbound;
         let state = AppState {
             store,
             webhook,
