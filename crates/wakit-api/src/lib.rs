@@ -18,6 +18,8 @@ pub use webhooks::*;
 #[cfg(feature = "client")]
 mod client;
 #[cfg(feature = "client")]
+mod client_webhooks;
+#[cfg(feature = "client")]
 mod events;
 #[cfg(feature = "client")]
 pub use client::{Answer, Client, ClientError};

@@ -27,7 +27,7 @@ pub struct OutboundConfig {
     /// created (503) and no delivery goes out.
     pub secrets: Option<SecretBox>,
     /// Lets deliveries reach loopback, private and link-local addresses
-    /// (`WAKIT_WEBHOOK_ALLOW_PRIVATE=1`: local development, tests).
+    /// (`WAKIT_WEBHOOK_ALLOW_PRIVATE=on`: local development, tests).
     pub allow_private: bool,
     /// How long an attempt may take (`WAKIT_WEBHOOK_TIMEOUT_MS`).
     pub timeout: Duration,
@@ -60,30 +60,6 @@ impl Default for OutboundConfig {
 }
 
 impl OutboundConfig {
-    /// The settings from `WAKIT_WEBHOOK_*` (unset or unreadable: the defaults), with
-    /// `secrets` as the key.
-    pub fn from_env(secrets: Option<SecretBox>) -> OutboundConfig {
-        let var = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_string());
-        let d = OutboundConfig::default();
-        OutboundConfig {
-            secrets,
-            allow_private: var("WAKIT_WEBHOOK_ALLOW_PRIVATE")
-                .is_some_and(|v| matches!(v.as_str(), "1" | "true" | "on" | "yes")),
-            timeout: var("WAKIT_WEBHOOK_TIMEOUT_MS")
-                .and_then(|v| v.parse().ok())
-                .filter(|ms| *ms > 0)
-                .map_or(d.timeout, Duration::from_millis),
-            retry_scale: var("WAKIT_WEBHOOK_RETRY_SCALE")
-                .and_then(|v| v.parse().ok())
-                .filter(|s: &f64| s.is_finite() && *s >= 0.0)
-                .unwrap_or(d.retry_scale),
-            max_endpoints: var("WAKIT_WEBHOOK_MAX_ENDPOINTS")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(d.max_endpoints),
-            ..d
-        }
-    }
-
     /// How long a claimed delivery is this process's: its attempt's time and a margin.
     /// A process killed mid-delivery leaves it claimable after this.
     pub fn lease(&self) -> Duration {
