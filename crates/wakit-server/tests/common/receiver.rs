@@ -1,6 +1,7 @@
-//! A webhook receiver on 127.0.0.1:0 for the outbound webhook tests: it records every
-//! POST (path, headers, body) and answers per path from a script of statuses (then
-//! 200); a path starting with `/hang` never answers.
+//! A webhook receiver on 127.0.0.1:0 for the outbound webhook tests (here and, by path,
+//! the binary's crash test): it records every POST (path, headers, body) and answers per
+//! path from a script of statuses (then 200); a path starting with `/hang` never answers.
+#![allow(dead_code)]
 
 use axum::Router;
 use axum::body::Bytes;
@@ -11,7 +12,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::sandbox::STORE_WAIT;
+/// How long [`Receiver::until`] waits.
+const STORE_WAIT: Duration = Duration::from_secs(180);
 
 /// One request received.
 #[derive(Clone, Debug)]

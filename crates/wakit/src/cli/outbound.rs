@@ -11,6 +11,7 @@ pub struct OutboundArgs {
     /// Let webhook deliveries reach loopback, private, link-local and cloud metadata
     /// addresses (local development only: otherwise a URL that resolves to one is refused).
     #[arg(long, env = "WAKIT_WEBHOOK_ALLOW_PRIVATE", value_parser = super::serve::parse_switch,
+          action = clap::ArgAction::Set,
           default_value = "off", value_name = "on|off")]
     pub webhook_allow_private: bool,
     /// How long one delivery attempt may take, milliseconds.
