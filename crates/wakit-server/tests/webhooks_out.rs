@@ -3,9 +3,8 @@
 //! matching event arrives as `{data, entity, action, type, timestamp}` with Standard
 //! Webhooks headers whose signature the receiver verifies (and the `standardwebhooks`
 //! package too, when installed); failures are retried on a compressed schedule with
-//! the same `webhook-id`; a 410 disables the endpoint; internal addresses are refused
-//! without WAKIT_WEBHOOK_ALLOW_PRIVATE; one org never sees another's endpoints,
-//! deliveries or events.
+//! the same `webhook-id`; a 410 disables the endpoint; an endpoint that never answers
+//! delays no other. (Guards: webhooks_out_guards.rs.)
 
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
@@ -16,85 +15,23 @@ mod common;
 #[path = "../../wakit-sim/tests/common/external.rs"]
 mod external;
 
+use common::outbound::{
+    assert_signed, call, create, deliveries_until, outbound, start, start_with,
+};
 use common::receiver::{Hit, Receiver};
-use common::sandbox::{World, fast_dispatch, key_with_role, world_with};
+use common::sandbox::key_with_role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
 use wakit_core::Role;
-use wakit_server::ApiConfig;
-use wakit_server::deliveries::OutboundConfig;
 use wakit_server::deliveries::signature::sign;
-use wakit_sim::Quirks;
-use wakit_store_tests::fixture::secret_box;
-use wakit_store_tests::{Backend, TestStore};
+use wakit_store_tests::Backend;
 
 on_both_backends!(
     events_arrive_signed_per_entity_and_action,
     failures_retry_with_one_webhook_id_and_410_disables,
-    internal_addresses_are_refused_without_the_setting,
-    orgs_never_see_each_others_webhooks,
+    a_hanging_endpoint_delays_no_other,
 );
-
-/// Outbound settings for tests: 127.0.0.1 allowed unless `private` is false, the retry
-/// schedule compressed 5,000 times (5 s → 1 ms, 5 min → 60 ms).
-fn outbound(private: bool) -> OutboundConfig {
-    OutboundConfig {
-        secrets: Some(secret_box()),
-        allow_private: private,
-        timeout: Duration::from_secs(5),
-        retry_scale: 0.0002,
-        poll: Duration::from_millis(20),
-        ..OutboundConfig::default()
-    }
-}
-
-async fn start(backend: Backend, private: bool) -> Option<World> {
-    let ts = TestStore::fresh(backend).await?;
-    let api = ApiConfig {
-        webhooks: outbound(private),
-        rate_limit: None,
-        ..ApiConfig::default()
-    };
-    Some(world_with(ts, Quirks::none(), fast_dispatch(), api).await)
-}
-
-/// `METHOD {base}{path}` with `key` and an optional JSON body: status and JSON answer.
-async fn call(
-    w: &World,
-    key: &str,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let url = format!("{}{path}", w.server.base);
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut req = reqwest::Client::new().request(method, url).bearer_auth(key);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status();
-    let text = resp.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-/// Creates an endpoint; returns its view (with the secret).
-async fn create(w: &World, key: &str, body: Value) -> Value {
-    let (status, view) = call(w, key, "POST", "/webhooks", Some(body)).await;
-    assert_eq!(status, StatusCode::CREATED, "{view}");
-    view
-}
-
-/// Asserts the hit's signature is `secret`'s over its id, timestamp and body.
-fn assert_signed(hit: &Hit, secret: &str) {
-    let (id, ts) = (hit.header("webhook-id"), hit.header("webhook-timestamp"));
-    assert!(id.starts_with("msg_"), "{id}");
-    let ts: i64 = ts.parse().unwrap();
-    let expected = sign(&[secret], id, ts, hit.body.as_bytes()).unwrap();
-    assert_eq!(hit.header("webhook-signature"), expected);
-    assert_eq!(hit.header("content-type"), "application/json");
-}
 
 /// The reference implementation's verdict on real deliveries (skipped, loudly, when it
 /// is not installed).
@@ -295,7 +232,7 @@ async fn failures_retry_with_one_webhook_id_and_410_disables(backend: Backend) {
             .all(|h| h.json()["data"]["external_id"] == wamid)
     );
     let fid = flaky["id"].as_str().unwrap();
-    let log = loop_until(&w, &admin, &format!("/webhooks/{fid}/deliveries"), |d| {
+    let log = deliveries_until(&w, &admin, &format!("/webhooks/{fid}/deliveries"), |d| {
         d[0]["state"] == "delivered"
     })
     .await;
@@ -309,7 +246,7 @@ async fn failures_retry_with_one_webhook_id_and_410_disables(backend: Backend) {
     // 410: the endpoint is disabled and gets nothing more, until enabled again.
     let gid = gone["id"].as_str().unwrap();
     r.until("/gone", |h| h.len() == 1).await;
-    let log = loop_until(&w, &admin, &format!("/webhooks/{gid}/deliveries"), |d| {
+    let log = deliveries_until(&w, &admin, &format!("/webhooks/{gid}/deliveries"), |d| {
         d[0]["state"] == "failed"
     })
     .await;
@@ -372,150 +309,48 @@ async fn failures_retry_with_one_webhook_id_and_410_disables(backend: Backend) {
     w.stop().await;
 }
 
-/// The deliveries list of `path` once `done` holds for it (bounded).
-async fn loop_until(
-    w: &World,
-    key: &str,
-    path: &str,
-    done: impl Fn(&Vec<Value>) -> bool,
-) -> Vec<Value> {
-    for _ in 0..1500 {
-        let (_, body) = call(w, key, "GET", path, None).await;
-        let list = body["deliveries"].as_array().cloned().unwrap_or_default();
-        if !list.is_empty() && done(&list) {
-            return list;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("{path}: not there in time");
-}
-
-async fn internal_addresses_are_refused_without_the_setting(backend: Backend) {
-    let Some(w) = start(backend, false).await else {
+/// An endpoint that never answers holds its own attempts (at most `per_endpoint` in
+/// flight) while another endpoint of the org gets every event.
+async fn a_hanging_endpoint_delays_no_other(backend: Backend) {
+    let config = wakit_server::deliveries::OutboundConfig {
+        timeout: Duration::from_secs(60),
+        ..outbound(true)
+    };
+    let per_endpoint = config.per_endpoint;
+    let Some(w) = start_with(backend, config).await else {
         return;
     };
     let r = Receiver::start().await;
-    let org = w.account.org_id;
-    let admin = key_with_role(&*w.ts.store, org, Role::Admin).await;
-    for url in [
-        r.url("/x"),
-        "http://localhost:9/x".into(),
-        "http://169.254.169.254/latest".into(),
-        "http://[::1]/x".into(),
-    ] {
-        let (status, err) = call(
-            &w,
-            &admin,
-            "POST",
-            "/webhooks",
-            Some(json!({"url": url, "table_name": "messages"})),
-        )
-        .await;
-        assert_eq!(
-            (status, err["code"].as_str()),
-            (StatusCode::BAD_REQUEST, Some("invalid_parameter")),
-            "{url}"
-        );
-    }
-    // An endpoint stored by another way (the data API) is refused at delivery too.
-    let id = uuid::Uuid::new_v4();
-    let new = wakit_store::NewWebhook {
-        id,
-        account_id: None,
-        table_name: "messages".into(),
-        operations: vec![],
-        url: r.url("/x"),
-        token: None,
-        secret: secret_box().seal("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", &id.to_string()),
-    };
-    let hook =
-        w.ts.store
-            .create_webhook(org, new, 20)
-            .await
-            .unwrap()
-            .unwrap();
-    w.customer_writes("5215551234567", "hola").await;
-    let log = loop_until(
+    let admin = key_with_role(&*w.ts.store, w.account.org_id, Role::Admin).await;
+    create(
         &w,
         &admin,
-        &format!("/webhooks/{}/deliveries", hook.id),
-        |d| d[0]["attempts"].as_i64() >= Some(1),
+        json!({"url": r.url("/hang"), "table_name": "messages", "operations": ["insert"]}),
     )
     .await;
-    let error = log[0]["last_error"].as_str().unwrap();
-    assert!(error.contains("loopback"), "{error}");
-    assert!(r.hits().is_empty(), "nothing reached the receiver");
-    w.stop().await;
-}
-
-async fn orgs_never_see_each_others_webhooks(backend: Backend) {
-    let Some(w) = start(backend, true).await else {
-        return;
-    };
-    let r = Receiver::start().await;
-    let admin_a = key_with_role(&*w.ts.store, w.account.org_id, Role::Admin).await;
-    let org_b = w.ts.store.create_org("B", "UTC").await.unwrap();
-    let admin_b = key_with_role(&*w.ts.store, org_b.id, Role::Owner).await;
-    let a = create(
+    create(
         &w,
-        &admin_a,
-        json!({"url": r.url("/a"), "table_name": "messages"}),
+        &admin,
+        json!({"url": r.url("/ok"), "table_name": "messages", "operations": ["insert"]}),
     )
     .await;
-    let b = create(
-        &w,
-        &admin_b,
-        json!({"url": r.url("/b"), "table_name": "messages"}),
-    )
-    .await;
-    let wamid = w.customer_writes("5215551234567", "solo A").await;
-    r.until("/a", |h| {
-        h.iter().any(|h| h.json()["data"]["external_id"] == wamid)
-    })
-    .await;
-    let aid = a["id"].as_str().unwrap();
-    let log = loop_until(&w, &admin_a, &format!("/webhooks/{aid}/deliveries"), |d| {
-        d[0]["state"] == "delivered"
-    })
-    .await;
-    let did = log[0]["id"].as_str().unwrap();
-
-    let (_, listed) = call(&w, &admin_b, "GET", "/webhooks", None).await;
-    let ids: Vec<&str> = listed["webhooks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(ids, vec![b["id"].as_str().unwrap()]);
-    for (method, path) in [
-        ("GET", format!("/webhooks/{aid}")),
-        ("GET", format!("/webhooks/{aid}/deliveries")),
-        ("POST", format!("/webhooks/{aid}/test")),
-        ("DELETE", format!("/webhooks/{aid}")),
-        ("POST", format!("/deliveries/{did}/retry")),
-    ] {
-        let (status, err) = call(&w, &admin_b, method, &path, None).await;
-        assert_eq!(
-            (status, err["code"].as_str()),
-            (StatusCode::NOT_FOUND, Some("not_found")),
-            "{method} {path}"
+    let mut wamids = Vec::new();
+    for i in 0..10 {
+        wamids.push(
+            w.customer_writes(&format!("52155512340{i:02}"), "hola")
+                .await,
         );
     }
-    let bid = b["id"].as_str().unwrap();
-    let (_, theirs) = call(
-        &w,
-        &admin_b,
-        "GET",
-        &format!("/webhooks/{bid}/deliveries"),
-        None,
-    )
+    r.until("/ok", |h| {
+        wamids
+            .iter()
+            .all(|id| h.iter().any(|h| h.json()["data"]["external_id"] == *id))
+    })
     .await;
-    assert_eq!(
-        theirs["deliveries"],
-        json!([]),
-        "B's endpoint got none of A's events"
+    let hanging = r.hits().iter().filter(|h| h.path == "/hang").count();
+    assert!(
+        (1..=per_endpoint).contains(&hanging),
+        "the hanging endpoint holds at most {per_endpoint} attempts: {hanging}"
     );
-    assert!(r.hits().iter().all(|h| h.path != "/b"));
     w.stop().await;
 }

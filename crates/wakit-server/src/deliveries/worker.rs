@@ -1,15 +1,17 @@
 //! The delivery worker: fans the event log out as soon as a commit wakes it (the event
 //! stream's [`Pulse`](crate::routes::events::Pulse), not a slow poll), claims due
 //! deliveries with leases and sends each in its own task: at most
-//! [`OutboundConfig::per_endpoint`] at once per endpoint (an endpoint with that many
-//! in flight is left out of claims), so a slow or dead endpoint holds only its own
-//! deliveries. Each attempt's outcome is recorded with the lease it was claimed with.
+//! [`OutboundConfig::per_endpoint`] attempts at once per endpoint (a gate per endpoint;
+//! an endpoint with that many in flight is left out of claims), so a slow or dead
+//! endpoint holds only its own deliveries. A claimed delivery that waited at its gate
+//! too long for its lease is left to be claimed again. Each attempt's outcome is
+//! recorded with the lease it was claimed with.
 
 use chrono::Utc;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
-use tokio::sync::Notify;
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use uuid::Uuid;
@@ -34,6 +36,7 @@ pub struct Outbound {
     secrets: SecretBox,
     sender: Sender,
     in_flight: Arc<Mutex<HashMap<Uuid, usize>>>,
+    gates: Arc<Mutex<HashMap<Uuid, Arc<Semaphore>>>>,
     queued: Arc<Notify>,
 }
 
@@ -48,6 +51,7 @@ impl Outbound {
             config,
             secrets,
             in_flight: Arc::default(),
+            gates: Arc::default(),
             queued: Arc::default(),
         })
     }
@@ -115,6 +119,30 @@ impl Outbound {
         }
     }
 
+    /// The gate of `endpoint`: [`OutboundConfig::per_endpoint`] permits.
+    fn gate(&self, endpoint: Uuid) -> Option<Arc<Semaphore>> {
+        let mut gates = self.gates.lock().ok()?;
+        let gate = gates
+            .entry(endpoint)
+            .or_insert_with(|| Arc::new(Semaphore::new(self.config.per_endpoint.max(1))));
+        Some(gate.clone())
+    }
+
+    /// Sends a claimed delivery once its endpoint's gate lets it, if its lease still
+    /// covers a whole attempt then.
+    async fn gated(&self, delivery: Delivery, endpoint: WebhookEndpoint, claimed: Instant) {
+        let Some(gate) = self.gate(endpoint.id) else {
+            return;
+        };
+        let Ok(_permit) = gate.acquire_owned().await else {
+            return;
+        };
+        if claimed.elapsed() + self.config.timeout > self.config.lease() {
+            return; // claimed again once the lease runs out
+        }
+        self.attempt(delivery, endpoint).await;
+    }
+
     async fn deliver(&self, tracker: &TaskTracker, cancel: CancellationToken) {
         let lease = chrono::Duration::from_std(self.config.lease()).unwrap_or_default();
         loop {
@@ -136,12 +164,13 @@ impl Outbound {
                 }
             };
             let idle = claimed.is_empty();
+            let at = Instant::now();
             for (delivery, endpoint) in claimed {
                 self.count(endpoint.id, 1);
                 let me = self.clone();
                 tracker.spawn(async move {
                     let id = endpoint.id;
-                    me.attempt(delivery, endpoint).await;
+                    me.gated(delivery, endpoint, at).await;
                     me.count(id, -1);
                     me.queued.notify_one();
                 });
