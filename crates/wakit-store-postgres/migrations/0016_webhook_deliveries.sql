@@ -49,6 +49,9 @@ CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at)
 CREATE INDEX webhook_deliveries_order_idx ON webhook_deliveries (webhook_id, conversation_id, event_seq)
     WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (organization_id, webhook_id, created_at);
+-- Retention: finished deliveries by their last attempt.
+CREATE INDEX webhook_deliveries_finished_idx ON webhook_deliveries (updated_at)
+    WHERE state IN ('delivered', 'failed');
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON webhook_deliveries TO wakit_app;
 ALTER TABLE webhook_deliveries ENABLE ROW LEVEL SECURITY;

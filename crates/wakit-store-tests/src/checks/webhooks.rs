@@ -428,3 +428,45 @@ pub async fn deliveries_retry_and_recover_per_org(store: &dyn Store) {
         (None, delivery_state::PENDING)
     );
 }
+
+/// The delivery log is pruned after its retention: delivered and given-up deliveries
+/// go, pending ones stay whatever their age.
+pub async fn finished_deliveries_are_pruned_pending_ones_kept(store: &dyn Store) {
+    let f = Fixture::new(store).await;
+    let w = endpoint(store, f.org_a, "https://a.example/hook").await;
+    let batch = vec![
+        event(w.id, 1, None),
+        event(w.id, 2, None),
+        event(w.id, 3, None),
+    ];
+    store
+        .enqueue_deliveries(f.org_a, w.id, 0, 3, batch)
+        .await
+        .unwrap();
+    let now = Utc::now() + Duration::seconds(1);
+    let claimed = store
+        .claim_deliveries(2, Duration::seconds(30), now, &[])
+        .await
+        .unwrap();
+    let steps = [NextStep::Delivered, NextStep::GiveUp];
+    for ((d, _), next) in claimed.into_iter().zip(steps) {
+        store
+            .finish_delivery(d.id, d.lease_token.unwrap(), outcome(next), now)
+            .await
+            .unwrap();
+    }
+    let policy = wakit_store::RetentionPolicy::default();
+    let early = store.prune(&policy, now + Duration::days(6)).await.unwrap();
+    assert_eq!(
+        early.deleted(wakit_store::RetentionTarget::WebhookDeliveries),
+        0
+    );
+    let late = store.prune(&policy, now + Duration::days(8)).await.unwrap();
+    assert_eq!(
+        late.deleted(wakit_store::RetentionTarget::WebhookDeliveries),
+        2
+    );
+    let left = store.list_deliveries(f.org_a, w.id, 10).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].state, delivery_state::PENDING);
+}
