@@ -270,7 +270,7 @@ async fn failures_retry_with_one_webhook_id_and_410_disables(backend: Backend) {
         "a disabled endpoint gets nothing"
     );
 
-    // Enabled again and its failed delivery retried by hand: it arrives.
+    // Enabled again, its failed delivery recovered (and retried by hand): it arrives.
     let (status, _) = call(
         &w,
         &admin,
@@ -280,6 +280,19 @@ async fn failures_retry_with_one_webhook_id_and_410_disables(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
+    let recover = format!("/webhooks/{gid}/recover");
+    let (status, err) = call(&w, &admin, "POST", &recover, Some(json!({"since": "soon"}))).await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_parameter"))
+    );
+    let since = json!({"since": "2000-01-01T00:00:00Z"});
+    let (status, recovered) = call(&w, &admin, "POST", &recover, Some(since)).await;
+    assert_eq!(
+        (status, recovered["recovered"].as_u64()),
+        (StatusCode::OK, Some(1)),
+        "{recovered}"
+    );
     let did = log[0]["id"].as_str().unwrap();
     let (status, _) = call(
         &w,
@@ -299,7 +312,7 @@ async fn failures_retry_with_one_webhook_id_and_410_disables(backend: Backend) {
         .header("webhook-id")
         .to_string();
     r.until("/gone", |h| {
-        h.iter().filter(|h| h.header("webhook-id") == first).count() == 2
+        h.iter().filter(|h| h.header("webhook-id") == first).count() >= 2
     })
     .await;
     r.until("/gone", |h| {
