@@ -12,7 +12,7 @@ use wakit_core::{AccountId, OrgId};
 use wakit_store::secrets::SealedSecret;
 use wakit_store::webhooks::{delivery_state, msg_id};
 use wakit_store::{
-    AttemptOutcome, Delivery, NewDelivery, NewWebhook, NextStep, StoreError, StoreResult,
+    AttemptOutcome, Delivery, FanOut, NewDelivery, NewWebhook, NextStep, StoreError, StoreResult,
     WebhookChange, WebhookEndpoint, WebhookStore,
 };
 
@@ -256,34 +256,31 @@ impl WebhookStore for PgStore {
         rows.iter().map(endpoint).collect()
     }
 
-    async fn enqueue_deliveries(
-        &self,
-        org: OrgId,
-        webhook: Uuid,
-        from: i64,
-        to: i64,
-        deliveries: Vec<NewDelivery>,
-    ) -> StoreResult<bool> {
+    async fn enqueue_deliveries(&self, org: OrgId, batch: Vec<FanOut>) -> StoreResult<Vec<bool>> {
         let mut tx = self.tenant(org).await?;
-        let moved = sqlx::query(
-            "UPDATE webhooks SET event_cursor = $4 \
-             WHERE organization_id = $1 AND id = $2 AND event_cursor = $3",
-        )
-        .bind(org.0)
-        .bind(webhook)
-        .bind(from)
-        .bind(to)
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        if moved.rows_affected() == 0 {
-            return Ok(false);
-        }
-        for d in deliveries.iter().filter(|d| d.webhook_id == webhook) {
-            insert_delivery(&mut tx, org, d).await?;
+        let mut moved = Vec::with_capacity(batch.len());
+        for f in &batch {
+            let done = sqlx::query(
+                "UPDATE webhooks SET event_cursor = $4 \
+                 WHERE organization_id = $1 AND id = $2 AND event_cursor = $3",
+            )
+            .bind(org.0)
+            .bind(f.webhook)
+            .bind(f.from)
+            .bind(f.to)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+            let ok = done.rows_affected() > 0;
+            if ok {
+                for d in f.deliveries.iter().filter(|d| d.webhook_id == f.webhook) {
+                    insert_delivery(&mut tx, org, d).await?;
+                }
+            }
+            moved.push(ok);
         }
         tx.commit().await.db()?;
-        Ok(true)
+        Ok(moved)
     }
 
     async fn add_delivery(&self, org: OrgId, new: NewDelivery) -> StoreResult<Delivery> {

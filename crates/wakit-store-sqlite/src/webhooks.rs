@@ -10,7 +10,7 @@ use wakit_core::{AccountId, OrgId};
 use wakit_store::secrets::SealedSecret;
 use wakit_store::webhooks::{delivery_state, msg_id};
 use wakit_store::{
-    AttemptOutcome, Delivery, NewDelivery, NewWebhook, NextStep, StoreError, StoreResult,
+    AttemptOutcome, Delivery, FanOut, NewDelivery, NewWebhook, NextStep, StoreError, StoreResult,
     WebhookChange, WebhookEndpoint, WebhookStore,
 };
 
@@ -275,35 +275,32 @@ impl WebhookStore for SqliteStore {
         rows.iter().map(endpoint).collect()
     }
 
-    async fn enqueue_deliveries(
-        &self,
-        org: OrgId,
-        webhook: Uuid,
-        from: i64,
-        to: i64,
-        deliveries: Vec<NewDelivery>,
-    ) -> StoreResult<bool> {
+    async fn enqueue_deliveries(&self, org: OrgId, batch: Vec<FanOut>) -> StoreResult<Vec<bool>> {
         let now = crate::rows::now();
         let mut tx = self.write_tx().await?;
-        let moved = sqlx::query(
-            "UPDATE webhooks SET event_cursor = ?4 \
-             WHERE organization_id = ?1 AND id = ?2 AND event_cursor = ?3",
-        )
-        .bind(org.to_string())
-        .bind(webhook.to_string())
-        .bind(from)
-        .bind(to)
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        if moved.rows_affected() == 0 {
-            return Ok(false);
-        }
-        for d in deliveries.iter().filter(|d| d.webhook_id == webhook) {
-            insert_delivery(&mut tx, org, d, now).await?;
+        let mut moved = Vec::with_capacity(batch.len());
+        for f in &batch {
+            let done = sqlx::query(
+                "UPDATE webhooks SET event_cursor = ?4 \
+                 WHERE organization_id = ?1 AND id = ?2 AND event_cursor = ?3",
+            )
+            .bind(org.to_string())
+            .bind(f.webhook.to_string())
+            .bind(f.from)
+            .bind(f.to)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+            let ok = done.rows_affected() > 0;
+            if ok {
+                for d in f.deliveries.iter().filter(|d| d.webhook_id == f.webhook) {
+                    insert_delivery(&mut tx, org, d, now).await?;
+                }
+            }
+            moved.push(ok);
         }
         tx.commit().await.db()?;
-        Ok(true)
+        Ok(moved)
     }
 
     async fn add_delivery(&self, org: OrgId, new: NewDelivery) -> StoreResult<Delivery> {

@@ -101,6 +101,20 @@ pub struct NewDelivery {
     pub payload: String,
 }
 
+/// One endpoint's share of a fan-out: the events after `from` up to `to`, and the
+/// deliveries of those that match it.
+#[derive(Clone, Debug)]
+pub struct FanOut {
+    /// The endpoint.
+    pub webhook: Uuid,
+    /// Its cursor as read.
+    pub from: i64,
+    /// Its cursor after these events.
+    pub to: i64,
+    /// Its deliveries (those of another endpoint are ignored).
+    pub deliveries: Vec<NewDelivery>,
+}
+
 /// Where a delivery stands.
 pub mod delivery_state {
     /// Waiting for its (next) attempt.
@@ -224,17 +238,10 @@ pub trait WebhookStore: Send + Sync {
     async fn delete_webhook(&self, org: OrgId, id: Uuid) -> StoreResult<()>;
     /// Every enabled endpoint of every organization (fan-out; cross-tenant by design).
     async fn fanout_webhooks(&self) -> StoreResult<Vec<WebhookEndpoint>>;
-    /// Queues `deliveries` of endpoint `webhook` and moves its cursor from `from` to
-    /// `to`, in one transaction, only if the cursor is still `from`: `Ok(false)` (and
-    /// nothing queued) when another process moved it first.
-    async fn enqueue_deliveries(
-        &self,
-        org: OrgId,
-        webhook: Uuid,
-        from: i64,
-        to: i64,
-        deliveries: Vec<NewDelivery>,
-    ) -> StoreResult<bool>;
+    /// For each endpoint of `batch`, in one transaction: queues its deliveries and moves
+    /// its cursor from `from` to `to`, only if the cursor is still `from` (`false` for
+    /// that endpoint, and nothing of it queued, when another process moved it first).
+    async fn enqueue_deliveries(&self, org: OrgId, batch: Vec<FanOut>) -> StoreResult<Vec<bool>>;
     /// Queues one delivery (a test ping), due now.
     async fn add_delivery(&self, org: OrgId, new: NewDelivery) -> StoreResult<Delivery>;
     /// Claims up to `n` deliveries due at `now` for `lease`, across organizations: pending,

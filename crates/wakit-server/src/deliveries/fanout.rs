@@ -1,7 +1,7 @@
 //! Fan-out: the event log → deliveries. For each enabled endpoint, the events after its
 //! cursor that match it (table, operations, number) become one delivery each, with the
 //! body the event stream sends (`routes::events::body`, the row as `/rest/v1` shows
-//! it). The deliveries are queued and the cursor moved in one transaction, only from
+//! it). The deliveries are queued and the cursors moved in one transaction per org, each only from
 //! the cursor read: a crash loses nothing (the cursor did not move) and two processes
 //! never queue an event twice (the second finds the cursor moved).
 
@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 use wakit_core::{ApiKeyId, OrgId, Role};
-use wakit_store::{AuthContext, Event, NewDelivery, WebhookEndpoint};
+use wakit_store::{AuthContext, Event, FanOut, NewDelivery, WebhookEndpoint};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -74,17 +74,25 @@ pub async fn round(state: &AppState) -> Result<Round, ApiError> {
         };
         done.more |= events.len() == BATCH as usize;
         let rows = rows_of(state, &reader(org), &events).await?;
-        for endpoint in endpoints.iter().filter(|e| e.event_cursor < last) {
-            let deliveries = deliveries_for(endpoint, &events, &rows);
-            let n = deliveries.len();
-            if state
-                .store
-                .enqueue_deliveries(org, endpoint.id, endpoint.event_cursor, last, deliveries)
-                .await?
-            {
-                done.queued += n;
-            }
-        }
+        // Every endpoint of the org in one transaction.
+        let batch: Vec<FanOut> = endpoints
+            .iter()
+            .filter(|e| e.event_cursor < last)
+            .map(|e| FanOut {
+                webhook: e.id,
+                from: e.event_cursor,
+                to: last,
+                deliveries: deliveries_for(e, &events, &rows),
+            })
+            .collect();
+        let counts: Vec<usize> = batch.iter().map(|f| f.deliveries.len()).collect();
+        let moved = state.store.enqueue_deliveries(org, batch).await?;
+        done.queued += counts
+            .iter()
+            .zip(moved)
+            .filter(|(_, ok)| *ok)
+            .map(|(n, _)| n)
+            .sum::<usize>();
     }
     Ok(done)
 }

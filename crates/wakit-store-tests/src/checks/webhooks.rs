@@ -9,7 +9,8 @@ use wakit_core::OrgId;
 use wakit_store::secrets::SealedSecret;
 use wakit_store::webhooks::delivery_state;
 use wakit_store::{
-    AttemptOutcome, NewDelivery, NewWebhook, NextStep, Store, WebhookChange, WebhookEndpoint,
+    AttemptOutcome, FanOut, NewDelivery, NewWebhook, NextStep, Store, StoreResult, WebhookChange,
+    WebhookEndpoint,
 };
 
 use super::assert_not_found;
@@ -40,6 +41,24 @@ fn event(webhook: Uuid, seq: i64, conversation: Option<Uuid>) -> NewDelivery {
         conversation_id: conversation,
         payload: format!("{{\"seq\":{seq}}}"),
     }
+}
+
+/// Queues `deliveries` of one endpoint, moving its cursor from `from` to `to`.
+async fn enqueue(
+    store: &dyn Store,
+    org: OrgId,
+    webhook: Uuid,
+    from: i64,
+    to: i64,
+    deliveries: Vec<NewDelivery>,
+) -> StoreResult<bool> {
+    let one = FanOut {
+        webhook,
+        from,
+        to,
+        deliveries,
+    };
+    Ok(store.enqueue_deliveries(org, vec![one]).await?[0])
 }
 
 fn outcome(next: NextStep) -> AttemptOutcome {
@@ -156,32 +175,44 @@ pub async fn fanout_moves_the_cursor_once(store: &dyn Store) {
     let w = endpoint(store, f.org_a, "https://a.example/hook").await;
     let batch = vec![event(w.id, 1, None), event(w.id, 2, None)];
     assert!(
-        store
-            .enqueue_deliveries(f.org_a, w.id, 0, 2, batch.clone())
+        enqueue(store, f.org_a, w.id, 0, 2, batch.clone())
             .await
             .unwrap()
     );
     assert!(
-        !store
-            .enqueue_deliveries(f.org_a, w.id, 0, 2, batch)
-            .await
-            .unwrap(),
+        !enqueue(store, f.org_a, w.id, 0, 2, batch).await.unwrap(),
         "the cursor moved already"
     );
     assert_eq!(
         store.get_webhook(f.org_a, w.id).await.unwrap().event_cursor,
         2
     );
+    // One transaction for several endpoints: each moves only from its own cursor.
+    let v = endpoint(store, f.org_a, "https://a.example/v").await;
+    let share = |webhook: Uuid, from: i64| FanOut {
+        webhook,
+        from,
+        to: 3,
+        deliveries: vec![event(webhook, 3, None)],
+    };
+    let moved = store
+        .enqueue_deliveries(f.org_a, vec![share(w.id, 0), share(v.id, v.event_cursor)])
+        .await
+        .unwrap();
+    assert_eq!(moved, vec![false, true]);
+    assert_eq!(
+        store
+            .list_deliveries(f.org_a, v.id, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     let queued = store.list_deliveries(f.org_a, w.id, 10).await.unwrap();
     assert_eq!(queued.len(), 2);
     assert!(queued.iter().all(|d| d.state == delivery_state::PENDING));
     assert!(queued.iter().all(|d| d.msg_id.starts_with("msg_")));
-    assert!(
-        !store
-            .enqueue_deliveries(f.org_b, w.id, 2, 3, vec![])
-            .await
-            .unwrap()
-    );
+    assert!(!enqueue(store, f.org_b, w.id, 2, 3, vec![]).await.unwrap());
     assert!(
         store
             .list_deliveries(f.org_b, w.id, 10)
@@ -204,14 +235,17 @@ pub async fn deliveries_are_claimed_in_order_with_leases(store: &dyn Store) {
         event(w.id, 2, Some(c1)),
         event(w.id, 3, Some(c2)),
     ];
-    store
-        .enqueue_deliveries(f.org_a, w.id, 0, 3, batch)
-        .await
-        .unwrap();
-    store
-        .enqueue_deliveries(f.org_b, other.id, 0, 1, vec![event(other.id, 1, None)])
-        .await
-        .unwrap();
+    enqueue(store, f.org_a, w.id, 0, 3, batch).await.unwrap();
+    enqueue(
+        store,
+        f.org_b,
+        other.id,
+        0,
+        1,
+        vec![event(other.id, 1, None)],
+    )
+    .await
+    .unwrap();
     let now = Utc::now() + Duration::seconds(1);
     let lease = Duration::seconds(30);
 
@@ -351,16 +385,16 @@ pub async fn deliveries_retry_and_recover_per_org(store: &dyn Store) {
     let f = Fixture::new(store).await;
     let w = endpoint(store, f.org_a, "https://a.example/hook").await;
     let since = Utc::now() - Duration::seconds(5);
-    store
-        .enqueue_deliveries(
-            f.org_a,
-            w.id,
-            0,
-            2,
-            vec![event(w.id, 1, None), event(w.id, 2, None)],
-        )
-        .await
-        .unwrap();
+    enqueue(
+        store,
+        f.org_a,
+        w.id,
+        0,
+        2,
+        vec![event(w.id, 1, None), event(w.id, 2, None)],
+    )
+    .await
+    .unwrap();
     let now = Utc::now() + Duration::seconds(1);
     for (d, _) in store
         .claim_deliveries(10, Duration::seconds(30), now, &[])
@@ -439,10 +473,7 @@ pub async fn finished_deliveries_are_pruned_pending_ones_kept(store: &dyn Store)
         event(w.id, 2, None),
         event(w.id, 3, None),
     ];
-    store
-        .enqueue_deliveries(f.org_a, w.id, 0, 3, batch)
-        .await
-        .unwrap();
+    enqueue(store, f.org_a, w.id, 0, 3, batch).await.unwrap();
     let now = Utc::now() + Duration::seconds(1);
     let claimed = store
         .claim_deliveries(2, Duration::seconds(30), now, &[])
