@@ -137,6 +137,13 @@ impl Client {
         finish(url, req.send().await).await
     }
 
+    /// `DELETE {path}`, decoded (`()` for a 204).
+    pub async fn delete<T: DeserializeOwned>(&self, path: &str) -> Result<Answer<T>, ClientError> {
+        let url = self.url(path);
+        let req = self.http.delete(&url).bearer_auth(&self.key);
+        finish(url, req.send().await).await
+    }
+
     /// `GET /media/{id}`: the file's response, whose body the caller reads in chunks
     /// (`Response::chunk`); an error answer is the API's error.
     pub async fn media(&self, id: &str) -> Result<reqwest::Response, ClientError> {
@@ -311,10 +318,15 @@ pub(crate) async fn finish<T: DeserializeOwned>(
         status,
         detail,
     };
-    let raw: Value = serde_json::from_slice(&bytes).map_err(|e| {
-        let start = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned();
-        decode(format!("{e}: {start}"))
-    })?;
+    // A 204 (a deletion) has no body: it decodes as null (`()`).
+    let raw: Value = if bytes.is_empty() && status == 204 {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).map_err(|e| {
+            let start = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned();
+            decode(format!("{e}: {start}"))
+        })?
+    };
     if status >= 400 {
         let body: ErrorBody =
             serde_json::from_value(raw).map_err(|e| decode(format!("error body: {e}")))?;

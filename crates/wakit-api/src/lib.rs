@@ -7,14 +7,18 @@ mod agents;
 mod conversations;
 mod directory;
 mod send;
+mod webhooks;
 
 pub use agents::*;
 pub use conversations::*;
 pub use directory::*;
 pub use send::*;
+pub use webhooks::*;
 
 #[cfg(feature = "client")]
 mod client;
+#[cfg(feature = "client")]
+mod client_webhooks;
 #[cfg(feature = "client")]
 mod events;
 #[cfg(feature = "client")]

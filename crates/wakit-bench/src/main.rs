@@ -4,6 +4,7 @@
 //! cargo run --release -p wakit-bench -- storage --backend both
 //! cargo run --release -p wakit-bench -- dispatch --backend both --mps 1000
 //! cargo run --release -p wakit-bench -- webhook --backend both
+//! cargo run --release -p wakit-bench -- outbound --backend both
 //! cargo build --release -p wakit && cargo run --release -p wakit-bench -- api --backend both
 //! cargo build --release -p wakit && cargo run --release -p wakit-bench -- restart --backend sqlite
 //! cargo build --release -p wakit && cargo run --release -p wakit-bench -- slowloris
@@ -20,6 +21,7 @@ mod dispatch;
 mod floor;
 mod fuzz;
 mod load;
+mod outbound;
 mod restart;
 mod scratch;
 mod search_attack;
@@ -50,6 +52,9 @@ enum Bench {
     Dispatch(dispatch::Args),
     /// Inbound Meta webhook: accept and processing rates against an HTTP floor.
     Webhook(webhook::Args),
+    /// Outbound webhooks: idle latency from a Meta webhook to a customer endpoint, and
+    /// deliveries per second to many endpoints, with and without one that hangs.
+    Outbound(outbound::Args),
     /// REST API reads: req/s and latency of GET /conversations, /conversation and the
     /// data API's embed read over a 1M-message database against an HTTP floor; CLI wall
     /// time against curl.
@@ -81,6 +86,7 @@ async fn main() -> anyhow::Result<()> {
         Bench::Storage(args) => storage::run(args).await,
         Bench::Dispatch(args) => dispatch::run(args).await,
         Bench::Webhook(args) => webhook::run(args).await,
+        Bench::Outbound(args) => outbound::run(args).await,
         Bench::Api(args) => api::run(args).await,
         Bench::Restart(args) => restart::run(args).await,
         Bench::Slowloris(args) => slowloris::run(args).await,

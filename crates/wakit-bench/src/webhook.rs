@@ -271,7 +271,7 @@ pub(crate) fn signed_bodies(
 
 /// POSTs every body once from `concurrency` keep-alive clients, spread over `urls` in
 /// turn; bounded by `limit`.
-async fn post_all(
+pub(crate) async fn post_all(
     urls: &[String],
     bodies: Arc<Vec<(Vec<u8>, String)>>,
     concurrency: usize,

@@ -120,6 +120,8 @@ pub struct ApiConfig {
     pub events: routes::events::EventsConfig,
     /// Media storage, upload limit and URL signing (the dispatcher's downloads use it too).
     pub media: media::MediaConfig,
+    /// Outbound webhooks (their management routes and the delivery worker).
+    pub webhooks: deliveries::OutboundConfig,
 }
 
 impl Default for ApiConfig {
@@ -138,6 +140,7 @@ impl Default for ApiConfig {
             mcp: mcp::McpConfig::default(),
             events: routes::events::EventsConfig::default(),
             media: media::MediaConfig::default(),
+            webhooks: deliveries::OutboundConfig::default(),
         }
     }
 }
@@ -179,11 +182,11 @@ impl Default for ServeOptions {
     }
 }
 
-/// Starts the background workers: webhook processing, retention, and the dispatcher
-/// when Meta is configured. They stop at their next batch boundary once `shutdown`
-/// fires. First, the leases of processes that are provably gone (a crash just before
-/// this restart) are resumed, so their work goes on now rather than when the leases
-/// run out.
+/// Starts the background workers: webhook processing, retention, outbound webhook
+/// deliveries when a secret key is set, and the dispatcher when Meta is configured.
+/// They stop at their next batch boundary once `shutdown` fires. First, the leases of
+/// processes that are provably gone (a crash just before this restart) are resumed, so
+/// their work goes on now rather than when the leases run out.
 async fn spawn_workers(
     state: &AppState,
     options: &ServeOptions,
@@ -234,6 +237,16 @@ async fn spawn_workers(
             format!("webhooks-{n}"),
             shutdown.clone(),
             move || processor.clone().run(cancel.clone()),
+        );
+    }
+    if let Some(outbound) = deliveries::worker::Outbound::new(state.clone()) {
+        let cancel = shutdown.clone();
+        supervise(
+            &tracker,
+            health.clone(),
+            "deliveries".into(),
+            shutdown.clone(),
+            move || outbound.clone().run(cancel.clone()),
         );
     }
     if let Some(meta) = &state.meta {

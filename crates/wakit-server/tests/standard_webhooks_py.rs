@@ -1,6 +1,5 @@
 //! wakit's webhook signatures (`deliveries::signature`) checked by the reference Python
-//! implementation: the `standardwebhooks` package (pinned by
-//! tests/webhooks_py/requirements.txt, installed into target/py-webhooks by .ci/run)
+//! implementation (tests/webhooks_py/checker.rs): the `standardwebhooks` package
 //! accepts what wakit signs — with a new secret, and with either secret while one
 //! rotates — and refuses a changed body or another secret.
 //!
@@ -11,36 +10,15 @@ mod common;
 #[path = "../../wakit-sim/tests/common/external.rs"]
 mod external;
 
-use common::auth::exactly;
+#[path = "webhooks_py/checker.rs"]
+mod checker;
+
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
 use wakit_server::deliveries::signature::{new_secret, sign};
-
-const VERSION: &str = "1.1.0";
-
-fn python() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/py-webhooks/bin/python")
-}
-
-fn standardwebhooks_ready() -> bool {
-    let python = python();
-    let probe = external::probe(
-        python.to_str().expect("path"),
-        &[
-            "-c",
-            "import importlib.metadata as m; print(m.version('standardwebhooks'))",
-        ],
-    );
-    external::ready(
-        "standardwebhooks",
-        "python3 -m venv target/py-webhooks && target/py-webhooks/bin/pip install -r crates/wakit-server/tests/webhooks_py/requirements.txt",
-        exactly("standardwebhooks", probe, VERSION),
-    )
-}
 
 #[test]
 fn the_reference_implementation_accepts_wakits_signatures() {
-    if !standardwebhooks_ready() {
+    if !checker::ready() {
         return;
     }
     let (old, new, other) = (new_secret(), new_secret(), new_secret());
@@ -57,14 +35,7 @@ fn the_reference_implementation_accepts_wakits_signatures() {
         case(&other, body, &both),
         case(&new, &body.replace('7', "8"), &one),
     ]);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/webhooks_py/verify.py");
-    let got = external::run_on(
-        python().to_str().expect("path"),
-        &script,
-        "webhooks",
-        &cases,
-    );
-    let verdicts = got.as_array().expect("one verdict per case");
+    let verdicts = checker::verdicts(&cases, "webhooks");
     let accepted: Vec<bool> = verdicts.iter().map(|v| *v == Value::Bool(true)).collect();
-    assert_eq!(accepted, [true, true, true, false, false], "{got}");
+    assert_eq!(accepted, [true, true, true, false, false], "{verdicts:?}");
 }

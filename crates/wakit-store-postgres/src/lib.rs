@@ -54,6 +54,7 @@ mod templates;
 #[cfg(test)]
 mod tests;
 mod wakeup;
+mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;

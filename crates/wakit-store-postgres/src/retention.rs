@@ -45,6 +45,12 @@ fn rows_of(target: RetentionTarget) -> Rows {
             "created_at",
             true,
         ),
+        RetentionTarget::WebhookDeliveries => (
+            "webhook_deliveries",
+            "id",
+            "state IN ('delivered', 'failed') AND updated_at",
+            true,
+        ),
     };
     Rows {
         table,

@@ -38,6 +38,7 @@ mod shared;
 mod status;
 mod status_batch;
 mod templates;
+mod webhooks;
 
 #[cfg(test)]
 mod search_tests;

@@ -33,6 +33,11 @@ fn rows_of(target: RetentionTarget) -> (&'static str, &'static str, &'static str
         ),
         RetentionTarget::PendingStatuses => ("pending_statuses", "pending_statuses", "created_at"),
         RetentionTarget::IdempotencyKeys => ("idempotency_keys", "idempotency_keys", "created_at"),
+        RetentionTarget::WebhookDeliveries => (
+            "webhook_deliveries",
+            "webhook_deliveries",
+            "state IN ('delivered', 'failed') AND updated_at",
+        ),
     }
 }
 

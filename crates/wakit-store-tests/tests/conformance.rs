@@ -107,6 +107,11 @@ conformance!(
     media::inbound_media_gets_one_download_job,
     media::media_rows_and_file_parts_stay_in_their_org,
     media::media_retention_deletes_rows_then_unnamed_keys,
+    webhooks::webhook_endpoints_round_trip_per_org,
+    webhooks::fanout_moves_the_cursor_once,
+    webhooks::deliveries_are_claimed_in_order_with_leases,
+    webhooks::deliveries_retry_and_recover_per_org,
+    webhooks::finished_deliveries_are_pruned_pending_ones_kept,
     ; postgres_only:
     jobs::queued_jobs_wake_waiting_workers,
     pacing::shared_pacing_reserves_consecutive_blocks,

@@ -24,6 +24,7 @@ pub mod search;
 pub mod secrets;
 pub mod status_merge;
 pub mod traits;
+pub mod webhooks;
 
 pub use agent_turn::{AGENT_TURN, AgentTurn, agent_turn_jobs, starts_turn, turn_orgs};
 pub use agents::*;
@@ -43,3 +44,7 @@ pub use retention::{PruneReport, RetentionPolicy, RetentionStore, RetentionTarge
 pub use search::*;
 pub use status_merge::{MessageState, ParkedStatus, StatusPlan, plan_statuses};
 pub use traits::*;
+pub use webhooks::{
+    AttemptOutcome, Delivery, FanOut, NewDelivery, NewWebhook, NextStep, WebhookChange,
+    WebhookEndpoint, WebhookStore,
+};

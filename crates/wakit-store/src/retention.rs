@@ -29,11 +29,13 @@ pub enum RetentionTarget {
     PendingStatuses,
     /// `idempotency_keys` by `created_at`.
     IdempotencyKeys,
+    /// `webhook_deliveries` delivered or given up, by `updated_at` (their last attempt).
+    WebhookDeliveries,
 }
 
 impl RetentionTarget {
     /// Every target, in the order a prune visits them.
-    pub const ALL: [RetentionTarget; 7] = [
+    pub const ALL: [RetentionTarget; 8] = [
         RetentionTarget::Events,
         RetentionTarget::FinishedJobs,
         RetentionTarget::DeadJobs,
@@ -41,6 +43,7 @@ impl RetentionTarget {
         RetentionTarget::FailedInbox,
         RetentionTarget::PendingStatuses,
         RetentionTarget::IdempotencyKeys,
+        RetentionTarget::WebhookDeliveries,
     ];
 
     /// A stable name for logs and metrics labels.
@@ -53,6 +56,7 @@ impl RetentionTarget {
             RetentionTarget::FailedInbox => "inbox_failed",
             RetentionTarget::PendingStatuses => "pending_statuses",
             RetentionTarget::IdempotencyKeys => "idempotency_keys",
+            RetentionTarget::WebhookDeliveries => "webhook_deliveries",
         }
     }
 }
@@ -87,6 +91,9 @@ pub struct RetentionPolicy {
     /// Idempotency keys: [`IDEMPOTENCY_TTL_HOURS`], after which a key no longer names
     /// its message anyway. A shorter time is refused (a retried send could go twice).
     pub idempotency_keys: Duration,
+    /// The delivery log of outbound webhooks: deliveries delivered or given up (default
+    /// 7 days). Pending ones are never deleted.
+    pub webhook_deliveries: Duration,
     /// Most rows one delete statement removes: each batch is its own short
     /// transaction, so other writers (SQLite has one) wait for a batch, never a backlog.
     pub batch_size: u32,
@@ -109,6 +116,7 @@ impl Default for RetentionPolicy {
             failed_inbox: Duration::days(30),
             pending_statuses: Duration::days(7),
             idempotency_keys: Duration::hours(IDEMPOTENCY_TTL_HOURS),
+            webhook_deliveries: Duration::days(7),
             batch_size: DEFAULT_PRUNE_BATCH,
             max_rows_per_call: DEFAULT_PRUNE_CAP,
         }
@@ -126,6 +134,7 @@ impl RetentionPolicy {
             RetentionTarget::FailedInbox => self.failed_inbox,
             RetentionTarget::PendingStatuses => self.pending_statuses,
             RetentionTarget::IdempotencyKeys => self.idempotency_keys,
+            RetentionTarget::WebhookDeliveries => self.webhook_deliveries,
         }
     }
 

@@ -383,6 +383,7 @@ pub trait Store:
     + crate::DataApiStore
     + crate::AgentStore
     + crate::MediaStore
+    + crate::WebhookStore
 {
     /// `sqlite` or `postgres`: a name for people (logs, `/ping`); code asks the
     /// capability methods below instead.

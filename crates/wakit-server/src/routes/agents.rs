@@ -42,12 +42,12 @@ fn admin(auth: &wakit_store::AuthContext) -> Result<OrgId, ApiError> {
     Ok(auth.org_id)
 }
 
-fn parse<T: DeserializeOwned>(body: JsonBody) -> Result<T, ApiError> {
+pub(super) fn parse<T: DeserializeOwned>(body: JsonBody) -> Result<T, ApiError> {
     serde_json::from_value(Value::Object(body.0))
         .map_err(|e| ApiError::bad_request(format!("Invalid body: {e}")))
 }
 
-fn uuid_param(raw: &str, what: &str) -> Result<uuid::Uuid, ApiError> {
+pub(super) fn uuid_param(raw: &str, what: &str) -> Result<uuid::Uuid, ApiError> {
     raw.parse()
         .map_err(|_| ApiError::bad_request(format!("{what} must be a UUID")))
 }

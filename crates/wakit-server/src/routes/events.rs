@@ -67,7 +67,7 @@ pub struct Pulse {
 
 impl Pulse {
     /// Starts the watcher, once; it ends with `closing` or when the pulse is dropped.
-    fn start(self: &Arc<Self>, store: Arc<dyn Store>, closing: CancellationToken) {
+    pub(crate) fn start(self: &Arc<Self>, store: Arc<dyn Store>, closing: CancellationToken) {
         if self.started.swap(true, Ordering::AcqRel) {
             return;
         }
@@ -84,6 +84,13 @@ impl Pulse {
                 }
             }
         });
+    }
+}
+
+impl Pulse {
+    /// A wake-up at the next commit (enable it before reading, so none is missed).
+    pub(crate) fn notified(&self) -> tokio::sync::futures::Notified<'_> {
+        self.notify.notified()
     }
 }
 

@@ -14,6 +14,7 @@ pub mod labels;
 mod media;
 mod media_upload;
 pub mod openapi;
+mod outbound;
 mod outcome;
 pub(crate) mod params;
 mod ping;
@@ -49,6 +50,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(events::router())
         .merge(media::router())
         .merge(media_upload::router())
+        .merge(outbound::router())
 }
 
 /// The OpenAPI 3.1 document of the REST API.

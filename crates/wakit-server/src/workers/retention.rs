@@ -94,6 +94,7 @@ impl Pruner {
                 inbox_failed = n(RetentionTarget::FailedInbox),
                 pending_statuses = n(RetentionTarget::PendingStatuses),
                 idempotency_keys = n(RetentionTarget::IdempotencyKeys),
+                webhook_deliveries = n(RetentionTarget::WebhookDeliveries),
                 complete = report.complete,
                 "retention: deleted old rows"
             );

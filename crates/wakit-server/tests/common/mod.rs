@@ -8,7 +8,9 @@ pub mod fake_meta;
 pub mod log;
 pub mod media;
 pub mod meta;
+pub mod outbound;
 pub mod raw;
+pub mod receiver;
 pub mod sandbox;
 
 use futures::FutureExt;

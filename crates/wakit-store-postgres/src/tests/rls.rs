@@ -86,9 +86,30 @@ async fn populated_org(store: &PgStore, pnid: &str) -> OrgId {
         message_id: None,
     };
     store.insert_media(org, file).await.expect("media");
+    let hook = NewWebhook {
+        id: uuid::Uuid::new_v4(),
+        account_id: None,
+        table_name: "messages".into(),
+        operations: vec![],
+        url: "https://x".into(),
+        token: None,
+        secret: secrets::SealedSecret(vec![1]),
+    };
+    let hook = store
+        .create_webhook(org, hook, 20)
+        .await
+        .expect("webhook")
+        .expect("cap");
+    let ping = NewDelivery {
+        webhook_id: hook.id,
+        event_seq: None,
+        event_type: "webhook.test".into(),
+        conversation_id: None,
+        payload: "{}".into(),
+    };
+    store.add_delivery(org, ping).await.expect("delivery");
     for sql in [
         "INSERT INTO agents (organization_id, name) VALUES ($1, 'agent')",
-        "INSERT INTO webhooks (organization_id, table_name, url) VALUES ($1, 'messages', 'https://x')",
         "INSERT INTO quick_replies (organization_id, name, content) VALUES ($1, 'hi', 'hola')",
     ] {
         sqlx::query(sql)
@@ -157,7 +178,7 @@ async fn a_query_sees_only_its_scope() {
         return;
     };
     let tables = tenant_tables(&store).await;
-    assert_eq!(tables.len(), 16, "{tables:?}");
+    assert_eq!(tables.len(), 17, "{tables:?}");
     for t in &tables {
         // The test's own (superuser) connection bypasses the policies: both orgs' rows.
         let mut owner = store.pool().acquire().await.expect("conn");

@@ -217,6 +217,7 @@ fn uniform(keep: Duration) -> RetentionPolicy {
         failed_inbox: keep,
         pending_statuses: keep,
         idempotency_keys: keep,
+        webhook_deliveries: keep,
         // Small batches: every prune goes round the batching loop several times.
         batch_size: 3,
         ..RetentionPolicy::default()

@@ -107,6 +107,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         api: wakit_server::ApiConfig {
             auth,
             media,
+            // Local development: webhooks may go to local receivers.
+            webhooks: wakit_server::deliveries::OutboundConfig {
+                secrets: Some(secrets.clone()),
+                allow_private: true,
+                ..Default::default()
+            },
             ..Default::default()
         },
         store: store.clone(),

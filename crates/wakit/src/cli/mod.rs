@@ -6,6 +6,7 @@ pub mod client;
 mod db;
 mod demo;
 mod jwt;
+mod outbound;
 mod secret;
 mod serve;
 mod sim;
@@ -59,6 +60,8 @@ pub enum Command {
     Listen(client::ListenArgs),
     /// AI agents that answer customers: list, add, set, pause, resume (admin key).
     Agents(client::AgentsArgs),
+    /// Outbound webhooks, signed: list, add, rm, deliveries, retry, test (admin key).
+    Webhooks(client::WebhooksArgs),
     /// Stored media files: `wakit media get ID -o FILE`.
     Media(client::MediaArgs),
     /// Change the default WhatsApp account.
@@ -135,6 +138,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Switch(args) => client::switch(args).await,
         Command::Mcp(args) => client::mcp(args).await,
         Command::Agents(args) => client::agents(args).await,
+        Command::Webhooks(args) => client::webhooks(args).await,
         Command::Completions(args) => {
             client::completions(args, &mut Cli::command());
             Ok(())

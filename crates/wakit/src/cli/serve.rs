@@ -111,6 +111,8 @@ pub struct RunArgs {
     pub dispatch: DispatchArgs,
     #[command(flatten)]
     pub api: ApiArgs,
+    #[command(flatten)]
+    pub outbound: super::outbound::OutboundArgs,
     /// Serve Prometheus metrics at http://ADDR/metrics (queue depth, ingest lag, sends
     /// and limits per number, Meta error codes, pool).
     #[arg(long, env = "WAKIT_METRICS_LISTEN", value_name = "ADDR")]
@@ -284,7 +286,7 @@ pub struct ApiArgs {
 }
 
 /// `on`/`off` (also `true`/`false`, `1`/`0`).
-fn parse_switch(s: &str) -> Result<bool, String> {
+pub(super) fn parse_switch(s: &str) -> Result<bool, String> {
     match s.trim().to_ascii_lowercase().as_str() {
         "on" | "true" | "1" | "yes" => Ok(true),
         "off" | "false" | "0" | "no" | "" => Ok(false),
@@ -357,6 +359,7 @@ impl RunArgs {
             verify_token: checked_secret("WAKIT_VERIFY_TOKEN", self.verify_token)?,
         };
         let media = self.api.media(&secrets)?;
+        let outbound = self.outbound.config(secrets.clone());
         let meta = Some(MetaConfig {
             graph,
             secrets,
@@ -373,6 +376,7 @@ impl RunArgs {
         let mut api = self.api.config();
         api.auth.secret = jwt;
         api.media = media;
+        api.webhooks = outbound;
         let state = AppState {
             store,
             webhook,

@@ -12,6 +12,7 @@ mod send;
 mod setup;
 mod style;
 mod view;
+mod webhooks;
 
 pub use agents::{AgentsArgs, agents};
 pub use args::*;
@@ -21,6 +22,7 @@ pub use media::media;
 pub use send::send;
 pub use setup::{init, status, switch};
 pub use view::{chat, contacts, conversations, health, templates};
+pub use webhooks::{WebhooksArgs, webhooks};
 
 use std::future::Future;
 use std::time::Duration;

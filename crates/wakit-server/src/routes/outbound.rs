@@ -1,0 +1,373 @@
+//! `/webhooks`, `/deliveries`: the org's outbound webhook endpoints and their delivery
+//! log, for admin and owner keys. The `whsec_` secret is answered once, on creation and
+//! rotation; secrets and tokens are stored sealed to the endpoint.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+use wakit_api::{
+    DeliveriesResponse, DeliveryView, NewWebhookBody, RecoverBody, RecoverResponse,
+    WebhookPatchBody, WebhookView, WebhooksResponse,
+};
+use wakit_core::{OrgId, Role};
+use wakit_store::secrets::{SealedSecret, SecretBox};
+use wakit_store::{Delivery, NewDelivery, NewWebhook, WebhookChange, WebhookEndpoint};
+
+use super::agents::{parse, uuid_param};
+use super::body::JsonBody;
+use super::params::select_account;
+use crate::AppState;
+use crate::auth::ApiKeyAuth;
+use crate::deliveries::sender::Sender;
+use crate::deliveries::signature::new_secret;
+use crate::error::ApiError;
+
+/// How long the previous secret keeps signing after a rotation.
+const ROTATION_OVERLAP: chrono::Duration = chrono::Duration::hours(24);
+/// Deliveries listed at most.
+const LIST: u32 = 100;
+
+/// The webhook routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update, remove))
+        .routes(routes!(test))
+        .routes(routes!(deliveries))
+        .routes(routes!(recover))
+        .routes(routes!(rotate))
+        .routes(routes!(retry))
+}
+
+fn admin(auth: &wakit_store::AuthContext) -> Result<OrgId, ApiError> {
+    if auth.role < Role::Admin {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Webhooks are managed with an admin or owner API key",
+        ));
+    }
+    Ok(auth.org_id)
+}
+
+fn secret_box(state: &AppState) -> Result<&SecretBox, ApiError> {
+    state.api.webhooks.secrets.as_ref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "webhooks cannot be stored: the server has no WAKIT_SECRET_KEY",
+        )
+    })
+}
+
+fn time(t: Option<DateTime<Utc>>) -> Option<String> {
+    t.map(|t| t.to_rfc3339())
+}
+
+fn view(w: WebhookEndpoint, secret: Option<String>) -> WebhookView {
+    WebhookView {
+        id: w.id.to_string(),
+        url: w.url,
+        table_name: w.table_name,
+        operations: w.operations,
+        account_id: w.account_id.map(|a| a.to_string()),
+        has_token: w.token.is_some(),
+        enabled: w.disabled_at.is_none(),
+        disabled_at: time(w.disabled_at),
+        disabled_reason: w.disabled_reason,
+        failing_since: time(w.failing_since),
+        created_at: w.created_at.to_rfc3339(),
+        secret,
+    }
+}
+
+fn delivery_view(d: Delivery) -> DeliveryView {
+    DeliveryView {
+        id: d.id.to_string(),
+        webhook_id: d.webhook_id.to_string(),
+        msg_id: d.msg_id,
+        event_type: d.event_type,
+        event_seq: d.event_seq,
+        state: d.state,
+        attempts: d.attempts,
+        next_attempt_at: d.next_attempt_at.to_rfc3339(),
+        last_status: d.last_status,
+        last_latency_ms: d.last_latency_ms,
+        last_response: d.last_response,
+        last_error: d.last_error,
+        created_at: d.created_at.to_rfc3339(),
+        delivered_at: time(d.delivered_at),
+    }
+}
+
+fn table(raw: &str) -> Result<String, ApiError> {
+    match raw {
+        "messages" | "conversations" => Ok(raw.to_string()),
+        _ => Err(ApiError::bad_request(
+            "table_name must be messages or conversations",
+        )),
+    }
+}
+
+fn operations(raw: Vec<String>) -> Result<Vec<String>, ApiError> {
+    let mut ops = Vec::new();
+    for op in raw {
+        if !matches!(op.as_str(), "insert" | "update") {
+            return Err(ApiError::bad_request(format!(
+                "Unknown operation {op:?}; operations are insert and update"
+            )));
+        }
+        if !ops.contains(&op) {
+            ops.push(op);
+        }
+    }
+    Ok(ops)
+}
+
+fn url(state: &AppState, raw: &str) -> Result<String, ApiError> {
+    let url = raw.trim();
+    Sender::check_url(url, state.api.webhooks.allow_private).map_err(ApiError::bad_request)?;
+    Ok(url.to_string())
+}
+
+fn token(secrets: &SecretBox, id: Uuid, raw: Option<String>) -> Option<SealedSecret> {
+    raw.filter(|t| !t.is_empty())
+        .map(|t| secrets.seal(&t, &id.to_string()))
+}
+
+/// The org's webhook endpoints, oldest first (secrets and tokens never shown).
+#[utoipa::path(get, path = "/webhooks", operation_id = "listWebhooks", tag = "webhooks", security(("api_key" = [])),
+    responses((status = 200, description = "Endpoints", body = WebhooksResponse),
+        super::openapi::ReadErrors, super::openapi::AdminOnly))]
+async fn list(
+    State(state): State<AppState>,
+    ApiKeyAuth(auth): ApiKeyAuth,
+) -> Result<Json<WebhooksResponse>, ApiError> {
+    let org = admin(&auth)?;
+    let webhooks = state.store.list_webhooks(org).await?;
+    Ok(Json(WebhooksResponse {
+        webhooks: webhooks.into_iter().map(|w| view(w, None)).collect(),
+    }))
+}
+
+/// Adds an endpoint; the answer carries its `whsec_` signing secret, shown only here.
+/// It receives the events committed from now on. 409 when the org has the most
+/// endpoints allowed.
+#[utoipa::path(post, path = "/webhooks", operation_id = "createWebhook", tag = "webhooks", security(("api_key" = [])),
+    request_body = NewWebhookBody,
+    responses((status = 201, description = "The endpoint, with its secret", body = WebhookView),
+        (status = 409, description = "Too many endpoints", body = wakit_api::ErrorBody),
+        super::openapi::ReadErrors, super::openapi::AdminOnly))]
+async fn create(
+    State(state): State<AppState>,
+    ApiKeyAuth(auth): ApiKeyAuth,
+    body: JsonBody,
+) -> Result<(StatusCode, Json<WebhookView>), ApiError> {
+    let org = admin(&auth)?;
+    let body: NewWebhookBody = parse(body)?;
+    let secrets = secret_box(&state)?;
+    let account_id = match body.account_phone.as_deref() {
+        Some(p) => Some(select_account(&state, org, Some(p)).await?.id),
+        None => None,
+    };
+    let id = Uuid::new_v4();
+    let secret = new_secret();
+    let new = NewWebhook {
+        id,
+        account_id,
+        table_name: table(&body.table_name)?,
+        operations: operations(body.operations)?,
+        url: url(&state, &body.url)?,
+        token: token(secrets, id, body.token),
+        secret: secrets.seal(&secret, &id.to_string()),
+    };
+    let max = state.api.webhooks.max_endpoints;
+    let created = state
+        .store
+        .create_webhook(org, new, max)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "too_many_webhooks",
+                format!("The organization has {max} webhook endpoints, the most allowed"),
+            )
+        })?;
+    Ok((StatusCode::CREATED, Json(view(created, Some(secret)))))
+}
+
+/// One endpoint.
+#[utoipa::path(get, path = "/webhooks/{id}", operation_id = "getWebhook", tag = "webhooks", security(("api_key" = [])),
+    params(("id" = String, Path, description = "The endpoint's id")),
+    responses((status = 200, description = "The endpoint", body = WebhookView),
+        super::openapi::ReadErrors, super::openapi::AdminOnly))]
+async fn show(
+    State(state): State<AppState>,
+    ApiKeyAuth(auth): ApiKeyAuth,
+    Path(id): Path<String>,
+) -> Result<Json<WebhookView>, ApiError> {
+    let org = admin(&auth)?;
+    let id = uuid_param(&id, "id")?;
+    Ok(Json(view(state.store.get_webhook(org, id).await?, None)))
+}
+
+/// Changes the fields given; `enabled: true` enables a disabled endpoint again.
+#[utoipa::path(patch, path = "/webhooks/{id}", operation_id = "updateWebhook", tag = "webhooks", security(("api_key" = [])),
+    params(("id" = String, Path, description = "The endpoint's id")), request_body = WebhookPatchBody,
+    responses((status = 200, description = "The endpoint", body = WebhookView),
+        super::openapi::ReadErrors, super::openapi::AdminOnly))]
+async fn update(
+    State(state): State<AppState>,
+    ApiKeyAuth(auth): ApiKeyAuth,
+    Path(id): Path<String>,
+    body: JsonBody,
+) -> Result<Json<WebhookView>, ApiError> {
+    let org = admin(&auth)?;
+    let id = uuid_param(&id, "id")?;
+    let patch: WebhookPatchBody = parse(body)?;
+    let secrets = secret_box(&state)?;
+    let change = WebhookChange {
+        url: patch.url.as_deref().map(|u| url(&state, u)).transpose()?,
+        table_name: patch.table_name.as_deref().map(table).transpose()?,
+        operations: patch.operations.map(operations).transpose()?,
+        token: patch.token.map(|t| token(secrets, id, Some(t))),
+        enabled: patch.enabled,
+        ..WebhookChange::default()
+    };
+    let updated = state
+        .store
+        .update_webhook(org, id, change, Utc::now())
+        .await?;
+    Ok(Json(view(updated, None)))
+}
+
+/// Deletes an endpoint and its deliveries.
+#[utoipa::path(delete, path = "/webhooks/{id}", operation_id = "deleteWebhook", tag = "webhooks", security(("api_key" = [])),
+    params(("id" = String, Path, description = "The endpoint's id")),
+    responses((status = 204, description = "Deleted"), super::openapi::ReadErrors, super::openapi::AdminOnly))]
+async fn remove(
+    State(state): State<AppState>,
+    ApiKeyAuth(auth): ApiKeyAuth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let org = admin(&auth)?;
+    let id = uuid_param(&id, "id")?;
+    state.store.delete_webhook(org, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Queues a test delivery (`type: webhook.test`) to the endpoint, signed like any.
+#[utoipa::path(post, path = "/webhooks/{id}/test", operation_id = "testWebhook", tag = "webhooks", security(("api_key" = [])),
+    params(("id" = String, Path, description = "The endpoint's id")),
+    responses((status = 202, description = "The queued delivery", body = DeliveryView),
+        super::openapi::ReadErrors, super::openapi::AdminOnly))]
+async fn test(
+    State(state): State<AppState>,
+    ApiKeyAuth(auth): ApiKeyAuth,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<DeliveryView>), ApiError> {
+    let org = admin(&auth)?;
+    let id = uuid_param(&id, "id")?;
+    let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let ping = NewDelivery {
+        webhook_id: id,
+        event_seq: None,
+        event_type: "webhook.test".into(),
+        conversation_id: None,
+        payload: json!({"type": "webhook.test", "entity": null, "action": "test", "data": {"webhook_id": id}, "timestamp": now}).to_string(),
+    };
+    let queued = state.store.add_delivery(org, ping).await?;
+    Ok((StatusCode::ACCEPTED, Json(delivery_view(queued))))
+}
+
+/// The endpoint's latest deliveries (up to 100, newest first) with their last attempt.
+#[utoipa::path(get, path = "/webhooks/{id}/deliveries", operation_id = "listDeliveries", tag = "webhooks", security(("api_key" = [])),
+    params(("id" = String, Path, description = "The endpoint's id")),
+    responses((status = 200, description = "Deliveries", body = DeliveriesResponse),
+        super::openapi::ReadErrors, super::openapi::AdminOnly))]
+async fn deliveries(
+    State(state): State<AppState>,
+    ApiKeyAuth(auth): ApiKeyAuth,
+    Path(id): Path<String>,
+) -> Result<Json<DeliveriesResponse>, ApiError> {
+    let org = admin(&auth)?;
+    let id = uuid_param(&id, "id")?;
+    state.store.get_webhook(org, id).await?;
+    let list = state.store.list_deliveries(org, id, LIST).await?;
+    Ok(Json(DeliveriesResponse {
+        deliveries: list.into_iter().map(delivery_view).collect(),
+    }))
+}
+
+/// Queues again every failed delivery of the endpoint created since `since`.
+#[utoipa::path(post, path = "/webhooks/{id}/recover", operation_id = "recoverWebhook", tag = "webhooks", security(("api_key" = [])),
+    params(("id" = String, Path, description = "The endpoint's id")), request_body = RecoverBody,
+    responses((status = 200, description = "How many were queued again", body = RecoverResponse),
+        super::openapi::ReadErrors, super::openapi::AdminOnly))]
+async fn recover(
+    State(state): State<AppState>,
+    ApiKeyAuth(auth): ApiKeyAuth,
+    Path(id): Path<String>,
+    body: JsonBody,
+) -> Result<Json<RecoverResponse>, ApiError> {
+    let org = admin(&auth)?;
+    let id = uuid_param(&id, "id")?;
+    let body: RecoverBody = parse(body)?;
+    let since = DateTime::parse_from_rfc3339(body.since.trim())
+        .map_err(|_| ApiError::bad_request("since must be an RFC 3339 time"))?
+        .with_timezone(&Utc);
+    state.store.get_webhook(org, id).await?;
+    let recovered = state
+        .store
+        .recover_deliveries(org, id, since, Utc::now())
+        .await?;
+    Ok(Json(RecoverResponse { recovered }))
+}
+
+/// A new signing secret, answered once; the previous one keeps signing (both
+/// signatures are sent) for 24 hours.
+#[utoipa::path(post, path = "/webhooks/{id}/rotate-secret", operation_id = "rotateWebhookSecret", tag = "webhooks", security(("api_key" = [])),
+    params(("id" = String, Path, description = "The endpoint's id")),
+    responses((status = 200, description = "The endpoint, with its new secret", body = WebhookView),
+        super::openapi::ReadErrors, super::openapi::AdminOnly))]
+async fn rotate(
+    State(state): State<AppState>,
+    ApiKeyAuth(auth): ApiKeyAuth,
+    Path(id): Path<String>,
+) -> Result<Json<WebhookView>, ApiError> {
+    let org = admin(&auth)?;
+    let id = uuid_param(&id, "id")?;
+    let secrets = secret_box(&state)?;
+    let secret = new_secret();
+    let now = Utc::now();
+    let change = WebhookChange {
+        rotate: Some((
+            secrets.seal(&secret, &id.to_string()),
+            now + ROTATION_OVERLAP,
+        )),
+        ..WebhookChange::default()
+    };
+    let updated = state.store.update_webhook(org, id, change, now).await?;
+    Ok(Json(view(updated, Some(secret))))
+}
+
+/// Queues one delivery again now, whatever its state.
+#[utoipa::path(post, path = "/deliveries/{id}/retry", operation_id = "retryDelivery", tag = "webhooks", security(("api_key" = [])),
+    params(("id" = String, Path, description = "The delivery's id")),
+    responses((status = 202, description = "The delivery, due now", body = DeliveryView),
+        super::openapi::ReadErrors, super::openapi::AdminOnly))]
+async fn retry(
+    State(state): State<AppState>,
+    ApiKeyAuth(auth): ApiKeyAuth,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<DeliveryView>), ApiError> {
+    let org = admin(&auth)?;
+    let id = uuid_param(&id, "id")?;
+    let d = state.store.retry_delivery(org, id, Utc::now()).await?;
+    Ok((StatusCode::ACCEPTED, Json(delivery_view(d))))
+}
