@@ -50,6 +50,11 @@ pub struct Args {
     /// The agent runtime's turns in flight at once (the server's default is 64).
     #[arg(long, default_value_t = 64)]
     max_in_flight: usize,
+    /// The number's send rate, in wakit and in the sandbox (messages/s; Meta's default
+    /// is 80, its top tier 1000). Answers go out at this pace, so it bounds the
+    /// conversations answered per second.
+    #[arg(long, default_value_t = 80)]
+    mps: u32,
     /// Give up waiting for answers after this many seconds (per phase).
     #[arg(long, default_value_t = 300)]
     timeout: u64,
@@ -61,12 +66,13 @@ const MODEL_KEY: &str = "sk-bench-model";
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     println!(
-        "# agents benchmark: sandbox model at {} ms, debounce {} s, agent poll {} ms, {} turns in flight; \
+        "# agents benchmark: sandbox model at {} ms, debounce {} s, agent poll {} ms, {} turns in flight, number at {} msg/s; \
          latency phase {} turns one at a time, throughput phase {} customers at once",
         args.model_latency_ms,
         args.delay_seconds,
         args.poll_ms,
         args.max_in_flight,
+        args.mps,
         args.samples,
         args.conversations
     );
@@ -136,7 +142,8 @@ async fn bench_one(args: &Args, backend: &str, db: &Scratch) -> anyhow::Result<(
     )?;
     let secrets = SecretBox::new([9u8; 32]);
     let org = store.create_org("Bench", "UTC").await?;
-    store
+    sim.set_throughput(PNID, args.mps)?;
+    let account = store
         .add_account(
             org.id,
             NewAccount {
@@ -147,6 +154,9 @@ async fn bench_one(args: &Args, backend: &str, db: &Scratch) -> anyhow::Result<(
                 access_token: secrets.seal(token, PNID),
             },
         )
+        .await?;
+    store
+        .set_account_max_mps(org.id, account.id, Some(args.mps))
         .await?;
     let (config, _) = AgentConfig::from_json(serde_json::json!({
         "api_url": sim.model_url(), "model": "sim-model",
