@@ -9,10 +9,12 @@
 //! cargo build --release -p wakit && cargo run --release -p wakit-bench -- restart --backend sqlite
 //! cargo build --release -p wakit && cargo run --release -p wakit-bench -- slowloris
 //! cargo run --release -p wakit-bench -- signin --backend both
+//! cargo run --release -p wakit-bench -- agents --backend both --model-latency-ms 50
 //! cargo run --release -p wakit-bench -- fuzz --target all --cases 1000000 --seed 1
 //! ```
 #![forbid(unsafe_code)]
 
+mod agents;
 mod api;
 mod cli_curl;
 mod corpus;
@@ -70,6 +72,9 @@ enum Bench {
     SearchAttack(search_attack::Args),
     /// Password sign-in at /auth/v1/token: sign-ins per second and latency (argon2id).
     Signin(signin::Args),
+    /// AI agents: conversations answered per second with the sandbox model, and wakit's
+    /// own added latency per turn beyond the debounce and the model's time.
+    Agents(agents::Args),
     /// Fuzz targets (webhook parser, signature, domain parsers, the API in process):
     /// cases, rate, distinct outcomes and failures per target.
     Fuzz(fuzz::Args),
@@ -92,6 +97,7 @@ async fn main() -> anyhow::Result<()> {
         Bench::Slowloris(args) => slowloris::run(args).await,
         Bench::SearchAttack(args) => search_attack::run(args).await,
         Bench::Signin(args) => signin::run(args).await,
+        Bench::Agents(args) => agents::run(args).await,
         Bench::Fuzz(args) => fuzz::run(args).await,
     }
 }

@@ -16,8 +16,8 @@ pub struct AgentArgs {
     #[arg(long, env = "WAKIT_AGENT_MODEL_RETRIES", default_value = "3",
           value_parser = clap::value_parser!(u32).range(0..=10))]
     pub agent_model_retries: u32,
-    /// Let agents' HTTP tools reach private and loopback addresses (refused by default,
-    /// like outbound webhooks).
+    /// Let agents' HTTP tools and MCP servers reach private and loopback addresses
+    /// (refused by default, like outbound webhooks).
     #[arg(long, env = "WAKIT_AGENT_HTTP_ALLOW_PRIVATE")]
     pub agent_http_allow_private: bool,
 }

@@ -56,6 +56,33 @@ fn allowing<'a>(config: &'a AgentConfig, url: &str, method: &str) -> Option<&'a 
     })
 }
 
+/// A client for `url` (http or https only) that reaches only the public address its host
+/// resolves to now (any address when `allow_private`), follows no redirect and gives up
+/// after `timeout`.
+pub async fn guarded_client(
+    url: &reqwest::Url,
+    allow_private: bool,
+    timeout: Duration,
+) -> Result<reqwest::Client, String> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("only http and https URLs are allowed".into());
+    }
+    let host = url.host_str().ok_or("the URL has no host")?.to_string();
+    let port = url.port_or_known_default().unwrap_or(443);
+    let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
+        .await
+        .map_err(|_| format!("{host} does not resolve"))?
+        .collect();
+    let ips: Vec<_> = addresses.iter().map(SocketAddr::ip).collect();
+    ssrf::check(&host, &ips, allow_private)?;
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .resolve(&host, addresses[0])
+        .timeout(timeout)
+        .build()
+        .map_err(|_| "cannot make the request".to_string())
+}
+
 /// Runs a `request` call; the result (or the refusal) as text for the model.
 pub async fn run(config: &AgentConfig, arguments: &Value, allow_private: bool) -> String {
     match request(config, arguments, allow_private).await {
@@ -77,23 +104,7 @@ async fn request(
     let tool = allowing(config, raw, &method)
         .ok_or_else(|| format!("{method} {raw} is not allowed for this agent"))?;
     let url = reqwest::Url::parse(raw).map_err(|_| format!("{raw} is not a URL"))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err("only http and https URLs are allowed".into());
-    }
-    let host = url.host_str().ok_or("the URL has no host")?.to_string();
-    let port = url.port_or_known_default().unwrap_or(443);
-    let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
-        .await
-        .map_err(|_| format!("{host} does not resolve"))?
-        .collect();
-    let ips: Vec<_> = addresses.iter().map(SocketAddr::ip).collect();
-    ssrf::check(&host, &ips, allow_private)?;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .resolve(&host, addresses[0])
-        .timeout(TIMEOUT)
-        .build()
-        .map_err(|_| "cannot make the request".to_string())?;
+    let client = guarded_client(&url, allow_private, TIMEOUT).await?;
     let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| "bad method")?;
     let mut req = client.request(method, url);
     let empty = Map::new();

@@ -10,6 +10,8 @@
 
 pub mod history;
 pub mod http_tool;
+pub mod mcp_http;
+pub mod mcp_tool;
 pub mod model;
 pub mod tools;
 pub mod turn;
@@ -42,7 +44,7 @@ pub struct AgentRuntimeConfig {
     pub poll: Duration,
     /// Most turns in flight at once.
     pub max_in_flight: usize,
-    /// Whether the HTTP tool may reach private and loopback addresses.
+    /// Whether the HTTP tool and MCP servers may reach private and loopback addresses.
     pub allow_private_http: bool,
 }
 

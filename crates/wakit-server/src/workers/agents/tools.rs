@@ -1,12 +1,13 @@
 //! The tools an agent is offered: `respond` (always: the only way to answer), the local
-//! `calculator` when its configuration lists it, and HTTP `request` when it has an
-//! `http` tool ([`http_tool`]). MCP and SQL tools are not run yet: a call of a tool not
-//! offered gets an error result the model can read.
+//! `calculator` when its configuration lists it, HTTP `request` when it has an `http`
+//! tool ([`http_tool`]) and its MCP servers' tools ([`mcp_tool`]). SQL tools are not run:
+//! a call of a tool not offered gets an error result the model can read.
 
 use serde_json::{Value, json};
 use wakit_core::AgentConfig;
 
 use super::http_tool;
+use super::mcp_tool::McpTools;
 use super::model::ToolCall;
 
 /// The `respond` tool: send messages to the customer (empty: stay silent).
@@ -38,18 +39,24 @@ fn offers_calculator(config: &AgentConfig) -> bool {
 }
 
 /// The tool definitions sent with every call.
-pub fn definitions(config: &AgentConfig) -> Vec<Value> {
+pub fn definitions(config: &AgentConfig, mcp: &McpTools) -> Vec<Value> {
     let mut tools = vec![respond_tool()];
     if offers_calculator(config) {
         tools.push(calculator_tool());
     }
     tools.extend(http_tool::definition(config));
+    tools.extend(mcp.definitions());
     tools
 }
 
 /// Runs one tool call; its result as the `role: "tool"` message. `allow_private`: the
 /// HTTP tool may reach private addresses.
-pub async fn run(config: &AgentConfig, call: &ToolCall, allow_private: bool) -> Value {
+pub async fn run(
+    config: &AgentConfig,
+    mcp: &McpTools,
+    call: &ToolCall,
+    allow_private: bool,
+) -> Value {
     let content = match call.name.as_str() {
         "calculator" if offers_calculator(config) => {
             let expr = call.arguments["expression"].as_str().unwrap_or_default();
@@ -61,7 +68,10 @@ pub async fn run(config: &AgentConfig, call: &ToolCall, allow_private: bool) -> 
         "request" if http_tool::definition(config).is_some() => {
             http_tool::run(config, &call.arguments, allow_private).await
         }
-        other => format!("error: no tool named {other:?} is available"),
+        other => match mcp.run(other, &call.arguments).await {
+            Some(result) => result,
+            None => format!("error: no tool named {other:?} is available"),
+        },
     };
     json!({"role": "tool", "tool_call_id": call.id, "content": content})
 }

@@ -20,6 +20,7 @@ use wakit_store::{
 };
 
 use super::history::{chat_history, is_reset, system_prompt};
+use super::mcp_tool::McpTools;
 use super::model::{self, ModelError, Reply};
 use super::{Runtime, tools};
 use crate::error::ApiError;
@@ -286,10 +287,25 @@ async fn model_loop(
     rt: &Runtime,
     agent: &AiAgent,
     msg: &MessageRecord,
-    mut messages: Vec<Value>,
+    messages: Vec<Value>,
 ) -> Result<Option<Vec<String>>, TurnError> {
     let key = rt.provider_key(agent).await?;
-    let tools = tools::definitions(&agent.config);
+    let mcp = McpTools::connect(&agent.config, rt.config.allow_private_http).await;
+    let answer = model_rounds(rt, agent, msg, messages, key, &mcp).await;
+    mcp.close().await;
+    answer
+}
+
+/// [`model_loop`]'s calls, with the turn's MCP servers connected.
+async fn model_rounds(
+    rt: &Runtime,
+    agent: &AiAgent,
+    msg: &MessageRecord,
+    mut messages: Vec<Value>,
+    key: Option<String>,
+    mcp: &McpTools,
+) -> Result<Option<Vec<String>>, TurnError> {
+    let tools = tools::definitions(&agent.config, mcp);
     let base = agent.config.base_url();
     let mut refused = 0;
     for _ in 0..MAX_ROUNDS {
@@ -318,7 +334,7 @@ async fn model_loop(
                 messages.push(message);
                 for call in &calls {
                     let allow = rt.config.allow_private_http;
-                    messages.push(tools::run(&agent.config, call, allow).await);
+                    messages.push(tools::run(&agent.config, mcp, call, allow).await);
                 }
             }
         }
