@@ -257,7 +257,7 @@ pub struct ApiArgs {
     /// Whether `POST /auth/v1/signup` creates users (`on`/`off`). Sign-up confirms the
     /// address at once (there is no e-mail delivery) and answers a session.
     #[arg(long, env = "WAKIT_AUTH_SIGNUP", default_value = "off", value_parser = parse_switch,
-          value_name = "on|off")]
+          action = clap::ArgAction::Set, value_name = "on|off")]
     pub auth_signup: bool,
     /// Lifetime of the access tokens `/auth/v1` issues.
     #[arg(long, env = "WAKIT_AUTH_ACCESS_TTL", default_value_t = wakit_server::routes::auth::DEFAULT_ACCESS_TTL_SECS,
@@ -453,51 +453,5 @@ pub async fn run_worker(args: WorkerArgs) -> anyhow::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::RetentionArgs;
-    use clap::Parser;
-
-    #[derive(Debug, Parser)]
-    struct Cli {
-        #[command(flatten)]
-        retention: RetentionArgs,
-    }
-
-    /// The defaults are the documented ones; 0 or a negative number stops the start
-    /// with a message naming the setting.
-    #[test]
-    fn retention_settings_default_and_must_be_positive() {
-        let config = Cli::try_parse_from(["wakit"]).unwrap().retention.config();
-        assert_eq!(
-            config,
-            wakit_server::workers::retention::RetentionConfig::default()
-        );
-        for (flag, value, name) in [
-            ("--job-retention-days", "0", "WAKIT_JOB_RETENTION_DAYS"),
-            (
-                "--event-retention-hours",
-                "-5",
-                "WAKIT_EVENT_RETENTION_HOURS",
-            ),
-            (
-                "--retention-interval-seconds",
-                "0",
-                "WAKIT_RETENTION_INTERVAL_SECONDS",
-            ),
-        ] {
-            let arg = format!("{flag}={value}");
-            let err = Cli::try_parse_from(["wakit", arg.as_str()]).unwrap_err();
-            let message = err.to_string();
-            assert!(
-                message.contains(&format!("{name} must be at least 1")),
-                "{message}"
-            );
-        }
-        let ok = Cli::try_parse_from(["wakit", "--dead-retention-days=90"]).unwrap();
-        assert_eq!(
-            ok.retention.config().policy.failed_inbox,
-            chrono::Duration::days(90)
-        );
-    }
-}
+#[path = "serve_tests.rs"]
+mod tests;
