@@ -14,7 +14,7 @@ use wakit_api::{
     DeliveriesResponse, DeliveryView, NewWebhookBody, RecoverBody, RecoverResponse,
     WebhookPatchBody, WebhookView, WebhooksResponse,
 };
-use wakit_core::{OrgId, Role};
+use wakit_core::{AccountId, OrgId, Role};
 use wakit_store::secrets::{SealedSecret, SecretBox};
 use wakit_store::{Delivery, NewDelivery, NewWebhook, WebhookChange, WebhookEndpoint};
 
@@ -170,20 +170,53 @@ async fn create(
 ) -> Result<(StatusCode, Json<WebhookView>), ApiError> {
     let org = admin(&auth)?;
     let body: NewWebhookBody = parse(body)?;
-    let secrets = secret_box(&state)?;
     let account_id = match body.account_phone.as_deref() {
         Some(p) => Some(select_account(&state, org, Some(p)).await?.id),
         None => None,
     };
+    let endpoint = Endpoint {
+        account_id,
+        table_name: body.table_name,
+        operations: body.operations,
+        url: body.url,
+        token: body.token,
+    };
+    let (created, secret) = create_endpoint(&state, org, endpoint).await?;
+    Ok((StatusCode::CREATED, Json(view(created, Some(secret)))))
+}
+
+/// An endpoint to create, as a caller describes it.
+pub(crate) struct Endpoint {
+    /// Only events of this number.
+    pub account_id: Option<AccountId>,
+    /// `messages` or `conversations`.
+    pub table_name: String,
+    /// `insert` and/or `update`.
+    pub operations: Vec<String>,
+    /// Where deliveries go (checked against internal addresses).
+    pub url: String,
+    /// Sent as `Authorization: Bearer` when set.
+    pub token: Option<String>,
+}
+
+/// Creates `org`'s endpoint (checked, its token and a new `whsec_` secret sealed, its
+/// cursor at the log's end, within the org's cap); answers it and the secret, shown once.
+/// The management API and `/rest/v1/webhooks` both create endpoints here.
+pub(crate) async fn create_endpoint(
+    state: &AppState,
+    org: OrgId,
+    e: Endpoint,
+) -> Result<(WebhookEndpoint, String), ApiError> {
+    let secrets = secret_box(state)?;
     let id = Uuid::new_v4();
     let secret = new_secret();
     let new = NewWebhook {
         id,
-        account_id,
-        table_name: table(&body.table_name)?,
-        operations: operations(body.operations)?,
-        url: url(&state, &body.url)?,
-        token: token(secrets, id, body.token),
+        account_id: e.account_id,
+        table_name: table(&e.table_name)?,
+        operations: operations(e.operations)?,
+        url: url(state, &e.url)?,
+        token: token(secrets, id, e.token),
         secret: secrets.seal(&secret, &id.to_string()),
     };
     let max = state.api.webhooks.max_endpoints;
@@ -198,7 +231,7 @@ async fn create(
                 format!("The organization has {max} webhook endpoints, the most allowed"),
             )
         })?;
-    Ok((StatusCode::CREATED, Json(view(created, Some(secret)))))
+    Ok((created, secret))
 }
 
 /// One endpoint.

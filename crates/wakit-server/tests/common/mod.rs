@@ -146,6 +146,8 @@ pub async fn serve_api(ts: &TestStore, api: wakit_server::ApiConfig) -> Running 
 
 /// Serves `state` with `options` on 127.0.0.1:0.
 pub async fn serve_state(state: AppState, options: ServeOptions) -> Running {
+    let mut state = state;
+    state.api = with_secret_key(state.api);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -164,4 +166,13 @@ pub async fn serve_state(state: AppState, options: ServeOptions) -> Running {
 #[macro_export]
 macro_rules! on_both_backends {
     ($($tokens:tt)*) => { wakit_store_tests::on_both_backends! { $($tokens)* } };
+}
+
+/// `api` with the secret box a server always has (`wakit serve` loads or generates its
+/// secret key), which seals webhook endpoints' secrets, when the test set none.
+pub fn with_secret_key(mut api: wakit_server::ApiConfig) -> wakit_server::ApiConfig {
+    if api.webhooks.secrets.is_none() {
+        api.webhooks.secrets = Some(wakit_store_tests::fixture::secret_box());
+    }
+    api
 }

@@ -129,7 +129,7 @@ pub async fn world_with_options(
     let addr = listener.local_addr().expect("addr");
     let shutdown = tokio_util::sync::CancellationToken::new();
     let state = AppState {
-        api,
+        api: super::with_secret_key(api),
         store: ts.store.clone(),
         webhook: WebhookConfig {
             app_secret: Some(APP_SECRET.to_vec()),

@@ -3,8 +3,7 @@
 //! `key` — the only time it is shown, so the row comes back whatever `Prefer: return`
 //! says. The key column is never readable afterwards (the table shows `prefix`).
 
-use axum::Json;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use wakit_core::Role as KeyRole;
@@ -13,7 +12,7 @@ use wakit_store::NewApiKey;
 use wakit_store::secrets::generate_api_key;
 
 use super::rest_error;
-use super::row::{org_of, raise, rows, text};
+use super::row::{created_rows, org_of, raise, rows, text};
 use crate::AppState;
 use crate::error::ApiError;
 
@@ -54,22 +53,7 @@ pub(super) async fn insert(
             Err(e) => return ApiError::from(e).into_response(),
         }
     }
-    let single = headers
-        .get("accept")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("application/vnd.pgrst.object"));
-    match (single, created.len()) {
-        (true, 1) => (StatusCode::CREATED, Json(created.remove(0))).into_response(),
-        (true, n) => {
-            let e = RestError::new(
-                ErrorCode::SingularityError,
-                "Cannot coerce the result to a single JSON object",
-            )
-            .details(format!("The result contains {n} rows"));
-            rest_error(&e, authenticated)
-        }
-        (false, _) => (StatusCode::CREATED, Json(Value::Array(created))).into_response(),
-    }
+    created_rows(headers, created, authenticated)
 }
 
 /// The organization, name and role of one row; owners only.

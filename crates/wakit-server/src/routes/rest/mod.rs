@@ -27,6 +27,7 @@ mod api_keys;
 mod messages;
 mod row;
 mod rpc;
+mod webhooks;
 
 /// The data API's routes.
 pub fn router() -> Router<AppState> {
@@ -93,6 +94,9 @@ async fn handle(
         }
         ("api_keys", Method::Post) => {
             return api_keys::insert(&state, &auth, &parts.headers, &bytes).await;
+        }
+        ("webhooks", Method::Post) => {
+            return webhooks::insert(&state, &auth, &parts.headers, &bytes).await;
         }
         _ => {}
     }

@@ -112,3 +112,31 @@ pub(super) fn uuid(row: &Map<String, Value>, col: &str) -> Result<Option<Uuid>, 
         })
         .transpose()
 }
+
+/// The rows an insert created, answered 201 as PostgREST does: an array, or the one
+/// object when the client asked for `application/vnd.pgrst.object` (`.single()`).
+pub(super) fn created_rows(
+    headers: &axum::http::HeaderMap,
+    mut created: Vec<Value>,
+    authenticated: bool,
+) -> axum::response::Response {
+    use axum::Json;
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    let single = headers
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/vnd.pgrst.object"));
+    match (single, created.len()) {
+        (true, 1) => (StatusCode::CREATED, Json(created.remove(0))).into_response(),
+        (true, n) => {
+            let e = RestError::new(
+                ErrorCode::SingularityError,
+                "Cannot coerce the result to a single JSON object",
+            )
+            .details(format!("The result contains {n} rows"));
+            super::rest_error(&e, authenticated)
+        }
+        (false, _) => (StatusCode::CREATED, Json(Value::Array(created))).into_response(),
+    }
+}
