@@ -60,11 +60,30 @@ pub(crate) async fn find_or_create(
     ))
 }
 
-/// The contact key `$2` names in org `$3`: a phone key as is; a BSUID becomes the address
-/// it is stored under (itself when unknown). Phone keys are digits and BSUIDs start with
-/// a letter, so the two never collide.
-const KEY_OF_2_IN_3: &str = "COALESCE((SELECT k.address FROM contacts_addresses k \
-     WHERE k.organization_id = $3 AND k.user_id = $2), $2)";
+/// The key `contact` is stored under in `org`: a phone's key, or for a BSUID the address
+/// it was joined to (a contact who wrote from their phone later), else the BSUID itself.
+/// Looked up alone and bound as a plain value: inside a query (`= COALESCE((SELECT
+/// ...), $2)`) the comparison is not a usable index condition under row-level
+/// security, and PostgreSQL scanned every message of the number.
+async fn stored_key(
+    conn: &mut PgConnection,
+    org: OrgId,
+    contact: &CustomerRef,
+) -> StoreResult<String> {
+    let key = contact.key();
+    if matches!(contact, CustomerRef::Phone(_)) {
+        return Ok(key);
+    }
+    let joined: Option<String> = sqlx::query_scalar(
+        "SELECT address FROM contacts_addresses WHERE organization_id = $1 AND user_id = $2",
+    )
+    .bind(org.0)
+    .bind(&key)
+    .fetch_optional(&mut *conn)
+    .await
+    .db()?;
+    Ok(joined.unwrap_or(key))
+}
 
 /// One message of the org, with the contact's phone as stored.
 pub(crate) async fn load_message(
@@ -152,18 +171,19 @@ pub(crate) async fn find(
     contact: &CustomerRef,
 ) -> StoreResult<Option<Conversation>> {
     crate::accounts::ensure_account(&mut *conn, org, account).await?;
-    let row = sqlx::query(&format!(
+    let key = stored_key(&mut *conn, org, contact).await?;
+    let row = sqlx::query(
         "SELECT c.id, c.account_id, c.status, c.created_at, ca.contact_id, ct.name AS contact_name, \
                 ca.profile_name, COALESCE(ca.wa_id, c.contact_address) AS wa_id, ca.user_id, ca.username \
          FROM conversations c \
          LEFT JOIN contacts_addresses ca \
            ON ca.organization_id = c.organization_id AND ca.address = c.contact_address \
          LEFT JOIN contacts ct ON ct.id = ca.contact_id \
-         WHERE c.account_id = $1 AND c.contact_address = {KEY_OF_2_IN_3} AND c.status = 'active' \
-           AND c.organization_id = $3"
-    ))
+         WHERE c.account_id = $1 AND c.contact_address = $2 AND c.status = 'active' \
+           AND c.organization_id = $3",
+    )
     .bind(account.0)
-    .bind(contact.key())
+    .bind(&key)
     .bind(org.0)
     .fetch_optional(&mut *conn)
     .await
@@ -267,13 +287,15 @@ async fn newest_incoming_of(
     account: AccountId,
     contact: &CustomerRef,
 ) -> StoreResult<Option<DateTime<Utc>>> {
-    let row = sqlx::query(&format!(
+    let key = stored_key(&mut *conn, org, contact).await?;
+    let row = sqlx::query(
         "SELECT m.\"timestamp\" FROM messages m \
-         WHERE m.account_id = $1 AND m.contact_address = {KEY_OF_2_IN_3} AND m.direction = 'incoming' \
-         ORDER BY m.\"timestamp\" DESC LIMIT 1"
-    ))
+         WHERE m.account_id = $1 AND m.contact_address = $2 AND m.direction = 'incoming' \
+           AND m.organization_id = $3 \
+         ORDER BY m.\"timestamp\" DESC LIMIT 1",
+    )
     .bind(account.0)
-    .bind(contact.key())
+    .bind(&key)
     .bind(org.0)
     .fetch_optional(&mut *conn)
     .await

@@ -232,6 +232,17 @@ impl WebhookStore for PgStore {
 
     async fn delete_webhook(&self, org: OrgId, id: Uuid) -> StoreResult<()> {
         let mut tx = self.tenant(org).await?;
+        // Deliveries first, then the endpoint: the order the delivery worker locks them
+        // in (it records an attempt, then the endpoint's failing state). The other order
+        // (the endpoint, then its deliveries by the cascade) deadlocked with it.
+        sqlx::query(
+            "DELETE FROM webhook_deliveries WHERE organization_id = $1 AND webhook_id = $2",
+        )
+        .bind(org.0)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .db()?;
         let gone = sqlx::query("DELETE FROM webhooks WHERE organization_id = $1 AND id = $2")
             .bind(org.0)
             .bind(id)
