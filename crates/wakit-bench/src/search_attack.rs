@@ -93,6 +93,8 @@ async fn attack(
             .args(["serve", "--no-workers", "--listen", &listen])
             .env("WAKIT_DATABASE_URL", url)
             .env("WAKIT_DATA_DIR", data.path())
+            // PostgreSQL needs it given (replicas share it); any 32 bytes do here.
+            .env("WAKIT_SECRET_KEY", "02".repeat(32))
             .env("WAKIT_EXIT_WITH_PARENT", "1")
             .env("RUST_LOG", "error")
             .stdout(Stdio::null())
@@ -186,7 +188,7 @@ async fn attacker_loop(
 }
 
 /// Org B's search for a number org A has thousands of, against one nobody has: p50 of
-/// 200 each, interleaved, before any attack.
+/// 200 each, interleaved, paced under the key's rate limit, before any attack.
 async fn cross_tenant_signal(root: &str, key: &str) -> anyhow::Result<String> {
     let http = reqwest::Client::new();
     let (mut common, mut none) = (Samples::default(), Samples::default());
@@ -205,6 +207,8 @@ async fn cross_tenant_signal(root: &str, key: &str) -> anyhow::Result<String> {
         anyhow::ensure!(r.status().is_success(), "org B's search: {}", r.status());
         r.bytes().await?;
         samples.push(started.elapsed());
+        // Under the key's rate limit (100/s by default).
+        tokio::time::sleep(Duration::from_millis(12)).await;
     }
     Ok(format!(
         "| org B search `number=52155` (org A has thousands) p50 | {:.3} ms |\n| org B search `number=99999` (nobody has) p50 | {:.3} ms |",
