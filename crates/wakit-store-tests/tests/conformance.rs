@@ -110,8 +110,8 @@ conformance!(
     webhooks::webhook_endpoints_round_trip_per_org,
     webhooks::fanout_moves_the_cursor_once,
     webhooks::deliveries_are_claimed_in_order_with_leases,
-    webhooks::deliveries_retry_and_recover_per_org,
-    webhooks::finished_deliveries_are_pruned_pending_ones_kept,
+    webhook_deliveries::deliveries_retry_and_recover_per_org,
+    webhook_deliveries::finished_deliveries_are_pruned_pending_ones_kept,
     ; postgres_only:
     jobs::queued_jobs_wake_waiting_workers,
     pacing::shared_pacing_reserves_consecutive_blocks,

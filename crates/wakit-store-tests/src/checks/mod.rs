@@ -21,6 +21,7 @@ pub mod status;
 pub mod status_batch;
 pub mod templates;
 pub mod tenancy;
+pub mod webhook_deliveries;
 pub mod webhooks;
 
 use wakit_store::{StoreError, StoreResult};

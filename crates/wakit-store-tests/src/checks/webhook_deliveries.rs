@@ -1,0 +1,134 @@
+//! Outbound webhook deliveries after their first attempt: manual retry and recovery
+//! per organization, and the delivery log's retention (finished ones pruned, pending
+//! ones kept).
+
+use chrono::{Duration, Utc};
+use wakit_store::webhooks::delivery_state;
+use wakit_store::{NewDelivery, NextStep, Store};
+
+use super::assert_not_found;
+use super::webhooks::{endpoint, enqueue, event, outcome};
+use crate::fixture::Fixture;
+
+/// Manual retry and recovery make deliveries due again, in their org only; a ping is
+/// queued for an endpoint of the org only.
+pub async fn deliveries_retry_and_recover_per_org(store: &dyn Store) {
+    let f = Fixture::new(store).await;
+    let w = endpoint(store, f.org_a, "https://a.example/hook").await;
+    let since = Utc::now() - Duration::seconds(5);
+    enqueue(
+        store,
+        f.org_a,
+        w.id,
+        0,
+        2,
+        vec![event(w.id, 1, None), event(w.id, 2, None)],
+    )
+    .await
+    .unwrap();
+    let now = Utc::now() + Duration::seconds(1);
+    for (d, _) in store
+        .claim_deliveries(10, Duration::seconds(30), now, &[])
+        .await
+        .unwrap()
+    {
+        store
+            .finish_delivery(d.id, d.lease_token.unwrap(), outcome(NextStep::GiveUp), now)
+            .await
+            .unwrap();
+    }
+    let failed = store.list_deliveries(f.org_a, w.id, 10).await.unwrap();
+    assert!(
+        failed
+            .iter()
+            .all(|d| d.state == delivery_state::FAILED && d.attempts == 1)
+    );
+    assert_eq!(failed[0].last_status, Some(500));
+    assert_eq!(failed[0].last_response.as_deref(), Some("no"));
+
+    assert_not_found(
+        store.retry_delivery(f.org_b, failed[0].id, now).await,
+        "other org's retry",
+    );
+    let retried = store
+        .retry_delivery(f.org_a, failed[0].id, now)
+        .await
+        .unwrap();
+    assert_eq!(retried.state, delivery_state::PENDING);
+    assert_eq!(
+        store
+            .recover_deliveries(f.org_b, w.id, since, now)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .recover_deliveries(f.org_a, w.id, since, now)
+            .await
+            .unwrap(),
+        1
+    );
+    let later = now + Duration::seconds(1);
+    let claimed = store
+        .claim_deliveries(10, Duration::seconds(30), later, &[])
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 2);
+
+    let ping = NewDelivery {
+        webhook_id: w.id,
+        event_seq: None,
+        event_type: "webhook.test".into(),
+        conversation_id: None,
+        payload: "{}".into(),
+    };
+    assert_not_found(
+        store.add_delivery(f.org_b, ping.clone()).await,
+        "other org's ping",
+    );
+    let queued = store.add_delivery(f.org_a, ping).await.unwrap();
+    assert_eq!(
+        (queued.event_seq, queued.state.as_str()),
+        (None, delivery_state::PENDING)
+    );
+}
+
+/// The delivery log is pruned after its retention: delivered and given-up deliveries
+/// go, pending ones stay whatever their age.
+pub async fn finished_deliveries_are_pruned_pending_ones_kept(store: &dyn Store) {
+    let f = Fixture::new(store).await;
+    let w = endpoint(store, f.org_a, "https://a.example/hook").await;
+    let batch = vec![
+        event(w.id, 1, None),
+        event(w.id, 2, None),
+        event(w.id, 3, None),
+    ];
+    enqueue(store, f.org_a, w.id, 0, 3, batch).await.unwrap();
+    let now = Utc::now() + Duration::seconds(1);
+    let claimed = store
+        .claim_deliveries(2, Duration::seconds(30), now, &[])
+        .await
+        .unwrap();
+    let steps = [NextStep::Delivered, NextStep::GiveUp];
+    for ((d, _), next) in claimed.into_iter().zip(steps) {
+        store
+            .finish_delivery(d.id, d.lease_token.unwrap(), outcome(next), now)
+            .await
+            .unwrap();
+    }
+    let policy = wakit_store::RetentionPolicy::default();
+    let early = store.prune(&policy, now + Duration::days(6)).await.unwrap();
+    assert_eq!(
+        early.deleted(wakit_store::RetentionTarget::WebhookDeliveries),
+        0
+    );
+    let late = store.prune(&policy, now + Duration::days(8)).await.unwrap();
+    assert_eq!(
+        late.deleted(wakit_store::RetentionTarget::WebhookDeliveries),
+        2
+    );
+    let left = store.list_deliveries(f.org_a, w.id, 10).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].state, delivery_state::PENDING);
+}
