@@ -12,7 +12,7 @@ use wakit_store::NewApiKey;
 use wakit_store::secrets::generate_api_key;
 
 use super::rest_error;
-use super::row::{created_rows, org_of, raise, rows, text};
+use super::row::{created_rows, org_of, plan_rows, raise, text};
 use crate::AppState;
 use crate::error::ApiError;
 
@@ -27,11 +27,7 @@ pub(super) async fn insert(
     body: &[u8],
 ) -> Response {
     let authenticated = auth.is_authenticated();
-    let planned = match rows(body, "api_keys", &WRITABLE).and_then(|rows| {
-        rows.iter()
-            .map(|row| key_of(auth, row))
-            .collect::<Result<Vec<_>, _>>()
-    }) {
+    let planned = match plan_rows(body, "api_keys", &WRITABLE, auth, key_of) {
         Ok(planned) => planned,
         Err(e) => return rest_error(&e, authenticated),
     };

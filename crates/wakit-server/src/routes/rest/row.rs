@@ -113,6 +113,21 @@ pub(super) fn uuid(row: &Map<String, Value>, col: &str) -> Result<Option<Uuid>, 
         .transpose()
 }
 
+/// What each row of an insert's `body` plans (`each`), for a table whose inserts wakit
+/// handles itself; the first refusal stops the insert.
+pub(super) fn plan_rows<T>(
+    body: &[u8],
+    table: &str,
+    writable: &[&str],
+    auth: &Auth,
+    each: impl Fn(&Auth, &Map<String, Value>) -> Result<T, RestError>,
+) -> Result<Vec<T>, RestError> {
+    rows(body, table, writable)?
+        .iter()
+        .map(|row| each(auth, row))
+        .collect()
+}
+
 /// The rows an insert created, answered 201 as PostgREST does: an array, or the one
 /// object when the client asked for `application/vnd.pgrst.object` (`.single()`).
 pub(super) fn created_rows(

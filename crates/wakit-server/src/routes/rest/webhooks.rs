@@ -11,7 +11,7 @@ use wakit_core::AccountId;
 use wakit_rest::{Auth, OrgRole, RestError};
 
 use super::rest_error;
-use super::row::{created_rows, org_of, raise, rows, text, uuid};
+use super::row::{created_rows, org_of, plan_rows, raise, text, uuid};
 use crate::AppState;
 use crate::routes::outbound::{Endpoint, create_endpoint};
 
@@ -33,11 +33,7 @@ pub(super) async fn insert(
     body: &[u8],
 ) -> Response {
     let authenticated = auth.is_authenticated();
-    let planned = match rows(body, "webhooks", &WRITABLE).and_then(|rows| {
-        rows.iter()
-            .map(|row| endpoint_of(auth, row))
-            .collect::<Result<Vec<_>, _>>()
-    }) {
+    let planned = match plan_rows(body, "webhooks", &WRITABLE, auth, endpoint_of) {
         Ok(planned) => planned,
         Err(e) => return rest_error(&e, authenticated),
     };
