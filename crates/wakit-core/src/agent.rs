@@ -114,6 +114,10 @@ pub enum KeyChange {
 
 const TOOL_TYPES: [&str; 5] = ["function", "custom", "mcp", "sql", "http"];
 
+/// What reads show in place of a tool header's value (the stored value is sealed). Given
+/// back in a change, it keeps the stored value of the same tool's header.
+pub const HIDDEN_HEADER: &str = "[hidden]";
+
 impl AgentConfig {
     /// Parses and validates an `extra` object; `api_key` is taken out of it.
     pub fn from_json(value: Value) -> Result<(AgentConfig, KeyChange), AgentConfigError> {
@@ -183,8 +187,44 @@ impl AgentConfig {
                     TOOL_TYPES.join(", ")
                 ));
             }
+            let headers = tool.get("config").and_then(|c| c.get("headers"));
+            let strings = |h: &Map<String, Value>| h.values().all(Value::is_string);
+            if headers.is_some_and(|h| !h.is_null() && !h.as_object().is_some_and(strings)) {
+                return refuse(format!(
+                    "tools[{i}].config.headers must be an object of strings"
+                ));
+            }
         }
         Ok(())
+    }
+
+    /// Every tool's `config.headers` value with the tool's position and the header name.
+    /// The values are secrets (an `Authorization` header, say): sealed in storage, hidden
+    /// on reads.
+    pub fn tool_headers_mut(&mut self) -> impl Iterator<Item = (usize, &String, &mut Value)> {
+        self.tools.iter_mut().enumerate().flat_map(|(i, tool)| {
+            let headers = tool
+                .get_mut("config")
+                .and_then(|c| c.get_mut("headers"))
+                .and_then(Value::as_object_mut);
+            headers
+                .into_iter()
+                .flat_map(move |h| h.iter_mut().map(move |(name, value)| (i, name, value)))
+        })
+    }
+
+    /// Tool `i`'s header `name` as this configuration holds it.
+    pub fn tool_header(&self, i: usize, name: &str) -> Option<&Value> {
+        self.tools.get(i)?.get("config")?.get("headers")?.get(name)
+    }
+
+    /// This configuration as reads show it: every tool header value hidden.
+    pub fn redacted(&self) -> AgentConfig {
+        let mut shown = self.clone();
+        for (_, _, value) in shown.tool_headers_mut() {
+            *value = Value::String(HIDDEN_HEADER.into());
+        }
+        shown
     }
 
     /// The model a provider shortcut defaults to.
@@ -317,6 +357,10 @@ mod tests {
             (json!({"mode": "sleeping"}), "mode"),
             (json!({"protocol": "soap"}), "protocol"),
             (json!({"tools": [{"type": "shell"}]}), "tools[0].type"),
+            (
+                json!({"tools": [{"type": "http", "config": {"headers": {"a": 1}}}]}),
+                "tools[0].config.headers",
+            ),
             (json!({"api_key": 42}), "api_key"),
             (json!([1]), "object"),
         ] {
@@ -342,5 +386,25 @@ mod tests {
             ),
             ("Be brief", None, false, KeyChange::Clear)
         );
+    }
+
+    #[test]
+    fn reads_hide_every_tool_header_value() {
+        let tools = json!([
+            {"type": "http", "config": {"url": "https://x", "headers": {"Authorization": "Bearer s"}}},
+            {"type": "mcp", "config": {"url": "https://m", "headers": {"X-Key": "k"}}},
+            {"type": "function"}
+        ]);
+        let (c, _) = AgentConfig::from_json(json!({"tools": tools})).expect("ok");
+        let shown = serde_json::to_string(&c.redacted()).expect("json");
+        assert!(
+            !shown.contains("Bearer s") && !shown.contains("\"k\""),
+            "{shown}"
+        );
+        assert_eq!(
+            c.redacted().tool_header(1, "X-Key"),
+            Some(&json!(HIDDEN_HEADER))
+        );
+        assert_eq!(c.tool_header(0, "Authorization"), Some(&json!("Bearer s")));
     }
 }

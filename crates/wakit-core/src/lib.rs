@@ -13,7 +13,7 @@ pub mod template;
 pub mod text;
 pub mod window;
 
-pub use agent::{AgentConfig, AgentConfigError, AgentMode, KeyChange, Protocol};
+pub use agent::{AgentConfig, AgentConfigError, AgentMode, HIDDEN_HEADER, KeyChange, Protocol};
 pub use content::{MessageContent, PartType};
 pub use ids::*;
 pub use phone::{Phone, PhoneError};

@@ -182,6 +182,28 @@ async fn write_policies_hold_on_both_engines() {
         e.refused(Method::Patch, "agents", "", rekey, &admin).await,
         "PGRST102"
     );
+    // Nor do its tools' headers; a sealed value (as reads show it) may be written back.
+    let tools = |value: &str| {
+        json!({"extra": {"tools": [{"type": "http", "config": {"headers": {"Authorization": value}}}]}})
+            .to_string()
+    };
+    assert_eq!(
+        e.refused(Method::Patch, "agents", "", &tools("Bearer plain"), &admin)
+            .await,
+        "PGRST102"
+    );
+    let r = e
+        .write(
+            Method::Patch,
+            "agents",
+            "name=eq.B2",
+            &[],
+            &tools("wakit-sealed:v1:AAAA"),
+            &admin,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 204);
     // contacts_addresses: only contact_id changes.
     let wa = "{\"wa_id\":\"1\"}";
     assert_eq!(

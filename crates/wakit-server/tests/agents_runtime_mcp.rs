@@ -2,14 +2,18 @@
 //! at the test server's own `/functions/v1/mcp` (with an API key header, private
 //! addresses allowed for the test); only `allowed_tools` are offered, as
 //! `<label>__<tool>`; the sandbox model calls `list_conversations` and the result reaches
-//! the customer. A wrong key leaves the server out of the turn without failing it.
+//! the customer. A wrong key leaves the server out of the turn without failing it. The
+//! header carrying the key is set through `/functions/v1/api/agents`: sealed at rest,
+//! hidden on reads, and kept when a read configuration is written back.
 
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod common;
 
 use common::agents::{CUSTOMER, agent_world_with, set_tools, settings, wait_texts};
+use common::sandbox::key_with_role;
 use serde_json::{Value, json};
+use wakit_core::Role;
 use wakit_server::workers::agents::AgentRuntimeConfig;
 use wakit_sim::ModelStep;
 use wakit_store_tests::Backend;
@@ -40,7 +44,48 @@ async fn an_mcp_servers_tools_answer_the_customer(backend: Backend) {
     };
     let url = format!("{}/functions/v1/mcp", w.server.root());
     let key = w.api_key().await;
-    set_tools(&w, agent, mcp_tool(&url, &key)).await;
+    let api = format!("{}/functions/v1/api/agents/{agent}", w.server.root());
+    let http = reqwest::Client::new();
+    let admin = key_with_role(&*w.ts.store, w.account.org_id, Role::Admin).await;
+    let patch = |extra: Value| {
+        let body = json!({ "extra": extra });
+        http.patch(&api).bearer_auth(&admin).json(&body)
+    };
+    let r = patch(json!({"tools": mcp_tool(&url, &key)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let shown: Value = r.json().await.unwrap();
+    let header = &shown["extra"]["tools"][0]["config"]["headers"]["Authorization"];
+    assert_eq!(header, "[hidden]", "reads never show a tool header's value");
+    let stored =
+        w.ts.store
+            .get_ai_agent(w.account.org_id, agent)
+            .await
+            .unwrap();
+    let at_rest = stored
+        .config
+        .tool_header(0, "Authorization")
+        .unwrap()
+        .to_string();
+    assert!(
+        at_rest.contains("wakit-sealed:v1:") && !at_rest.contains(&key),
+        "{at_rest}"
+    );
+    // The configuration as read, written back with a change: the sealed header is kept.
+    let mut extra = shown["extra"].clone();
+    extra["instructions"] = json!("Use the tools.");
+    let r = patch(extra).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let mut hidden_new = mcp_tool(&url, &key);
+    hidden_new[0]["config"]["headers"]["X-New"] = json!("[hidden]");
+    let r = patch(json!({"tools": hidden_new})).send().await.unwrap();
+    assert_eq!(
+        r.status(),
+        400,
+        "a hidden value with nothing stored behind it is refused"
+    );
     w.sim.script_model(
         None,
         vec![ModelStep::tool(

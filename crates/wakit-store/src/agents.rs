@@ -253,6 +253,12 @@ pub trait AgentStore: Send + Sync {
     ) -> StoreResult<()>;
 }
 
+/// The context agent `id`'s tool header values are sealed with
+/// ([`SecretBox::seal_inline`](crate::secrets::SecretBox::seal_inline)).
+pub fn tool_header_context(id: AgentId) -> String {
+    format!("{id}/tool-headers")
+}
+
 /// `extra` as stored for `config`.
 pub fn agent_extra(config: &AgentConfig) -> Value {
     serde_json::to_value(config).unwrap_or_else(|_| json!({}))

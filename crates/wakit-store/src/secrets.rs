@@ -22,6 +22,9 @@ const KEY_BODY_LEN: usize = 40;
 const PREFIX_LEN: usize = 11;
 const NONCE_LEN: usize = 12;
 
+/// How a secret sealed inside a JSON document begins.
+pub const INLINE_SEALED: &str = "wakit-sealed:v1:";
+
 /// A freshly generated API key. The plain key exists only in this value: print it once.
 pub struct GeneratedKey {
     /// The full key, to show the user once.
@@ -173,6 +176,20 @@ impl SecretBox {
         SealedSecret(out)
     }
 
+    /// Seals `plain` into a string that can sit inside a JSON document (an AI agent's
+    /// tool header value): [`INLINE_SEALED`] + base64 of the sealed bytes.
+    pub fn seal_inline(&self, plain: &str, context: &str) -> String {
+        let sealed = self.seal(plain, context);
+        format!("{INLINE_SEALED}{}", STANDARD.encode(sealed.0))
+    }
+
+    /// Opens a value [`seal_inline`](Self::seal_inline) made with the same `context`.
+    pub fn open_inline(&self, value: &str, context: &str) -> Result<String, SecretError> {
+        let encoded = value.strip_prefix(INLINE_SEALED).ok_or(SecretError::Open)?;
+        let bytes = STANDARD.decode(encoded).map_err(|_| SecretError::Open)?;
+        self.open(&SealedSecret(bytes), context)
+    }
+
     /// Opens a sealed secret with the same `context` it was sealed with.
     pub fn open(&self, sealed: &SealedSecret, context: &str) -> Result<String, SecretError> {
         if sealed.0.len() < NONCE_LEN + 16 {
@@ -226,6 +243,24 @@ mod tests {
         assert_eq!(KeyHash::of(&a.plain), a.hash);
         assert!(!a.hash.0.contains(&a.plain[3..]));
         assert!(!format!("{a:?}").contains(&a.plain));
+    }
+
+    #[test]
+    fn inline_seals_open_only_with_their_context() {
+        let b = SecretBox::new([7u8; 32]);
+        let v = b.seal_inline("Bearer abc", "agent/tool-headers");
+        assert!(v.starts_with(INLINE_SEALED));
+        assert!(!v.contains("abc"));
+        assert_eq!(
+            b.open_inline(&v, "agent/tool-headers").expect("opens"),
+            "Bearer abc"
+        );
+        assert!(b.open_inline(&v, "other/tool-headers").is_err());
+        assert!(b.open_inline("Bearer abc", "agent/tool-headers").is_err());
+        assert!(
+            b.open_inline(&format!("{INLINE_SEALED}!!"), "agent/tool-headers")
+                .is_err()
+        );
     }
 
     #[test]

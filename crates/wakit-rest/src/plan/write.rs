@@ -179,16 +179,31 @@ fn objects(body: &[u8]) -> Result<Vec<Map<String, Json>>, RestError> {
         .collect()
 }
 
-/// An AI agent's provider key is sealed by `/functions/v1/api/agents`; written here it
-/// would sit in `extra` in plain text, so it is refused.
+/// How a sealed tool header value begins (`wakit_store::secrets::INLINE_SEALED`).
+const SEALED_VALUE: &str = "wakit-sealed:v1:";
+
+/// An AI agent's provider key and its tools' header values are sealed by
+/// `/functions/v1/api/agents`; written here they would sit in `extra` in plain text, so
+/// they are refused (a sealed header value read from here may be written back).
 fn refuse_plain_agent_key(body: &[u8]) -> Result<(), RestError> {
     let objs = objects(body)?;
-    if objs
-        .iter()
-        .any(|o| o.get("extra").is_some_and(|e| e.get("api_key").is_some()))
-    {
+    let extras = || objs.iter().filter_map(|o| o.get("extra"));
+    if extras().any(|e| e.get("api_key").is_some()) {
         return Err(invalid_body(
             "an agent's api_key is write-only: set it through /functions/v1/api/agents, which stores it sealed",
+        ));
+    }
+    let plain_header = |tool: &Json| {
+        let headers = tool.get("config").and_then(|c| c.get("headers"));
+        headers.and_then(Json::as_object).is_some_and(|h| {
+            h.values()
+                .any(|v| !v.as_str().is_some_and(|v| v.starts_with(SEALED_VALUE)))
+        })
+    };
+    let tools = extras().filter_map(|e| e.get("tools").and_then(Json::as_array));
+    if tools.flatten().any(plain_header) {
+        return Err(invalid_body(
+            "an agent's tool headers are write-only: set them through /functions/v1/api/agents, which stores them sealed",
         ));
     }
     Ok(())

@@ -14,8 +14,10 @@ use wakit_api::{
     AgentPatchBody, AgentSettingsBody, AgentView, AgentsResponse, ConversationAgentBody,
     ConversationAgentView, NewAgentBody,
 };
-use wakit_core::{AgentConfig, AgentId, ConversationId, KeyChange, OrgId, Role};
-use wakit_store::{AiAgent, AiAgentChange, NewAiAgent, SealedKeyChange, agent_extra};
+use wakit_core::{AgentConfig, AgentId, ConversationId, HIDDEN_HEADER, KeyChange, OrgId, Role};
+use wakit_store::{
+    AiAgent, AiAgentChange, NewAiAgent, SealedKeyChange, agent_extra, tool_header_context,
+};
 
 use super::body::JsonBody;
 use crate::AppState;
@@ -57,7 +59,7 @@ fn view(a: AiAgent) -> AgentView {
         id: a.id.to_string(),
         name: a.name,
         ai: true,
-        extra: agent_extra(&a.config),
+        extra: agent_extra(&a.config.redacted()),
         has_api_key: a.has_api_key,
         created_at: a.created_at.to_rfc3339(),
     }
@@ -93,6 +95,44 @@ fn seal(state: &AppState, id: AgentId, change: KeyChange) -> Result<SealedKeyCha
     })
 }
 
+/// Seals the tool header values of `config` given in plain. A value given as
+/// [`HIDDEN_HEADER`] keeps `before`'s value of the same tool's header (sealed); a value
+/// already sealed for this agent (kept by a merge) stays as it is.
+fn seal_headers(
+    state: &AppState,
+    id: AgentId,
+    config: &mut AgentConfig,
+    before: Option<&AgentConfig>,
+) -> Result<(), ApiError> {
+    let context = tool_header_context(id);
+    let secrets = state.meta.as_ref().map(|m| &m.secrets);
+    for (i, name, value) in config.tool_headers_mut() {
+        let given = value.as_str().unwrap_or_default().to_string();
+        if given == HIDDEN_HEADER {
+            *value = before
+                .and_then(|b| b.tool_header(i, name))
+                .cloned()
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "tools[{i}].config.headers.{name} is {HIDDEN_HEADER}: give its value"
+                    ))
+                })?;
+            continue;
+        }
+        let Some(secrets) = secrets else {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "tool headers cannot be stored: the server has no WAKIT_SECRET_KEY",
+            ));
+        };
+        if secrets.open_inline(&given, &context).is_err() {
+            *value = Value::String(secrets.seal_inline(&given, &context));
+        }
+    }
+    Ok(())
+}
+
 /// The org's AI agents, oldest first.
 #[utoipa::path(get, path = "/agents", operation_id = "listAgents", tag = "agents", security(("api_key" = [])),
     responses((status = 200, description = "AI agents (keys never shown)", body = AgentsResponse),
@@ -124,8 +164,9 @@ async fn create(
     } else {
         body.extra
     };
-    let (config, key) = AgentConfig::from_json(extra).map_err(config_error)?;
+    let (mut config, key) = AgentConfig::from_json(extra).map_err(config_error)?;
     let id = AgentId::new();
+    seal_headers(&state, id, &mut config, None)?;
     let api_key = match seal(&state, id, key)? {
         SealedKeyChange::Set(sealed) => Some(sealed),
         _ => None,
@@ -168,10 +209,11 @@ async fn update(
     let id = AgentId(uuid_param(&id, "id")?);
     let patch: AgentPatchBody = parse(body)?;
     let before = state.store.get_ai_agent(org, id).await?;
-    let (config, key) = match patch.extra {
+    let (mut config, key) = match patch.extra {
         Some(extra) => before.config.merged(extra).map_err(config_error)?,
-        None => (before.config, KeyChange::Keep),
+        None => (before.config.clone(), KeyChange::Keep),
     };
+    seal_headers(&state, id, &mut config, Some(&before.config))?;
     let change = AiAgentChange {
         name: patch.name.as_deref().map(name_of).transpose()?,
         config,

@@ -23,7 +23,8 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use wakit_core::{ConversationId, OrgId};
-use wakit_store::{AGENT_TURN, AgentTurn, AiAgent, Job, StoreResult};
+use wakit_store::secrets::INLINE_SEALED;
+use wakit_store::{AGENT_TURN, AgentTurn, AiAgent, Job, StoreResult, tool_header_context};
 
 use crate::AppState;
 use turn::TurnError;
@@ -101,6 +102,27 @@ impl Runtime {
             .open(&sealed, &agent.id.to_string())
             .map(Some)
             .map_err(|_| TurnError::Send("the provider key cannot be opened".into()))
+    }
+
+    /// The agent with its tool header values opened for the turn (never logged). A value
+    /// not sealed was stored before tool headers were sealed and is used as it is (it is
+    /// sealed the next time the agent is saved).
+    fn with_open_headers(&self, agent: &AiAgent) -> Result<AiAgent, TurnError> {
+        let mut open = agent.clone();
+        let context = tool_header_context(agent.id);
+        let secrets = self.state.meta.as_ref().map(|m| &m.secrets);
+        for (_, name, value) in open.config.tool_headers_mut() {
+            let Some(sealed) = value.as_str().filter(|v| v.starts_with(INLINE_SEALED)) else {
+                continue;
+            };
+            let plain = secrets
+                .and_then(|s| s.open_inline(sealed, &context).ok())
+                .ok_or_else(|| {
+                    TurnError::Send(format!("the tool header {name} cannot be opened"))
+                })?;
+            *value = serde_json::Value::String(plain);
+        }
+        Ok(open)
     }
 
     /// Claims up to `limit` due turns and runs them; returns how many.

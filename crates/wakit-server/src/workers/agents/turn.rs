@@ -290,6 +290,7 @@ async fn model_loop(
     messages: Vec<Value>,
 ) -> Result<Option<Vec<String>>, TurnError> {
     let key = rt.provider_key(agent).await?;
+    let agent = &rt.with_open_headers(agent)?;
     let mcp = McpTools::connect(&agent.config, rt.config.allow_private_http).await;
     let answer = model_rounds(rt, agent, msg, messages, key, &mcp).await;
     mcp.close().await;
