@@ -68,6 +68,10 @@ pub(crate) struct State {
     pub media_downloads: u64,
     /// Downloads still to fail with a 500.
     pub failing_downloads: u32,
+    /// Downloads still to stall after half the bytes.
+    pub stalling_downloads: u32,
+    /// Downloads that stalled so far.
+    pub stalled_downloads: u64,
 }
 
 impl State {
@@ -99,6 +103,8 @@ impl State {
             customers_read,
             media_downloads: 0,
             failing_downloads: 0,
+            stalling_downloads: 0,
+            stalled_downloads: 0,
         }
     }
 

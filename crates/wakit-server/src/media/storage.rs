@@ -88,6 +88,8 @@ pub struct MediaStorage {
     store: Arc<dyn ObjectStore>,
     prefix: Option<String>,
     location: String,
+    /// The directory of a local storage.
+    local_dir: Option<std::path::PathBuf>,
     /// Bytes of one part of a streamed write.
     part: usize,
 }
@@ -109,6 +111,7 @@ impl MediaStorage {
             store: Arc::new(store),
             prefix: None,
             location: dir.display().to_string(),
+            local_dir: Some(dir.to_path_buf()),
             part: LOCAL_PART,
         })
     }
@@ -155,6 +158,7 @@ impl MediaStorage {
             store: Arc::new(store),
             prefix: (!prefix.is_empty()).then(|| prefix.to_string()),
             location: url.to_string(),
+            local_dir: None,
             part: S3_PART,
         })
     }
@@ -286,6 +290,77 @@ impl MediaStorage {
         self.delete(key).await.map(|()| true)
     }
 
+    /// Removes what writes cut short left in the local `tmp/` directory (a process killed
+    /// mid-write leaves its finished parts there) once older than `age`; returns how many
+    /// files it removed. An S3 store keeps such parts as incomplete multipart uploads,
+    /// which the bucket's `AbortIncompleteMultipartUpload` lifecycle rule removes.
+    pub async fn sweep_tmp(&self, age: std::time::Duration) -> std::io::Result<u64> {
+        let Some(dir) = &self.local_dir else {
+            return Ok(0);
+        };
+        let tmp = dir.join("tmp");
+        tokio::task::spawn_blocking(move || {
+            let entries = match std::fs::read_dir(&tmp) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+                entries => entries?,
+            };
+            let mut removed = 0;
+            for entry in entries {
+                let entry = entry?;
+                let meta = entry.metadata()?;
+                let old = meta.modified()?.elapsed().is_ok_and(|e| e >= age);
+                if meta.is_file() && old {
+                    std::fs::remove_file(entry.path())?;
+                    removed += 1;
+                }
+            }
+            Ok(removed)
+        })
+        .await
+        .map_err(std::io::Error::other)?
+    }
+
+    /// The organizations that have files here (the first segment of every key).
+    pub async fn orgs(&self) -> Result<Vec<OrgId>, object_store::Error> {
+        let listing = self
+            .store
+            .list_with_delimiter(self.prefix_path().as_ref())
+            .await?;
+        Ok(listing
+            .common_prefixes
+            .iter()
+            .filter_map(|p| p.filename()?.parse().ok())
+            .collect())
+    }
+
+    /// Deletes every file of `org`; returns how many.
+    pub async fn delete_org(&self, org: OrgId) -> Result<u64, object_store::Error> {
+        let dir = self.path(&org.to_string());
+        let mut files = self.store.list(Some(&dir));
+        let mut deleted = 0;
+        while let Some(meta) = files.next().await {
+            match self.store.delete(&meta?.location).await {
+                Ok(()) => deleted += 1,
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if let Some(local) = &self.local_dir {
+            // The emptied directories, which a listing would still show.
+            match std::fs::remove_dir_all(local.join(org.to_string())) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    tracing::warn!(%org, error = %e, "media: an emptied directory stays")
+                }
+                _ => {}
+            }
+        }
+        Ok(deleted)
+    }
+
+    fn prefix_path(&self) -> Option<Path> {
+        self.prefix.as_deref().map(Path::from)
+    }
+
     /// The file under `key`, whole or the byte `range`.
     pub async fn get(
         &self,
@@ -305,5 +380,35 @@ impl MediaStorage {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    #[tokio::test]
+    async fn the_sweep_removes_only_old_parts_of_local_writes() {
+        let dir = tempfile::tempdir().expect("dir");
+        let storage = MediaStorage::local(dir.path()).expect("storage");
+        assert_eq!(storage.sweep_tmp(Duration::ZERO).await.expect("no tmp/"), 0);
+        let tmp = dir.path().join("tmp");
+        std::fs::create_dir_all(&tmp).expect("tmp");
+        let (old, fresh) = (tmp.join("cut-short#1"), tmp.join("in-progress#1"));
+        std::fs::write(&old, b"part").expect("old");
+        std::fs::write(&fresh, b"part").expect("fresh");
+        let hours_ago = SystemTime::now() - Duration::from_secs(2 * 3600);
+        let file = std::fs::File::options()
+            .write(true)
+            .open(&old)
+            .expect("open");
+        file.set_modified(hours_ago).expect("mtime");
+        let kept = dir.path().join("kept");
+        std::fs::write(&kept, b"a stored file").expect("kept");
+
+        let removed = storage.sweep_tmp(Duration::from_secs(3600)).await;
+        assert_eq!(removed.expect("swept"), 1);
+        assert!(!old.exists() && fresh.exists() && kept.exists());
     }
 }

@@ -14,6 +14,10 @@ use crate::media::MediaStorage;
 
 /// Default [`RetentionConfig::media_grace`].
 pub const MEDIA_GRACE: Duration = Duration::from_secs(600);
+/// Age after which a part in the media storage's `tmp/` belongs to a write cut short (a
+/// write in progress touches its file with every part; downloads and uploads are bounded
+/// in time far below this).
+pub const TMP_AGE: Duration = Duration::from_secs(3600);
 
 /// Default time between prunes.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(600);
@@ -101,7 +105,56 @@ impl Pruner {
         }
         let mut report = report;
         report.complete &= !self.prune_media().await?;
+        self.sweep_media_tmp().await;
+        self.delete_deleted_orgs_media().await?;
         Ok(report)
+    }
+
+    /// Deletes the files of organizations that no longer exist (their rows went with
+    /// the organization; nothing else would ever delete their bytes).
+    async fn delete_deleted_orgs_media(&self) -> StoreResult<()> {
+        let Some(storage) = &self.media else {
+            return Ok(());
+        };
+        let orgs = match storage.orgs().await {
+            Ok(orgs) => orgs,
+            Err(e) => {
+                tracing::warn!(error = %e, "retention: the media storage could not be listed");
+                return Ok(());
+            }
+        };
+        for org in orgs {
+            match self.store.get_org(org).await {
+                Err(wakit_store::StoreError::NotFound(_)) => {}
+                other => {
+                    other?;
+                    continue;
+                }
+            }
+            match storage.delete_org(org).await {
+                Ok(files) => {
+                    crate::metrics::pruned("media_files", files);
+                    tracing::info!(%org, files, "retention: deleted a deleted organization's media");
+                }
+                Err(e) => {
+                    tracing::warn!(%org, error = %e, "retention: media of a deleted organization")
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the parts of media writes cut short (a process killed mid-download or
+    /// mid-upload) once older than [`TMP_AGE`].
+    async fn sweep_media_tmp(&self) {
+        let Some(storage) = &self.media else { return };
+        match storage.sweep_tmp(TMP_AGE).await {
+            Ok(0) => {}
+            Ok(files) => {
+                tracing::info!(files, "retention: removed parts of media writes cut short")
+            }
+            Err(e) => tracing::warn!(error = %e, "retention: media tmp/ could not be swept"),
+        }
     }
 
     /// Deletes the media files past their time, a batch at a time up to the policy's cap:

@@ -181,12 +181,37 @@ pub(crate) async fn download(
     }
     let bytes = media.bytes.clone();
     let mime = media.mime_type.clone();
-    st.media_downloads += 1;
-    let mut resp = (StatusCode::OK, bytes).into_response();
+    let mut resp = if st.stalling_downloads > 0 {
+        st.stalling_downloads -= 1;
+        st.stalled_downloads += 1;
+        stalled(bytes)
+    } else {
+        st.media_downloads += 1;
+        (StatusCode::OK, bytes).into_response()
+    };
     if let Ok(v) = HeaderValue::from_str(&mime) {
         resp.headers_mut().insert(header::CONTENT_TYPE, v);
     }
     Ok(resp)
+}
+
+/// An answer announcing all of `bytes` that sends half of them and then stalls (for ten
+/// minutes; the test around it is over long before).
+fn stalled(bytes: Bytes) -> Response {
+    let (mut writer, reader) = tokio::io::duplex(bytes.len().max(1));
+    let half = bytes.slice(..bytes.len() / 2);
+    tokio::spawn(async move {
+        use tokio::io::AsyncWriteExt;
+        if writer.write_all(&half).await.is_ok() {
+            tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+        }
+        drop(writer);
+    });
+    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(reader));
+    let mut resp = (StatusCode::OK, body).into_response();
+    resp.headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    resp
 }
 
 #[cfg(test)]

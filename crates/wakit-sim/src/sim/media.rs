@@ -67,6 +67,17 @@ impl SimHandle {
         self.core.state().failing_downloads = n;
     }
 
+    /// The next `n` file downloads send half the file and then nothing more (for 10
+    /// minutes), as a connection that dies mid-download.
+    pub fn stall_media_downloads(&self, n: u32) {
+        self.core.state().stalling_downloads = n;
+    }
+
+    /// Downloads that stalled half-way so far.
+    pub fn stalled_media_downloads(&self) -> u64 {
+        self.core.state().stalled_downloads
+    }
+
     /// File downloads served so far (failed ones not counted).
     pub fn media_downloads(&self) -> u64 {
         self.core.state().media_downloads
