@@ -54,7 +54,7 @@ pub use identity::{
     parent_bsuid,
 };
 pub use json::to_meta_json;
-pub use model::{ANY_MODEL, ModelRequest, ModelSettings, ModelStatus, ModelStep};
+pub use model::{A2A_MODEL, ANY_MODEL, ModelRequest, ModelSettings, ModelStatus, ModelStep};
 pub use number::{
     CanSend, DEFAULT_MPS, MAX_MPS, MessagingLimit, Number, NumberSpec, Quality, format_phone,
     normalize_phone,

@@ -4,6 +4,7 @@
 //! arithmetic). Latency, 4xx/5xx answers and hanging calls are injectable, so agents can
 //! be tested without a real provider.
 
+mod a2a;
 mod reply;
 pub(crate) mod routes;
 mod step;
@@ -17,6 +18,7 @@ use std::time::Duration;
 
 use crate::error::{SimError, invalid};
 use crate::sim::SimHandle;
+pub use a2a::A2A_MODEL;
 pub use step::ModelStep;
 
 /// Requests kept for [`SimHandle::model_requests`].
@@ -111,6 +113,11 @@ impl SimHandle {
     /// `http://127.0.0.1:PORT/v1`: the OpenAI-compatible base URL of the sandbox model.
     pub fn model_url(&self) -> String {
         format!("{}/v1", self.core().origin())
+    }
+
+    /// `http://127.0.0.1:PORT/a2a`: the sandbox model as an A2A agent (`message/send`).
+    pub fn a2a_url(&self) -> String {
+        format!("{}/a2a", self.core().origin())
     }
 
     /// Queues `steps` for requests naming `model` (`None` or [`ANY_MODEL`]: any model

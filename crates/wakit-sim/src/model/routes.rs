@@ -23,13 +23,14 @@ use crate::error::{SimError, invalid};
 pub(crate) fn router() -> Router<Arc<Core>> {
     Router::new()
         .route("/v1/chat/completions", post(completions))
+        .route("/a2a", post(super::a2a::send))
         .route("/_sim/model", get(status).post(settings))
         .route("/_sim/model/script", post(script))
         .route("/_sim/model/requests", get(requests))
         .route("/_sim/model/reset", post(reset))
 }
 
-fn bearer(headers: &HeaderMap) -> Option<String> {
+pub(super) fn bearer(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let token = value.strip_prefix("Bearer ")?.trim();
     (!token.is_empty()).then(|| token.to_string())
@@ -101,7 +102,7 @@ async fn completions(State(core): State<Arc<Core>>, headers: HeaderMap, raw: Byt
     }
 }
 
-fn answered(step: &ModelStep) -> String {
+pub(super) fn answered(step: &ModelStep) -> String {
     match step {
         ModelStep::Respond { .. } => "respond".into(),
         ModelStep::Tool { name, .. } => format!("tool:{name}"),

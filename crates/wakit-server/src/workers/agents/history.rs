@@ -52,10 +52,7 @@ pub fn chat_history(
     limit: usize,
     now: DateTime<Utc>,
 ) -> Vec<Value> {
-    let start = messages
-        .iter()
-        .rposition(|m| m.direction == Direction::Incoming && is_reset(&m.content))
-        .map_or(0, |i| i + 1);
+    let start = since_reset(messages);
     let since = now - Duration::days(HISTORY_DAYS);
     let recent: Vec<&MessageRecord> = messages[start..]
         .iter()
@@ -77,6 +74,39 @@ pub fn chat_history(
             }
         })
         .collect()
+}
+
+/// Where the conversation starts over: just after the newest incoming `/new` (0: none).
+pub fn since_reset(messages: &[MessageRecord]) -> usize {
+    messages
+        .iter()
+        .rposition(|m| m.direction == Direction::Incoming && is_reset(&m.content))
+        .map_or(0, |i| i + 1)
+}
+
+/// The customer's messages (described in text) since the last message sent to them and
+/// the last `/new`, oldest first: what an A2A agent is told in one `message/send`.
+pub fn unanswered(messages: &[MessageRecord]) -> Vec<String> {
+    let recent = &messages[since_reset(messages)..];
+    let after = recent
+        .iter()
+        .rposition(|m| m.direction == Direction::Outgoing)
+        .map_or(0, |i| i + 1);
+    recent[after..]
+        .iter()
+        .filter(|m| m.direction == Direction::Incoming)
+        .map(|m| describe(&m.content))
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// The A2A `contextId` of a conversation: its id, and the `/new` it starts after, so a
+/// `/new` gives the agent a fresh context.
+pub fn context_id(conversation: wakit_core::ConversationId, messages: &[MessageRecord]) -> String {
+    match since_reset(messages) {
+        0 => conversation.to_string(),
+        i => format!("{conversation}/{}", messages[i - 1].id),
+    }
 }
 
 /// A message's content as text: its text, or a description of what it carries.

@@ -8,6 +8,7 @@
 //! Pause: a send without an agent (a person, the API, MCP) pauses the conversation's
 //! agents for the org's `agent_pause_hours` (12 by default), see [`pause_after_send`].
 
+pub mod a2a;
 pub mod history;
 pub mod http_tool;
 pub mod mcp_http;

@@ -93,11 +93,31 @@ pub async fn complete(
     api_key: Option<&str>,
     body: &Value,
 ) -> Result<Completion, ModelError> {
+    let url = format!("{base_url}/chat/completions");
+    let answer = post_json(http, runtime, &url, api_key, body).await?;
+    let reply = read_reply(&answer)
+        .ok_or_else(|| ModelError::new("the model's answer has no message", false))?;
+    Ok(Completion {
+        reply,
+        total_tokens: answer["usage"]["total_tokens"].as_u64(),
+    })
+}
+
+/// POSTs `body` to `url` and reads the JSON answer, retrying what may pass (timeouts,
+/// connection errors, 429, 5xx: `runtime.retries` times, backoff doubling from
+/// `runtime.backoff`). An error answer's `error.message` is quoted in the error.
+pub async fn post_json(
+    http: &reqwest::Client,
+    runtime: &AgentRuntimeConfig,
+    url: &str,
+    api_key: Option<&str>,
+    body: &Value,
+) -> Result<Value, ModelError> {
     let mut wait = runtime.backoff;
     let mut attempt = 0;
     loop {
-        match call(http, runtime.model_timeout, base_url, api_key, body).await {
-            Ok(c) => return Ok(c),
+        match post_once(http, runtime.model_timeout, url, api_key, body).await {
+            Ok(answer) => return Ok(answer),
             Err(e) if e.retryable && attempt < runtime.retries => {
                 tracing::info!(error = %e, attempt, "model call failed; retrying");
                 tokio::time::sleep(wait).await;
@@ -109,17 +129,14 @@ pub async fn complete(
     }
 }
 
-async fn call(
+async fn post_once(
     http: &reqwest::Client,
     timeout: Duration,
-    base_url: &str,
+    url: &str,
     api_key: Option<&str>,
     body: &Value,
-) -> Result<Completion, ModelError> {
-    let mut req = http
-        .post(format!("{base_url}/chat/completions"))
-        .timeout(timeout)
-        .json(body);
+) -> Result<Value, ModelError> {
+    let mut req = http.post(url).timeout(timeout).json(body);
     if let Some(key) = api_key {
         req = req.bearer_auth(key);
     }
@@ -151,12 +168,7 @@ async fn call(
             )
         });
     }
-    let reply = read_reply(&answer)
-        .ok_or_else(|| ModelError::new("the model's answer has no message", false))?;
-    Ok(Completion {
-        reply,
-        total_tokens: answer["usage"]["total_tokens"].as_u64(),
-    })
+    Ok(answer)
 }
 
 /// `choices[0].message` read: `respond` calls (their texts, in order) win; other tool

@@ -19,7 +19,8 @@ use wakit_store::{
     choose_agent,
 };
 
-use super::history::{chat_history, is_reset, system_prompt};
+use super::a2a::{self, A2aTurn};
+use super::history::{chat_history, context_id, is_reset, system_prompt, unanswered};
 use super::mcp_tool::McpTools;
 use super::model::{self, ModelError, Reply};
 use super::{Runtime, tools};
@@ -61,8 +62,6 @@ pub enum Outcome {
     Reset,
     /// The message is gone or is not a customer's.
     Gone,
-    /// The routed agent speaks a protocol not run yet (A2A).
-    Unsupported,
 }
 
 impl Outcome {
@@ -77,7 +76,6 @@ impl Outcome {
             Outcome::WindowClosed => "window_closed",
             Outcome::Reset => "reset",
             Outcome::Gone => "gone",
-            Outcome::Unsupported => "unsupported",
         }
     }
 }
@@ -190,10 +188,6 @@ pub async fn run(rt: &Runtime, turn: AgentTurn) -> Result<Outcome, TurnError> {
     let Some(agent) = choose_agent(&agents, &state, &settings).cloned() else {
         return Ok(Outcome::NoAgent);
     };
-    if agent.config.protocol != Protocol::ChatCompletions {
-        tracing::warn!(agent = %agent.id, "A2A agents are not run yet; the message stays unanswered");
-        return Ok(Outcome::Unsupported);
-    }
     let limit = agent.config.history_limit();
     let read = store
         .read_conversation(org, msg.account_id, &msg.contact_phone, limit)
@@ -250,17 +244,28 @@ pub async fn run(rt: &Runtime, turn: AgentTurn) -> Result<Outcome, TurnError> {
         reply.send("welcome", welcome).await?;
         sent += 1;
     }
-    let local_now = local_time(rt, org, now).await?;
     let name = read.conversation.contact.name.as_deref();
-    let system = system_prompt(&agent.config.instructions, &local_now, name, &reply.to);
-    let mut messages = vec![json!({"role": "system", "content": system})];
-    messages.extend(chat_history(
-        &read.page.messages,
-        agent.id,
-        limit as usize,
-        now,
-    ));
-    let texts = model_loop(rt, &agent, &msg, messages).await?;
+    let texts = match agent.config.protocol {
+        Protocol::A2a => {
+            let turn = A2aTurn {
+                org_id: org,
+                conversation_id: msg.conversation_id,
+                agent_id: agent.id,
+                contact_phone: reply.to.clone(),
+                contact_name: name.map(str::to_string),
+                context_id: context_id(msg.conversation_id, &read.page.messages),
+            };
+            a2a_turn(rt, &agent, &msg, &turn, unanswered(&read.page.messages)).await?
+        }
+        Protocol::ChatCompletions => {
+            let local_now = local_time(rt, org, now).await?;
+            let system = system_prompt(&agent.config.instructions, &local_now, name, &reply.to);
+            let mut messages = vec![json!({"role": "system", "content": system})];
+            let history = chat_history(&read.page.messages, agent.id, limit as usize, now);
+            messages.extend(history);
+            model_loop(rt, &agent, &msg, messages).await?
+        }
+    };
     let Some(texts) = texts else {
         return Ok(Outcome::Superseded);
     };
@@ -279,6 +284,27 @@ pub async fn run(rt: &Runtime, turn: AgentTurn) -> Result<Outcome, TurnError> {
         0 => Outcome::Silent,
         n => Outcome::Answered(n),
     })
+}
+
+/// Asks an A2A agent about `texts` (`Some(answer)`, empty: silent), or `None` when a
+/// newer message arrived before the call.
+async fn a2a_turn(
+    rt: &Runtime,
+    agent: &AiAgent,
+    msg: &MessageRecord,
+    turn: &A2aTurn,
+    texts: Vec<String>,
+) -> Result<Option<Vec<String>>, TurnError> {
+    if texts.is_empty() {
+        return Ok(Some(Vec::new()));
+    }
+    if !still_newest(rt, agent.org_id, msg).await? {
+        return Ok(None);
+    }
+    let key = rt.provider_key(agent).await?;
+    let url = agent.config.api_url.trim();
+    let answer = a2a::ask(&rt.http, &rt.config, url, key.as_deref(), turn, &texts).await?;
+    Ok(Some(answer))
 }
 
 /// Calls the model until it answers (`Some(texts)`, empty: silent), or `None` when a
