@@ -1,6 +1,8 @@
 //! A2A agents (`protocol: "a2a"`): a turn sends the customer's messages since the last
 //! answer as one JSON-RPC 2.0 `message/send` (A2A 0.3, `kind` parts) to `api_url`, with
-//! the agent's key as a bearer token when one is set. `contextId` names the conversation
+//! the agent's key as a bearer token when one is set; an agent that does not know the
+//! method (an A2A 1.0 server without 0.3 compatibility) is asked again with 1.0's
+//! `SendMessage` (`A2A-Version: 1.0`, proto-JSON parts and enums). `contextId` names the conversation
 //! since its last `/new`, so the remote agent keeps the conversation's memory itself;
 //! `metadata` carries the context (organization, conversation, agent, customer). The
 //! answer is a message (its text parts are sent) or a task (the text parts of its status
@@ -30,27 +32,45 @@ pub struct A2aTurn {
     pub context_id: String,
 }
 
-/// The `message/send` request carrying `texts` in context `context_id`.
-pub fn request(context_id: &str, texts: &[String], metadata: Value) -> Value {
+/// The A2A version a request is written for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    /// 0.3: `message/send`, `{"kind": "text", "text"}` parts, `role: "user"`.
+    V03,
+    /// 1.0: `SendMessage`, `{"text"}` parts, `role: "ROLE_USER"`.
+    V10,
+}
+
+/// JSON-RPC's "Method not found".
+const METHOD_NOT_FOUND: i64 = -32601;
+
+/// The send request carrying `texts` in context `context_id`.
+pub fn request(version: Version, context_id: &str, texts: &[String], metadata: Value) -> Value {
+    let v03 = version == Version::V03;
     let parts: Vec<Value> = texts
         .iter()
-        .map(|t| json!({"kind": "text", "text": t}))
+        .map(|t| match version {
+            Version::V03 => json!({"kind": "text", "text": t}),
+            Version::V10 => json!({"text": t}),
+        })
         .collect();
+    let mut message = json!({
+        "role": if v03 { "user" } else { "ROLE_USER" },
+        "messageId": Uuid::new_v4().to_string(),
+        "contextId": context_id,
+        "parts": parts,
+    });
+    let configuration = if v03 {
+        message["kind"] = json!("message");
+        json!({"blocking": true, "acceptedOutputModes": ["text/plain"]})
+    } else {
+        json!({"acceptedOutputModes": ["text/plain"]})
+    };
     json!({
         "jsonrpc": "2.0",
         "id": Uuid::new_v4().to_string(),
-        "method": "message/send",
-        "params": {
-            "message": {
-                "kind": "message",
-                "role": "user",
-                "messageId": Uuid::new_v4().to_string(),
-                "contextId": context_id,
-                "parts": parts,
-            },
-            "configuration": {"blocking": true, "acceptedOutputModes": ["text/plain"]},
-            "metadata": metadata,
-        },
+        "method": if v03 { "message/send" } else { "SendMessage" },
+        "params": {"message": message, "configuration": configuration, "metadata": metadata},
     })
 }
 
@@ -60,7 +80,7 @@ fn texts(parts: &Value) -> impl Iterator<Item = String> + '_ {
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|p| p["kind"] == "text")
+        .filter(|p| p.get("kind").is_none_or(|k| k == "text"))
         .filter_map(|p| p["text"].as_str())
         .map(str::trim)
         .filter(|t| !t.is_empty())
@@ -83,12 +103,20 @@ pub fn read_answer(answer: &Value) -> Result<Vec<String>, ModelError> {
         ));
     }
     let result = &answer["result"];
-    match result["kind"].as_str() {
-        Some("message") => Ok(texts(&result["parts"]).collect()),
-        Some("task") => {
+    // 0.3 says what the result is in `kind`; 1.0 wraps it in `message` or `task`.
+    let (kind, result) = match result["kind"].as_str() {
+        Some(kind) => (kind, result),
+        None if result.get("message").is_some() => ("message", &result["message"]),
+        None if result.get("task").is_some() => ("task", &result["task"]),
+        None => ("", result),
+    };
+    match kind {
+        "message" => Ok(texts(&result["parts"]).collect()),
+        "task" => {
             let state = result["status"]["state"].as_str().unwrap_or_default();
+            let state = state.trim_start_matches("TASK_STATE_").to_ascii_lowercase();
             let said: Vec<String> = texts(&result["status"]["message"]["parts"]).collect();
-            if matches!(state, "failed" | "rejected" | "canceled") {
+            if matches!(state.as_str(), "failed" | "rejected" | "canceled") {
                 let why = said.join(" ");
                 return Err(ModelError::new(
                     format!("the A2A agent's task ended {state}: {why}"),
@@ -128,9 +156,14 @@ pub async fn ask(
         "contact_phone": turn.contact_phone,
         "contact_name": turn.contact_name,
     });
-    let body = request(&turn.context_id, texts, metadata);
-    let answer = post_json(http, runtime, url, api_key, &body).await?;
-    read_answer(&answer)
+    let body = request(Version::V03, &turn.context_id, texts, metadata.clone());
+    let answer = post_json(http, runtime, url, api_key, &body, &[]).await?;
+    if answer["error"]["code"].as_i64() != Some(METHOD_NOT_FOUND) {
+        return read_answer(&answer);
+    }
+    let body = request(Version::V10, &turn.context_id, texts, metadata);
+    let version = [("A2A-Version", "1.0")];
+    read_answer(&post_json(http, runtime, url, api_key, &body, &version).await?)
 }
 
 #[cfg(test)]
@@ -156,11 +189,16 @@ mod tests {
         let e = read_answer(&error).expect_err("an error");
         assert!(e.message.contains("-32601"), "{e}");
         assert!(read_answer(&json!({"result": 1})).is_err());
+        let v10 = json!({"result": {"task": {"id": "t", "status": {"state": "TASK_STATE_COMPLETED"},
+            "artifacts": [{"parts": [{"text": "Echo"}]}]}}});
+        assert_eq!(read_answer(&v10).unwrap_or_default(), ["Echo"]);
+        let v10 = json!({"result": {"task": {"status": {"state": "TASK_STATE_REJECTED"}}}});
+        assert!(read_answer(&v10).is_err());
     }
 
     #[test]
-    fn the_request_is_a_message_send_with_kind_parts() {
-        let r = request("conv-1", &["hola".into()], json!({"k": 1}));
+    fn requests_are_written_for_either_version() {
+        let r = request(Version::V03, "conv-1", &["hola".into()], json!({"k": 1}));
         assert_eq!(r["method"], "message/send");
         assert_eq!(r["params"]["message"]["contextId"], "conv-1");
         assert_eq!(
@@ -168,5 +206,9 @@ mod tests {
             json!({"kind": "text", "text": "hola"})
         );
         assert_eq!(r["params"]["metadata"]["k"], 1);
+        let r = request(Version::V10, "conv-1", &["hola".into()], json!({}));
+        assert_eq!(r["method"], "SendMessage");
+        assert_eq!(r["params"]["message"]["role"], "ROLE_USER");
+        assert_eq!(r["params"]["message"]["parts"][0], json!({"text": "hola"}));
     }
 }

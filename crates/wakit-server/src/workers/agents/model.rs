@@ -94,7 +94,7 @@ pub async fn complete(
     body: &Value,
 ) -> Result<Completion, ModelError> {
     let url = format!("{base_url}/chat/completions");
-    let answer = post_json(http, runtime, &url, api_key, body).await?;
+    let answer = post_json(http, runtime, &url, api_key, body, &[]).await?;
     let reply = read_reply(&answer)
         .ok_or_else(|| ModelError::new("the model's answer has no message", false))?;
     Ok(Completion {
@@ -105,18 +105,24 @@ pub async fn complete(
 
 /// POSTs `body` to `url` and reads the JSON answer, retrying what may pass (timeouts,
 /// connection errors, 429, 5xx: `runtime.retries` times, backoff doubling from
-/// `runtime.backoff`). An error answer's `error.message` is quoted in the error.
+/// `runtime.backoff`), with `headers` added. An error answer's `error.message` is quoted
+/// in the error.
 pub async fn post_json(
     http: &reqwest::Client,
     runtime: &AgentRuntimeConfig,
     url: &str,
     api_key: Option<&str>,
     body: &Value,
+    headers: &[(&str, &str)],
 ) -> Result<Value, ModelError> {
     let mut wait = runtime.backoff;
     let mut attempt = 0;
     loop {
-        match post_once(http, runtime.model_timeout, url, api_key, body).await {
+        let mut req = http.post(url).timeout(runtime.model_timeout).json(body);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        match post_once(req, runtime.model_timeout, api_key).await {
             Ok(answer) => return Ok(answer),
             Err(e) if e.retryable && attempt < runtime.retries => {
                 tracing::info!(error = %e, attempt, "model call failed; retrying");
@@ -130,13 +136,10 @@ pub async fn post_json(
 }
 
 async fn post_once(
-    http: &reqwest::Client,
+    mut req: reqwest::RequestBuilder,
     timeout: Duration,
-    url: &str,
     api_key: Option<&str>,
-    body: &Value,
 ) -> Result<Value, ModelError> {
-    let mut req = http.post(url).timeout(timeout).json(body);
     if let Some(key) = api_key {
         req = req.bearer_auth(key);
     }
