@@ -36,6 +36,10 @@ const PASSWORD: &str = "correct horse battery";
 const MARIA: (&str, &str) = ("5215551234567", "Maria Garcia");
 /// A customer who wrote two days ago (his window is closed).
 const JUAN: (&str, &str) = ("5215559876543", "Juan Pérez");
+/// Juan's earlier messages (more than a page of history).
+const HISTORY: i64 = 60;
+/// Conversations on the second number (with the first's, more than a page of the list).
+const CROWD: i64 = 32;
 /// The other organization's customer.
 const OLA: (&str, &str) = ("4791234567", "Ola Nordmann");
 
@@ -119,6 +123,29 @@ async fn the_dashboard_in_a_browser(backend: Backend) {
     old.profile_name = Some(JUAN.1.into());
     old.timestamp = chrono::Utc::now() - chrono::Duration::hours(48);
     store.ingest_inbound(org, old).await.expect("ingest");
+    // Juan's history is longer than a page: 60 earlier messages.
+    for i in 0..HISTORY {
+        let mut earlier = Fixture::inbound(
+            account.id,
+            JUAN.0,
+            &format!("wamid.juan.{i}"),
+            0,
+            &format!("earlier {i}"),
+        );
+        earlier.timestamp =
+            chrono::Utc::now() - chrono::Duration::hours(50) + chrono::Duration::minutes(i);
+        store.ingest_inbound(org, earlier).await.expect("ingest");
+    }
+    // A second number with more conversations than a page of the list.
+    let (second, _) = connect_number(&world.ts, &world.sim, org, "5215500000002").await;
+    for i in 0..CROWD {
+        let phone = format!("52155600000{i:02}");
+        let mut hello = Fixture::inbound(second.id, &phone, &format!("wamid.crowd.{i}"), 0, "hola");
+        hello.profile_name = Some(format!("Customer {i:02}"));
+        hello.timestamp =
+            chrono::Utc::now() - chrono::Duration::hours(72) + chrono::Duration::minutes(i);
+        store.ingest_inbound(org, hello).await.expect("ingest");
+    }
     // Maria writes now, through the sandbox (a signed webhook, as Meta sends it).
     world
         .sim
@@ -168,6 +195,8 @@ async fn the_dashboard_in_a_browser(backend: Backend) {
         "open": {"phone": MARIA.0, "name": MARIA.1},
         "closed": {"phone": JUAN.0, "name": JUAN.1},
         "other": {"phone": OLA.0, "name": OLA.1},
+        "history": HISTORY + 1,
+        "conversations": CROWD + 2,
     });
     let file = tempfile::NamedTempFile::new().expect("temp file");
     std::fs::write(file.path(), config.to_string()).expect("config");

@@ -81,6 +81,8 @@ export async function signIn(email, password) {
  */
 export function refresh() {
   if (inflight) return inflight;
+  // No CSRF cookie: never signed in here (or signed out); nothing to refresh.
+  if (!csrf()) return Promise.resolve(null);
   const seen = current?.access_token;
   const run = async () => {
     // Another tab may have refreshed while this one waited for the lock.

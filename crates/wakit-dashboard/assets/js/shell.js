@@ -35,7 +35,7 @@ export function drawShell(root, { user, orgs, org, onOrg, onSignOut }) {
   mount(root,
     h('a', { href: '#main', class: 'skip-link', onclick: (e) => { e.preventDefault(); main.focus(); } }, 'Skip to content'),
     h('header', { class: 'topbar' },
-      h('span', { class: 'brand' }, h('img', { src: document.querySelector('link[rel=icon]')?.href, alt: '', width: 24, height: 24 }), 'wakit'),
+      h('span', { class: 'brand' }, h('img', { src: document.querySelector('link[rel=icon]')?.href, alt: '', width: 24, height: 24 }), h('span', { class: 'brand-text' }, 'wakit')),
       switcher, nav, userMenu),
     main);
   return {

@@ -11,6 +11,10 @@ from playwright.sync_api import expect
 
 from harness import WAIT_MS, axe, screenshot, sign_in, watch_console
 
+# The page sizes of the list and of a conversation's history (inbox/list.js, thread.js).
+PAGE = 30
+HISTORY_PAGE = 40
+
 
 def customer_writes(config, phone, text):
     """The sandbox's control API: the customer writes; the sandbox posts Meta's signed
@@ -43,6 +47,11 @@ def check(report, browser, config):
         expect(row.locator(".badge")).to_have_text("1")
         expect(page.locator(".live")).to_have_text("Live", timeout=WAIT_MS)
 
+    with report.step("the list is paged: a first page, the rest as it scrolls"):
+        expect(conversations.locator("li")).to_have_count(PAGE, timeout=WAIT_MS)
+        conversations.locator("li").last.scroll_into_view_if_needed()
+        expect(conversations.locator("li")).to_have_count(config["conversations"], timeout=WAIT_MS)
+
     with report.step("search by name (case and accents folded) and by part of the phone"):
         search = page.get_by_label("Search conversations by name or phone")
         search.fill("juan perez")
@@ -52,6 +61,10 @@ def check(report, browser, config):
         expect(conversations.locator("li")).to_have_count(1, timeout=WAIT_MS)
         expect(conversations).to_contain_text(maria["name"])
         search.fill("")
+        expect(conversations.locator("li")).to_have_count(PAGE, timeout=WAIT_MS)
+
+    with report.step("the number filter keeps one number's conversations"):
+        page.get_by_label("Number").select_option(index=1)
         expect(conversations.locator("li")).to_have_count(2, timeout=WAIT_MS)
 
     conv = page.get_by_role("region", name=f"Conversation with {maria['name']}")
@@ -98,6 +111,19 @@ def check(report, browser, config):
         expect(conversations).to_contain_text(juan["name"])
         page.get_by_label("Unread only").uncheck()
         expect(conversations.locator("li")).to_have_count(2, timeout=WAIT_MS)
+
+    with report.step("a long history loads a page, then earlier ones as the reader scrolls up, in place"):
+        conversations.get_by_role("link", name=juan["name"]).click()
+        history = page.get_by_role("region", name=f"Conversation with {juan['name']}").get_by_role("log")
+        messages = history.locator(".msg")
+        expect(messages).to_have_count(HISTORY_PAGE, timeout=WAIT_MS)
+        first = messages.first.get_attribute("data-id")
+        history.evaluate("h => { h.scrollTop = 0; }")
+        expect(messages).to_have_count(config["history"], timeout=WAIT_MS)
+        expect(history).to_contain_text("The beginning of the conversation")
+        # The message that was at the top is still where the reader left it.
+        assert history.evaluate("h => h.scrollTop") > 0
+        expect(history.locator(f'.msg[data-id="{first}"]')).to_be_in_viewport()
 
     with report.step("a closed window offers a template; it is sent with its parameters"):
         conversations.get_by_role("link", name=juan["name"]).click()

@@ -46,11 +46,12 @@ export function createList({ org, numbers, onOpen, signal }) {
         numbers.length > 1 && [h('label', { class: 'visually-hidden', for: 'conv-number' }, 'Number'), Object.assign(number, { id: 'conv-number' })],
         h('span', { class: 'check' }, unread, h('label', { for: 'unread-only' }, 'Unread only')),
         live)),
-    list, foot);
+    h('div', { class: 'conv-scroll' }, list, foot));
 
+  // The foot comes into view at the end of the loaded pages: the next page loads.
   const observer = new IntersectionObserver((entries) => {
     if (entries.some((e) => e.isIntersecting)) more();
-  }, { root: list });
+  }, { root: el.querySelector('.conv-scroll'), rootMargin: '200px' });
 
   /** Addresses whose name or phone matches the search (null: no search). */
   async function matchingAddresses() {
