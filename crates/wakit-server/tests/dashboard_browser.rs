@@ -195,6 +195,8 @@ async fn the_dashboard_in_a_browser(backend: Backend) {
         "open": {"phone": MARIA.0, "name": MARIA.1},
         "closed": {"phone": JUAN.0, "name": JUAN.1},
         "other": {"phone": OLA.0, "name": OLA.1},
+        "org_id": org.0,
+        "anon": JwtSecret::new(JWT_SECRET.as_bytes()).expect("secret").api_key(false).expect("anon"),
         "history": HISTORY + 1,
         "conversations": CROWD + 2,
     });

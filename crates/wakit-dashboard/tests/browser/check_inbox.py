@@ -30,6 +30,23 @@ def customer_writes(config, phone, text):
         assert resp.status < 300, resp.status
 
 
+def as_person(config, method, path, body):
+    """A data API call as the signed-in person (/auth/v1 password grant, then Bearer)."""
+    def call(url, data, headers):
+        req = urllib.request.Request(url, data=json.dumps(data).encode(), headers=headers, method=method)
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read() or b"null")
+
+    base, json_type = config["base"], {"content-type": "application/json"}
+    session = call(
+        f"{base}/auth/v1/token?grant_type=password",
+        {"email": config["email"], "password": config["password"]},
+        {**json_type, "apikey": config["anon"]},
+    )
+    auth = {**json_type, "authorization": f"Bearer {session['access_token']}"}
+    return call(f"{base}{path}", body, auth)
+
+
 def check(report, browser, config):
     maria, juan, ola = config["open"], config["closed"], config["other"]
     ctx = browser.new_context(viewport={"width": 1280, "height": 800})
@@ -100,6 +117,16 @@ def check(report, browser, config):
         expect(log.locator(".msg.out", has_text="line one")).to_have_count(0)
         box.fill("")
         screenshot(page, config, "inbox")
+
+    with report.step("typing / lists the quick replies; Enter puts one in the composer"):
+        as_person(config, "POST", "/rest/v1/quick_replies",
+                  {"organization_id": config["org_id"], "name": "horario", "content": "Abrimos de 9 a 20 h."})
+        box.press_sequentially("/hor")
+        expect(page.get_by_role("option", name="/horario")).to_be_visible(timeout=WAIT_MS)
+        box.press("Enter")
+        expect(box).to_have_value("Abrimos de 9 a 20 h.")
+        expect(page.get_by_role("listbox", name="Quick replies")).to_be_hidden()
+        box.fill("")
 
     with report.step("the inbox has no serious or critical accessibility violation"):
         violations = axe(page)

@@ -5,6 +5,7 @@
 import { h, mount } from '../dom.js';
 import { request } from '../api.js';
 import { openTemplatePicker } from './templates.js';
+import { quickReplies } from './quick.js';
 
 /** Sends one message row; the stored row comes back. */
 export async function send({ org, conv, content, signal }) {
@@ -18,21 +19,26 @@ export async function send({ org, conv, content, signal }) {
 }
 
 export function createComposer({ org, conv, number, signal, sent, onWindowClosed }) {
-  const text = h('textarea', { rows: 1, placeholder: 'Write a message', 'aria-describedby': 'composer-help' });
+  const text = h('textarea', { rows: 1, placeholder: 'Write a message (/ for quick replies)', 'aria-describedby': 'composer-help' });
   const button = h('button', { type: 'submit', class: 'button button-primary' }, 'Send');
   const error = h('p', { class: 'send-error', role: 'alert' });
   const templateButton = h('button', { type: 'button', class: 'button', onclick: () => pickTemplate() }, 'Template…');
-  const help = h('span', { id: 'composer-help', class: 'visually-hidden' }, 'Enter sends; Shift+Enter starts a new line.');
+  const help = h('span', { id: 'composer-help', class: 'visually-hidden' }, 'Enter sends; Shift+Enter starts a new line; / lists the quick replies.');
   const form = h('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); sendText(); } },
     h('label', { class: 'visually-hidden', for: 'composer-text' }, 'Message'),
     Object.assign(text, { id: 'composer-text' }), help, templateButton, button);
   const closedNote = h('div', { class: 'composer-note', hidden: true },
     h('span', {}, 'The 24-hour window is closed: WhatsApp only lets you send an approved template.'),
     h('button', { type: 'button', class: 'button button-primary', onclick: () => pickTemplate() }, 'Send a template…'));
-  const el = h('div', {}, error, closedNote, form);
+  const quick = quickReplies({
+    org, text, signal,
+    onInsert: (content) => { text.value = content; grow(); },
+  });
+  const el = h('div', { class: 'composer-wrap' }, quick.el, error, closedNote, form);
   let sending = false;
 
   text.addEventListener('keydown', (e) => {
+    if (quick.key(e)) return;
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); sendText(); }
   });
   text.addEventListener('input', grow);

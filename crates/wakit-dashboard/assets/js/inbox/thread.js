@@ -6,10 +6,16 @@
 import { h, mount, errorPanel, announce } from '../dom.js';
 import { rest, fn } from '../api.js';
 import { clock, dayKey, dayHeading } from '../time.js';
-import { contactName, phoneLabel, ticks, windowState } from './format.js';
+import { contactName, phoneLabel, preview, ticks, windowState } from './format.js';
 import { createComposer } from './composer.js';
 
 const PAGE = 40;
+
+/** Whether the browser can open a file's URI (wakit's own stored files are
+ * `internal://media/<id>`, fetched through the API: shown as their kind for now). */
+function linkable(uri) {
+  return typeof uri === 'string' && /^(https?:\/\/|\/)/.test(uri);
+}
 const MESSAGE_SELECT = 'id,direction,content,status,timestamp,error,agent_id';
 
 export function createThread({ org, conv, number, onBack, onRead, signal }) {
@@ -49,12 +55,13 @@ export function createThread({ org, conv, number, onBack, onRead, signal }) {
     const out = row.direction === 'outgoing';
     const at = new Date(row.timestamp);
     const content = row.content || {};
+    const uri = content.file?.uri;
     const body = [];
     if (content.kind === 'template') body.push(h('span', { class: 'msg-kind' }, `Template ${content.data?.name || ''}`));
-    else if (content.file?.uri && content.kind === 'image') body.push(h('img', { src: content.file.uri, alt: content.text || 'Image' }));
-    else if (content.file?.uri && content.kind === 'audio') body.push(h('audio', { controls: true, src: content.file.uri }));
-    else if (content.file?.uri) body.push(h('a', { href: content.file.uri, rel: 'noopener' }, content.file.name || 'Document'));
-    else if (!['text', 'button', 'interactive', 'reaction'].includes(content.kind)) body.push(h('span', { class: 'msg-kind' }, content.kind || 'message'));
+    else if (linkable(uri) && content.kind === 'image') body.push(h('img', { src: uri, alt: content.text || 'Image' }));
+    else if (linkable(uri) && content.kind === 'audio') body.push(h('audio', { controls: true, src: uri }));
+    else if (linkable(uri)) body.push(h('a', { href: uri, rel: 'noopener' }, content.file.name || 'Document'));
+    else if (!['text', 'button', 'interactive', 'reaction'].includes(content.kind)) body.push(h('span', { class: 'msg-kind' }, preview({ ...content, text: '' })));
     if (typeof content.text === 'string' && content.text) body.push(content.kind === 'text' ? content.text : h('div', {}, content.text));
     const failed = row.status === 'failed';
     return h('div', {
