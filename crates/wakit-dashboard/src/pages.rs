@@ -32,7 +32,9 @@ pub(crate) async fn asset(
     headers: HeaderMap,
 ) -> Response {
     let Some(asset) = d.assets.get(&path) else {
-        return (StatusCode::NOT_FOUND, "Not found").into_response();
+        // The API's error shape, as every other unknown path of the server answers.
+        let body = serde_json::json!({"error": format!("No asset {path}"), "code": "not_found"});
+        return (StatusCode::NOT_FOUND, axum::Json(body)).into_response();
     };
     let versioned = query.as_deref().is_some_and(|q| {
         q.split('&')

@@ -103,6 +103,8 @@ async fn the_page_and_assets_are_cached_compressed_and_locked_down(backend: Back
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
+    let body: Value = missing.json().await.unwrap();
+    assert_eq!(body["code"], "not_found", "{body}");
     // The API is untouched: JSON, no dashboard headers.
     let ping = http
         .get(format!("{}/ping", server.base))
