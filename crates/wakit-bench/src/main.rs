@@ -22,6 +22,7 @@ mod data;
 mod dispatch;
 mod floor;
 mod fuzz;
+mod inbox;
 mod load;
 mod outbound;
 mod restart;
@@ -70,6 +71,9 @@ enum Bench {
     /// Contact-search attack on a release `wakit serve`: another org's latency, the
     /// server's memory and the cross-tenant timing signal during it.
     SearchAttack(search_attack::Args),
+    /// The dashboard inbox's first paint: the requests the page makes before it shows
+    /// the list (10,000 conversations by default), step by step.
+    Inbox(inbox::Args),
     /// Password sign-in at /auth/v1/token: sign-ins per second and latency (argon2id).
     Signin(signin::Args),
     /// AI agents: conversations answered per second with the sandbox model, and wakit's
@@ -97,6 +101,7 @@ async fn main() -> anyhow::Result<()> {
         Bench::Slowloris(args) => slowloris::run(args).await,
         Bench::SearchAttack(args) => search_attack::run(args).await,
         Bench::Signin(args) => signin::run(args).await,
+        Bench::Inbox(args) => inbox::run(args).await,
         Bench::Agents(args) => agents::run(args).await,
         Bench::Fuzz(args) => fuzz::run(args).await,
     }

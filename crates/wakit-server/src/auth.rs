@@ -6,6 +6,7 @@ use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use std::time::Duration;
+use wakit_core::ApiKeyId;
 use wakit_store::AuthContext;
 use wakit_store::secrets::looks_like_api_key;
 
@@ -90,21 +91,27 @@ impl FromRequestParts<AppState> for ApiKeyAuth {
         if let Some(slot) = parts.extensions.get::<crate::access_log::OrgSlot>() {
             slot.set(ctx.org_id);
         }
-        if let Some(rate) = state.api.rate_limit {
-            // A bucket of 2 s worth of requests, refilled at `rate` per second.
-            let burst = Duration::from_secs(2);
-            if let Err(over) = state.api.limiter.reserve(ctx.key_id, rate, burst) {
-                let secs = over.as_secs_f64().ceil().max(1.0) as u64;
-                return Err(ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limited",
-                    format!(
-                        "Too many requests for this API key (limit {rate}/s); retry in {secs}s"
-                    ),
-                )
-                .retry_after(secs));
-            }
-        }
+        within_rate(state, ctx.key_id, "API key")?;
         Ok(ApiKeyAuth(ctx))
     }
+}
+
+/// The API's rate limit for one caller (`bucket`: a key's id, or a signed-in user's id
+/// — both UUIDs, so never the same bucket); `who` names it in the refusal.
+pub(crate) fn within_rate(state: &AppState, bucket: ApiKeyId, who: &str) -> Result<(), ApiError> {
+    let Some(rate) = state.api.rate_limit else {
+        return Ok(());
+    };
+    // A bucket of 2 s worth of requests, refilled at `rate` per second.
+    let burst = Duration::from_secs(2);
+    if let Err(over) = state.api.limiter.reserve(bucket, rate, burst) {
+        let secs = over.as_secs_f64().ceil().max(1.0) as u64;
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("Too many requests for this {who} (limit {rate}/s); retry in {secs}s"),
+        )
+        .retry_after(secs));
+    }
+    Ok(())
 }

@@ -5,6 +5,7 @@
 pub mod access_log;
 pub mod auth;
 pub mod cache;
+pub mod caller;
 pub mod conn;
 pub mod deliveries;
 pub mod error;
@@ -83,11 +84,28 @@ pub fn app(state: AppState, inbox: InboxWriter) -> Router {
         .merge(routes::webhook::router().layer(Extension(inbox)))
         .merge(routes::rest::router().layer(routes::cors::supabase()))
         .merge(mcp::router(&state))
+        .merge(dashboard(&state))
         .fallback(error::not_found)
         .layer(axum::middleware::map_response(routes::json_errors))
         .layer(axum::middleware::from_fn(access_log::log))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The dashboard at `/`: a client of `/auth/v1` (called in-process by its session
+/// cookie endpoints, with the anon key as any client sends it) and of the other routes.
+fn dashboard(state: &AppState) -> Router<AppState> {
+    let anon_key = state.api.auth.secret.api_key(false).unwrap_or_else(|e| {
+        tracing::error!(
+            error = e.message(),
+            "cannot sign the anon key; dashboard sign-in fails"
+        );
+        String::new()
+    });
+    wakit_dashboard::router(wakit_dashboard::DashboardConfig {
+        anon_key,
+        auth: routes::auth::router(state).with_state(state.clone()),
+    })
 }
 
 /// REST API settings.

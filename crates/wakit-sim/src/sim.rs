@@ -193,6 +193,12 @@ impl SimHandle {
         self.core.state().chatty = chatty;
     }
 
+    /// Whether chatty customers are on (`wakit demo`'s customers also write in on their
+    /// own only then).
+    pub fn is_chatty(&self) -> bool {
+        self.core.state().chatty.is_some()
+    }
+
     /// Registers a business number.
     pub fn add_number(&self, spec: NumberSpec) -> Result<Number, SimError> {
         self.core

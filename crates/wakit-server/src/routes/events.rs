@@ -27,7 +27,7 @@ use wakit_store::{AuthContext, Event, Store};
 use super::params::{Params, select_account};
 use super::rest::rows_by_id;
 use crate::AppState;
-use crate::auth::ApiKeyAuth;
+use crate::caller::OrgCaller;
 use crate::error::ApiError;
 
 /// The event types (`entity.action`) there are.
@@ -117,8 +117,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// message is only `id:` (where the stream starts, no data), so a client that drops
 /// before any event resumes from there. Keep-alive
 /// comments every 15 s; a client that stops reading is cut and may resume.
-#[utoipa::path(get, path = "/events", operation_id = "streamEvents", tag = "events", security(("api_key" = [])),
+#[utoipa::path(get, path = "/events", operation_id = "streamEvents", tag = "events", security(("api_key" = []), ("user_jwt" = [])),
     params(
+        ("organization_id" = Option<String>, Query, description = "With a person's access token (user_jwt): the organization to act in; required when they belong to several"),
         ("after" = Option<i64>, Query, description = "Start after this seq (0: the whole retained log); Last-Event-ID wins"),
         ("types" = Option<String>, Query, description = "Comma-separated types: messages.insert, messages.update, conversations.insert, conversations.update"),
         ("account_phone" = Option<String>, Query, description = "Only events of this number's messages and conversations"),
@@ -127,13 +128,14 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses(
         (status = 200, description = "text/event-stream of events", content_type = "text/event-stream", body = String),
         (status = 400, description = "Invalid parameter", body = wakit_api::ErrorBody),
-        (status = 401, description = "Missing or invalid API key", body = wakit_api::ErrorBody),
+        (status = 401, description = "Missing or invalid API key or access token", body = wakit_api::ErrorBody),
+        (status = 403, description = "The person is not a member of organization_id", body = wakit_api::ErrorBody),
         (status = 404, description = "Unknown account_phone", body = wakit_api::ErrorBody),
         (status = 429, description = "Rate limit of the API key (Retry-After)", body = wakit_api::ErrorBody),
         (status = 503, description = "Database unavailable", body = wakit_api::ErrorBody)))]
 async fn stream(
     State(state): State<AppState>,
-    ApiKeyAuth(auth): ApiKeyAuth,
+    OrgCaller(auth): OrgCaller,
     headers: HeaderMap,
     params: Params,
 ) -> Result<Response, ApiError> {

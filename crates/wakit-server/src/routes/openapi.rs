@@ -35,6 +35,21 @@ impl Modify for Security {
                     .build(),
             ),
         );
+        // A signed-in person's `/auth/v1` access token, on the routes people use too
+        // (the event stream, templates, read receipts); `organization_id` picks the org.
+        components.add_security_scheme(
+            "user_jwt",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "A signed-in person's access token from /auth/v1 (a member of the \
+                         organization; `organization_id` names it when they are in several)",
+                    ))
+                    .build(),
+            ),
+        );
         components.add_security_scheme(
             "api_key_header",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("api-key"))),

@@ -15,7 +15,7 @@ use wakit_store::{JobArgs, Priority, ReadReceipt};
 use super::body::JsonBody;
 use super::params::{customer, select_account};
 use crate::AppState;
-use crate::auth::ApiKeyAuth;
+use crate::caller::OrgCaller;
 use crate::error::ApiError;
 
 /// Messages looked through for the newest incoming one.
@@ -27,13 +27,14 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Marks the contact's newest incoming message read (blue ticks on the customer's phone).
-#[utoipa::path(post, path = "/conversation/read", operation_id = "markRead", tag = "conversations", security(("api_key" = [])),
+#[utoipa::path(post, path = "/conversation/read", operation_id = "markRead", tag = "conversations", security(("api_key" = []), ("user_jwt" = [])),
+    params(("organization_id" = Option<String>, Query, description = "With a person's access token (user_jwt): the organization to act in; required when they belong to several")),
     request_body = ReadRequest, responses(
         (status = 202, description = "The read receipt is queued for Meta", body = ReadResponse),
         super::openapi::ReadErrors))]
 async fn mark_read(
     State(state): State<AppState>,
-    ApiKeyAuth(auth): ApiKeyAuth,
+    OrgCaller(auth): OrgCaller,
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<ReadResponse>), ApiError> {
     let request: ReadRequest = serde_json::from_value(Value::Object(body))

@@ -17,7 +17,7 @@ use wakit_meta::MetaError;
 use wakit_store::{Account, StoreError, TemplateRecord};
 
 use super::params::{Params, select_account};
-use crate::auth::ApiKeyAuth;
+use crate::caller::OrgCaller;
 use crate::error::ApiError;
 use crate::{AppState, graph};
 
@@ -27,8 +27,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The number's templates (cached from Meta), or one with its components.
-#[utoipa::path(get, path = "/templates", operation_id = "listTemplates", tag = "templates", security(("api_key" = [])),
-    params(wakit_api::TemplatesQuery), responses(
+#[utoipa::path(get, path = "/templates", operation_id = "listTemplates", tag = "templates", security(("api_key" = []), ("user_jwt" = [])),
+    params(wakit_api::TemplatesQuery, ("organization_id" = Option<String>, Query, description = "With a person's access token (user_jwt): the organization to act in; required when they belong to several")), responses(
         (status = 200, description = "The list, or one template's details with `template_id`", body = wakit_api::TemplatesAnswer),
         (status = 400, description = "Invalid parameter, or account_required when the org has several numbers", body = wakit_api::ErrorBody),
         (status = 401, description = "Missing or invalid API key", body = wakit_api::ErrorBody),
@@ -38,7 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 503, description = "Database unavailable", body = wakit_api::ErrorBody)))]
 async fn templates(
     State(state): State<AppState>,
-    ApiKeyAuth(auth): ApiKeyAuth,
+    OrgCaller(auth): OrgCaller,
     params: Params,
 ) -> Result<Json<TemplatesAnswer>, ApiError> {
     Ok(Json(templates_answer(&state, auth.org_id, &params).await?))

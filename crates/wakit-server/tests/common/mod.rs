@@ -12,6 +12,7 @@ pub mod outbound;
 pub mod raw;
 pub mod receiver;
 pub mod sandbox;
+pub mod sse;
 
 use futures::FutureExt;
 use std::sync::Arc;

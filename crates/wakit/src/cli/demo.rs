@@ -140,6 +140,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     ));
 
     chat(&*store, &sim, &account, args.ai_agent).await?;
+    tokio::spawn(lively(sim.clone(), shutdown.clone()));
     print_banner(&base, &sim, &key, &db_path, args.ai_agent);
     print_login(&base, &login);
     server.await??;
@@ -321,6 +322,41 @@ async fn chat(
     Ok(())
 }
 
+/// What customers write in on their own while the demo runs.
+const LINES: [&str; 6] = [
+    "¿Siguen abiertos hoy?",
+    "Hola, ¿me ayudan con mi pedido?",
+    "Is the blue one back in stock?",
+    "¿Hacen factura?",
+    "Thanks, that solved it!",
+    "¿Cuánto tarda el envío a Guadalajara?",
+];
+
+/// Keeps the inbox lively: every 20–45 s one of the customers writes a line (through
+/// the sandbox, as Meta would deliver it), while the sandbox's chatty customers are on
+/// (`POST /_sim/chatty {"enabled": false}` quiets both), until the demo stops.
+async fn lively(sim: SimHandle, stop: CancellationToken) {
+    use rand::Rng;
+    let mut turn = 0usize;
+    loop {
+        let wait = Duration::from_secs(rand::thread_rng().gen_range(20..=45));
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(wait) => {}
+        }
+        if !sim.is_chatty() {
+            continue;
+        }
+        let (phone, name, _) = CUSTOMERS[turn % CUSTOMERS.len()];
+        let line = LINES[turn % LINES.len()];
+        turn += 1;
+        if let Err(e) = sim.customer_writes(PHONE_NUMBER_ID, phone, Some(name), Inbound::text(line))
+        {
+            tracing::warn!(error = %e, "demo customer could not write");
+        }
+    }
+}
+
 fn print_banner(base: &str, sim: &SimHandle, key: &str, db: &std::path::Path, agent: bool) {
     let api = format!("{base}/functions/v1/api");
     let control = sim.control_url();
@@ -391,9 +427,11 @@ async fn demo_login(
 
 fn print_login(base: &str, login: &DemoLogin) {
     println!(
-        "Supabase clients (sign-in at {base}/auth/v1, fresh each run):\
-         \n  anon key       {anon}\
+        "Dashboard (the team inbox; customers write in every half minute or so):\
+         \n  open           {base}/\
          \n  demo login     {email} / {password}\
+         \n\nSupabase clients (sign-in at {base}/auth/v1, fresh each run):\
+         \n  anon key       {anon}\
          \n",
         anon = login.anon,
         email = login.email,
