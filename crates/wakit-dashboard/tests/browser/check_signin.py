@@ -66,7 +66,7 @@ def check(report, browser, config):
         page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
         page.get_by_label("Repeat the new password").fill(NEW_PASSWORD)
         page.get_by_role("button", name="Change password").click()
-        expect(page.get_by_text("Password changed.", exact=True)).to_be_visible(timeout=WAIT_MS)
+        expect(page.locator(".form-status")).to_have_text("Password changed.", timeout=WAIT_MS)
         page.get_by_role("button", name="Sign out").click()
         page.get_by_label("E-mail").wait_for(timeout=WAIT_MS)
         assert "wakit_refresh" not in {c["name"] for c in ctx.cookies()}
