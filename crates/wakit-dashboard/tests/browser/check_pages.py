@@ -113,6 +113,15 @@ def check(report, browser, config):
         expect(row).to_contain_text("Set")
         accessible(page, config, "settings-ai-agents")
 
+    with report.step("at phone width the pages fit the screen (wide tables scroll inside their card)"):
+        page.set_viewport_size({"width": 390, "height": 844})
+        for path in ("contacts", "templates", "quick-replies", "settings/webhooks", "settings/members", "settings/keys"):
+            page.goto(f"{config['base']}/#/{path}")
+            page.locator("main table, main .empty").first.wait_for(timeout=WAIT_MS)
+            width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+            assert width[0] <= width[1], (path, width)
+        accessible(page, config, "phone-keys")
+
     with report.step("no CSP violation and no script error"):
         assert not problems, problems
     ctx.close()
