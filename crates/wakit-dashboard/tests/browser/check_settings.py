@@ -64,6 +64,20 @@ def check(report, browser, config):
         assert api_status(config, key, "/accounts") == 200
         accessible(page, config, "settings-keys")
 
+    with report.step("by keyboard: a key created with Tab and Enter; Escape cancels a revocation"):
+        page.get_by_label("Key name").focus()
+        page.keyboard.type("Keyboard key")
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("row", name="Keyboard key")).to_be_visible(timeout=WAIT_MS)
+        page.get_by_role("button", name="Revoke Keyboard key").focus()
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("dialog")).to_be_visible()
+        page.keyboard.press("Escape")
+        expect(page.get_by_role("dialog")).to_have_count(0)
+        expect(page.get_by_role("row", name="Keyboard key")).to_be_visible()
+
     with report.step("API keys: revoked after a confirmation; the API then refuses the key (401)"):
         page.get_by_role("button", name="Revoke CRM sync").click()
         dialog = page.get_by_role("dialog")
