@@ -8,15 +8,14 @@
 
 mod common;
 
-use common::auth::{JWT_SECRET, PASSWORD};
+use common::auth::JWT_SECRET;
 use common::sandbox::{World, connect_number, fast_dispatch, world_with};
 use common::sse::{Stream, inserted};
 use serde_json::{Value, json};
 use wakit_core::{OrgId, Role};
 use wakit_server::ApiConfig;
-use wakit_server::routes::auth::{AuthConfig, JwtSecret, password};
+use wakit_server::routes::auth::{AuthConfig, JwtSecret};
 use wakit_sim::{Quirks, TemplateSpec};
-use wakit_store::NewUser;
 use wakit_store_tests::{Backend, TestStore};
 
 const EMAIL: &str = "agent@example.com";
@@ -38,30 +37,7 @@ async fn signed_world(ts: TestStore) -> World {
 
 /// A person who is a member of `org` with `role`; their access token.
 async fn member(w: &World, org: OrgId, role: Role) -> String {
-    let store = &w.ts.store;
-    let user = store
-        .create_user(NewUser {
-            email: EMAIL.into(),
-            password_hash: password::hash(PASSWORD.into()).await.unwrap(),
-            user_metadata: json!({}),
-        })
-        .await
-        .unwrap();
-    store.add_member(org, user.id, role).await.unwrap();
-    let session: Value = reqwest::Client::new()
-        .post(format!(
-            "{}/auth/v1/token?grant_type=password",
-            w.server.root()
-        ))
-        .header("apikey", secret().api_key(false).unwrap())
-        .json(&json!({"email": EMAIL, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    session["access_token"].as_str().unwrap().to_string()
+    common::auth::person_token(&*w.ts.store, &w.server.root(), EMAIL, &[(org, role)]).await
 }
 
 /// `GET {path}` with `bearer`: status and body.

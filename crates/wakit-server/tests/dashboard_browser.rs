@@ -14,6 +14,8 @@ mod common;
 #[allow(dead_code)]
 #[path = "../../wakit-sim/tests/common/external.rs"]
 mod external;
+#[path = "dashboard_browser/settings_seed.rs"]
+mod settings_seed;
 
 use common::auth::{JWT_SECRET, run_steps};
 use common::meta::eventually;
@@ -110,8 +112,11 @@ async fn the_dashboard_in_a_browser(backend: Backend) {
     let api = ApiConfig {
         auth: AuthConfig {
             secret: JwtSecret::new(JWT_SECRET.as_bytes()).expect("secret"),
+            signup: true, // an invited member signs up (check_members.py)
             ..AuthConfig::default()
         },
+        // Webhooks to the test's receiver on 127.0.0.1 (check_settings.py).
+        webhooks: common::outbound::outbound(true),
         ..ApiConfig::default()
     };
     let world = world_with(ts, Quirks::default(), fast_dispatch(), api).await;
@@ -181,8 +186,17 @@ async fn the_dashboard_in_a_browser(backend: Backend) {
         .await
         .expect("member");
 
+    // The settings, members and isolation checks' seed (their own module).
+    let receiver = common::receiver::Receiver::start().await;
+    let anon = JwtSecret::new(JWT_SECRET.as_bytes())
+        .expect("secret")
+        .api_key(false)
+        .expect("anon key");
+    let settings = settings_seed::seed(&*store, org, account.id, other, &receiver, anon).await;
+
     let engine = format!("{backend:?}").to_lowercase();
     let config = json!({
+        "settings": settings,
         "base": world.server.root(),
         "email": EMAIL,
         "password": PASSWORD,

@@ -9,7 +9,7 @@ use wakit_core::OrgId;
 use wakit_store::AccountStatus;
 
 use crate::AppState;
-use crate::auth::ApiKeyAuth;
+use crate::caller::OrgCaller;
 use crate::error::ApiError;
 
 /// The accounts route.
@@ -18,14 +18,15 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The org's connected WhatsApp numbers.
-#[utoipa::path(get, path = "/accounts", operation_id = "listAccounts", tag = "accounts", security(("api_key" = [])), responses(
+#[utoipa::path(get, path = "/accounts", operation_id = "listAccounts", tag = "accounts", security(("api_key" = []), ("user_jwt" = [])),
+    params(super::openapi::OrgParam), responses(
         (status = 200, description = "Connected numbers", body = AccountsResponse),
-        (status = 401, description = "Missing or invalid API key", body = wakit_api::ErrorBody),
+        (status = 401, description = "Missing or invalid API key or access token", body = wakit_api::ErrorBody),
         (status = 429, description = "Rate limit of the API key (Retry-After)", body = wakit_api::ErrorBody),
         (status = 503, description = "Database unavailable", body = wakit_api::ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
-    ApiKeyAuth(auth): ApiKeyAuth,
+    OrgCaller(auth): OrgCaller,
 ) -> Result<Json<AccountsResponse>, ApiError> {
     Ok(Json(connected(&state, auth.org_id).await?))
 }

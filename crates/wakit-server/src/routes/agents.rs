@@ -1,6 +1,7 @@
 //! `/agents`, `/agent-settings`, `/conversations/{id}/agent`: AI agents and their
-//! routing settings, for admin and owner keys. A provider key is sealed on the way in
-//! and never returned.
+//! routing settings, for admin and owner keys and signed-in admins and owners (their
+//! access token; `organization_id` picks the organization). A provider key is sealed on
+//! the way in and never returned.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -21,7 +22,7 @@ use wakit_store::{
 
 use super::body::JsonBody;
 use crate::AppState;
-use crate::auth::ApiKeyAuth;
+use crate::caller::OrgCaller;
 use crate::error::ApiError;
 
 /// The agent routes.
@@ -38,7 +39,7 @@ fn admin(auth: &wakit_store::AuthContext) -> Result<OrgId, ApiError> {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
-            "AI agents are managed with an admin or owner API key",
+            "AI agents are managed by admins and owners (an admin or owner API key or person)",
         ));
     }
     Ok(auth.org_id)
@@ -134,12 +135,13 @@ fn seal_headers(
 }
 
 /// The org's AI agents, oldest first.
-#[utoipa::path(get, path = "/agents", operation_id = "listAgents", tag = "agents", security(("api_key" = [])),
+#[utoipa::path(get, path = "/agents", operation_id = "listAgents", tag = "agents", security(("api_key" = []), ("user_jwt" = [])),
+    params(super::openapi::OrgParam),
     responses((status = 200, description = "AI agents (keys never shown)", body = AgentsResponse),
         super::openapi::ReadErrors, super::openapi::AdminOnly))]
 async fn list(
     State(state): State<AppState>,
-    ApiKeyAuth(auth): ApiKeyAuth,
+    OrgCaller(auth): OrgCaller,
 ) -> Result<Json<AgentsResponse>, ApiError> {
     let org = admin(&auth)?;
     let agents = state.store.list_ai_agents(org).await?;
@@ -149,12 +151,13 @@ async fn list(
 }
 
 /// Creates an AI agent from the hosted `AgentExtra`; `extra.api_key` is sealed.
-#[utoipa::path(post, path = "/agents", operation_id = "createAgent", tag = "agents", security(("api_key" = [])),
+#[utoipa::path(post, path = "/agents", operation_id = "createAgent", tag = "agents", security(("api_key" = []), ("user_jwt" = [])),
+    params(super::openapi::OrgParam),
     request_body = NewAgentBody,
     responses((status = 201, description = "The agent", body = AgentView), super::openapi::ReadErrors, super::openapi::AdminOnly))]
 async fn create(
     State(state): State<AppState>,
-    ApiKeyAuth(auth): ApiKeyAuth,
+    OrgCaller(auth): OrgCaller,
     body: JsonBody,
 ) -> Result<(StatusCode, Json<AgentView>), ApiError> {
     let org = admin(&auth)?;
@@ -182,12 +185,12 @@ async fn create(
 }
 
 /// One AI agent.
-#[utoipa::path(get, path = "/agents/{id}", operation_id = "getAgent", tag = "agents", security(("api_key" = [])),
-    params(("id" = String, Path, description = "The agent's id")),
+#[utoipa::path(get, path = "/agents/{id}", operation_id = "getAgent", tag = "agents", security(("api_key" = []), ("user_jwt" = [])),
+    params(super::openapi::OrgParam, ("id" = String, Path, description = "The agent's id")),
     responses((status = 200, description = "The agent", body = AgentView), super::openapi::ReadErrors, super::openapi::AdminOnly))]
 async fn show(
     State(state): State<AppState>,
-    ApiKeyAuth(auth): ApiKeyAuth,
+    OrgCaller(auth): OrgCaller,
     Path(id): Path<String>,
 ) -> Result<Json<AgentView>, ApiError> {
     let org = admin(&auth)?;
@@ -196,12 +199,12 @@ async fn show(
 }
 
 /// Renames an agent and/or deep-merges `extra` into its configuration.
-#[utoipa::path(patch, path = "/agents/{id}", operation_id = "updateAgent", tag = "agents", security(("api_key" = [])),
-    params(("id" = String, Path, description = "The agent's id")), request_body = AgentPatchBody,
+#[utoipa::path(patch, path = "/agents/{id}", operation_id = "updateAgent", tag = "agents", security(("api_key" = []), ("user_jwt" = [])),
+    params(super::openapi::OrgParam, ("id" = String, Path, description = "The agent's id")), request_body = AgentPatchBody,
     responses((status = 200, description = "The agent", body = AgentView), super::openapi::ReadErrors, super::openapi::AdminOnly))]
 async fn update(
     State(state): State<AppState>,
-    ApiKeyAuth(auth): ApiKeyAuth,
+    OrgCaller(auth): OrgCaller,
     Path(id): Path<String>,
     body: JsonBody,
 ) -> Result<Json<AgentView>, ApiError> {
@@ -225,11 +228,12 @@ async fn update(
 }
 
 /// The org's agent settings.
-#[utoipa::path(get, path = "/agent-settings", operation_id = "getAgentSettings", tag = "agents", security(("api_key" = [])),
+#[utoipa::path(get, path = "/agent-settings", operation_id = "getAgentSettings", tag = "agents", security(("api_key" = []), ("user_jwt" = [])),
+    params(super::openapi::OrgParam),
     responses((status = 200, description = "The settings", body = AgentSettingsBody), super::openapi::ReadErrors, super::openapi::AdminOnly))]
 async fn settings(
     State(state): State<AppState>,
-    ApiKeyAuth(auth): ApiKeyAuth,
+    OrgCaller(auth): OrgCaller,
 ) -> Result<Json<AgentSettingsBody>, ApiError> {
     let org = admin(&auth)?;
     Ok(Json(super::agent_settings::to_body(
@@ -238,12 +242,13 @@ async fn settings(
 }
 
 /// Changes the fields given of the org's agent settings.
-#[utoipa::path(patch, path = "/agent-settings", operation_id = "updateAgentSettings", tag = "agents", security(("api_key" = [])),
+#[utoipa::path(patch, path = "/agent-settings", operation_id = "updateAgentSettings", tag = "agents", security(("api_key" = []), ("user_jwt" = [])),
+    params(super::openapi::OrgParam),
     request_body = AgentSettingsBody,
     responses((status = 200, description = "The settings", body = AgentSettingsBody), super::openapi::ReadErrors, super::openapi::AdminOnly))]
 async fn change_settings(
     State(state): State<AppState>,
-    ApiKeyAuth(auth): ApiKeyAuth,
+    OrgCaller(auth): OrgCaller,
     body: JsonBody,
 ) -> Result<Json<AgentSettingsBody>, ApiError> {
     let org = admin(&auth)?;
@@ -255,13 +260,13 @@ async fn change_settings(
 }
 
 /// Pauses or resumes agents in a conversation, and/or chooses its agent.
-#[utoipa::path(post, path = "/conversations/{id}/agent", operation_id = "setConversationAgent", tag = "agents", security(("api_key" = [])),
-    params(("id" = String, Path, description = "The conversation's id")), request_body = ConversationAgentBody,
+#[utoipa::path(post, path = "/conversations/{id}/agent", operation_id = "setConversationAgent", tag = "agents", security(("api_key" = []), ("user_jwt" = [])),
+    params(super::openapi::OrgParam, ("id" = String, Path, description = "The conversation's id")), request_body = ConversationAgentBody,
     responses((status = 200, description = "The conversation's agent state", body = ConversationAgentView),
         super::openapi::ReadErrors, super::openapi::AdminOnly))]
 async fn conversation_agent(
     State(state): State<AppState>,
-    ApiKeyAuth(auth): ApiKeyAuth,
+    OrgCaller(auth): OrgCaller,
     Path(id): Path<String>,
     body: JsonBody,
 ) -> Result<Json<ConversationAgentView>, ApiError> {

@@ -13,7 +13,7 @@ use wakit_api::{HealthItem, HealthResponse};
 use wakit_store::Account;
 
 use super::params::connected_accounts;
-use crate::auth::ApiKeyAuth;
+use crate::caller::OrgCaller;
 use crate::error::ApiError;
 use crate::{AppState, graph};
 
@@ -29,14 +29,15 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Every connected number checked against Meta (token, quality, messaging limit).
-#[utoipa::path(get, path = "/health", operation_id = "checkHealth", tag = "accounts", security(("api_key" = [])), responses(
+#[utoipa::path(get, path = "/health", operation_id = "checkHealth", tag = "accounts", security(("api_key" = []), ("user_jwt" = [])),
+    params(super::openapi::OrgParam), responses(
         (status = 200, description = "One entry per number: active, or error with Meta's message", body = HealthResponse),
-        (status = 401, description = "Missing or invalid API key", body = wakit_api::ErrorBody),
+        (status = 401, description = "Missing or invalid API key or access token", body = wakit_api::ErrorBody),
         (status = 429, description = "Rate limit of the API key (Retry-After)", body = wakit_api::ErrorBody),
         (status = 503, description = "Database unavailable", body = wakit_api::ErrorBody)))]
 async fn health(
     State(state): State<AppState>,
-    ApiKeyAuth(auth): ApiKeyAuth,
+    OrgCaller(auth): OrgCaller,
 ) -> Result<Json<HealthResponse>, ApiError> {
     let accounts = connected_accounts(&state, auth.org_id).await?;
     let checks = accounts.iter().map(|a| {

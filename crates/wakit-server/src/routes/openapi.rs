@@ -88,3 +88,13 @@ pub enum AdminOnly {
     #[response(status = 403)]
     Forbidden(wakit_api::ErrorBody),
 }
+
+/// The query parameter of the routes a signed-in person uses too (`user_jwt`).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // read by crate::caller::OrgCaller; here for the document only
+pub(crate) struct OrgParam {
+    /// With a person's access token (user_jwt): the organization to act in; required when
+    /// they belong to several.
+    organization_id: Option<String>,
+}

@@ -1,6 +1,7 @@
 //! `/webhooks`, `/deliveries`: the org's outbound webhook endpoints and their delivery
-//! log, for admin and owner keys. The `whsec_` secret is answered once, on creation and
-//! rotation; secrets and tokens are stored sealed to the endpoint.
+//! log, for admin and owner keys and signed-in admins and owners (their access token;
+//! `organization_id` picks the organization). The `whsec_` secret is answered once, on
+//! creation and rotation; secrets and tokens are stored sealed to the endpoint.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -22,7 +23,7 @@ use super::agents::{parse, uuid_param};
 use super::body::JsonBody;
 use super::params::select_account;
 use crate::AppState;
-use crate::auth::ApiKeyAuth;
+use crate::caller::OrgCaller;
 use crate::deliveries::sender::Sender;
 use crate::deliveries::signature::new_secret;
 use crate::error::ApiError;
@@ -49,7 +50,7 @@ fn admin(auth: &wakit_store::AuthContext) -> Result<OrgId, ApiError> {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
-            "Webhooks are managed with an admin or owner API key",
+            "Webhooks are managed by admins and owners (an admin or owner API key or person)",
         ));
     }
     Ok(auth.org_id)
@@ -141,12 +142,13 @@ fn token(secrets: &SecretBox, id: Uuid, raw: Option<String>) -> Option<SealedSec
 }
 
 /// The org's webhook endpoints, oldest first (secrets and tokens never shown).
-#[utoipa::path(get, path = "/webhooks", operation_id = "listWebhooks", tag = "webhooks", security(("api_key" = [])),
+#[utoipa::path(get, path = "/webhooks", operation_id = "listWebhooks", tag = "webhooks", security(("api_key" = []), ("user_jwt" = [])),
+    params(super::openapi::OrgParam),
     responses((status = 200, description = "Endpoints", body = WebhooksResponse),
         super::openapi::ReadErrors, super::openapi::AdminOnly))]
 async fn list(
     State(state): State<AppState>,
-    ApiKeyAuth(auth): ApiKeyAuth,
+    OrgCaller(auth): OrgCaller,
 ) -> Result<Json<WebhooksResponse>, ApiError> {
     let org = admin(&auth)?;
     let webhooks = state.store.list_webhooks(org).await?;
@@ -158,14 +160,15 @@ async fn list(
 /// Adds an endpoint; the answer carries its `whsec_` signing secret, shown only here.
 /// It receives the events committed from now on. 409 when the org has the most
 /// endpoints allowed.
-#[utoipa::path(post, path = "/webhooks", operation_id = "createWebhook", tag = "webhooks", security(("api_key" = [])),
+#[utoipa::path(post, path = "/webhooks", operation_id = "createWebhook", tag = "webhooks", security(("api_key" = []), ("user_jwt" = [])),
+    params(super::openapi::OrgParam),
     request_body = NewWebhookBody,
     responses((status = 201, description = "The endpoint, with its secret", body = WebhookView),
         (status = 409, description = "Too many endpoints", body = wakit_api::ErrorBody),
         super::openapi::ReadErrors, super::openapi::AdminOnly))]
 async fn create(
     State(state): State<AppState>,
-    ApiKeyAuth(auth): ApiKeyAuth,
+    OrgCaller(auth): OrgCaller,
     body: JsonBody,
 ) -> Result<(StatusCode, Json<WebhookView>), ApiError> {
     let org = admin(&auth)?;
@@ -235,13 +238,13 @@ pub(crate) async fn create_endpoint(
 }
 
 /// One endpoint.
-#[utoipa::path(get, path = "/webhooks/{id}", operation_id = "getWebhook", tag = "webhooks", security(("api_key" = [])),
-    params(("id" = String, Path, description = "The endpoint's id")),
+#[utoipa::path(get, path = "/webhooks/{id}", operation_id = "getWebhook", tag = "webhooks", security(("api_key" = []), ("user_jwt" = [])),
+    params(super::openapi::OrgParam, ("id" = String, Path, description = "The endpoint's id")),
     responses((status = 200, description = "The endpoint", body = WebhookView),
         super::openapi::ReadErrors, super::openapi::AdminOnly))]
 async fn show(
     State(state): State<AppState>,
-    ApiKeyAuth(auth): ApiKeyAuth,
+    OrgCaller(auth): OrgCaller,
     Path(id): Path<String>,
 ) -> Result<Json<WebhookView>, ApiError> {
     let org = admin(&auth)?;
@@ -250,13 +253,13 @@ async fn show(
 }
 
 /// Changes the fields given; `enabled: true` enables a disabled endpoint again.
-#[utoipa::path(patch, path = "/webhooks/{id}", operation_id = "updateWebhook", tag = "webhooks", security(("api_key" = [])),
-    params(("id" = String, Path, description = "The endpoint's id")), request_body = WebhookPatchBody,
+#[utoipa::path(patch, path = "/webhooks/{id}", operation_id = "updateWebhook", tag = "webhooks", security(("api_key" = []), ("user_jwt" = [])),
+    params(super::openapi::OrgParam, ("id" = String, Path, description = "The endpoint's id")), request_body = WebhookPatchBody,
     responses((status = 200, description = "The endpoint", body = WebhookView),
         super::openapi::ReadErrors, super::openapi::AdminOnly))]
 async fn update(
     State(state): State<AppState>,
-    ApiKeyAuth(auth): ApiKeyAuth,
+    OrgCaller(auth): OrgCaller,
     Path(id): Path<String>,
     body: JsonBody,
 ) -> Result<Json<WebhookView>, ApiError> {
@@ -280,12 +283,12 @@ async fn update(
 }
 
 /// Deletes an endpoint and its deliveries.
-#[utoipa::path(delete, path = "/webhooks/{id}", operation_id = "deleteWebhook", tag = "webhooks", security(("api_key" = [])),
-    params(("id" = String, Path, description = "The endpoint's id")),
+#[utoipa::path(delete, path = "/webhooks/{id}", operation_id = "deleteWebhook", tag = "webhooks", security(("api_key" = []), ("user_jwt" = [])),
+    params(super::openapi::OrgParam, ("id" = String, Path, description = "The endpoint's id")),
     responses((status = 204, description = "Deleted"), super::openapi::ReadErrors, super::openapi::AdminOnly))]
 async fn remove(
     State(state): State<AppState>,
-    ApiKeyAuth(auth): ApiKeyAuth,
+    OrgCaller(auth): OrgCaller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let org = admin(&auth)?;
@@ -295,13 +298,13 @@ async fn remove(
 }
 
 /// Queues a test delivery (`type: webhook.test`) to the endpoint, signed like any.
-#[utoipa::path(post, path = "/webhooks/{id}/test", operation_id = "testWebhook", tag = "webhooks", security(("api_key" = [])),
-    params(("id" = String, Path, description = "The endpoint's id")),
+#[utoipa::path(post, path = "/webhooks/{id}/test", operation_id = "testWebhook", tag = "webhooks", security(("api_key" = []), ("user_jwt" = [])),
+    params(super::openapi::OrgParam, ("id" = String, Path, description = "The endpoint's id")),
     responses((status = 202, description = "The queued delivery", body = DeliveryView),
         super::openapi::ReadErrors, super::openapi::AdminOnly))]
 async fn test(
     State(state): State<AppState>,
-    ApiKeyAuth(auth): ApiKeyAuth,
+    OrgCaller(auth): OrgCaller,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<DeliveryView>), ApiError> {
     let org = admin(&auth)?;
@@ -319,13 +322,13 @@ async fn test(
 }
 
 /// The endpoint's latest deliveries (up to 100, newest first) with their last attempt.
-#[utoipa::path(get, path = "/webhooks/{id}/deliveries", operation_id = "listDeliveries", tag = "webhooks", security(("api_key" = [])),
-    params(("id" = String, Path, description = "The endpoint's id")),
+#[utoipa::path(get, path = "/webhooks/{id}/deliveries", operation_id = "listDeliveries", tag = "webhooks", security(("api_key" = []), ("user_jwt" = [])),
+    params(super::openapi::OrgParam, ("id" = String, Path, description = "The endpoint's id")),
     responses((status = 200, description = "Deliveries", body = DeliveriesResponse),
         super::openapi::ReadErrors, super::openapi::AdminOnly))]
 async fn deliveries(
     State(state): State<AppState>,
-    ApiKeyAuth(auth): ApiKeyAuth,
+    OrgCaller(auth): OrgCaller,
     Path(id): Path<String>,
 ) -> Result<Json<DeliveriesResponse>, ApiError> {
     let org = admin(&auth)?;
@@ -338,13 +341,13 @@ async fn deliveries(
 }
 
 /// Queues again every failed delivery of the endpoint created since `since`.
-#[utoipa::path(post, path = "/webhooks/{id}/recover", operation_id = "recoverWebhook", tag = "webhooks", security(("api_key" = [])),
-    params(("id" = String, Path, description = "The endpoint's id")), request_body = RecoverBody,
+#[utoipa::path(post, path = "/webhooks/{id}/recover", operation_id = "recoverWebhook", tag = "webhooks", security(("api_key" = []), ("user_jwt" = [])),
+    params(super::openapi::OrgParam, ("id" = String, Path, description = "The endpoint's id")), request_body = RecoverBody,
     responses((status = 200, description = "How many were queued again", body = RecoverResponse),
         super::openapi::ReadErrors, super::openapi::AdminOnly))]
 async fn recover(
     State(state): State<AppState>,
-    ApiKeyAuth(auth): ApiKeyAuth,
+    OrgCaller(auth): OrgCaller,
     Path(id): Path<String>,
     body: JsonBody,
 ) -> Result<Json<RecoverResponse>, ApiError> {
@@ -364,13 +367,13 @@ async fn recover(
 
 /// A new signing secret, answered once; the previous one keeps signing (both
 /// signatures are sent) for 24 hours.
-#[utoipa::path(post, path = "/webhooks/{id}/rotate-secret", operation_id = "rotateWebhookSecret", tag = "webhooks", security(("api_key" = [])),
-    params(("id" = String, Path, description = "The endpoint's id")),
+#[utoipa::path(post, path = "/webhooks/{id}/rotate-secret", operation_id = "rotateWebhookSecret", tag = "webhooks", security(("api_key" = []), ("user_jwt" = [])),
+    params(super::openapi::OrgParam, ("id" = String, Path, description = "The endpoint's id")),
     responses((status = 200, description = "The endpoint, with its new secret", body = WebhookView),
         super::openapi::ReadErrors, super::openapi::AdminOnly))]
 async fn rotate(
     State(state): State<AppState>,
-    ApiKeyAuth(auth): ApiKeyAuth,
+    OrgCaller(auth): OrgCaller,
     Path(id): Path<String>,
 ) -> Result<Json<WebhookView>, ApiError> {
     let org = admin(&auth)?;
@@ -390,13 +393,13 @@ async fn rotate(
 }
 
 /// Queues one delivery again now, whatever its state.
-#[utoipa::path(post, path = "/deliveries/{id}/retry", operation_id = "retryDelivery", tag = "webhooks", security(("api_key" = [])),
-    params(("id" = String, Path, description = "The delivery's id")),
+#[utoipa::path(post, path = "/deliveries/{id}/retry", operation_id = "retryDelivery", tag = "webhooks", security(("api_key" = []), ("user_jwt" = [])),
+    params(super::openapi::OrgParam, ("id" = String, Path, description = "The delivery's id")),
     responses((status = 202, description = "The delivery, due now", body = DeliveryView),
         super::openapi::ReadErrors, super::openapi::AdminOnly))]
 async fn retry(
     State(state): State<AppState>,
-    ApiKeyAuth(auth): ApiKeyAuth,
+    OrgCaller(auth): OrgCaller,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<DeliveryView>), ApiError> {
     let org = admin(&auth)?;

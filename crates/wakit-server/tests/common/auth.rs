@@ -202,3 +202,44 @@ pub fn exactly(what: &str, found: Result<String, String>, want: &str) -> Result<
         }
     })
 }
+
+/// A person `email` (password [`PASSWORD`]), a member of each organization with its
+/// role, signed in with a password on the server at `root` (`http://127.0.0.1:PORT`):
+/// their access token.
+pub async fn person_token(
+    store: &dyn wakit_store::Store,
+    root: &str,
+    email: &str,
+    roles: &[(wakit_core::OrgId, Role)],
+) -> String {
+    let hash = wakit_server::routes::auth::password::hash(PASSWORD.into()).await;
+    let user = store
+        .create_user(wakit_store::NewUser {
+            email: email.into(),
+            password_hash: hash.expect("hash"),
+            user_metadata: json!({}),
+        })
+        .await
+        .expect("user");
+    for (org, role) in roles {
+        store
+            .add_member(*org, user.id, *role)
+            .await
+            .expect("member");
+    }
+    let anon = JwtSecret::new(JWT_SECRET.as_bytes()).expect("secret");
+    let session: Value = reqwest::Client::new()
+        .post(format!("{root}/auth/v1/token?grant_type=password"))
+        .header("apikey", anon.api_key(false).expect("anon key"))
+        .json(&json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .expect("sign-in")
+        .json()
+        .await
+        .expect("a session");
+    session["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_string()
+}
