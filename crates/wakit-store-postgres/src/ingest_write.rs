@@ -70,11 +70,15 @@ pub(crate) async fn write(
 
     // Answers: the conversation a message went to, and for a wamid a concurrent batch
     // stored first, that batch's message.
-    let wamids = lost
-        .iter()
-        .map(|r| (r.org, r.msg.account_id, r.msg.wamid.as_str()))
-        .collect();
-    let theirs = stored(conn, &wamids).await?;
+    let theirs = if lost.is_empty() {
+        HashMap::new()
+    } else {
+        let wamids = lost
+            .iter()
+            .map(|r| (r.org, r.msg.account_id, r.msg.wamid.as_str()))
+            .collect();
+        stored(conn, &wamids).await?
+    };
     let planned: HashMap<MessageId, &Planned> = rows.iter().map(|r| (r.id, r)).collect();
     // Duplicates within the batch answer with the row they repeat, so they move too.
     for answer in &mut out {
