@@ -37,8 +37,8 @@ impl Databases {
         Scratch::create(backend, &self.postgres_url).await
     }
 
-    /// Closes `db` and drops it unless `--keep`.
-    pub async fn finish(&self, db: Scratch) -> anyhow::Result<()> {
+    /// Closes `db` and drops it unless `--keep`; PostgreSQL's count of deadlocks in it.
+    pub async fn finish(&self, db: Scratch) -> anyhow::Result<Option<i64>> {
         db.drop_database(self.keep).await
     }
 }
@@ -155,21 +155,25 @@ impl Scratch {
     }
 
     /// Closes the store and drops the Postgres database unless `keep` (its name is then
-    /// printed); the SQLite directory goes with `self`.
-    pub async fn drop_database(self, keep: bool) -> anyhow::Result<()> {
+    /// printed); the SQLite directory goes with `self`. Returns how many deadlocks
+    /// PostgreSQL detected in the database (`pg_stat_database`, read once every
+    /// connection to it is closed, so each has reported its statistics).
+    pub async fn drop_database(self, keep: bool) -> anyhow::Result<Option<i64>> {
         let Scratch {
             store, postgres, ..
         } = self;
         drop(store);
         let Some(pg) = postgres else {
-            return Ok(());
+            return Ok(None);
         };
         pg.pool.close().await;
+        let admin = sqlx::PgPool::connect(&pg.admin_url).await?;
+        let deadlocks = deadlocks(&admin, &pg.name).await?;
         if keep {
             println!("# kept database {}", pg.name);
-            return Ok(());
+            admin.close().await;
+            return Ok(Some(deadlocks));
         }
-        let admin = sqlx::PgPool::connect(&pg.admin_url).await?;
         sqlx::query(&format!(
             "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
             pg.name
@@ -177,8 +181,31 @@ impl Scratch {
         .execute(&admin)
         .await?;
         admin.close().await;
-        Ok(())
+        Ok(Some(deadlocks))
     }
+}
+
+/// Deadlocks PostgreSQL counted in database `name`. A backend reports its statistics as
+/// it exits, which can trail the pool's close: the count is read until it holds still
+/// (a few tries, bounded).
+async fn deadlocks(admin: &sqlx::PgPool, name: &str) -> anyhow::Result<i64> {
+    let read = || async {
+        sqlx::query_scalar::<_, i64>("SELECT deadlocks FROM pg_stat_database WHERE datname = $1")
+            .bind(name)
+            .fetch_optional(admin)
+            .await
+            .map(|n| n.unwrap_or(0))
+    };
+    let mut last = read().await?;
+    for _ in 0..5 {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let now = read().await?;
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    Ok(last)
 }
 
 /// `url` with its database name replaced by `db`.

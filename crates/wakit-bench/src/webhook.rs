@@ -79,15 +79,20 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                     println!("# {backend} durability: {}", scratch.durability().await?);
                 }
                 let result = bench_one(&args, &scratch, per_body, replicas.max(1)).await;
-                args.db.finish(scratch).await?;
-                rows.push(format!("| {backend} | {} {}", replicas.max(1), result?));
+                let deadlocks = args.db.finish(scratch).await?;
+                let deadlocks = deadlocks.map_or("-".to_string(), |n| n.to_string());
+                rows.push(format!(
+                    "| {backend} | {} {} {deadlocks} |",
+                    replicas.max(1),
+                    result?
+                ));
             }
         }
     }
     println!(
-        "| backend | replicas | mode | bodies | accepted msg/s | accepted req/s | p50 / p99 ms | processed msg/s | floor req/s | floor p50 / p99 ms | accepted / floor | non-200 |"
+        "| backend | replicas | mode | bodies | accepted msg/s | accepted req/s | p50 / p99 ms | processed msg/s | floor req/s | floor p50 / p99 ms | accepted / floor | non-200 | deadlocks |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for row in rows {
         println!("{row}");
     }

@@ -107,7 +107,8 @@ fn address_fields(row: &PgRow) -> StoreResult<AddressFields> {
 const ADDRESS_COLUMNS: &str = "ca.organization_id, ca.address, ca.wa_id, ca.profile_name, \
      ca.search_name, c.name AS contact_name, ca.user_id, ca.parent_user_id, ca.username";
 
-/// Reads an address and locks its row until the transaction ends.
+/// Reads an address and locks its row until the transaction ends (against other
+/// writers of its fields; inserts referencing it are not blocked).
 pub(crate) async fn lock_address(
     conn: &mut PgConnection,
     org: OrgId,
@@ -115,7 +116,7 @@ pub(crate) async fn lock_address(
 ) -> StoreResult<AddressFields> {
     let row = sqlx::query(&format!(
         "SELECT {ADDRESS_COLUMNS} FROM contacts_addresses ca LEFT JOIN contacts c ON c.id = ca.contact_id \
-         WHERE ca.organization_id = $1 AND ca.address = $2 FOR UPDATE OF ca"
+         WHERE ca.organization_id = $1 AND ca.address = $2 FOR NO KEY UPDATE OF ca"
     ))
     .bind(org.0)
     .bind(key)
@@ -125,9 +126,9 @@ pub(crate) async fn lock_address(
     address_fields(&row)
 }
 
-/// Reads the existing addresses among `keys` and locks their rows, in key order: batches
-/// that lock this way cannot deadlock on each other.
-pub(crate) async fn lock_addresses(
+/// Reads the existing addresses among `keys`, without locking them: a batch locks only
+/// the rows it changes (`ingest_write.rs`).
+pub(crate) async fn read_addresses(
     conn: &mut PgConnection,
     keys: &BTreeSet<(OrgId, String)>,
 ) -> StoreResult<HashMap<(OrgId, String), AddressFields>> {
@@ -137,8 +138,7 @@ pub(crate) async fn lock_addresses(
         "SELECT {ADDRESS_COLUMNS} FROM contacts_addresses ca \
          JOIN UNNEST($1::uuid[], $2::text[]) AS k(org, address) \
            ON ca.organization_id = k.org AND ca.address = k.address \
-         LEFT JOIN contacts c ON c.id = ca.contact_id \
-         ORDER BY ca.organization_id, ca.address FOR UPDATE OF ca"
+         LEFT JOIN contacts c ON c.id = ca.contact_id"
     ))
     .bind(&orgs)
     .bind(&addresses)

@@ -1,21 +1,16 @@
-//! The writes of inbound ingest ([`IngestWriter`] for the shared plan); the batch's
-//! transaction and lookups are in `ingest_batch.rs`.
+//! What a batch's plan writes ([`IngestWriter`] for the shared plan): the plan runs
+//! against the batch's lookup without touching the database, and [`Recorder`] keeps
+//! what it asked for; `ingest_write.rs` then writes it in a few set-based statements,
+//! taking every lock in one global order. The batch's transaction and lookups are in
+//! `ingest_batch.rs`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use async_trait::async_trait;
-use sqlx::types::Json;
 use sqlx::{PgConnection, Row};
-use wakit_core::{
-    AccountId, ConversationId, MessageId, MessageStatus, OrgId, Sender, StatusHistory,
-};
-use wakit_store::media::download_job;
-use wakit_store::{
-    AddressFields, InboundRow, IngestWriter, Ingested, StoreError, StoreResult, starts_turn,
-};
+use wakit_core::{AccountId, ConversationId, MessageId, OrgId, Sender};
+use wakit_store::{AddressFields, InboundMessage, InboundRow, IngestWriter, Ingested, StoreResult};
 
-use crate::contacts::{Touch, upsert_address, write_address};
-use crate::conversations::find_or_create;
 use crate::error::DbResultExt;
 use crate::rows::fetch_keyed;
 
@@ -48,64 +43,50 @@ pub(crate) async fn stored(
         .collect()
 }
 
-/// Inserts the message, moves the conversation's last message and unread count, and
-/// appends the events: one statement (one round trip) instead of four.
-pub(crate) const INSERT_AND_TOUCH: &str = "\
-WITH m AS (
-    INSERT INTO messages (id, organization_id, conversation_id, account_id, contact_address,
-        direction, content, status, status_history, external_id, \"timestamp\")
-    VALUES ($1, $2, $3, $4, $5, 'incoming', $6, 'delivered', $7, $8, $9)
-    ON CONFLICT (account_id, external_id) DO NOTHING
-    RETURNING id
-), c AS (
-    UPDATE conversations SET
-        last_message_id = CASE WHEN last_message_at IS NULL OR $9 >= last_message_at
-                               THEN $1 ELSE last_message_id END,
-        last_message_at = CASE WHEN last_message_at IS NULL OR $9 >= last_message_at
-                               THEN $9 ELSE last_message_at END,
-        unread_count = unread_count + CASE WHEN last_outgoing_at IS NULL OR $9 > last_outgoing_at
-                                           THEN 1 ELSE 0 END,
-        updated_at = now()
-    WHERE id = $3 AND EXISTS (SELECT 1 FROM m)
-    RETURNING id
-), e AS (
-    INSERT INTO events (organization_id, entity, action, row_id)
-    SELECT $2, v.entity, 'insert', v.row_id
-    FROM (VALUES (1, 'conversations', $3::uuid), (2, 'messages', $1::uuid)) AS v(n, entity, row_id)
-    WHERE EXISTS (SELECT 1 FROM m) AND (v.n = 2 OR $10)
-    ORDER BY v.n
-    RETURNING seq
-)
-SELECT (SELECT count(*) FROM m) AS inserted, (SELECT count(*) FROM c) AS touched, (SELECT count(*) FROM e) AS events";
+/// A message row the plan asks for.
+#[derive(Debug)]
+pub(crate) struct Planned {
+    pub(crate) id: MessageId,
+    pub(crate) org: OrgId,
+    pub(crate) conversation: ConversationId,
+    pub(crate) key: String,
+    pub(crate) msg: InboundMessage,
+}
 
-/// The plan's writes in the batch's transaction: each message is one statement.
-pub(crate) struct Writer<'c> {
-    pub(crate) tx: &'c mut PgConnection,
-    /// The batch's new messages that may start an agent turn (org, id).
-    pub(crate) turns: Vec<(OrgId, MessageId)>,
+/// The plan's writes, recorded in the order the plan asked for them.
+#[derive(Debug, Default)]
+pub(crate) struct Recorder {
+    /// Contact addresses the plan creates or changes (by org and key: the order their
+    /// rows are locked in).
+    pub(crate) contacts: BTreeSet<(OrgId, String)>,
+    /// Those of them that did not exist when the batch looked.
+    pub(crate) new_contacts: HashSet<(OrgId, String)>,
+    /// Conversations the plan opens, by (number, contact key): the org and the id the
+    /// plan gave them (a concurrent batch may have opened one meanwhile).
+    pub(crate) opened: BTreeMap<(AccountId, String), (OrgId, ConversationId)>,
+    /// Message rows, in batch order.
+    pub(crate) rows: Vec<Planned>,
 }
 
 #[async_trait]
-impl IngestWriter for Writer<'_> {
+impl IngestWriter for Recorder {
     async fn save_address(
         &mut self,
         org: OrgId,
         key: &str,
-        sender: &Sender,
-        profile: Option<&str>,
+        _sender: &Sender,
+        _profile: Option<&str>,
         old: Option<&AddressFields>,
-        new: &AddressFields,
+        _new: &AddressFields,
     ) -> StoreResult<()> {
-        match old {
-            Some(_) => write_address(self.tx, org, key, new).await,
-            // Race-safe: a concurrent batch may create the same contact.
-            None => {
-                let touch = Touch::Inbound {
-                    profile_name: profile,
-                };
-                upsert_address(self.tx, org, key, sender, touch).await
-            }
+        // What the row becomes is decided once it is locked (`ingest_write.rs`), from
+        // its value then: a concurrent batch may have changed it since the lookup.
+        let contact = (org, key.to_string());
+        if old.is_none() {
+            self.new_contacts.insert(contact.clone());
         }
+        self.contacts.insert(contact);
+        Ok(())
     }
 
     async fn open_conversation(
@@ -114,45 +95,23 @@ impl IngestWriter for Writer<'_> {
         account: AccountId,
         key: &str,
     ) -> StoreResult<(ConversationId, bool)> {
-        find_or_create(self.tx, org, account, key).await
+        let id = ConversationId::new();
+        self.opened.insert((account, key.to_string()), (org, id));
+        Ok((id, true))
     }
 
     async fn insert(&mut self, row: InboundRow<'_>) -> StoreResult<Option<Ingested>> {
-        let msg = row.msg;
-        let history = StatusHistory::starting(MessageStatus::Delivered, msg.timestamp);
-        let done = sqlx::query(INSERT_AND_TOUCH)
-            .bind(row.id.0)
-            .bind(row.org.0)
-            .bind(row.conversation.0)
-            .bind(msg.account_id.0)
-            .bind(row.key)
-            .bind(Json(&msg.content))
-            .bind(Json(&history))
-            .bind(&msg.wamid)
-            .bind(msg.timestamp)
-            .bind(row.conversation_opened)
-            .fetch_one(&mut *self.tx)
-            .await
-            .db()?;
-        if done.try_get::<i64, _>("inserted").db()? > 0 {
-            // Its media's download job, in the same transaction as the message.
-            if let Some(job) = download_job(row.org, row.id, msg) {
-                crate::jobs::insert_job(self.tx, &job).await?;
-            }
-            if starts_turn(msg) {
-                self.turns.push((row.org, row.id));
-            }
-            return Ok(None);
-        }
-        // A concurrent batch stored the wamid first: answer with its message.
-        let key = BTreeSet::from([(row.org, msg.account_id, msg.wamid.as_str())]);
-        let found = stored(self.tx, &key).await?.into_values().next();
-        found
-            .map(Some)
-            .ok_or_else(|| StoreError::other("wamid conflict without a stored message"))
+        self.rows.push(Planned {
+            id: row.id,
+            org: row.org,
+            conversation: row.conversation,
+            key: row.key.to_string(),
+            msg: row.msg.clone(),
+        });
+        Ok(None)
     }
 
     async fn finish(&mut self) -> StoreResult<()> {
-        crate::agents::queue_turns(self.tx, &std::mem::take(&mut self.turns)).await
+        Ok(())
     }
 }

@@ -34,6 +34,7 @@ mod identities;
 mod inbox;
 mod ingest;
 mod ingest_batch;
+mod ingest_write;
 mod jobs;
 mod keys;
 mod leases;

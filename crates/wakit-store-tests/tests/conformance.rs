@@ -64,6 +64,7 @@ conformance!(
     ingest::batch_ingest_is_idempotent_and_all_or_nothing,
     ingest_batch::batch_ingest_matches_one_by_one,
     ingest_batch::concurrent_batches_over_shared_contacts,
+    ingest_race::concurrent_batches_mixing_new_and_known_contacts,
     status::statuses_are_monotonic_in_any_order,
     status::status_before_send_response_is_applied_later,
     status::failures_keep_the_error,

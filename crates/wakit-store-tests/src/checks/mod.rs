@@ -10,6 +10,7 @@ pub mod identities;
 pub mod inbox;
 pub mod ingest;
 pub mod ingest_batch;
+pub mod ingest_race;
 pub mod jobs;
 pub mod keys;
 pub mod leases;
