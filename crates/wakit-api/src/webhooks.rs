@@ -117,6 +117,27 @@ pub struct DeliveryView {
     pub created_at: String,
     /// When it was delivered.
     pub delivered_at: Option<String>,
+    /// Every attempt, oldest first (the delivery log, kept 7 days).
+    #[serde(default)]
+    pub attempt_log: Vec<AttemptView>,
+}
+
+/// One attempt of a delivery.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AttemptView {
+    /// Which attempt (1 for the first).
+    pub attempt: i32,
+    /// The HTTP status, when one came.
+    pub status: Option<i32>,
+    /// How long it took.
+    pub latency_ms: i64,
+    /// The start of the answer's body (≤ 1 KiB).
+    pub response: Option<String>,
+    /// Why it failed (timeout, refused address, non-2xx).
+    pub error: Option<String>,
+    /// When it ended (RFC 3339).
+    pub at: String,
 }
 
 /// `GET /webhooks/{id}/deliveries`.

@@ -10,15 +10,15 @@ use sqlx::types::Json;
 use uuid::Uuid;
 use wakit_core::{AccountId, OrgId};
 use wakit_store::secrets::SealedSecret;
-use wakit_store::webhooks::{delivery_state, msg_id};
+use wakit_store::webhooks::msg_id;
 use wakit_store::{
-    AttemptOutcome, Delivery, FanOut, NewDelivery, NewWebhook, NextStep, StoreError, StoreResult,
-    WebhookChange, WebhookEndpoint, WebhookStore,
+    AttemptOutcome, Delivery, DeliveryAttempt, FanOut, NewDelivery, NewWebhook, StoreError,
+    StoreResult, WebhookChange, WebhookEndpoint, WebhookStore,
 };
 
-use crate::PgStore;
 use crate::error::DbResultExt;
 use crate::scope::Tx;
+use crate::{PgStore, delivery_log};
 
 const WEBHOOK_COLUMNS: &str = "id, organization_id, organization_address, table_name, \
      operations, url, token_sealed, secret_sealed, previous_secret_sealed, \
@@ -374,19 +374,15 @@ impl WebhookStore for PgStore {
         outcome: AttemptOutcome,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let (state, next_at) = match &outcome.next {
-            NextStep::Delivered => (delivery_state::DELIVERED, None),
-            NextStep::RetryAt(at) => (delivery_state::PENDING, Some(*at)),
-            NextStep::GiveUp | NextStep::Disable(_) => (delivery_state::FAILED, None),
-        };
+        let (state, next_at) = outcome.next.delivery();
         let mut tx = self.internal().await?;
-        let webhook: Option<Uuid> = sqlx::query_scalar(
+        let updated: Option<(Uuid, Uuid, i32)> = sqlx::query_as(
             "UPDATE webhook_deliveries SET state = $3, attempts = attempts + 1, \
                next_attempt_at = coalesce($4, next_attempt_at), lease_until = NULL, \
                lease_token = NULL, last_status = $5, last_latency_ms = $6, last_response = $7, \
                last_error = $8, delivered_at = CASE WHEN $3 = 'delivered' THEN $9 ELSE delivered_at END, \
                updated_at = $9 \
-             WHERE id = $1 AND lease_token = $2 RETURNING webhook_id",
+             WHERE id = $1 AND lease_token = $2 RETURNING webhook_id, organization_id, attempts",
         )
         .bind(id)
         .bind(lease_token)
@@ -400,14 +396,11 @@ impl WebhookStore for PgStore {
         .fetch_optional(&mut *tx)
         .await
         .db()?;
-        let Some(webhook) = webhook else {
+        let Some((webhook, org, attempt)) = updated else {
             return Ok(false);
         };
-        let (healthy, disable) = match &outcome.next {
-            NextStep::Delivered => (true, None),
-            NextStep::Disable(why) => (false, Some(why.as_str())),
-            _ => (false, None),
-        };
+        delivery_log::record(&mut tx, id, org, attempt, &outcome, now).await?;
+        let (healthy, disable) = outcome.next.endpoint();
         sqlx::query(
             "UPDATE webhooks SET \
                failing_since = CASE WHEN $2 THEN NULL ELSE coalesce(failing_since, $3) END, \
@@ -445,6 +438,14 @@ impl WebhookStore for PgStore {
         .await
         .db()?;
         rows.iter().map(delivery).collect()
+    }
+
+    async fn list_attempts(
+        &self,
+        org: OrgId,
+        deliveries: &[Uuid],
+    ) -> StoreResult<Vec<DeliveryAttempt>> {
+        self.attempts_of(org, deliveries).await
     }
 
     async fn retry_delivery(

@@ -15,6 +15,7 @@ mod bounded;
 mod contacts;
 mod conversations;
 mod data_api;
+mod delivery_log;
 mod dispatch;
 mod error;
 mod idempotency;

@@ -8,16 +8,16 @@ use sqlx::{Sqlite, Transaction};
 use uuid::Uuid;
 use wakit_core::{AccountId, OrgId};
 use wakit_store::secrets::SealedSecret;
-use wakit_store::webhooks::{delivery_state, msg_id};
+use wakit_store::webhooks::msg_id;
 use wakit_store::{
-    AttemptOutcome, Delivery, FanOut, NewDelivery, NewWebhook, NextStep, StoreError, StoreResult,
-    WebhookChange, WebhookEndpoint, WebhookStore,
+    AttemptOutcome, Delivery, DeliveryAttempt, FanOut, NewDelivery, NewWebhook, StoreError,
+    StoreResult, WebhookChange, WebhookEndpoint, WebhookStore,
 };
 
-use crate::SqliteStore;
 use crate::error::DbResultExt;
 use crate::rows::{get, get_json, get_opt_time, get_opt_uuid, get_time, get_uuid, to_json, us};
 use crate::shared::{limit, require_org};
+use crate::{SqliteStore, delivery_log};
 
 type Tx = Transaction<'static, Sqlite>;
 
@@ -365,19 +365,16 @@ impl WebhookStore for SqliteStore {
         outcome: AttemptOutcome,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let (state, next_at) = match &outcome.next {
-            NextStep::Delivered => (delivery_state::DELIVERED, None),
-            NextStep::RetryAt(at) => (delivery_state::PENDING, Some(us(*at))),
-            NextStep::GiveUp | NextStep::Disable(_) => (delivery_state::FAILED, None),
-        };
+        let (state, next_at) = outcome.next.delivery();
+        let next_at = next_at.map(us);
         let mut tx = self.write_tx().await?;
-        let webhook: Option<String> = sqlx::query_scalar(
+        let updated: Option<(String, String, i32)> = sqlx::query_as(
             "UPDATE webhook_deliveries SET state = ?3, attempts = attempts + 1, \
                next_attempt_at = coalesce(?4, next_attempt_at), lease_until = NULL, \
                lease_token = NULL, last_status = ?5, last_latency_ms = ?6, last_response = ?7, \
                last_error = ?8, delivered_at = CASE WHEN ?3 = 'delivered' THEN ?9 ELSE delivered_at END, \
                updated_at = ?9 \
-             WHERE id = ?1 AND lease_token = ?2 RETURNING webhook_id",
+             WHERE id = ?1 AND lease_token = ?2 RETURNING webhook_id, organization_id, attempts",
         )
         .bind(id.to_string())
         .bind(lease_token.to_string())
@@ -391,14 +388,11 @@ impl WebhookStore for SqliteStore {
         .fetch_optional(&mut *tx)
         .await
         .db()?;
-        let Some(webhook) = webhook else {
+        let Some((webhook, org, attempt)) = updated else {
             return Ok(false);
         };
-        let (healthy, disable) = match &outcome.next {
-            NextStep::Delivered => (true, None),
-            NextStep::Disable(why) => (false, Some(why.as_str())),
-            _ => (false, None),
-        };
+        delivery_log::record(&mut tx, &id.to_string(), &org, attempt, &outcome, now).await?;
+        let (healthy, disable) = outcome.next.endpoint();
         sqlx::query(
             "UPDATE webhooks SET \
                failing_since = CASE WHEN ?2 THEN NULL ELSE coalesce(failing_since, ?3) END, \
@@ -435,6 +429,14 @@ impl WebhookStore for SqliteStore {
         .await
         .db()?;
         rows.iter().map(delivery).collect()
+    }
+
+    async fn list_attempts(
+        &self,
+        org: OrgId,
+        deliveries: &[Uuid],
+    ) -> StoreResult<Vec<DeliveryAttempt>> {
+        self.attempts_of(org, deliveries).await
     }
 
     async fn retry_delivery(

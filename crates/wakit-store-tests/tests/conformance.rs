@@ -112,6 +112,7 @@ conformance!(
     webhooks::deliveries_are_claimed_in_order_with_leases,
     webhook_deliveries::deliveries_retry_and_recover_per_org,
     webhook_deliveries::finished_deliveries_are_pruned_pending_ones_kept,
+    webhook_deliveries::delivery_log_keeps_every_attempt_per_org,
     jobs::queued_jobs_wake_waiting_workers,
     ; postgres_only:
     pacing::shared_pacing_reserves_consecutive_blocks,

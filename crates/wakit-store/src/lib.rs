@@ -45,6 +45,6 @@ pub use search::*;
 pub use status_merge::{MessageState, ParkedStatus, StatusPlan, plan_statuses};
 pub use traits::*;
 pub use webhooks::{
-    AttemptOutcome, Delivery, FanOut, NewDelivery, NewWebhook, NextStep, WebhookChange,
-    WebhookEndpoint, WebhookStore,
+    AttemptOutcome, Delivery, DeliveryAttempt, FanOut, NewDelivery, NewWebhook, NextStep,
+    WebhookChange, WebhookEndpoint, WebhookStore,
 };

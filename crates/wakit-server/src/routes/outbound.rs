@@ -11,12 +11,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 use wakit_api::{
-    DeliveriesResponse, DeliveryView, NewWebhookBody, RecoverBody, RecoverResponse,
+    AttemptView, DeliveriesResponse, DeliveryView, NewWebhookBody, RecoverBody, RecoverResponse,
     WebhookPatchBody, WebhookView, WebhooksResponse,
 };
 use wakit_core::{AccountId, OrgId, Role};
 use wakit_store::secrets::{SealedSecret, SecretBox};
-use wakit_store::{Delivery, NewDelivery, NewWebhook, WebhookChange, WebhookEndpoint};
+use wakit_store::{
+    Delivery, DeliveryAttempt, NewDelivery, NewWebhook, WebhookChange, WebhookEndpoint,
+};
 
 use super::agents::{parse, uuid_param};
 use super::body::JsonBody;
@@ -55,6 +57,11 @@ fn admin(auth: &wakit_store::AuthContext) -> Result<OrgId, ApiError> {
     Ok(auth.org_id)
 }
 
+/// The org of an admin key and the id in the path.
+fn admin_and_id(auth: &wakit_store::AuthContext, id: &str) -> Result<(OrgId, Uuid), ApiError> {
+    Ok((admin(auth)?, uuid_param(id, "id")?))
+}
+
 fn secret_box(state: &AppState) -> Result<&SecretBox, ApiError> {
     state.api.webhooks.secrets.as_ref().ok_or_else(|| {
         ApiError::new(
@@ -86,8 +93,27 @@ fn view(w: WebhookEndpoint, secret: Option<String>) -> WebhookView {
     }
 }
 
-fn delivery_view(d: Delivery) -> DeliveryView {
+fn attempt_view(a: DeliveryAttempt) -> AttemptView {
+    AttemptView {
+        attempt: a.attempt,
+        status: a.status,
+        latency_ms: a.latency_ms,
+        response: a.response,
+        error: a.error,
+        at: a.at.to_rfc3339(),
+    }
+}
+
+/// `d` with its attempts among `log` (the delivery log, by delivery then attempt).
+fn delivery_view(d: Delivery, log: &[DeliveryAttempt]) -> DeliveryView {
+    let attempt_log = log
+        .iter()
+        .filter(|a| a.delivery_id == d.id)
+        .cloned()
+        .map(attempt_view)
+        .collect();
     DeliveryView {
+        attempt_log,
         id: d.id.to_string(),
         webhook_id: d.webhook_id.to_string(),
         msg_id: d.msg_id,
@@ -244,8 +270,7 @@ async fn show(
     ApiKeyAuth(auth): ApiKeyAuth,
     Path(id): Path<String>,
 ) -> Result<Json<WebhookView>, ApiError> {
-    let org = admin(&auth)?;
-    let id = uuid_param(&id, "id")?;
+    let (org, id) = admin_and_id(&auth, &id)?;
     Ok(Json(view(state.store.get_webhook(org, id).await?, None)))
 }
 
@@ -260,8 +285,7 @@ async fn update(
     Path(id): Path<String>,
     body: JsonBody,
 ) -> Result<Json<WebhookView>, ApiError> {
-    let org = admin(&auth)?;
-    let id = uuid_param(&id, "id")?;
+    let (org, id) = admin_and_id(&auth, &id)?;
     let patch: WebhookPatchBody = parse(body)?;
     let secrets = secret_box(&state)?;
     let change = WebhookChange {
@@ -288,8 +312,7 @@ async fn remove(
     ApiKeyAuth(auth): ApiKeyAuth,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let org = admin(&auth)?;
-    let id = uuid_param(&id, "id")?;
+    let (org, id) = admin_and_id(&auth, &id)?;
     state.store.delete_webhook(org, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -304,8 +327,7 @@ async fn test(
     ApiKeyAuth(auth): ApiKeyAuth,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<DeliveryView>), ApiError> {
-    let org = admin(&auth)?;
-    let id = uuid_param(&id, "id")?;
+    let (org, id) = admin_and_id(&auth, &id)?;
     let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let ping = NewDelivery {
         webhook_id: id,
@@ -315,10 +337,11 @@ async fn test(
         payload: json!({"type": "webhook.test", "entity": null, "action": "test", "data": {"webhook_id": id}, "timestamp": now}).to_string(),
     };
     let queued = state.store.add_delivery(org, ping).await?;
-    Ok((StatusCode::ACCEPTED, Json(delivery_view(queued))))
+    Ok((StatusCode::ACCEPTED, Json(delivery_view(queued, &[]))))
 }
 
-/// The endpoint's latest deliveries (up to 100, newest first) with their last attempt.
+/// The endpoint's latest deliveries (up to 100, newest first), each with its last
+/// attempt and every attempt of the delivery log (`attempt_log`, kept 7 days).
 #[utoipa::path(get, path = "/webhooks/{id}/deliveries", operation_id = "listDeliveries", tag = "webhooks", security(("api_key" = [])),
     params(("id" = String, Path, description = "The endpoint's id")),
     responses((status = 200, description = "Deliveries", body = DeliveriesResponse),
@@ -328,12 +351,13 @@ async fn deliveries(
     ApiKeyAuth(auth): ApiKeyAuth,
     Path(id): Path<String>,
 ) -> Result<Json<DeliveriesResponse>, ApiError> {
-    let org = admin(&auth)?;
-    let id = uuid_param(&id, "id")?;
+    let (org, id) = admin_and_id(&auth, &id)?;
     state.store.get_webhook(org, id).await?;
     let list = state.store.list_deliveries(org, id, LIST).await?;
+    let ids: Vec<Uuid> = list.iter().map(|d| d.id).collect();
+    let log = state.store.list_attempts(org, &ids).await?;
     Ok(Json(DeliveriesResponse {
-        deliveries: list.into_iter().map(delivery_view).collect(),
+        deliveries: list.into_iter().map(|d| delivery_view(d, &log)).collect(),
     }))
 }
 
@@ -348,8 +372,7 @@ async fn recover(
     Path(id): Path<String>,
     body: JsonBody,
 ) -> Result<Json<RecoverResponse>, ApiError> {
-    let org = admin(&auth)?;
-    let id = uuid_param(&id, "id")?;
+    let (org, id) = admin_and_id(&auth, &id)?;
     let body: RecoverBody = parse(body)?;
     let since = DateTime::parse_from_rfc3339(body.since.trim())
         .map_err(|_| ApiError::bad_request("since must be an RFC 3339 time"))?
@@ -373,8 +396,7 @@ async fn rotate(
     ApiKeyAuth(auth): ApiKeyAuth,
     Path(id): Path<String>,
 ) -> Result<Json<WebhookView>, ApiError> {
-    let org = admin(&auth)?;
-    let id = uuid_param(&id, "id")?;
+    let (org, id) = admin_and_id(&auth, &id)?;
     let secrets = secret_box(&state)?;
     let secret = new_secret();
     let now = Utc::now();
@@ -399,8 +421,8 @@ async fn retry(
     ApiKeyAuth(auth): ApiKeyAuth,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<DeliveryView>), ApiError> {
-    let org = admin(&auth)?;
-    let id = uuid_param(&id, "id")?;
+    let (org, id) = admin_and_id(&auth, &id)?;
     let d = state.store.retry_delivery(org, id, Utc::now()).await?;
-    Ok((StatusCode::ACCEPTED, Json(delivery_view(d))))
+    let log = state.store.list_attempts(org, &[d.id]).await?;
+    Ok((StatusCode::ACCEPTED, Json(delivery_view(d, &log))))
 }
