@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 pub struct NewWebhookBody {
     /// Where deliveries go (`https://...`; `http://` too).
     pub url: String,
-    /// `messages` or `conversations`.
+    /// `messages`, `conversations` or `contacts`.
     pub table_name: String,
     /// `insert`, `update` (default both).
     #[serde(default)]
@@ -41,6 +41,9 @@ pub struct WebhookPatchBody {
     /// New token (`""` removes it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// Only events of this number from now on (`""`: every number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_phone: Option<String>,
     /// `true` enables a disabled endpoint again; `false` disables it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
@@ -54,7 +57,7 @@ pub struct WebhookView {
     pub id: String,
     /// Target URL.
     pub url: String,
-    /// `messages` or `conversations`.
+    /// `messages`, `conversations` or `contacts`.
     pub table_name: String,
     /// `insert`, `update` (empty: both).
     pub operations: Vec<String>,

@@ -28,7 +28,9 @@ pub mod webhooks;
 
 pub use agent_turn::{AGENT_TURN, AgentTurn, agent_turn_jobs, starts_turn, turn_orgs};
 pub use agents::*;
-pub use data_api::{DataApiStore, Decide, ReadSummary, Refusal, SqlDialect, SqlParam, Statement};
+pub use data_api::{
+    DataApiStore, Decide, ReadSummary, Refusal, RowEvent, SqlDialect, SqlParam, Statement,
+};
 pub use dispatch::{DispatchMark, dispatch_starts};
 pub use error::{ConflictKey, Failure, FailureKind, StoreError, StoreResult};
 pub use idempotency::*;

@@ -20,7 +20,7 @@ pub struct WebhookEndpoint {
     pub org_id: OrgId,
     /// Only events of this number (`organization_address`), when set.
     pub account_id: Option<AccountId>,
-    /// `messages` or `conversations`.
+    /// `messages`, `conversations` or `contacts`.
     pub table_name: String,
     /// `insert`, `update` (empty: both).
     pub operations: Vec<String>,
@@ -53,7 +53,7 @@ pub struct NewWebhook {
     pub id: Uuid,
     /// Number filter.
     pub account_id: Option<AccountId>,
-    /// `messages` or `conversations`.
+    /// `messages`, `conversations` or `contacts`.
     pub table_name: String,
     /// `insert`, `update`.
     pub operations: Vec<String>,

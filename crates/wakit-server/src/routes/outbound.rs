@@ -133,9 +133,9 @@ fn delivery_view(d: Delivery, log: &[DeliveryAttempt]) -> DeliveryView {
 
 fn table(raw: &str) -> Result<String, ApiError> {
     match raw {
-        "messages" | "conversations" => Ok(raw.to_string()),
+        "messages" | "conversations" | "contacts" => Ok(raw.to_string()),
         _ => Err(ApiError::bad_request(
-            "table_name must be messages or conversations",
+            "table_name must be messages, conversations or contacts",
         )),
     }
 }
@@ -274,7 +274,8 @@ async fn show(
     Ok(Json(view(state.store.get_webhook(org, id).await?, None)))
 }
 
-/// Changes the fields given; `enabled: true` enables a disabled endpoint again.
+/// Changes the fields given; `enabled: true` enables a disabled endpoint again;
+/// `account_phone` sets the number filter (`""`: every number).
 #[utoipa::path(patch, path = "/webhooks/{id}", operation_id = "updateWebhook", tag = "webhooks", security(("api_key" = [])),
     params(("id" = String, Path, description = "The endpoint's id")), request_body = WebhookPatchBody,
     responses((status = 200, description = "The endpoint", body = WebhookView),
@@ -288,7 +289,13 @@ async fn update(
     let (org, id) = admin_and_id(&auth, &id)?;
     let patch: WebhookPatchBody = parse(body)?;
     let secrets = secret_box(&state)?;
+    let account_id = match patch.account_phone.as_deref().map(str::trim) {
+        None => None,
+        Some("") => Some(None),
+        Some(p) => Some(Some(select_account(&state, org, Some(p)).await?.id)),
+    };
     let change = WebhookChange {
+        account_id,
         url: patch.url.as_deref().map(|u| url(&state, u)).transpose()?,
         table_name: patch.table_name.as_deref().map(table).transpose()?,
         operations: patch.operations.map(operations).transpose()?,
