@@ -16,9 +16,10 @@ use wakit_store::{
     StoreResult, WebhookChange, WebhookEndpoint, WebhookStore,
 };
 
+use crate::PgStore;
+use crate::delivery_log::finish_in;
 use crate::error::DbResultExt;
 use crate::scope::Tx;
-use crate::{PgStore, delivery_log};
 
 const WEBHOOK_COLUMNS: &str = "id, organization_id, organization_address, table_name, \
      operations, url, token_sealed, secret_sealed, previous_secret_sealed, \
@@ -374,49 +375,25 @@ impl WebhookStore for PgStore {
         outcome: AttemptOutcome,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let (state, next_at) = outcome.next.delivery();
+        Ok(self
+            .finish_deliveries(vec![(id, lease_token, outcome)], now)
+            .await?
+            .pop()
+            .unwrap_or(false))
+    }
+
+    async fn finish_deliveries(
+        &self,
+        items: Vec<(Uuid, Uuid, AttemptOutcome)>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<bool>> {
         let mut tx = self.internal().await?;
-        let updated: Option<(Uuid, Uuid, i32)> = sqlx::query_as(
-            "UPDATE webhook_deliveries SET state = $3, attempts = attempts + 1, \
-               next_attempt_at = coalesce($4, next_attempt_at), lease_until = NULL, \
-               lease_token = NULL, last_status = $5, last_latency_ms = $6, last_response = $7, \
-               last_error = $8, delivered_at = CASE WHEN $3 = 'delivered' THEN $9 ELSE delivered_at END, \
-               updated_at = $9 \
-             WHERE id = $1 AND lease_token = $2 RETURNING webhook_id, organization_id, attempts",
-        )
-        .bind(id)
-        .bind(lease_token)
-        .bind(state)
-        .bind(next_at)
-        .bind(outcome.status)
-        .bind(outcome.latency_ms)
-        .bind(&outcome.response)
-        .bind(&outcome.error)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await
-        .db()?;
-        let Some((webhook, org, attempt)) = updated else {
-            return Ok(false);
-        };
-        delivery_log::record(&mut tx, id, org, attempt, &outcome, now).await?;
-        let (healthy, disable) = outcome.next.endpoint();
-        sqlx::query(
-            "UPDATE webhooks SET \
-               failing_since = CASE WHEN $2 THEN NULL ELSE coalesce(failing_since, $3) END, \
-               disabled_at = CASE WHEN $4::text IS NULL THEN disabled_at ELSE $3 END, \
-               disabled_reason = coalesce($4, disabled_reason) \
-             WHERE id = $1",
-        )
-        .bind(webhook)
-        .bind(healthy)
-        .bind(now)
-        .bind(disable)
-        .execute(&mut *tx)
-        .await
-        .db()?;
+        let mut done = Vec::with_capacity(items.len());
+        for (id, token, outcome) in &items {
+            done.push(finish_in(&mut tx, *id, *token, outcome, now).await?);
+        }
         tx.commit().await.db()?;
-        Ok(true)
+        Ok(done)
     }
 
     async fn list_deliveries(

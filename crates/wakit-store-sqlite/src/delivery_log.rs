@@ -1,5 +1,6 @@
-//! The delivery log (migration 0020): one `webhook_delivery_attempts` row per attempt,
-//! written in the transaction that records the attempt on its delivery.
+//! An attempt's outcome, recorded on its delivery, in the delivery log (migration 0020:
+//! one `webhook_delivery_attempts` row per attempt) and in its endpoint's health, in
+//! one transaction; and the log read back.
 
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
@@ -37,6 +38,59 @@ pub(crate) async fn record(
     .await
     .db()?;
     Ok(())
+}
+
+/// Records attempt `outcome` of delivery `id` claimed with `lease_token` in `tx`
+/// ([`wakit_store::WebhookStore::finish_delivery`]); `false` when the lease was lost.
+pub(crate) async fn finish_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    id: Uuid,
+    lease_token: Uuid,
+    outcome: &AttemptOutcome,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let (state, next_at) = outcome.next.delivery();
+    let next_at = next_at.map(us);
+    let updated: Option<(String, String, i32)> = sqlx::query_as(
+            "UPDATE webhook_deliveries SET state = ?3, attempts = attempts + 1, \
+               next_attempt_at = coalesce(?4, next_attempt_at), lease_until = NULL, \
+               lease_token = NULL, last_status = ?5, last_latency_ms = ?6, last_response = ?7, \
+               last_error = ?8, delivered_at = CASE WHEN ?3 = 'delivered' THEN ?9 ELSE delivered_at END, \
+               updated_at = ?9 \
+             WHERE id = ?1 AND lease_token = ?2 RETURNING webhook_id, organization_id, attempts",
+        )
+        .bind(id.to_string())
+        .bind(lease_token.to_string())
+        .bind(state)
+        .bind(next_at)
+        .bind(outcome.status)
+        .bind(outcome.latency_ms)
+        .bind(&outcome.response)
+        .bind(&outcome.error)
+        .bind(us(now))
+        .fetch_optional(&mut **tx)
+        .await
+        .db()?;
+    let Some((webhook, org, attempt)) = updated else {
+        return Ok(false);
+    };
+    record(tx, &id.to_string(), &org, attempt, outcome, now).await?;
+    let (healthy, disable) = outcome.next.endpoint();
+    sqlx::query(
+        "UPDATE webhooks SET \
+               failing_since = CASE WHEN ?2 THEN NULL ELSE coalesce(failing_since, ?3) END, \
+               disabled_at = CASE WHEN ?4 IS NULL THEN disabled_at ELSE ?3 END, \
+               disabled_reason = coalesce(?4, disabled_reason) \
+             WHERE id = ?1",
+    )
+    .bind(webhook)
+    .bind(healthy)
+    .bind(us(now))
+    .bind(disable)
+    .execute(&mut **tx)
+    .await
+    .db()?;
+    Ok(true)
 }
 
 fn attempt(row: &SqliteRow) -> StoreResult<DeliveryAttempt> {

@@ -14,10 +14,11 @@ use wakit_store::{
     StoreResult, WebhookChange, WebhookEndpoint, WebhookStore,
 };
 
+use crate::SqliteStore;
+use crate::delivery_log::finish_in;
 use crate::error::DbResultExt;
 use crate::rows::{get, get_json, get_opt_time, get_opt_uuid, get_time, get_uuid, to_json, us};
 use crate::shared::{limit, require_org};
-use crate::{SqliteStore, delivery_log};
 
 type Tx = Transaction<'static, Sqlite>;
 
@@ -365,50 +366,25 @@ impl WebhookStore for SqliteStore {
         outcome: AttemptOutcome,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let (state, next_at) = outcome.next.delivery();
-        let next_at = next_at.map(us);
+        Ok(self
+            .finish_deliveries(vec![(id, lease_token, outcome)], now)
+            .await?
+            .pop()
+            .unwrap_or(false))
+    }
+
+    async fn finish_deliveries(
+        &self,
+        items: Vec<(Uuid, Uuid, AttemptOutcome)>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<bool>> {
         let mut tx = self.write_tx().await?;
-        let updated: Option<(String, String, i32)> = sqlx::query_as(
-            "UPDATE webhook_deliveries SET state = ?3, attempts = attempts + 1, \
-               next_attempt_at = coalesce(?4, next_attempt_at), lease_until = NULL, \
-               lease_token = NULL, last_status = ?5, last_latency_ms = ?6, last_response = ?7, \
-               last_error = ?8, delivered_at = CASE WHEN ?3 = 'delivered' THEN ?9 ELSE delivered_at END, \
-               updated_at = ?9 \
-             WHERE id = ?1 AND lease_token = ?2 RETURNING webhook_id, organization_id, attempts",
-        )
-        .bind(id.to_string())
-        .bind(lease_token.to_string())
-        .bind(state)
-        .bind(next_at)
-        .bind(outcome.status)
-        .bind(outcome.latency_ms)
-        .bind(&outcome.response)
-        .bind(&outcome.error)
-        .bind(us(now))
-        .fetch_optional(&mut *tx)
-        .await
-        .db()?;
-        let Some((webhook, org, attempt)) = updated else {
-            return Ok(false);
-        };
-        delivery_log::record(&mut tx, &id.to_string(), &org, attempt, &outcome, now).await?;
-        let (healthy, disable) = outcome.next.endpoint();
-        sqlx::query(
-            "UPDATE webhooks SET \
-               failing_since = CASE WHEN ?2 THEN NULL ELSE coalesce(failing_since, ?3) END, \
-               disabled_at = CASE WHEN ?4 IS NULL THEN disabled_at ELSE ?3 END, \
-               disabled_reason = coalesce(?4, disabled_reason) \
-             WHERE id = ?1",
-        )
-        .bind(webhook)
-        .bind(healthy)
-        .bind(us(now))
-        .bind(disable)
-        .execute(&mut *tx)
-        .await
-        .db()?;
+        let mut done = Vec::with_capacity(items.len());
+        for (id, token, outcome) in &items {
+            done.push(finish_in(&mut tx, *id, *token, outcome, now).await?);
+        }
         tx.commit().await.db()?;
-        Ok(true)
+        Ok(done)
     }
 
     async fn list_deliveries(

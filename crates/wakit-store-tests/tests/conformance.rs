@@ -113,6 +113,7 @@ conformance!(
     webhook_deliveries::deliveries_retry_and_recover_per_org,
     webhook_deliveries::finished_deliveries_are_pruned_pending_ones_kept,
     webhook_deliveries::delivery_log_keeps_every_attempt_per_org,
+    webhook_deliveries::attempts_are_recorded_in_batches,
     jobs::queued_jobs_wake_waiting_workers,
     ; postgres_only:
     pacing::shared_pacing_reserves_consecutive_blocks,

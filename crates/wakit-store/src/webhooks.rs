@@ -306,6 +306,13 @@ pub trait WebhookStore: Send + Sync {
         outcome: AttemptOutcome,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
+    /// [`WebhookStore::finish_delivery`] for several attempts `(id, lease token,
+    /// outcome)` in one transaction (one commit); one answer per item, in order.
+    async fn finish_deliveries(
+        &self,
+        items: Vec<(Uuid, Uuid, AttemptOutcome)>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<bool>>;
     /// The endpoint's deliveries, newest first.
     async fn list_deliveries(
         &self,

@@ -222,3 +222,44 @@ pub async fn delivery_log_keeps_every_attempt_per_org(store: &dyn Store) {
             .is_empty()
     );
 }
+
+/// Several attempts recorded in one call: each as alone, a lost lease refused (`false`)
+/// without keeping the others from being recorded.
+pub async fn attempts_are_recorded_in_batches(store: &dyn Store) {
+    let f = Fixture::new(store).await;
+    let w = endpoint(store, f.org_a, "https://a.example/hook").await;
+    let batch = (1..=3).map(|s| event(w.id, s, None)).collect();
+    enqueue(store, f.org_a, w.id, 0, 3, batch).await.unwrap();
+    let now = Utc::now() + Duration::seconds(1);
+    let claimed = store
+        .claim_deliveries(10, Duration::seconds(30), now, &[])
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 3);
+    let steps = [NextStep::Delivered, NextStep::Delivered, NextStep::GiveUp];
+    let items = claimed
+        .iter()
+        .zip(steps)
+        .enumerate()
+        .map(|(i, ((d, _), next))| {
+            let token = match i {
+                1 => uuid::Uuid::new_v4(), // not its lease
+                _ => d.lease_token.unwrap(),
+            };
+            (d.id, token, outcome(next))
+        })
+        .collect();
+    let done = store.finish_deliveries(items, now).await.unwrap();
+    assert_eq!(done, [true, false, true]);
+    let listed = store.list_deliveries(f.org_a, w.id, 10).await.unwrap();
+    let state = |id| {
+        let d = listed.iter().find(|d| d.id == id).unwrap();
+        (d.state.clone(), d.attempts)
+    };
+    let ids: Vec<_> = claimed.iter().map(|(d, _)| d.id).collect();
+    assert_eq!(state(ids[0]), (delivery_state::DELIVERED.to_string(), 1));
+    assert_eq!(state(ids[1]), (delivery_state::PENDING.to_string(), 0));
+    assert_eq!(state(ids[2]), (delivery_state::FAILED.to_string(), 1));
+    let log = store.list_attempts(f.org_a, &ids).await.unwrap();
+    assert_eq!(log.len(), 2);
+}
