@@ -17,7 +17,7 @@ use wakit_store::{
 };
 
 use crate::PgStore;
-use crate::delivery_log::finish_in;
+use crate::delivery_log::{endpoint_health, finish_in};
 use crate::error::DbResultExt;
 use crate::scope::Tx;
 
@@ -270,8 +270,12 @@ impl WebhookStore for PgStore {
 
     async fn enqueue_deliveries(&self, org: OrgId, batch: Vec<FanOut>) -> StoreResult<Vec<bool>> {
         let mut tx = self.tenant(org).await?;
-        let mut moved = Vec::with_capacity(batch.len());
-        for f in &batch {
+        let mut moved = vec![false; batch.len()];
+        // Endpoints in id order, as the attempts' recorder updates them (no lock cycle).
+        let mut order: Vec<usize> = (0..batch.len()).collect();
+        order.sort_by_key(|i| batch[*i].webhook);
+        for i in order {
+            let f = &batch[i];
             let done = sqlx::query(
                 "UPDATE webhooks SET event_cursor = $4 \
                  WHERE organization_id = $1 AND id = $2 AND event_cursor = $3",
@@ -289,7 +293,7 @@ impl WebhookStore for PgStore {
                     insert_delivery(&mut tx, org, d).await?;
                 }
             }
-            moved.push(ok);
+            moved[i] = ok;
         }
         tx.commit().await.db()?;
         Ok(moved)
@@ -388,9 +392,17 @@ impl WebhookStore for PgStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<bool>> {
         let mut tx = self.internal().await?;
-        let mut done = Vec::with_capacity(items.len());
+        let (mut done, mut health) = (Vec::with_capacity(items.len()), Vec::new());
         for (id, token, outcome) in &items {
-            done.push(finish_in(&mut tx, *id, *token, outcome, now).await?);
+            let webhook = finish_in(&mut tx, *id, *token, outcome, now).await?;
+            done.push(webhook.is_some());
+            health.extend(webhook.map(|w| (w, &outcome.next)));
+        }
+        // Endpoints in id order, as fan-out moves their cursors: two transactions never
+        // wait for each other's endpoint rows in a cycle.
+        health.sort_by_key(|h| h.0);
+        for (webhook, next) in health {
+            endpoint_health(&mut tx, &webhook, next, now).await?;
         }
         tx.commit().await.db()?;
         Ok(done)

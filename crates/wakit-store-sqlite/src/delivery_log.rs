@@ -7,7 +7,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Sqlite, Transaction};
 use uuid::Uuid;
 use wakit_core::OrgId;
-use wakit_store::{AttemptOutcome, DeliveryAttempt, StoreResult};
+use wakit_store::{AttemptOutcome, DeliveryAttempt, NextStep, StoreResult};
 
 use crate::SqliteStore;
 use crate::error::DbResultExt;
@@ -41,14 +41,15 @@ pub(crate) async fn record(
 }
 
 /// Records attempt `outcome` of delivery `id` claimed with `lease_token` in `tx`
-/// ([`wakit_store::WebhookStore::finish_delivery`]); `false` when the lease was lost.
+/// (but its endpoint's health: [`endpoint_health`]); its endpoint, or `None` when the
+/// lease was lost.
 pub(crate) async fn finish_in(
     tx: &mut Transaction<'static, Sqlite>,
     id: Uuid,
     lease_token: Uuid,
     outcome: &AttemptOutcome,
     now: DateTime<Utc>,
-) -> StoreResult<bool> {
+) -> StoreResult<Option<String>> {
     let (state, next_at) = outcome.next.delivery();
     let next_at = next_at.map(us);
     let updated: Option<(String, String, i32)> = sqlx::query_as(
@@ -72,10 +73,20 @@ pub(crate) async fn finish_in(
         .await
         .db()?;
     let Some((webhook, org, attempt)) = updated else {
-        return Ok(false);
+        return Ok(None);
     };
     record(tx, &id.to_string(), &org, attempt, outcome, now).await?;
-    let (healthy, disable) = outcome.next.endpoint();
+    Ok(Some(webhook))
+}
+
+/// Records the endpoint `webhook`'s health after an attempt whose next step is `next`.
+pub(crate) async fn endpoint_health(
+    tx: &mut Transaction<'static, Sqlite>,
+    webhook: &str,
+    next: &NextStep,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let (healthy, disable) = next.endpoint();
     sqlx::query(
         "UPDATE webhooks SET \
                failing_since = CASE WHEN ?2 THEN NULL ELSE coalesce(failing_since, ?3) END, \
@@ -90,7 +101,7 @@ pub(crate) async fn finish_in(
     .execute(&mut **tx)
     .await
     .db()?;
-    Ok(true)
+    Ok(())
 }
 
 fn attempt(row: &SqliteRow) -> StoreResult<DeliveryAttempt> {

@@ -15,7 +15,7 @@ use wakit_store::{
 };
 
 use crate::SqliteStore;
-use crate::delivery_log::finish_in;
+use crate::delivery_log::{endpoint_health, finish_in};
 use crate::error::DbResultExt;
 use crate::rows::{get, get_json, get_opt_time, get_opt_uuid, get_time, get_uuid, to_json, us};
 use crate::shared::{limit, require_org};
@@ -379,9 +379,17 @@ impl WebhookStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<bool>> {
         let mut tx = self.write_tx().await?;
-        let mut done = Vec::with_capacity(items.len());
+        let (mut done, mut health) = (Vec::with_capacity(items.len()), Vec::new());
         for (id, token, outcome) in &items {
-            done.push(finish_in(&mut tx, *id, *token, outcome, now).await?);
+            let webhook = finish_in(&mut tx, *id, *token, outcome, now).await?;
+            done.push(webhook.is_some());
+            health.extend(webhook.map(|w| (w, &outcome.next)));
+        }
+        // Endpoints in id order, as fan-out moves their cursors: two transactions never
+        // wait for each other's endpoint rows in a cycle.
+        health.sort_by(|a, b| a.0.cmp(&b.0));
+        for (webhook, next) in health {
+            endpoint_health(&mut tx, &webhook, next, now).await?;
         }
         tx.commit().await.db()?;
         Ok(done)
