@@ -107,4 +107,7 @@ pub struct ConversationAgentView {
     pub paused_at: Option<String>,
     /// Whether agents are paused now.
     pub paused: bool,
+    /// The org's AI agents that answer (mode `active`): none, and nothing answers here.
+    #[serde(default)]
+    pub active_agents: u32,
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 pub struct NewWebhookBody {
     /// Where deliveries go (`https://...`; `http://` too).
     pub url: String,
-    /// `messages` or `conversations`.
+    /// `messages`, `conversations` or `contacts`.
     pub table_name: String,
     /// `insert`, `update` (default both).
     #[serde(default)]
@@ -41,6 +41,9 @@ pub struct WebhookPatchBody {
     /// New token (`""` removes it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// Only events of this number from now on (`""`: every number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_phone: Option<String>,
     /// `true` enables a disabled endpoint again; `false` disables it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
@@ -54,7 +57,7 @@ pub struct WebhookView {
     pub id: String,
     /// Target URL.
     pub url: String,
-    /// `messages` or `conversations`.
+    /// `messages`, `conversations` or `contacts`.
     pub table_name: String,
     /// `insert`, `update` (empty: both).
     pub operations: Vec<String>,
@@ -117,6 +120,27 @@ pub struct DeliveryView {
     pub created_at: String,
     /// When it was delivered.
     pub delivered_at: Option<String>,
+    /// Every attempt, oldest first (the delivery log, kept 7 days).
+    #[serde(default)]
+    pub attempt_log: Vec<AttemptView>,
+}
+
+/// One attempt of a delivery.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AttemptView {
+    /// Which attempt (1 for the first).
+    pub attempt: i32,
+    /// The HTTP status, when one came.
+    pub status: Option<i32>,
+    /// How long it took.
+    pub latency_ms: i64,
+    /// The start of the answer's body (≤ 1 KiB).
+    pub response: Option<String>,
+    /// Why it failed (timeout, refused address, non-2xx).
+    pub error: Option<String>,
+    /// When it ended (RFC 3339).
+    pub at: String,
 }
 
 /// `GET /webhooks/{id}/deliveries`.

@@ -5,6 +5,7 @@
 //! cargo run --release -p wakit-bench -- dispatch --backend both --mps 1000
 //! cargo run --release -p wakit-bench -- webhook --backend both
 //! cargo run --release -p wakit-bench -- outbound --backend both
+//! cargo run --release -p wakit-bench -- visible --backend both --mps 1000
 //! cargo build --release -p wakit && cargo run --release -p wakit-bench -- api --backend both
 //! cargo build --release -p wakit && cargo run --release -p wakit-bench -- restart --backend sqlite
 //! cargo build --release -p wakit && cargo run --release -p wakit-bench -- slowloris
@@ -32,6 +33,7 @@ mod signin;
 mod slowloris;
 mod stats;
 mod storage;
+mod visible;
 mod webhook;
 mod writes;
 
@@ -58,6 +60,9 @@ enum Bench {
     /// Outbound webhooks: idle latency from a Meta webhook to a customer endpoint, and
     /// deliveries per second to many endpoints, with and without one that hangs.
     Outbound(outbound::Args),
+    /// Visibility latency: a Meta webhook POST → the message in GET /conversation and on
+    /// the event stream, idle and at a paced inbound rate.
+    Visible(visible::Args),
     /// REST API reads: req/s and latency of GET /conversations, /conversation and the
     /// data API's embed read over a 1M-message database against an HTTP floor; CLI wall
     /// time against curl.
@@ -96,6 +101,7 @@ async fn main() -> anyhow::Result<()> {
         Bench::Dispatch(args) => dispatch::run(args).await,
         Bench::Webhook(args) => webhook::run(args).await,
         Bench::Outbound(args) => outbound::run(args).await,
+        Bench::Visible(args) => visible::run(args).await,
         Bench::Api(args) => api::run(args).await,
         Bench::Restart(args) => restart::run(args).await,
         Bench::Slowloris(args) => slowloris::run(args).await,

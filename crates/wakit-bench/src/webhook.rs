@@ -234,44 +234,69 @@ pub(crate) fn signed_bodies(
     let contacts = contacts.max(1);
     (0..count)
         .map(|b| {
-            let senders: Vec<usize> = (0..per_body)
-                .map(|k| (b * per_body + k) % contacts)
-                .collect();
-            let mut seen = std::collections::BTreeSet::new();
-            let contacts_json: Vec<_> = senders
-                .iter()
-                .filter(|c| seen.insert(**c))
-                .map(|c| {
-                    serde_json::json!({"profile": {"name": data::name(*c)}, "wa_id": data::phone(0, *c)})
+            let inbound: Vec<Inbound> = (0..per_body)
+                .map(|k| {
+                    let n = b * per_body + k;
+                    Inbound {
+                        contact: n % contacts,
+                        wamid: format!("wamid.bench.{per_body}.{n}"),
+                        text: format!("hola, pedido {n}"),
+                        timestamp: 1_763_900_000 + b,
+                    }
                 })
                 .collect();
-            let messages: Vec<_> = senders
-                .iter()
-                .enumerate()
-                .map(|(k, c)| {
-                    serde_json::json!({
-                        "from": data::phone(0, *c),
-                        "id": format!("wamid.bench.{per_body}.{}", b * per_body + k),
-                        "timestamp": (1_763_900_000 + b).to_string(),
-                        "type": "text",
-                        "text": {"body": format!("hola, pedido {}", b * per_body + k)},
-                    })
-                })
-                .collect();
-            let body = serde_json::json!({
-                "object": "whatsapp_business_account",
-                "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": {
-                    "messaging_product": "whatsapp",
-                    "metadata": {"display_phone_number": "15550783881", "phone_number_id": PNID},
-                    "contacts": contacts_json,
-                    "messages": messages,
-                }}]}]
-            });
-            let bytes = serde_json::to_vec(&body).unwrap_or_default();
-            let signature = wakit_meta::signature::sign(secret, &bytes);
-            (bytes, signature)
+            signed_body(&inbound, secret)
         })
         .collect()
+}
+
+/// One inbound text message of a body.
+pub(crate) struct Inbound {
+    /// The sender (`data::phone(0, contact)`).
+    pub contact: usize,
+    /// Its wamid.
+    pub wamid: String,
+    /// Its text.
+    pub text: String,
+    /// Its unix timestamp.
+    pub timestamp: usize,
+}
+
+/// A body (§3.3 envelope, §3.4 text messages) with `messages`, and its signature with
+/// `secret`.
+pub(crate) fn signed_body(messages: &[Inbound], secret: &[u8]) -> (Vec<u8>, String) {
+    let mut seen = std::collections::BTreeSet::new();
+    let contacts_json: Vec<_> = messages
+        .iter()
+        .filter(|m| seen.insert(m.contact))
+        .map(|m| {
+            serde_json::json!({"profile": {"name": data::name(m.contact)}, "wa_id": data::phone(0, m.contact)})
+        })
+        .collect();
+    let messages: Vec<_> = messages
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "from": data::phone(0, m.contact),
+                "id": m.wamid,
+                "timestamp": m.timestamp.to_string(),
+                "type": "text",
+                "text": {"body": m.text},
+            })
+        })
+        .collect();
+    let body = serde_json::json!({
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550783881", "phone_number_id": PNID},
+            "contacts": contacts_json,
+            "messages": messages,
+        }}]}]
+    });
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    let signature = wakit_meta::signature::sign(secret, &bytes);
+    (bytes, signature)
 }
 
 /// POSTs every body once from `concurrency` keep-alive clients, spread over `urls` in

@@ -42,7 +42,7 @@ fn ready() -> bool {
     external::ready(
         "a2a-sdk",
         "python3 -m venv target/py-a2a && target/py-a2a/bin/pip install -r crates/wakit-server/tests/a2a/requirements.txt",
-        common::auth::exactly("a2a-sdk", probe, VERSION),
+        external::exactly("a2a-sdk", probe, VERSION),
     )
 }
 

@@ -162,6 +162,42 @@ async fn an_admins_token_manages_ai_agents_and_reads_numbers(backend: Backend) {
     let (status, refused) = call(&w, &member, "POST", "/agents", org_a, Some(agent)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
 
+    // A conversation's agent state: any member reads it, admins pause and resume it.
+    w.customer_writes("5215511119999", "hola").await;
+    let convs =
+        w.ts.store
+            .list_conversations(org_a, w.account.id, 10)
+            .await
+            .unwrap();
+    let path = format!("/conversations/{}/agent", convs[0].id);
+    let (status, state) = call(&w, &member, "GET", &path, org_a, None).await;
+    assert_eq!(status, StatusCode::OK, "{state}");
+    assert_eq!(
+        (state["active_agents"].as_u64(), state["paused"].as_bool()),
+        (Some(1), Some(false))
+    );
+    let pause = Some(json!({"paused": true}));
+    let (status, _) = call(&w, &member, "POST", &path, org_a, pause.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, state) = call(&w, &admin, "POST", &path, org_a, pause).await;
+    assert_eq!(
+        (status, state["paused"].as_bool()),
+        (StatusCode::OK, Some(true)),
+        "{state}"
+    );
+    let (_, state) = call(&w, &member, "GET", &path, org_a, None).await;
+    assert_eq!(state["paused"], true, "{state}");
+    let org_b = w.ts.store.create_org("Org B", "UTC").await.unwrap().id;
+    let stranger = person(&w, "b@example.com", &[(org_b, Role::Owner)]).await;
+    let (status, _) = call(&w, &stranger, "GET", &path, org_a, None).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "another org's person reads nothing"
+    );
+    let (status, _) = call(&w, &stranger, "GET", &path, org_b, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nor through their own org");
+
     // Numbers and their health: any member.
     let (status, accounts) = call(&w, &member, "GET", "/accounts", org_a, None).await;
     assert_eq!(status, StatusCode::OK, "{accounts}");

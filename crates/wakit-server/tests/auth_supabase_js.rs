@@ -14,7 +14,8 @@ mod common;
 #[path = "../../wakit-sim/tests/common/external.rs"]
 mod external;
 
-use common::auth::{client_check, exactly, rest_fixture};
+use common::auth::{client_check, rest_fixture};
+use external::exactly;
 use std::path::{Path, PathBuf};
 use wakit_store_tests::{Backend, TestStore};
 

@@ -62,7 +62,7 @@ fn browser_ready() -> bool {
             "import importlib.metadata as m; print(m.version('playwright'))",
         ],
     );
-    let found = common::auth::exactly("playwright", probe, PLAYWRIGHT).and_then(|()| {
+    let found = external::exactly("playwright", probe, PLAYWRIGHT).and_then(|()| {
         match Path::new(CHROMIUM).exists() {
             true => Ok(()),
             false => Err(format!("{CHROMIUM} is missing (apt-get install chromium)")),

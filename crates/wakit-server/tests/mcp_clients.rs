@@ -16,8 +16,9 @@ mod common;
 #[path = "../../wakit-sim/tests/common/external.rs"]
 mod external;
 
-use common::auth::{exactly, run_steps};
+use common::auth::run_steps;
 use common::sandbox::{World, connect_number, fast_dispatch, key_with_role, new_key, world};
+use external::exactly;
 use std::path::{Path, PathBuf};
 use wakit_core::Role;
 use wakit_sim::{Quirks, TemplateSpec};

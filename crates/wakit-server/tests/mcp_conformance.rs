@@ -15,8 +15,8 @@ mod common;
 #[path = "../../wakit-sim/tests/common/external.rs"]
 mod external;
 
-use common::auth::exactly;
 use common::sandbox::{fast_dispatch, world};
+use external::exactly;
 use std::path::{Path, PathBuf};
 use wakit_sim::Quirks;
 use wakit_store_tests::{Backend, TestStore};

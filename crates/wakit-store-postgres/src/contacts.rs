@@ -11,6 +11,7 @@ use wakit_core::{ContactId, OrgId, Sender};
 use wakit_store::{AddressFields, ContactQuery, ContactRef, ContactStore, StoreResult};
 
 use crate::PgStore;
+use crate::conversations::append_event;
 use crate::error::DbResultExt;
 use crate::rows;
 
@@ -28,8 +29,9 @@ pub(crate) enum Touch<'a> {
 
 /// Upserts `contacts_addresses` row `key` for `sender` in the caller's transaction. A
 /// new address gets a new `contacts` row (named after the profile name for inbound,
-/// unnamed for outgoing). Races resolve on the primary key: `ON CONFLICT DO NOTHING`
-/// waits for a concurrent inserter, then the row is locked and updated.
+/// unnamed for outgoing) and its `contacts.insert` event. Races resolve on the primary
+/// key: `ON CONFLICT DO NOTHING` waits for a concurrent inserter, then the row is locked
+/// and updated.
 pub(crate) async fn upsert_address(
     conn: &mut PgConnection,
     org: OrgId,
@@ -79,6 +81,7 @@ pub(crate) async fn upsert_address(
             .execute(&mut *conn)
             .await
             .db()?;
+        append_event(&mut *conn, org, "contacts", "insert", contact.0).await?;
         return Ok(());
     }
     let Touch::Inbound { profile_name } = touch else {

@@ -8,11 +8,14 @@ use sqlx::Row;
 use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
 use sqlx::{PgConnection, Postgres};
+use wakit_core::OrgId;
 use wakit_store::{
-    DataApiStore, Decide, ReadSummary, Refusal, SqlDialect, SqlParam, Statement, StoreResult,
+    DataApiStore, Decide, ReadSummary, Refusal, RowEvent, SqlDialect, SqlParam, Statement,
+    StoreResult,
 };
 
 use crate::PgStore;
+use crate::conversations::append_event;
 use crate::error::{DbResultExt, db_err};
 use crate::scope;
 
@@ -86,6 +89,7 @@ impl DataApiStore for PgStore {
         &self,
         write: Statement,
         follow_up: Option<Statement>,
+        event: Option<RowEvent>,
         decide: Decide,
     ) -> StoreResult<Result<Vec<String>, Refusal>> {
         let mut tx = self.internal().await?;
@@ -98,6 +102,13 @@ impl DataApiStore for PgStore {
             .map(|r| r.try_get::<String, _>("j"))
             .collect::<Result<Vec<_>, _>>()
             .db()?;
+        if let Some(e) = event {
+            for row in &found {
+                let id: uuid::Uuid = row.try_get("row_id").db()?;
+                let org = OrgId(row.try_get("row_org").db()?);
+                append_event(&mut tx, org, e.entity, e.action, id).await?;
+            }
+        }
         if let Some(then) = &follow_up
             && let Err(refused) = rows(&mut tx, then).await?
         {

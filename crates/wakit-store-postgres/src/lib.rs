@@ -27,6 +27,7 @@ mod agents;
 mod contacts;
 mod conversations;
 mod data_api;
+mod delivery_log;
 mod dispatch;
 mod error;
 mod idempotency;

@@ -51,6 +51,12 @@ fn rows_of(target: RetentionTarget) -> Rows {
             "state IN ('delivered', 'failed') AND updated_at",
             true,
         ),
+        RetentionTarget::WebhookAttempts => (
+            "webhook_delivery_attempts",
+            "delivery_id, attempt",
+            "created_at",
+            true,
+        ),
     };
     Rows {
         table,

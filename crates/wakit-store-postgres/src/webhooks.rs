@@ -10,13 +10,14 @@ use sqlx::types::Json;
 use uuid::Uuid;
 use wakit_core::{AccountId, OrgId};
 use wakit_store::secrets::SealedSecret;
-use wakit_store::webhooks::{delivery_state, msg_id};
+use wakit_store::webhooks::msg_id;
 use wakit_store::{
-    AttemptOutcome, Delivery, FanOut, NewDelivery, NewWebhook, NextStep, StoreError, StoreResult,
-    WebhookChange, WebhookEndpoint, WebhookStore,
+    AttemptOutcome, Delivery, DeliveryAttempt, FanOut, NewDelivery, NewWebhook, StoreError,
+    StoreResult, WebhookChange, WebhookEndpoint, WebhookStore,
 };
 
 use crate::PgStore;
+use crate::delivery_log::{endpoint_health, finish_in};
 use crate::error::DbResultExt;
 use crate::scope::Tx;
 
@@ -269,8 +270,12 @@ impl WebhookStore for PgStore {
 
     async fn enqueue_deliveries(&self, org: OrgId, batch: Vec<FanOut>) -> StoreResult<Vec<bool>> {
         let mut tx = self.tenant(org).await?;
-        let mut moved = Vec::with_capacity(batch.len());
-        for f in &batch {
+        let mut moved = vec![false; batch.len()];
+        // Endpoints in id order, as the attempts' recorder updates them (no lock cycle).
+        let mut order: Vec<usize> = (0..batch.len()).collect();
+        order.sort_by_key(|i| batch[*i].webhook);
+        for i in order {
+            let f = &batch[i];
             let done = sqlx::query(
                 "UPDATE webhooks SET event_cursor = $4 \
                  WHERE organization_id = $1 AND id = $2 AND event_cursor = $3",
@@ -288,7 +293,7 @@ impl WebhookStore for PgStore {
                     insert_delivery(&mut tx, org, d).await?;
                 }
             }
-            moved.push(ok);
+            moved[i] = ok;
         }
         tx.commit().await.db()?;
         Ok(moved)
@@ -374,56 +379,33 @@ impl WebhookStore for PgStore {
         outcome: AttemptOutcome,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let (state, next_at) = match &outcome.next {
-            NextStep::Delivered => (delivery_state::DELIVERED, None),
-            NextStep::RetryAt(at) => (delivery_state::PENDING, Some(*at)),
-            NextStep::GiveUp | NextStep::Disable(_) => (delivery_state::FAILED, None),
-        };
+        Ok(self
+            .finish_deliveries(vec![(id, lease_token, outcome)], now)
+            .await?
+            .pop()
+            .unwrap_or(false))
+    }
+
+    async fn finish_deliveries(
+        &self,
+        items: Vec<(Uuid, Uuid, AttemptOutcome)>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<bool>> {
         let mut tx = self.internal().await?;
-        let webhook: Option<Uuid> = sqlx::query_scalar(
-            "UPDATE webhook_deliveries SET state = $3, attempts = attempts + 1, \
-               next_attempt_at = coalesce($4, next_attempt_at), lease_until = NULL, \
-               lease_token = NULL, last_status = $5, last_latency_ms = $6, last_response = $7, \
-               last_error = $8, delivered_at = CASE WHEN $3 = 'delivered' THEN $9 ELSE delivered_at END, \
-               updated_at = $9 \
-             WHERE id = $1 AND lease_token = $2 RETURNING webhook_id",
-        )
-        .bind(id)
-        .bind(lease_token)
-        .bind(state)
-        .bind(next_at)
-        .bind(outcome.status)
-        .bind(outcome.latency_ms)
-        .bind(&outcome.response)
-        .bind(&outcome.error)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await
-        .db()?;
-        let Some(webhook) = webhook else {
-            return Ok(false);
-        };
-        let (healthy, disable) = match &outcome.next {
-            NextStep::Delivered => (true, None),
-            NextStep::Disable(why) => (false, Some(why.as_str())),
-            _ => (false, None),
-        };
-        sqlx::query(
-            "UPDATE webhooks SET \
-               failing_since = CASE WHEN $2 THEN NULL ELSE coalesce(failing_since, $3) END, \
-               disabled_at = CASE WHEN $4::text IS NULL THEN disabled_at ELSE $3 END, \
-               disabled_reason = coalesce($4, disabled_reason) \
-             WHERE id = $1",
-        )
-        .bind(webhook)
-        .bind(healthy)
-        .bind(now)
-        .bind(disable)
-        .execute(&mut *tx)
-        .await
-        .db()?;
+        let (mut done, mut health) = (Vec::with_capacity(items.len()), Vec::new());
+        for (id, token, outcome) in &items {
+            let webhook = finish_in(&mut tx, *id, *token, outcome, now).await?;
+            done.push(webhook.is_some());
+            health.extend(webhook.map(|w| (w, &outcome.next)));
+        }
+        // Endpoints in id order, as fan-out moves their cursors: two transactions never
+        // wait for each other's endpoint rows in a cycle.
+        health.sort_by_key(|h| h.0);
+        for (webhook, next) in health {
+            endpoint_health(&mut tx, &webhook, next, now).await?;
+        }
         tx.commit().await.db()?;
-        Ok(true)
+        Ok(done)
     }
 
     async fn list_deliveries(
@@ -445,6 +427,14 @@ impl WebhookStore for PgStore {
         .await
         .db()?;
         rows.iter().map(delivery).collect()
+    }
+
+    async fn list_attempts(
+        &self,
+        org: OrgId,
+        deliveries: &[Uuid],
+    ) -> StoreResult<Vec<DeliveryAttempt>> {
+        self.attempts_of(org, deliveries).await
     }
 
     async fn retry_delivery(

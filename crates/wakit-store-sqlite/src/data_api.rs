@@ -7,11 +7,14 @@ use sqlx::Sqlite;
 use sqlx::query::Query;
 use sqlx::sqlite::SqliteArguments;
 use wakit_store::{
-    DataApiStore, Decide, ReadSummary, Refusal, SqlDialect, SqlParam, Statement, StoreResult,
+    DataApiStore, Decide, ReadSummary, Refusal, RowEvent, SqlDialect, SqlParam, Statement,
+    StoreResult,
 };
 
 use crate::SqliteStore;
 use crate::error::{DbResultExt, db};
+use crate::rows::us;
+use crate::shared::event_sql;
 
 /// The statement with its parameters bound.
 fn bound(s: &Statement) -> Query<'_, Sqlite, SqliteArguments<'_>> {
@@ -67,6 +70,7 @@ impl DataApiStore for SqliteStore {
         &self,
         write: Statement,
         follow_up: Option<Statement>,
+        event: Option<RowEvent>,
         decide: Decide,
     ) -> StoreResult<Result<Vec<String>, Refusal>> {
         let mut tx = self.write_tx().await?;
@@ -79,6 +83,20 @@ impl DataApiStore for SqliteStore {
             .map(|r| r.try_get::<String, _>("j"))
             .collect::<Result<Vec<_>, _>>()
             .db()?;
+        if let Some(e) = event {
+            let now = us(chrono::Utc::now());
+            for row in &rows {
+                let (id, org): (String, String) =
+                    (row.try_get("row_id").db()?, row.try_get("row_org").db()?);
+                sqlx::query(&event_sql(e.entity, e.action))
+                    .bind(org)
+                    .bind(id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
+            }
+        }
         if let Some(then) = &follow_up
             && let Err(e) = bound(then).fetch_all(&mut *tx).await
         {

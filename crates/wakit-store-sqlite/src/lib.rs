@@ -15,6 +15,7 @@ mod bounded;
 mod contacts;
 mod conversations;
 mod data_api;
+mod delivery_log;
 mod dispatch;
 mod error;
 mod idempotency;
@@ -38,6 +39,7 @@ mod shared;
 mod status;
 mod status_batch;
 mod templates;
+mod wakeups;
 mod webhooks;
 
 #[cfg(test)]
@@ -56,6 +58,7 @@ use wakit_store::{Store, StoreError, StoreResult};
 
 use crate::error::{DbResultExt, db};
 use crate::readers::Readers;
+use crate::wakeups::Wakeups;
 
 /// Connections in the read pool.
 const READERS: u32 = 4;
@@ -86,6 +89,8 @@ pub struct SqliteStore {
     /// This process's shared lock on `<database>-leases`, once its workers started
     /// (`leases.rs`).
     lease_lock: Arc<std::sync::Mutex<Option<std::fs::File>>>,
+    /// Wakes this process's job workers and event readers on the writer's commits.
+    wakeups: Arc<Wakeups>,
 }
 
 impl SqliteStore {
@@ -113,12 +118,27 @@ impl SqliteStore {
         // Every call to SQLite is a round trip to the connection's worker thread, so
         // pooled connections are not pinged before use (a local file does not drop).
         // The writer opens first: it creates the file and switches it to WAL (a
-        // persistent setting), so readers opened afterwards find WAL already on.
+        // persistent setting), so readers opened afterwards find WAL already on. Its
+        // hooks note the commits that wake waiters; each is announced once the
+        // connection is released (the commit is done by then).
+        let wakeups = Arc::new(Wakeups::default());
+        let (hooked, released) = (wakeups.clone(), wakeups.clone());
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .test_before_acquire(false)
+            .after_connect(move |conn, _| {
+                let wakeups = hooked.clone();
+                Box::pin(async move {
+                    wakeups.install(&mut conn.lock_handle().await?);
+                    Ok(())
+                })
+            })
+            .after_release(move |_, _| {
+                released.announce();
+                Box::pin(async { Ok(true) })
+            })
             .connect_with(
                 base.clone()
                     .journal_mode(SqliteJournalMode::Wal)
@@ -149,6 +169,7 @@ impl SqliteStore {
             path,
             search_slots: Arc::new(tokio::sync::Semaphore::new(SEARCH_SLOTS)),
             lease_lock: Arc::default(),
+            wakeups,
         })
     }
 
@@ -281,6 +302,20 @@ impl Store for SqliteStore {
 
     async fn change_epoch(&self) -> StoreResult<Option<u64>> {
         self.readers.epoch().map(Some)
+    }
+
+    /// This process's commits of jobs wake the waiters at once; another process's are
+    /// found after `timeout` (the caller's poll).
+    async fn wait_for_jobs(&self, timeout: Duration) {
+        self.wakeups.jobs(timeout).await;
+    }
+
+    /// This process's commits of events wake the waiters at once; another process's are
+    /// found by watching the change epoch.
+    async fn wait_for_events(&self, timeout: Duration) {
+        self.wakeups
+            .events(wakit_store::watch_epoch(self, timeout))
+            .await;
     }
 
     async fn ping(&self) -> StoreResult<()> {

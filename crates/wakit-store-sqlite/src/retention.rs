@@ -14,7 +14,7 @@ use crate::shared::limit;
 
 /// The table, where to look for its old rows (the table, or the index to use when the
 /// planner might prefer a worse one) and the condition on its time column (compared
-/// with `< cutoff`); each is served by an index (0012_retention.sql, 0005, 0002).
+/// with `< cutoff`); each is served by an index (0012_retention.sql, 0005, 0002, 0016, 0020).
 fn rows_of(target: RetentionTarget) -> (&'static str, &'static str, &'static str) {
     match target {
         RetentionTarget::Events => ("events", "events", "created_at"),
@@ -37,6 +37,11 @@ fn rows_of(target: RetentionTarget) -> (&'static str, &'static str, &'static str
             "webhook_deliveries",
             "webhook_deliveries",
             "state IN ('delivered', 'failed') AND updated_at",
+        ),
+        RetentionTarget::WebhookAttempts => (
+            "webhook_delivery_attempts",
+            "webhook_delivery_attempts",
+            "created_at",
         ),
     }
 }

@@ -103,7 +103,7 @@ pub(crate) async fn find_contact(
 }
 
 /// Creates the org's contact address `key` for `sender` and a contact named `profile`
-/// (or unnamed), linked to it. Returns the address as stored.
+/// (or unnamed), linked to it, with the contact's event. Returns the address as stored.
 pub(crate) async fn create_contact(
     conn: &mut SqliteConnection,
     org: OrgId,
@@ -114,33 +114,38 @@ pub(crate) async fn create_contact(
 ) -> StoreResult<AddressFields> {
     let new = AddressFields::created(sender, profile);
     let contact = ContactId::new().to_string();
-    sqlx::query(
+    let sql = format!(
         "INSERT INTO contacts (id, organization_id, name, name_folded, created_at, updated_at) \
          VALUES (?, ?, ?, ?, ?, ?); \
          INSERT INTO contacts_addresses (organization_id, address, wa_id, contact_id, profile_name, \
          search_name, user_id, parent_user_id, username, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&contact)
-    .bind(org.to_string())
-    .bind(profile)
-    .bind(profile.map(fold))
-    .bind(us(now))
-    .bind(us(now))
-    .bind(org.to_string())
-    .bind(key)
-    .bind(&new.wa_id)
-    .bind(&contact)
-    .bind(&new.profile_name)
-    .bind(&new.search_name)
-    .bind(&new.user_id)
-    .bind(&new.parent_user_id)
-    .bind(&new.username)
-    .bind(us(now))
-    .bind(us(now))
-    .execute(conn)
-    .await
-    .db()?;
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?); {}",
+        event_sql("contacts", "insert")
+    );
+    sqlx::query(&sql)
+        .bind(&contact)
+        .bind(org.to_string())
+        .bind(profile)
+        .bind(profile.map(fold))
+        .bind(us(now))
+        .bind(us(now))
+        .bind(org.to_string())
+        .bind(key)
+        .bind(&new.wa_id)
+        .bind(&contact)
+        .bind(&new.profile_name)
+        .bind(&new.search_name)
+        .bind(&new.user_id)
+        .bind(&new.parent_user_id)
+        .bind(&new.username)
+        .bind(us(now))
+        .bind(us(now))
+        .bind(org.to_string())
+        .bind(&contact)
+        .bind(us(now))
+        .execute(conn)
+        .await
+        .db()?;
     Ok(new)
 }
 

@@ -8,13 +8,14 @@ use sqlx::{Sqlite, Transaction};
 use uuid::Uuid;
 use wakit_core::{AccountId, OrgId};
 use wakit_store::secrets::SealedSecret;
-use wakit_store::webhooks::{delivery_state, msg_id};
+use wakit_store::webhooks::msg_id;
 use wakit_store::{
-    AttemptOutcome, Delivery, FanOut, NewDelivery, NewWebhook, NextStep, StoreError, StoreResult,
-    WebhookChange, WebhookEndpoint, WebhookStore,
+    AttemptOutcome, Delivery, DeliveryAttempt, FanOut, NewDelivery, NewWebhook, StoreError,
+    StoreResult, WebhookChange, WebhookEndpoint, WebhookStore,
 };
 
 use crate::SqliteStore;
+use crate::delivery_log::{endpoint_health, finish_in};
 use crate::error::DbResultExt;
 use crate::rows::{get, get_json, get_opt_time, get_opt_uuid, get_time, get_uuid, to_json, us};
 use crate::shared::{limit, require_org};
@@ -365,56 +366,33 @@ impl WebhookStore for SqliteStore {
         outcome: AttemptOutcome,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let (state, next_at) = match &outcome.next {
-            NextStep::Delivered => (delivery_state::DELIVERED, None),
-            NextStep::RetryAt(at) => (delivery_state::PENDING, Some(us(*at))),
-            NextStep::GiveUp | NextStep::Disable(_) => (delivery_state::FAILED, None),
-        };
+        Ok(self
+            .finish_deliveries(vec![(id, lease_token, outcome)], now)
+            .await?
+            .pop()
+            .unwrap_or(false))
+    }
+
+    async fn finish_deliveries(
+        &self,
+        items: Vec<(Uuid, Uuid, AttemptOutcome)>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<bool>> {
         let mut tx = self.write_tx().await?;
-        let webhook: Option<String> = sqlx::query_scalar(
-            "UPDATE webhook_deliveries SET state = ?3, attempts = attempts + 1, \
-               next_attempt_at = coalesce(?4, next_attempt_at), lease_until = NULL, \
-               lease_token = NULL, last_status = ?5, last_latency_ms = ?6, last_response = ?7, \
-               last_error = ?8, delivered_at = CASE WHEN ?3 = 'delivered' THEN ?9 ELSE delivered_at END, \
-               updated_at = ?9 \
-             WHERE id = ?1 AND lease_token = ?2 RETURNING webhook_id",
-        )
-        .bind(id.to_string())
-        .bind(lease_token.to_string())
-        .bind(state)
-        .bind(next_at)
-        .bind(outcome.status)
-        .bind(outcome.latency_ms)
-        .bind(&outcome.response)
-        .bind(&outcome.error)
-        .bind(us(now))
-        .fetch_optional(&mut *tx)
-        .await
-        .db()?;
-        let Some(webhook) = webhook else {
-            return Ok(false);
-        };
-        let (healthy, disable) = match &outcome.next {
-            NextStep::Delivered => (true, None),
-            NextStep::Disable(why) => (false, Some(why.as_str())),
-            _ => (false, None),
-        };
-        sqlx::query(
-            "UPDATE webhooks SET \
-               failing_since = CASE WHEN ?2 THEN NULL ELSE coalesce(failing_since, ?3) END, \
-               disabled_at = CASE WHEN ?4 IS NULL THEN disabled_at ELSE ?3 END, \
-               disabled_reason = coalesce(?4, disabled_reason) \
-             WHERE id = ?1",
-        )
-        .bind(webhook)
-        .bind(healthy)
-        .bind(us(now))
-        .bind(disable)
-        .execute(&mut *tx)
-        .await
-        .db()?;
+        let (mut done, mut health) = (Vec::with_capacity(items.len()), Vec::new());
+        for (id, token, outcome) in &items {
+            let webhook = finish_in(&mut tx, *id, *token, outcome, now).await?;
+            done.push(webhook.is_some());
+            health.extend(webhook.map(|w| (w, &outcome.next)));
+        }
+        // Endpoints in id order, as fan-out moves their cursors: two transactions never
+        // wait for each other's endpoint rows in a cycle.
+        health.sort_by(|a, b| a.0.cmp(&b.0));
+        for (webhook, next) in health {
+            endpoint_health(&mut tx, &webhook, next, now).await?;
+        }
         tx.commit().await.db()?;
-        Ok(true)
+        Ok(done)
     }
 
     async fn list_deliveries(
@@ -435,6 +413,14 @@ impl WebhookStore for SqliteStore {
         .await
         .db()?;
         rows.iter().map(delivery).collect()
+    }
+
+    async fn list_attempts(
+        &self,
+        org: OrgId,
+        deliveries: &[Uuid],
+    ) -> StoreResult<Vec<DeliveryAttempt>> {
+        self.attempts_of(org, deliveries).await
     }
 
     async fn retry_delivery(

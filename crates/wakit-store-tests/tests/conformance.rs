@@ -113,8 +113,10 @@ conformance!(
     webhooks::deliveries_are_claimed_in_order_with_leases,
     webhook_deliveries::deliveries_retry_and_recover_per_org,
     webhook_deliveries::finished_deliveries_are_pruned_pending_ones_kept,
-    ; postgres_only:
+    webhook_deliveries::delivery_log_keeps_every_attempt_per_org,
+    webhook_deliveries::attempts_are_recorded_in_batches,
     jobs::queued_jobs_wake_waiting_workers,
+    ; postgres_only:
     pacing::shared_pacing_reserves_consecutive_blocks,
     ; sqlite_only:
     pacing::pacing_is_not_shared_through_sqlite,

@@ -50,6 +50,17 @@ pub struct Refusal {
     pub message: String,
 }
 
+/// The event each row a data-API write changes appends to the log (in its
+/// transaction), as the API's own writes do: the statement then returns the row's
+/// `row_id` and `row_org` (text) beside `j`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RowEvent {
+    /// `messages`, `conversations`, `contacts`.
+    pub entity: &'static str,
+    /// `insert` or `update`.
+    pub action: &'static str,
+}
+
 /// Whether to commit a write, from the rows it wrote.
 pub type Decide = Box<dyn for<'a> FnOnce(&'a [String]) -> bool + Send>;
 
@@ -72,13 +83,15 @@ pub trait DataApiStore: Send + Sync {
     /// [`crate::SEARCH_TIMEOUT`]-like bounds of the backend (unavailable when it runs over).
     async fn data_read(&self, read: Statement) -> StoreResult<Result<ReadSummary, Refusal>>;
 
-    /// Runs a write and then `follow_up` (its rows ignored) in one transaction; the
-    /// statement's rows (one text column `j` each) go to `decide`, which says whether
-    /// to commit (`false`: roll back, e.g. `Prefer: tx=rollback`). Returns the rows.
+    /// Runs a write and then `follow_up` (its rows ignored) in one transaction, with
+    /// `event` appended to the log for each row written; the statement's rows (one text
+    /// column `j` each) go to `decide`, which says whether to commit (`false`: roll
+    /// back, e.g. `Prefer: tx=rollback`). Returns the rows.
     async fn data_write(
         &self,
         write: Statement,
         follow_up: Option<Statement>,
+        event: Option<RowEvent>,
         decide: Decide,
     ) -> StoreResult<Result<Vec<String>, Refusal>>;
 }

@@ -28,7 +28,9 @@ pub mod webhooks;
 
 pub use agent_turn::{AGENT_TURN, AgentTurn, agent_turn_jobs, starts_turn, turn_orgs};
 pub use agents::*;
-pub use data_api::{DataApiStore, Decide, ReadSummary, Refusal, SqlDialect, SqlParam, Statement};
+pub use data_api::{
+    DataApiStore, Decide, ReadSummary, Refusal, RowEvent, SqlDialect, SqlParam, Statement,
+};
 pub use dispatch::{DispatchMark, dispatch_starts};
 pub use error::{ConflictKey, Failure, FailureKind, StoreError, StoreResult};
 pub use idempotency::*;
@@ -45,6 +47,6 @@ pub use search::*;
 pub use status_merge::{MessageState, ParkedStatus, StatusPlan, plan_statuses};
 pub use traits::*;
 pub use webhooks::{
-    AttemptOutcome, Delivery, FanOut, NewDelivery, NewWebhook, NextStep, WebhookChange,
-    WebhookEndpoint, WebhookStore,
+    AttemptOutcome, Delivery, DeliveryAttempt, FanOut, NewDelivery, NewWebhook, NextStep,
+    WebhookChange, WebhookEndpoint, WebhookStore,
 };

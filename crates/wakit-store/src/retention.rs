@@ -29,13 +29,16 @@ pub enum RetentionTarget {
     PendingStatuses,
     /// `idempotency_keys` by `created_at`.
     IdempotencyKeys,
+    /// `webhook_delivery_attempts` by `created_at` (kept as long as deliveries; before
+    /// them, so what a prune removes is counted where it belongs, not by a cascade).
+    WebhookAttempts,
     /// `webhook_deliveries` delivered or given up, by `updated_at` (their last attempt).
     WebhookDeliveries,
 }
 
 impl RetentionTarget {
     /// Every target, in the order a prune visits them.
-    pub const ALL: [RetentionTarget; 8] = [
+    pub const ALL: [RetentionTarget; 9] = [
         RetentionTarget::Events,
         RetentionTarget::FinishedJobs,
         RetentionTarget::DeadJobs,
@@ -43,6 +46,7 @@ impl RetentionTarget {
         RetentionTarget::FailedInbox,
         RetentionTarget::PendingStatuses,
         RetentionTarget::IdempotencyKeys,
+        RetentionTarget::WebhookAttempts,
         RetentionTarget::WebhookDeliveries,
     ];
 
@@ -57,6 +61,7 @@ impl RetentionTarget {
             RetentionTarget::PendingStatuses => "pending_statuses",
             RetentionTarget::IdempotencyKeys => "idempotency_keys",
             RetentionTarget::WebhookDeliveries => "webhook_deliveries",
+            RetentionTarget::WebhookAttempts => "webhook_attempts",
         }
     }
 }
@@ -91,8 +96,8 @@ pub struct RetentionPolicy {
     /// Idempotency keys: [`IDEMPOTENCY_TTL_HOURS`], after which a key no longer names
     /// its message anyway. A shorter time is refused (a retried send could go twice).
     pub idempotency_keys: Duration,
-    /// The delivery log of outbound webhooks: deliveries delivered or given up (default
-    /// 7 days). Pending ones are never deleted.
+    /// The delivery log of outbound webhooks: deliveries delivered or given up, and
+    /// every attempt (default 7 days). Pending deliveries are never deleted.
     pub webhook_deliveries: Duration,
     /// Most rows one delete statement removes: each batch is its own short
     /// transaction, so other writers (SQLite has one) wait for a batch, never a backlog.
@@ -134,7 +139,9 @@ impl RetentionPolicy {
             RetentionTarget::FailedInbox => self.failed_inbox,
             RetentionTarget::PendingStatuses => self.pending_statuses,
             RetentionTarget::IdempotencyKeys => self.idempotency_keys,
-            RetentionTarget::WebhookDeliveries => self.webhook_deliveries,
+            RetentionTarget::WebhookDeliveries | RetentionTarget::WebhookAttempts => {
+                self.webhook_deliveries
+            }
         }
     }
 

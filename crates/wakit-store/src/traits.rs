@@ -283,6 +283,23 @@ pub trait MessageStore: Send + Sync {
 /// How often [`Store::wait_for_events`] looks at the change epoch by default.
 pub const EVENT_POLL: std::time::Duration = std::time::Duration::from_millis(5);
 
+/// Waits until `store`'s [`Store::change_epoch`] moves (looked at every [`EVENT_POLL`])
+/// or `timeout` passes; sleeps the timeout when the backend has no epoch. The default
+/// [`Store::wait_for_events`], and a backend's fallback for commits it is not told of.
+pub async fn watch_epoch<S: Store + ?Sized>(store: &S, timeout: std::time::Duration) {
+    let until = tokio::time::Instant::now() + timeout;
+    let Ok(Some(start)) = store.change_epoch().await else {
+        tokio::time::sleep(timeout).await;
+        return;
+    };
+    while tokio::time::Instant::now() < until {
+        tokio::time::sleep(EVENT_POLL.min(until - tokio::time::Instant::now())).await;
+        if !matches!(store.change_epoch().await, Ok(Some(now)) if now == start) {
+            return;
+        }
+    }
+}
+
 /// The address book.
 #[async_trait]
 pub trait ContactStore: Send + Sync {
@@ -409,17 +426,7 @@ pub trait Store:
     /// [`EVENT_POLL`] (an in-memory check on SQLite), or sleeps when the backend has no
     /// epoch.
     async fn wait_for_events(&self, timeout: std::time::Duration) {
-        let until = tokio::time::Instant::now() + timeout;
-        let Ok(Some(start)) = self.change_epoch().await else {
-            tokio::time::sleep(timeout).await;
-            return;
-        };
-        while tokio::time::Instant::now() < until {
-            tokio::time::sleep(EVENT_POLL.min(until - tokio::time::Instant::now())).await;
-            if !matches!(self.change_epoch().await, Ok(Some(now)) if now == start) {
-                return;
-            }
-        }
+        watch_epoch(self, timeout).await;
     }
     /// Whether send pacing is shared through the database, so that several worker
     /// processes together hold a number's rate; `false`: the dispatcher paces in memory

@@ -20,7 +20,7 @@ pub struct WebhookEndpoint {
     pub org_id: OrgId,
     /// Only events of this number (`organization_address`), when set.
     pub account_id: Option<AccountId>,
-    /// `messages` or `conversations`.
+    /// `messages`, `conversations` or `contacts`.
     pub table_name: String,
     /// `insert`, `update` (empty: both).
     pub operations: Vec<String>,
@@ -53,7 +53,7 @@ pub struct NewWebhook {
     pub id: Uuid,
     /// Number filter.
     pub account_id: Option<AccountId>,
-    /// `messages` or `conversations`.
+    /// `messages`, `conversations` or `contacts`.
     pub table_name: String,
     /// `insert`, `update`.
     pub operations: Vec<String>,
@@ -166,6 +166,25 @@ pub struct Delivery {
     pub created_at: DateTime<Utc>,
 }
 
+/// One attempt of a delivery, as the delivery log keeps it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeliveryAttempt {
+    /// The delivery.
+    pub delivery_id: Uuid,
+    /// Which attempt (1 for the first).
+    pub attempt: i32,
+    /// The HTTP status, when one came.
+    pub status: Option<i32>,
+    /// How long it took.
+    pub latency_ms: i64,
+    /// The answer's start (≤ 1 KiB).
+    pub response: Option<String>,
+    /// Why it failed (timeout, refused address, non-2xx).
+    pub error: Option<String>,
+    /// When it was recorded.
+    pub at: DateTime<Utc>,
+}
+
 /// What an attempt got, and what follows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AttemptOutcome {
@@ -192,6 +211,28 @@ pub enum NextStep {
     GiveUp,
     /// Give up and disable the endpoint for this reason.
     Disable(String),
+}
+
+impl NextStep {
+    /// The delivery's [`delivery_state`] after this step, and when its next attempt is
+    /// due (a retry only).
+    pub fn delivery(&self) -> (&'static str, Option<DateTime<Utc>>) {
+        match self {
+            NextStep::Delivered => (delivery_state::DELIVERED, None),
+            NextStep::RetryAt(at) => (delivery_state::PENDING, Some(*at)),
+            NextStep::GiveUp | NextStep::Disable(_) => (delivery_state::FAILED, None),
+        }
+    }
+
+    /// The endpoint's health after this step: whether it is healthy again, and why it
+    /// is disabled (if it is).
+    pub fn endpoint(&self) -> (bool, Option<&str>) {
+        match self {
+            NextStep::Delivered => (true, None),
+            NextStep::Disable(why) => (false, Some(why.as_str())),
+            NextStep::RetryAt(_) | NextStep::GiveUp => (false, None),
+        }
+    }
 }
 
 /// Longest response excerpt kept (bytes).
@@ -255,8 +296,9 @@ pub trait WebhookStore: Send + Sync {
         now: DateTime<Utc>,
         skip: &[Uuid],
     ) -> StoreResult<Vec<(Delivery, WebhookEndpoint)>>;
-    /// Records an attempt of a claimed delivery at `now` (and its endpoint's health);
-    /// `Ok(false)` when the lease was lost (another process has it now).
+    /// Records an attempt of a claimed delivery at `now` — on the delivery, in the
+    /// delivery log ([`DeliveryAttempt`]) and in its endpoint's health; `Ok(false)`
+    /// when the lease was lost (another process has it now).
     async fn finish_delivery(
         &self,
         id: Uuid,
@@ -264,6 +306,13 @@ pub trait WebhookStore: Send + Sync {
         outcome: AttemptOutcome,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
+    /// [`WebhookStore::finish_delivery`] for several attempts `(id, lease token,
+    /// outcome)` in one transaction (one commit); one answer per item, in order.
+    async fn finish_deliveries(
+        &self,
+        items: Vec<(Uuid, Uuid, AttemptOutcome)>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<bool>>;
     /// The endpoint's deliveries, newest first.
     async fn list_deliveries(
         &self,
@@ -271,6 +320,13 @@ pub trait WebhookStore: Send + Sync {
         webhook: Uuid,
         limit: u32,
     ) -> StoreResult<Vec<Delivery>>;
+    /// The attempts of the org's deliveries `deliveries` (the delivery log), by delivery
+    /// then attempt; another org's deliveries have none here.
+    async fn list_attempts(
+        &self,
+        org: OrgId,
+        deliveries: &[Uuid],
+    ) -> StoreResult<Vec<DeliveryAttempt>>;
     /// Makes the org's delivery `id` due again at `now` (whatever its state); `NotFound`
     /// for another org's.
     async fn retry_delivery(

@@ -128,6 +128,12 @@ impl Plan {
         crate::sql::follow_up_sql(&mut sql, &self.action).then_some((sql.text, sql.binds))
     }
 
+    /// The event (entity, action) each written row appends to the log — the statement
+    /// then returns its `row_id` and `row_org` beside `j` — or None.
+    pub fn event(&self) -> Option<(&'static str, &'static str)> {
+        crate::sql::write_event(self.read.table.name, &self.action)
+    }
+
     /// What the statement returns.
     pub fn returns(&self) -> Returns {
         match self.action {

@@ -6,7 +6,7 @@ mod read;
 mod write;
 
 pub(crate) use read::read_sql;
-pub(crate) use write::{follow_up_sql, write_sql};
+pub(crate) use write::{event as write_event, follow_up_sql, write_sql};
 
 use crate::value::Value;
 

@@ -56,6 +56,34 @@ pub(crate) fn write_sql(sql: &mut Sql, action: &Action, node: &Node, represent: 
         sql.push("''");
     }
     sql.push(" AS j");
+    if event(node.table.name, action).is_some() {
+        // Each row's event goes to the log in the same transaction (the store adds it).
+        for (column, name) in [("id", "row_id"), ("organization_id", "row_org")] {
+            sql.push(", ");
+            sql.push(&node.alias);
+            sql.push(".\"");
+            sql.push(column);
+            sql.push("\" AS ");
+            sql.push(name);
+        }
+    }
+}
+
+/// The event (entity, action) each row `action` writes in `table` appends to the log,
+/// as the API's own writes do: inserts and updates of messages, conversations and
+/// contacts (an upsert's rows count as inserts).
+pub(crate) fn event(table: &str, action: &Action) -> Option<(&'static str, &'static str)> {
+    let entity = match table {
+        "messages" => "messages",
+        "conversations" => "conversations",
+        "contacts" => "contacts",
+        _ => return None,
+    };
+    match action {
+        Action::Insert(..) => Some((entity, "insert")),
+        Action::Update(_) => Some((entity, "update")),
+        Action::Read | Action::Delete => None,
+    }
 }
 
 /// The rows a write inserts after its main statement (an organization's owner agent),

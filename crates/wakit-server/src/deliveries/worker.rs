@@ -5,13 +5,14 @@
 //! an endpoint with that many in flight is left out of claims), so a slow or dead
 //! endpoint holds only its own deliveries. A claimed delivery that waited at its gate
 //! too long for its lease is left to be claimed again. Each attempt's outcome is
-//! recorded with the lease it was claimed with.
+//! recorded with the lease it was claimed with, by one recorder task that commits the
+//! outcomes waiting in one transaction (group commit, as the webhook inbox).
 
 use chrono::Utc;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use uuid::Uuid;
@@ -25,6 +26,13 @@ use crate::AppState;
 
 /// Deliveries claimed at a time.
 const CLAIM: u32 = 100;
+/// Attempt outcomes recorded in one transaction at most.
+const RECORD_BATCH: usize = 256;
+/// Outcomes waiting to be recorded beyond which attempts wait to hand theirs over.
+const RECORD_QUEUE: usize = 4096;
+
+/// An attempt's outcome, to record: delivery id, lease token, outcome.
+type Finished = (Uuid, Uuid, AttemptOutcome);
 /// How long a failing endpoint may fail before it is disabled (times the retry scale).
 const DISABLE_AFTER: Duration = Duration::from_secs(5 * 24 * 3600);
 
@@ -38,6 +46,10 @@ pub struct Outbound {
     in_flight: Arc<Mutex<HashMap<Uuid, usize>>>,
     gates: Arc<Mutex<HashMap<Uuid, Arc<Semaphore>>>>,
     queued: Arc<Notify>,
+    /// Outcomes to the recorder, which commits whatever is waiting in one transaction
+    /// (one disk flush for many attempts, not one each).
+    finished: mpsc::Sender<Finished>,
+    recorder: Arc<Mutex<Option<mpsc::Receiver<Finished>>>>,
 }
 
 impl Outbound {
@@ -45,7 +57,10 @@ impl Outbound {
     pub fn new(state: AppState) -> Option<Outbound> {
         let config = state.api.webhooks.clone();
         let secrets = config.secrets.clone()?;
+        let (finished, recorder) = mpsc::channel(RECORD_QUEUE);
         Some(Outbound {
+            finished,
+            recorder: Arc::new(Mutex::new(Some(recorder))),
             sender: Sender::new(&config),
             state,
             config,
@@ -59,9 +74,56 @@ impl Outbound {
     /// Fans out and delivers until `cancel` fires; attempts in flight then finish.
     pub async fn run(self, cancel: CancellationToken) {
         let tracker = TaskTracker::new();
+        let drained = CancellationToken::new();
+        let recording = self
+            .recorder
+            .lock()
+            .ok()
+            .and_then(|mut r| r.take())
+            .map(|rx| tokio::spawn(self.clone().record(rx, drained.clone())));
         tokio::join!(self.fan_out(cancel.clone()), self.deliver(&tracker, cancel));
         tracker.close();
         tracker.wait().await;
+        drained.cancel();
+        if let Some(recording) = recording {
+            let _ = recording.await;
+        }
+    }
+
+    /// Records the outcomes handed over, as many as are waiting in one transaction,
+    /// until `drained` fires and nothing is left. A batch that cannot be recorded is
+    /// lost with a warning: its leases run out and the deliveries go again (at least
+    /// once, same `webhook-id`).
+    async fn record(self, mut rx: mpsc::Receiver<Finished>, drained: CancellationToken) {
+        let mut batch = Vec::with_capacity(RECORD_BATCH);
+        loop {
+            tokio::select! {
+                n = rx.recv_many(&mut batch, RECORD_BATCH) => if n == 0 { return },
+                () = drained.cancelled() => {
+                    while let Ok(f) = rx.try_recv() {
+                        batch.push(f);
+                    }
+                    if batch.is_empty() {
+                        return;
+                    }
+                }
+            }
+            let items = std::mem::take(&mut batch);
+            let n = items.len();
+            match self.state.store.finish_deliveries(items, Utc::now()).await {
+                Ok(done) => {
+                    let lost = done.iter().filter(|ok| !**ok).count();
+                    if lost > 0 {
+                        tracing::info!(lost, "delivery leases lost; other processes have them");
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, attempts = n, "cannot record delivery attempts")
+                }
+            }
+            // Deliveries waiting behind these (same endpoint and conversation) are due.
+            self.queued.notify_one();
+        }
     }
 
     async fn fan_out(&self, cancel: CancellationToken) {
@@ -235,19 +297,8 @@ impl Outbound {
         };
         let outcome = self.outcome(&d, &e, answer);
         let Some(token) = d.lease_token else { return };
-        match self
-            .state
-            .store
-            .finish_delivery(d.id, token, outcome, Utc::now())
-            .await
-        {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::info!(delivery = %d.id, "delivery lease lost; another process has it")
-            }
-            Err(e) => {
-                tracing::warn!(delivery = %d.id, error = %e, "cannot record a delivery attempt")
-            }
+        if self.finished.send((d.id, token, outcome)).await.is_err() {
+            tracing::warn!(delivery = %d.id, "delivery attempt not recorded: the recorder stopped");
         }
     }
 

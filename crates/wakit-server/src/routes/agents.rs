@@ -31,7 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list, create))
         .routes(routes!(show, update))
         .routes(routes!(settings, change_settings))
-        .routes(routes!(conversation_agent))
+        .routes(routes!(conversation_agent_state, conversation_agent))
 }
 
 fn admin(auth: &wakit_store::AuthContext) -> Result<OrgId, ApiError> {
@@ -287,11 +287,39 @@ async fn conversation_agent(
         .store
         .set_conversation_agent(org, conversation, &current)
         .await?;
+    agent_view(&state, org, conversation, current).await
+}
+
+/// A conversation's agent state, for any member (the dashboard shows it).
+#[utoipa::path(get, path = "/conversations/{id}/agent", operation_id = "getConversationAgent", tag = "agents", security(("api_key" = []), ("user_jwt" = [])),
+    params(super::openapi::OrgParam, ("id" = String, Path, description = "The conversation's id")),
+    responses((status = 200, description = "The conversation's agent state", body = ConversationAgentView),
+        super::openapi::ReadErrors))]
+async fn conversation_agent_state(
+    State(state): State<AppState>,
+    OrgCaller(auth): OrgCaller,
+    Path(id): Path<String>,
+) -> Result<Json<ConversationAgentView>, ApiError> {
+    let org = auth.org_id;
+    let conversation = ConversationId(uuid_param(&id, "id")?);
+    let current = state.store.conversation_agent(org, conversation).await?;
+    agent_view(&state, org, conversation, current).await
+}
+
+async fn agent_view(
+    state: &AppState,
+    org: OrgId,
+    conversation: ConversationId,
+    current: wakit_store::ConversationAgent,
+) -> Result<Json<ConversationAgentView>, ApiError> {
     let hours = state.store.agent_settings(org).await?.pause_hours;
+    let agents = state.store.list_ai_agents(org).await?;
+    let active = agents.iter().filter(|a| a.config.is_routed()).count();
     Ok(Json(ConversationAgentView {
         conversation_id: conversation.to_string(),
         default_agent_id: current.default_agent_id.map(|a| a.to_string()),
         paused_at: current.paused_at.map(|t| t.to_rfc3339()),
         paused: current.is_paused(Utc::now(), hours),
+        active_agents: u32::try_from(active).unwrap_or(u32::MAX),
     }))
 }

@@ -1,5 +1,5 @@
-//! `GET /events`: the organization's event log (messages and conversations inserted or
-//! updated) as Server-Sent Events, live. Each event's `id:` is its `seq`; a client that
+//! `GET /events`: the organization's event log (messages, conversations and contacts
+//! inserted or updated) as Server-Sent Events, live. Each event's `id:` is its `seq`; a client that
 //! reconnects with `Last-Event-ID` (or `?after=`) gets exactly what came after it, since
 //! the log is numbered in commit order (see the store's `events_after`).
 //!
@@ -31,11 +31,13 @@ use crate::caller::OrgCaller;
 use crate::error::ApiError;
 
 /// The event types (`entity.action`) there are.
-pub const TYPES: [&str; 4] = [
+pub const TYPES: [&str; 6] = [
     "messages.insert",
     "messages.update",
     "conversations.insert",
     "conversations.update",
+    "contacts.insert",
+    "contacts.update",
 ];
 
 /// Events read from the log at a time.
@@ -121,8 +123,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     params(
         ("organization_id" = Option<String>, Query, description = "With a person's access token (user_jwt): the organization to act in; required when they belong to several"),
         ("after" = Option<i64>, Query, description = "Start after this seq (0: the whole retained log); Last-Event-ID wins"),
-        ("types" = Option<String>, Query, description = "Comma-separated types: messages.insert, messages.update, conversations.insert, conversations.update"),
-        ("account_phone" = Option<String>, Query, description = "Only events of this number's messages and conversations"),
+        ("types" = Option<String>, Query, description = "Comma-separated types: messages.insert, messages.update, conversations.insert, conversations.update, contacts.insert, contacts.update"),
+        ("account_phone" = Option<String>, Query, description = "Only events of this number's messages and conversations (contacts have no number)"),
         ("Last-Event-ID" = Option<String>, Header, description = "The last seq received (sent by EventSource on reconnect)"),
     ),
     responses(
@@ -241,7 +243,7 @@ pub async fn rows_of(
     events: &[Event],
 ) -> Result<HashMap<(String, String), Value>, ApiError> {
     let mut rows = HashMap::new();
-    for table in ["messages", "conversations"] {
+    for table in ["messages", "conversations", "contacts"] {
         let mut ids: Vec<uuid::Uuid> = events
             .iter()
             .filter(|e| e.entity == table)

@@ -12,12 +12,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 use wakit_api::{
-    DeliveriesResponse, DeliveryView, NewWebhookBody, RecoverBody, RecoverResponse,
+    AttemptView, DeliveriesResponse, DeliveryView, NewWebhookBody, RecoverBody, RecoverResponse,
     WebhookPatchBody, WebhookView, WebhooksResponse,
 };
 use wakit_core::{AccountId, OrgId, Role};
 use wakit_store::secrets::{SealedSecret, SecretBox};
-use wakit_store::{Delivery, NewDelivery, NewWebhook, WebhookChange, WebhookEndpoint};
+use wakit_store::{
+    Delivery, DeliveryAttempt, NewDelivery, NewWebhook, WebhookChange, WebhookEndpoint,
+};
 
 use super::agents::{parse, uuid_param};
 use super::body::JsonBody;
@@ -56,6 +58,11 @@ fn admin(auth: &wakit_store::AuthContext) -> Result<OrgId, ApiError> {
     Ok(auth.org_id)
 }
 
+/// The org of an admin key and the id in the path.
+fn admin_and_id(auth: &wakit_store::AuthContext, id: &str) -> Result<(OrgId, Uuid), ApiError> {
+    Ok((admin(auth)?, uuid_param(id, "id")?))
+}
+
 fn secret_box(state: &AppState) -> Result<&SecretBox, ApiError> {
     state.api.webhooks.secrets.as_ref().ok_or_else(|| {
         ApiError::new(
@@ -87,8 +94,27 @@ fn view(w: WebhookEndpoint, secret: Option<String>) -> WebhookView {
     }
 }
 
-fn delivery_view(d: Delivery) -> DeliveryView {
+fn attempt_view(a: DeliveryAttempt) -> AttemptView {
+    AttemptView {
+        attempt: a.attempt,
+        status: a.status,
+        latency_ms: a.latency_ms,
+        response: a.response,
+        error: a.error,
+        at: a.at.to_rfc3339(),
+    }
+}
+
+/// `d` with its attempts among `log` (the delivery log, by delivery then attempt).
+fn delivery_view(d: Delivery, log: &[DeliveryAttempt]) -> DeliveryView {
+    let attempt_log = log
+        .iter()
+        .filter(|a| a.delivery_id == d.id)
+        .cloned()
+        .map(attempt_view)
+        .collect();
     DeliveryView {
+        attempt_log,
         id: d.id.to_string(),
         webhook_id: d.webhook_id.to_string(),
         msg_id: d.msg_id,
@@ -108,9 +134,9 @@ fn delivery_view(d: Delivery) -> DeliveryView {
 
 fn table(raw: &str) -> Result<String, ApiError> {
     match raw {
-        "messages" | "conversations" => Ok(raw.to_string()),
+        "messages" | "conversations" | "contacts" => Ok(raw.to_string()),
         _ => Err(ApiError::bad_request(
-            "table_name must be messages or conversations",
+            "table_name must be messages, conversations or contacts",
         )),
     }
 }
@@ -247,12 +273,12 @@ async fn show(
     OrgCaller(auth): OrgCaller,
     Path(id): Path<String>,
 ) -> Result<Json<WebhookView>, ApiError> {
-    let org = admin(&auth)?;
-    let id = uuid_param(&id, "id")?;
+    let (org, id) = admin_and_id(&auth, &id)?;
     Ok(Json(view(state.store.get_webhook(org, id).await?, None)))
 }
 
-/// Changes the fields given; `enabled: true` enables a disabled endpoint again.
+/// Changes the fields given; `enabled: true` enables a disabled endpoint again;
+/// `account_phone` sets the number filter (`""`: every number).
 #[utoipa::path(patch, path = "/webhooks/{id}", operation_id = "updateWebhook", tag = "webhooks", security(("api_key" = []), ("user_jwt" = [])),
     params(super::openapi::OrgParam, ("id" = String, Path, description = "The endpoint's id")), request_body = WebhookPatchBody,
     responses((status = 200, description = "The endpoint", body = WebhookView),
@@ -263,11 +289,16 @@ async fn update(
     Path(id): Path<String>,
     body: JsonBody,
 ) -> Result<Json<WebhookView>, ApiError> {
-    let org = admin(&auth)?;
-    let id = uuid_param(&id, "id")?;
+    let (org, id) = admin_and_id(&auth, &id)?;
     let patch: WebhookPatchBody = parse(body)?;
     let secrets = secret_box(&state)?;
+    let account_id = match patch.account_phone.as_deref().map(str::trim) {
+        None => None,
+        Some("") => Some(None),
+        Some(p) => Some(Some(select_account(&state, org, Some(p)).await?.id)),
+    };
     let change = WebhookChange {
+        account_id,
         url: patch.url.as_deref().map(|u| url(&state, u)).transpose()?,
         table_name: patch.table_name.as_deref().map(table).transpose()?,
         operations: patch.operations.map(operations).transpose()?,
@@ -291,8 +322,7 @@ async fn remove(
     OrgCaller(auth): OrgCaller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let org = admin(&auth)?;
-    let id = uuid_param(&id, "id")?;
+    let (org, id) = admin_and_id(&auth, &id)?;
     state.store.delete_webhook(org, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -307,8 +337,7 @@ async fn test(
     OrgCaller(auth): OrgCaller,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<DeliveryView>), ApiError> {
-    let org = admin(&auth)?;
-    let id = uuid_param(&id, "id")?;
+    let (org, id) = admin_and_id(&auth, &id)?;
     let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let ping = NewDelivery {
         webhook_id: id,
@@ -318,10 +347,11 @@ async fn test(
         payload: json!({"type": "webhook.test", "entity": null, "action": "test", "data": {"webhook_id": id}, "timestamp": now}).to_string(),
     };
     let queued = state.store.add_delivery(org, ping).await?;
-    Ok((StatusCode::ACCEPTED, Json(delivery_view(queued))))
+    Ok((StatusCode::ACCEPTED, Json(delivery_view(queued, &[]))))
 }
 
-/// The endpoint's latest deliveries (up to 100, newest first) with their last attempt.
+/// The endpoint's latest deliveries (up to 100, newest first), each with its last
+/// attempt and every attempt of the delivery log (`attempt_log`, kept 7 days).
 #[utoipa::path(get, path = "/webhooks/{id}/deliveries", operation_id = "listDeliveries", tag = "webhooks", security(("api_key" = []), ("user_jwt" = [])),
     params(super::openapi::OrgParam, ("id" = String, Path, description = "The endpoint's id")),
     responses((status = 200, description = "Deliveries", body = DeliveriesResponse),
@@ -331,12 +361,13 @@ async fn deliveries(
     OrgCaller(auth): OrgCaller,
     Path(id): Path<String>,
 ) -> Result<Json<DeliveriesResponse>, ApiError> {
-    let org = admin(&auth)?;
-    let id = uuid_param(&id, "id")?;
+    let (org, id) = admin_and_id(&auth, &id)?;
     state.store.get_webhook(org, id).await?;
     let list = state.store.list_deliveries(org, id, LIST).await?;
+    let ids: Vec<Uuid> = list.iter().map(|d| d.id).collect();
+    let log = state.store.list_attempts(org, &ids).await?;
     Ok(Json(DeliveriesResponse {
-        deliveries: list.into_iter().map(delivery_view).collect(),
+        deliveries: list.into_iter().map(|d| delivery_view(d, &log)).collect(),
     }))
 }
 
@@ -351,8 +382,7 @@ async fn recover(
     Path(id): Path<String>,
     body: JsonBody,
 ) -> Result<Json<RecoverResponse>, ApiError> {
-    let org = admin(&auth)?;
-    let id = uuid_param(&id, "id")?;
+    let (org, id) = admin_and_id(&auth, &id)?;
     let body: RecoverBody = parse(body)?;
     let since = DateTime::parse_from_rfc3339(body.since.trim())
         .map_err(|_| ApiError::bad_request("since must be an RFC 3339 time"))?
@@ -376,8 +406,7 @@ async fn rotate(
     OrgCaller(auth): OrgCaller,
     Path(id): Path<String>,
 ) -> Result<Json<WebhookView>, ApiError> {
-    let org = admin(&auth)?;
-    let id = uuid_param(&id, "id")?;
+    let (org, id) = admin_and_id(&auth, &id)?;
     let secrets = secret_box(&state)?;
     let secret = new_secret();
     let now = Utc::now();
@@ -402,8 +431,8 @@ async fn retry(
     OrgCaller(auth): OrgCaller,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<DeliveryView>), ApiError> {
-    let org = admin(&auth)?;
-    let id = uuid_param(&id, "id")?;
+    let (org, id) = admin_and_id(&auth, &id)?;
     let d = state.store.retry_delivery(org, id, Utc::now()).await?;
-    Ok((StatusCode::ACCEPTED, Json(delivery_view(d))))
+    let log = state.store.list_attempts(org, &[d.id]).await?;
+    Ok((StatusCode::ACCEPTED, Json(delivery_view(d, &log))))
 }

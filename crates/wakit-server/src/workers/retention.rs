@@ -99,6 +99,7 @@ impl Pruner {
                 pending_statuses = n(RetentionTarget::PendingStatuses),
                 idempotency_keys = n(RetentionTarget::IdempotencyKeys),
                 webhook_deliveries = n(RetentionTarget::WebhookDeliveries),
+                webhook_attempts = n(RetentionTarget::WebhookAttempts),
                 complete = report.complete,
                 "retention: deleted old rows"
             );

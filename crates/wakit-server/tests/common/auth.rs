@@ -192,17 +192,6 @@ pub async fn run_steps(mut cmd: std::process::Command, script: &Path, min_steps:
     assert!(steps.len() >= min_steps, "every step ran: {report}");
 }
 
-/// `Ok` when the probed version is `want`; why not otherwise (for `external::ready`).
-pub fn exactly(what: &str, found: Result<String, String>, want: &str) -> Result<(), String> {
-    found.and_then(|version| {
-        if version == want {
-            Ok(())
-        } else {
-            Err(format!("{what} {version} is installed, not {want}"))
-        }
-    })
-}
-
 /// A person `email` (password [`PASSWORD`]), a member of each organization with its
 /// role, signed in with a password on the server at `root` (`http://127.0.0.1:PORT`):
 /// their access token.

@@ -7,8 +7,7 @@
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-use super::common::auth::exactly;
-use super::external;
+use super::external::{self, exactly};
 
 /// The pinned version.
 const VERSION: &str = "1.1.0";
@@ -37,7 +36,9 @@ pub fn ready() -> bool {
 /// The verdicts on `cases` (`[{"secret", "id", "timestamp", "body", "signature"}]`):
 /// `true` when accepted, else the error. `tag` names the input file (unique per test).
 pub fn verdicts(cases: &Value, tag: &str) -> Vec<Value> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/webhooks_py/verify.py");
+    // From wakit-server's tests and the binary's (crates/wakit) alike.
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../wakit-server/tests/webhooks_py/verify.py");
     let got = external::run_on(python().to_str().expect("path"), &script, tag, cases);
     got.as_array().expect("one verdict per case").clone()
 }

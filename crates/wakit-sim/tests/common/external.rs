@@ -46,6 +46,17 @@ pub fn ready(what: &str, install: &str, availability: Result<(), String>) -> boo
     }
 }
 
+/// `Ok` when the probed version is `want`; why not otherwise (for [`ready`]).
+pub fn exactly(what: &str, found: Result<String, String>, want: &str) -> Result<(), String> {
+    found.and_then(|version| {
+        if version == want {
+            Ok(())
+        } else {
+            Err(format!("{what} {version} is installed, not {want}"))
+        }
+    })
+}
+
 /// Runs `program script args` and parses its stdout as JSON.
 pub fn run_json(program: &str, script: &Path, args: &[&str]) -> Value {
     let out = Command::new(program)

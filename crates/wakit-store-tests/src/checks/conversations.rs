@@ -203,11 +203,18 @@ pub async fn writes_append_events(store: &dyn Store) {
         .iter()
         .map(|e| (e.entity.as_str(), e.action.as_str()))
         .collect();
-    assert_eq!(kinds, [("conversations", "insert"), ("messages", "insert")]);
-    assert_eq!(events[1].row_id, got.message_id.as_uuid());
-    assert!(events[0].seq < events[1].seq);
+    assert_eq!(
+        kinds,
+        [
+            ("contacts", "insert"),
+            ("conversations", "insert"),
+            ("messages", "insert")
+        ]
+    );
+    assert_eq!(events[2].row_id, got.message_id.as_uuid());
+    assert!(events[0].seq < events[1].seq && events[1].seq < events[2].seq);
     let after = store
-        .events_after(f.org_a, events[0].seq, 100)
+        .events_after(f.org_a, events[1].seq, 100)
         .await
         .unwrap();
     assert_eq!(after.len(), 1);
@@ -217,7 +224,7 @@ pub async fn writes_append_events(store: &dyn Store) {
         .await
         .unwrap();
     let more = store
-        .events_after(f.org_a, events[1].seq, 100)
+        .events_after(f.org_a, events[2].seq, 100)
         .await
         .unwrap();
     let kinds: Vec<_> = more

@@ -226,9 +226,8 @@ pub async fn claims_follow_priority_and_schedule(store: &dyn Store) {
     );
 }
 
-/// A worker waiting for jobs wakes when one is queued (LISTEN/NOTIFY), long before its
-/// poll timeout. PostgreSQL only: SQLite's workers share the process that queues, and
-/// wait out a short poll instead.
+/// A worker waiting for jobs wakes when one is queued, long before its poll timeout:
+/// through LISTEN/NOTIFY on PostgreSQL, on the writer's commit on SQLite.
 pub async fn queued_jobs_wake_waiting_workers(store: &dyn Store) {
     use std::time::Duration as StdDuration;
     // The listener starts on first use; a round whose notification came before it

@@ -1,10 +1,10 @@
 //! Outbound webhook deliveries after their first attempt: manual retry and recovery
-//! per organization, and the delivery log's retention (finished ones pruned, pending
-//! ones kept).
+//! per organization, the delivery log (every attempt, per organization) and its
+//! retention (finished deliveries and old attempts pruned, pending deliveries kept).
 
 use chrono::{Duration, Utc};
 use wakit_store::webhooks::delivery_state;
-use wakit_store::{NewDelivery, NextStep, Store};
+use wakit_store::{AttemptOutcome, NewDelivery, NextStep, Store};
 
 use super::assert_not_found;
 use super::webhooks::{endpoint, enqueue, event, outcome};
@@ -131,4 +131,135 @@ pub async fn finished_deliveries_are_pruned_pending_ones_kept(store: &dyn Store)
     let left = store.list_deliveries(f.org_a, w.id, 10).await.unwrap();
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].state, delivery_state::PENDING);
+}
+
+/// The delivery log keeps every attempt of a delivery (status, latency, excerpt,
+/// error), in order, for its org only, and is pruned after its retention.
+pub async fn delivery_log_keeps_every_attempt_per_org(store: &dyn Store) {
+    let f = Fixture::new(store).await;
+    let w = endpoint(store, f.org_a, "https://a.example/hook").await;
+    enqueue(store, f.org_a, w.id, 0, 1, vec![event(w.id, 1, None)])
+        .await
+        .unwrap();
+    let first = Utc::now() + Duration::seconds(1);
+    let second = first + Duration::seconds(10);
+    let failed = AttemptOutcome {
+        status: None,
+        error: Some("timed out".into()),
+        response: None,
+        ..outcome(NextStep::RetryAt(second))
+    };
+    let delivered = AttemptOutcome {
+        status: Some(200),
+        response: Some("ok".into()),
+        latency_ms: 7,
+        ..outcome(NextStep::Delivered)
+    };
+    let mut id = None;
+    for (at, result) in [(first, failed), (second, delivered)] {
+        let claimed = store
+            .claim_deliveries(10, Duration::seconds(30), at, &[])
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1, "due at {at}");
+        let d = &claimed[0].0;
+        id = Some(d.id);
+        let done = store
+            .finish_delivery(d.id, d.lease_token.unwrap(), result, at)
+            .await
+            .unwrap();
+        assert!(done);
+    }
+    let id = id.unwrap();
+    let log = store.list_attempts(f.org_a, &[id]).await.unwrap();
+    let seen: Vec<_> = log
+        .iter()
+        .map(|a| {
+            (
+                a.delivery_id,
+                a.attempt,
+                a.status,
+                a.latency_ms,
+                a.response.as_deref(),
+                a.error.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (id, 1, None, 3, None, Some("timed out")),
+            (id, 2, Some(200), 7, Some("ok"), None),
+        ]
+    );
+    assert_eq!(log[0].at.timestamp(), first.timestamp());
+    assert!(
+        store
+            .list_attempts(f.org_b, &[id])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.list_attempts(f.org_a, &[]).await.unwrap().is_empty());
+
+    let policy = wakit_store::RetentionPolicy::default();
+    let attempts = wakit_store::RetentionTarget::WebhookAttempts;
+    let early = store
+        .prune(&policy, second + Duration::days(6))
+        .await
+        .unwrap();
+    assert_eq!(early.deleted(attempts), 0);
+    let late = store
+        .prune(&policy, second + Duration::days(8))
+        .await
+        .unwrap();
+    assert_eq!(late.deleted(attempts), 2);
+    assert!(
+        store
+            .list_attempts(f.org_a, &[id])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// Several attempts recorded in one call: each as alone, a lost lease refused (`false`)
+/// without keeping the others from being recorded.
+pub async fn attempts_are_recorded_in_batches(store: &dyn Store) {
+    let f = Fixture::new(store).await;
+    let w = endpoint(store, f.org_a, "https://a.example/hook").await;
+    let batch = (1..=3).map(|s| event(w.id, s, None)).collect();
+    enqueue(store, f.org_a, w.id, 0, 3, batch).await.unwrap();
+    let now = Utc::now() + Duration::seconds(1);
+    let claimed = store
+        .claim_deliveries(10, Duration::seconds(30), now, &[])
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 3);
+    let steps = [NextStep::Delivered, NextStep::Delivered, NextStep::GiveUp];
+    let items = claimed
+        .iter()
+        .zip(steps)
+        .enumerate()
+        .map(|(i, ((d, _), next))| {
+            let token = match i {
+                1 => uuid::Uuid::new_v4(), // not its lease
+                _ => d.lease_token.unwrap(),
+            };
+            (d.id, token, outcome(next))
+        })
+        .collect();
+    let done = store.finish_deliveries(items, now).await.unwrap();
+    assert_eq!(done, [true, false, true]);
+    let listed = store.list_deliveries(f.org_a, w.id, 10).await.unwrap();
+    let state = |id| {
+        let d = listed.iter().find(|d| d.id == id).unwrap();
+        (d.state.clone(), d.attempts)
+    };
+    let ids: Vec<_> = claimed.iter().map(|(d, _)| d.id).collect();
+    assert_eq!(state(ids[0]), (delivery_state::DELIVERED.to_string(), 1));
+    assert_eq!(state(ids[1]), (delivery_state::PENDING.to_string(), 0));
+    assert_eq!(state(ids[2]), (delivery_state::FAILED.to_string(), 1));
+    let log = store.list_attempts(f.org_a, &ids).await.unwrap();
+    assert_eq!(log.len(), 2);
 }

@@ -8,6 +8,7 @@ import { rest, fn } from '../api.js';
 import { clock, dayKey, dayHeading } from '../time.js';
 import { contactName, phoneLabel, preview, ticks, windowState } from './format.js';
 import { createComposer } from './composer.js';
+import { createAgentState } from './agent.js';
 
 const PAGE = 40;
 
@@ -30,15 +31,17 @@ export function createThread({ org, conv, number, onBack, onRead, signal }) {
   const windowBadge = h('span', { class: 'window', role: 'status' });
   const top = h('div', { class: 'history-top' });
   const history = h('div', { class: 'history', tabindex: '0', role: 'log', 'aria-label': `Messages with ${name}` }, top);
+  const agent = createAgentState({ org, conv, signal });
   const composer = createComposer({
     org, conv, number, signal,
-    sent: (row) => { add(row, { live: true, own: true }); },
+    sent: (row) => { add(row, { live: true, own: true }); agent.refresh(); },
     onWindowClosed: () => loadWindow(),
   });
   const el = h('section', { class: 'conversation', 'aria-label': `Conversation with ${name}` },
     h('header', { class: 'conv-head' },
       h('button', { type: 'button', class: 'button button-quiet back', onclick: onBack }, '← Back', h('span', { class: 'visually-hidden' }, ' to the conversation list')),
       h('div', {}, h('h2', {}, name), h('div', { class: 'sub' }, phoneLabel(conv.contact_address), number ? ` · to ${number.verified_name || phoneLabel(number.phone_number)}` : '')),
+      agent.el,
       windowBadge),
     history,
     composer.el);
@@ -188,7 +191,7 @@ export function createThread({ org, conv, number, onBack, onRead, signal }) {
     el,
     id: conv.id,
     async load() {
-      await Promise.all([older(), loadWindow()]);
+      await Promise.all([older(), loadWindow(), agent.load()]);
       composer.focus();
     },
     /** An event's message row (insert or update). */

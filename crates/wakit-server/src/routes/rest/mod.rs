@@ -15,7 +15,7 @@ use wakit_rest::{
     Auth, Bind, Dialect, Method, OrgRole, Outcome, Plan, RestError, Returns, Role as RestRole,
 };
 use wakit_store::secrets::looks_like_api_key;
-use wakit_store::{AuthContext, ReadSummary, Refusal, SqlDialect, SqlParam, Statement};
+use wakit_store::{AuthContext, ReadSummary, Refusal, RowEvent, SqlDialect, SqlParam, Statement};
 
 use super::auth::SignedIn;
 use super::body::{Oversized, read_bounded};
@@ -161,9 +161,12 @@ async fn run(
                 !decider.rollback() && decider.respond(Outcome::from_rows(rows)).is_ok()
             });
             let follow_up = plan.follow_up(dialect).map(statement);
+            let event = plan
+                .event()
+                .map(|(entity, action)| RowEvent { entity, action });
             match state
                 .store
-                .data_write(statement(plan.sql(dialect)), follow_up, decide)
+                .data_write(statement(plan.sql(dialect)), follow_up, event, decide)
                 .await?
             {
                 Ok(rows) => Outcome::from_rows(&rows),

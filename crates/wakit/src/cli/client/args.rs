@@ -169,7 +169,7 @@ pub struct McpArgs {
 #[derive(Debug, Args)]
 pub struct ListenArgs {
     /// Only these event types, comma-separated: messages.insert, messages.update,
-    /// conversations.insert, conversations.update.
+    /// conversations.insert, conversations.update, contacts.insert, contacts.update.
     #[arg(long, value_name = "TYPES")]
     pub types: Option<String>,
     /// Start after this event seq (0: every event still kept) instead of from now.

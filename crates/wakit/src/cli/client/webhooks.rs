@@ -37,7 +37,7 @@ pub enum WebhooksCommand {
 pub struct AddArgs {
     /// Where deliveries go (https://...).
     pub url: String,
-    /// `messages` or `conversations`.
+    /// `messages`, `conversations` or `contacts`.
     #[arg(long, default_value = "messages")]
     pub table: String,
     /// `insert` and/or `update` (repeat; default both).
