@@ -62,12 +62,13 @@ fn browser_ready() -> bool {
             "import importlib.metadata as m; print(m.version('playwright'))",
         ],
     );
-    let found = external::exactly("playwright", probe, PLAYWRIGHT).and_then(|()| {
-        match Path::new(CHROMIUM).exists() {
-            true => Ok(()),
-            false => Err(format!("{CHROMIUM} is missing (apt-get install chromium)")),
-        }
-    });
+    let found =
+        external::exactly("playwright", probe, PLAYWRIGHT).and_then(|()| {
+            match Path::new(CHROMIUM).exists() {
+                true => Ok(()),
+                false => Err(format!("{CHROMIUM} is missing (apt-get install chromium)")),
+            }
+        });
     external::ready(
         "dashboard browser",
         "python3 -m venv target/py-browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 target/py-browser/bin/pip install -r crates/wakit-dashboard/tests/browser/requirements.txt; apt-get install -y chromium",
