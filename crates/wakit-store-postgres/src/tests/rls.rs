@@ -111,6 +111,8 @@ async fn populated_org(store: &PgStore, pnid: &str) -> OrgId {
     for sql in [
         "INSERT INTO agents (organization_id, name) VALUES ($1, 'agent')",
         "INSERT INTO quick_replies (organization_id, name, content) VALUES ($1, 'hi', 'hola')",
+        "INSERT INTO webhook_delivery_attempts (delivery_id, attempt, organization_id, latency_ms) \
+         SELECT id, 1, organization_id, 5 FROM webhook_deliveries WHERE organization_id = $1",
     ] {
         sqlx::query(sql)
             .bind(org.0)
@@ -178,7 +180,7 @@ async fn a_query_sees_only_its_scope() {
         return;
     };
     let tables = tenant_tables(&store).await;
-    assert_eq!(tables.len(), 17, "{tables:?}");
+    assert_eq!(tables.len(), 18, "{tables:?}");
     for t in &tables {
         // The test's own (superuser) connection bypasses the policies: both orgs' rows.
         let mut owner = store.pool().acquire().await.expect("conn");
