@@ -56,23 +56,22 @@ struct Agent {
 
 impl Agent {
     fn start(mode: &str) -> Agent {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/a2a/server.py");
         let mut child = Command::new(python())
             .arg(script)
-            .arg(port.to_string())
             .arg(mode)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        // The agent binds its own port before it says where: nothing else can take it.
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let first: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
         let url = first["ready"].as_str().unwrap().to_string();
+        let addr = url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let log = requests.clone();
         std::thread::spawn(move || {
@@ -83,7 +82,7 @@ impl Agent {
             }
         });
         let start = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while std::net::TcpStream::connect(&addr).is_err() {
             assert!(
                 start.elapsed() < Duration::from_secs(30),
                 "the A2A agent did not start"

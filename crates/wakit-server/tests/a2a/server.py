@@ -1,12 +1,15 @@
 """A real A2A agent built with the official Python SDK (a2a-sdk, pinned in
 requirements.txt): an echo agent that remembers each context's messages.
 
-Usage: server.py PORT MODE, MODE = "v1" (A2A 1.0 only: `SendMessage`) or "compat"
+Usage: server.py MODE, MODE = "v1" (A2A 1.0 only: `SendMessage`) or "compat"
 (1.0 with the SDK's v0.3 compatibility: `message/send` too). Answers each message with a
-completed task whose artifact says `Echo #N: <text>` (N counts the context's messages), and
-writes every request's method, contextId and metadata as one JSON line to stdout."""
+completed task whose artifact says `Echo #N: <text>` (N counts the context's messages). It
+listens on a port of its own choosing (bound before it says so: no other process can take
+it in between), prints `{"ready": URL}`, then every request's method, contextId and metadata
+as one JSON line to stdout."""
 
 import json
+import socket
 import sys
 
 import uvicorn
@@ -59,7 +62,10 @@ class Log(BaseHTTPMiddleware):
 
 
 def main() -> None:
-    port, mode = int(sys.argv[1]), sys.argv[2]
+    mode = sys.argv[1]
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}/"
     card = pb.AgentCard(
         name="echo",
@@ -77,8 +83,9 @@ def main() -> None:
     routes = create_jsonrpc_routes(handler, "/", enable_v0_3_compat=(mode == "compat"))
     app = Starlette(routes=routes)
     app.add_middleware(Log)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     print(json.dumps({"ready": url}), flush=True)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    server.run(sockets=[sock])
 
 
 if __name__ == "__main__":
